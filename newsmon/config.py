@@ -1,0 +1,357 @@
+"""The typed application configuration, read from one TOML file.
+
+The file is parsed once at the entry point (the ``newsmon`` command or the scheduler)
+into frozen dataclasses that are passed down; library code never reads the file or the
+environment itself. Every problem is reported as a :class:`ConfigError` whose message
+starts with ``FILE:LINE:`` so an editor can jump to it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; polite news monitor)"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOverrides:
+    """Per-source selectors that win over the generic extractor.
+
+    Each selector is ``css:…`` or ``xpath:…`` (a bare string is CSS).
+    """
+
+    title: str | None = None
+    body: str | None = None
+    published: str | None = None
+    byline: str | None = None
+    noise: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Politeness:
+    """Per-source overrides of the crawl politeness settings (None = global default)."""
+
+    download_delay: float | None = None
+    concurrency: int | None = None
+    obey_robots: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One monitored site: where its article links are found and how to read it."""
+
+    name: str
+    lists: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    timezone: str = DEFAULT_TIMEZONE
+    allowed_domains: tuple[str, ...] = ()
+    article_pattern: str | None = None
+    max_list_pages: int = 5
+    schedule: str | None = None  # cron expression for `newsmon run`
+    host_aliases: Mapping[str, str] = field(default_factory=dict)
+    extract: ExtractOverrides = field(default_factory=ExtractOverrides)
+    politeness: Politeness = field(default_factory=Politeness)
+    line: int = 0  # where the entry starts in the config file, for messages
+
+    @property
+    def start_urls(self) -> tuple[str, ...]:
+        return self.lists + self.feeds + self.sitemaps
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Global settings from the ``[settings]`` table."""
+
+    timezone: str = DEFAULT_TIMEZONE
+    backfill_hours: float = 48.0
+    user_agent: str = DEFAULT_USER_AGENT
+    download_delay: float = 0.25
+    concurrency_per_domain: int = 4
+    download_timeout: float = 30.0
+    max_response_bytes: int = 10 * 1024 * 1024
+    obey_robots: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything read from one config file (or the empty default)."""
+
+    path: Path | None = None
+    settings: Settings = field(default_factory=Settings)
+    sources: tuple[SourceConfig, ...] = ()
+    subscriptions: tuple[Mapping[str, Any], ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"{self.path or '<no config>'}: unknown source {name!r} (known: {known})")
+
+
+def default_data_dir() -> Path:
+    """Where newsmon keeps its database and logs unless told otherwise."""
+    return Path(platformdirs.user_data_dir("newsmon", appauthor=False))
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("newsmon", appauthor=False)) / "config.toml"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'newsmon.db'}"
+
+
+def resolve_database_url(cli_value: str | None, env: Mapping[str, str] = os.environ) -> str:
+    """``--db`` wins over ``NEWSMON_DB``, which wins over the per-user SQLite file."""
+    return cli_value or env.get("NEWSMON_DB") or default_database_url()
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file; ``None`` or a missing default file gives defaults."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_toml_error_message(path, exc)) from None
+    locator = _Locator(path, text)
+    unknown = set(data) - {"settings", "sources", "subscriptions"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{locator.key(key)}: unknown top-level key {key!r} "
+                          "(expected settings, sources, subscriptions)")
+    settings = _parse_settings(_table(data, "settings", locator), locator)
+    sources = _parse_sources(data.get("sources", []), locator, settings)
+    subs = data.get("subscriptions", [])
+    if not isinstance(subs, list) or not all(isinstance(s, dict) for s in subs):
+        raise ConfigError(f"{locator.key('subscriptions')}: use [[subscriptions]] tables")
+    return Config(path=path, settings=settings, sources=sources,
+                  subscriptions=tuple(subs), raw=data)
+
+
+def _toml_error_message(path: Path, exc: tomllib.TOMLDecodeError) -> str:
+    lineno = getattr(exc, "lineno", None)
+    msg = getattr(exc, "msg", str(exc))
+    if lineno is None:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        if match:
+            return f"{path}:{match.group(1)}: {str(exc)[: match.start()].strip()}"
+        return f"{path}: {exc}"
+    return f"{path}:{lineno}: {msg} (column {getattr(exc, 'colno', '?')})"
+
+
+class _Locator:
+    """Finds the line of a key or of the n-th ``[[table]]`` for error messages.
+
+    tomllib returns plain dicts without positions, so we search the text; this is
+    good enough to point a user at the right entry.
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def key(self, key: str, after: int = 0) -> str:
+        pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\b")
+        for number, line in enumerate(self.lines[after:], start=after + 1):
+            if pattern.match(line):
+                return f"{self.path}:{number}"
+        return f"{self.path}:{max(after, 1)}"
+
+    def array_table(self, name: str, index: int) -> int:
+        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
+        seen = -1
+        for number, line in enumerate(self.lines, start=1):
+            if pattern.match(line):
+                seen += 1
+                if seen == index:
+                    return number
+        return 1
+
+
+def _table(data: Mapping[str, Any], key: str, locator: _Locator) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{locator.key(key)}: {key!r} must be a table")
+    return value
+
+
+def _parse_settings(raw: dict[str, Any], locator: _Locator) -> Settings:
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not hasattr(defaults, key):
+            raise ConfigError(f"{locator.key(key)}: unknown setting {key!r}")
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{locator.key(key)}: setting {key!r} must be "
+                              f"{expected.__name__}, got {value!r}")
+        values[key] = value
+    settings = Settings(**values)
+    _check_timezone(settings.timezone, locator.key("timezone"))
+    return settings
+
+
+def _check_timezone(name: str, where: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
+
+
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
+
+
+def _parse_sources(raw: Any, locator: _Locator, settings: Settings) -> tuple[SourceConfig, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{locator.key('sources')}: use [[sources]] tables, one per site")
+    sources: list[SourceConfig] = []
+    names: set[str] = set()
+    for index, entry in enumerate(raw):
+        line = locator.array_table("sources", index)
+        source = _parse_source(entry, f"{locator.path}:{line}", line, settings)
+        if source.name in names:
+            raise ConfigError(f"{locator.path}:{line}: duplicate source name {source.name!r}")
+        names.add(source.name)
+        sources.append(source)
+    return tuple(sources)
+
+
+_SOURCE_KEYS = {
+    "name", "lists", "feeds", "sitemaps", "timezone", "allowed_domains", "article_pattern",
+    "max_list_pages", "schedule", "host_aliases", "extract", "politeness",
+}
+
+
+def _parse_source(entry: Any, where: str, line: int, settings: Settings) -> SourceConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: a source must be a table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _SOURCE_NAME.match(name):
+        raise ConfigError(f"{where}: source needs a 'name' of letters, digits, '.', '_' or '-'")
+    where = f"{where}: source {name!r}"
+    unknown = set(entry) - _SOURCE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    urls = {kind: _url_list(entry.get(kind, []), f"{where}: {kind!r}") for kind in
+            ("lists", "feeds", "sitemaps")}
+    if not any(urls.values()):
+        raise ConfigError(f"{where}: give at least one URL in 'lists', 'feeds' or 'sitemaps'")
+    timezone = entry.get("timezone", settings.timezone)
+    if not isinstance(timezone, str):
+        raise ConfigError(f"{where}: 'timezone' must be a string")
+    _check_timezone(timezone, where)
+    pattern = entry.get("article_pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(f"{where}: 'article_pattern' is not a regular expression: {exc}"
+                              ) from None
+    max_pages = entry.get("max_list_pages", 5)
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
+        raise ConfigError(f"{where}: 'max_list_pages' must be a positive integer")
+    schedule = entry.get("schedule")
+    if schedule is not None and (not isinstance(schedule, str) or len(schedule.split()) != 5):
+        raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression, "
+                          f"e.g. \"0 7 * * *\"")
+    return SourceConfig(
+        name=name,
+        lists=urls["lists"],
+        feeds=urls["feeds"],
+        sitemaps=urls["sitemaps"],
+        timezone=timezone,
+        allowed_domains=_string_list(entry.get("allowed_domains", []),
+                                     f"{where}: 'allowed_domains'"),
+        article_pattern=pattern,
+        max_list_pages=max_pages,
+        schedule=schedule,
+        host_aliases=_string_map(entry.get("host_aliases", {}), f"{where}: 'host_aliases'"),
+        extract=_parse_overrides(entry.get("extract", {}), f"{where}: [extract]"),
+        politeness=_parse_politeness(entry.get("politeness", {}), f"{where}: [politeness]"),
+        line=line,
+    )
+
+
+def _url_list(value: Any, where: str) -> tuple[str, ...]:
+    urls = _string_list(value, where)
+    for url in urls:
+        if not _URL.match(url):
+            raise ConfigError(f"{where}: {url!r} is not an http(s) URL")
+    return urls
+
+
+def _string_list(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _string_map(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{where} must be a table of strings")
+    return dict(value)
+
+
+def _parse_overrides(value: Any, where: str) -> ExtractOverrides:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table")
+    allowed = {"title", "body", "published", "byline", "noise"}
+    unknown = set(value) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} "
+                          f"(expected {', '.join(sorted(allowed))})")
+    single = {k: value.get(k) for k in ("title", "body", "published", "byline")}
+    for key, selector in single.items():
+        if selector is not None and not isinstance(selector, str):
+            raise ConfigError(f"{where}: {key!r} must be a selector string")
+    return ExtractOverrides(noise=_string_list(value.get("noise", []), f"{where}: 'noise'"),
+                            **single)
+
+
+def _parse_politeness(value: Any, where: str) -> Politeness:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table")
+    delay = value.get("download_delay")
+    concurrency = value.get("concurrency")
+    robots = value.get("obey_robots")
+    if delay is not None and (not isinstance(delay, int | float) or delay < 0):
+        raise ConfigError(f"{where}: 'download_delay' must be a number of seconds >= 0")
+    if concurrency is not None and (not isinstance(concurrency, int) or concurrency < 1):
+        raise ConfigError(f"{where}: 'concurrency' must be a positive integer")
+    if robots is not None and not isinstance(robots, bool):
+        raise ConfigError(f"{where}: 'obey_robots' must be true or false")
+    return Politeness(download_delay=None if delay is None else float(delay),
+                      concurrency=concurrency, obey_robots=robots)
