@@ -35,3 +35,36 @@ class ExtractedArticle:
     encoding_used: str = "utf-8"
     is_article: bool = True
     warnings: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedArticle:
+    """An extracted article after cleaning and script normalisation, ready to store.
+
+    ``title_norm``/``body_norm`` are the forms matching and search work on;
+    ``content_hash`` identifies the normalised content (exact-duplicate detection and
+    "did it change?" on re-crawls).
+    """
+
+    article: ExtractedArticle
+    title_norm: str
+    body_norm: str
+    content_hash: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlStats:
+    """What one crawl of one source did, for the run ledger and the summary."""
+
+    source: str
+    pages: int = 0
+    new_articles: int = 0
+    updated_articles: int = 0
+    unchanged_articles: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    finish_reason: str = "finished"
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())

@@ -1,0 +1,58 @@
+"""Alembic environment: runs migrations on the engine newsmon hands over.
+
+``newsmon db upgrade`` (and every first use) passes its engine through
+``config.attributes["engine"]``. Run by hand (``alembic upgrade head`` from the repo
+root), the URL comes from ``NEWSMON_DB`` or ``sqlalchemy.url`` in alembic.ini.
+"""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import Connection, Engine, text
+
+from storage.engine import create_db_engine
+from storage.models import Base
+
+target_metadata = Base.metadata
+
+# Any fixed number: serialises concurrent upgrades of one PostgreSQL database.
+PG_MIGRATION_LOCK = 0x6E65_7773
+
+
+def _engine() -> Engine:
+    engine = context.config.attributes.get("engine")
+    if engine is not None:
+        return engine  # type: ignore[no-any-return]
+    url = os.environ.get("NEWSMON_DB") or context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("set NEWSMON_DB or sqlalchemy.url to the database to migrate")
+    return create_db_engine(url)
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two processes starting on a fresh database must not both create tables.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK}
+            )
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    with _engine().connect() as connection:
+        _run(connection)
+        connection.commit()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported; run against a database")
+run_migrations_online()

@@ -1,0 +1,144 @@
+"""Storing and reading articles.
+
+Writes are idempotent upserts keyed by canonical URL: storing the same page twice is
+a no-op apart from ``last_seen``, and two processes racing on one URL both end up with
+one row. Callers own the transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from newsmon.values import NormalizedArticle
+from storage._dialect import insert_for
+from storage.models import Article, Source
+
+
+class UpsertStatus(enum.Enum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    article_id: int
+    status: UpsertStatus
+
+
+def ensure_source(session: Session, name: str) -> int:
+    """The id of the source row called ``name``, created if missing (race-safe)."""
+    found = session.scalar(select(Source.id).where(Source.name == name))
+    if found is not None:
+        return found
+    session.execute(insert_for(session, Source).values(name=name)
+                    .on_conflict_do_nothing(index_elements=["name"]))
+    source_id = session.scalar(select(Source.id).where(Source.name == name))
+    assert source_id is not None
+    return source_id
+
+
+def _article_values(item: NormalizedArticle) -> dict[str, object]:
+    art = item.article
+    return {
+        "url": art.url,
+        "canonical_url": art.canonical_url,
+        "title": art.title,
+        "body": art.body,
+        "title_norm": item.title_norm,
+        "body_norm": item.body_norm,
+        "source": art.source,
+        "author": art.author,
+        "editor": art.editor,
+        "tags": list(art.tags),
+        "published_at": art.published_at,
+        "updated_at": art.updated_at,
+        "script": art.script,
+        "encoding_declared": art.encoding_declared,
+        "encoding_used": art.encoding_used,
+        "content_hash": item.content_hash,
+    }
+
+
+def upsert_article(session: Session, source_id: int, item: NormalizedArticle) -> UpsertOutcome:
+    """Insert a new article or refresh a known one; report which happened.
+
+    An article whose normalised content changed is updated in place and queued for
+    matching again (``matched_at`` cleared); its ``first_seen`` never moves, which is
+    what keeps an updated article from counting as new.
+    """
+    url = item.article.canonical_url
+    seen = item.fetched_at
+    existing = session.execute(
+        select(Article.id, Article.content_hash).where(Article.canonical_url == url)
+    ).one_or_none()
+    if existing is None:
+        values = _article_values(item) | {"source_id": source_id, "first_seen": seen,
+                                          "last_seen": seen}
+        stmt = (insert_for(session, Article).values(**values)
+                .on_conflict_do_nothing(index_elements=["canonical_url"])
+                .returning(Article.id))
+        new_id = session.scalar(stmt)
+        if new_id is not None:
+            return UpsertOutcome(new_id, UpsertStatus.NEW)
+        # Another process stored it between our SELECT and INSERT: treat as known.
+        existing = session.execute(
+            select(Article.id, Article.content_hash).where(Article.canonical_url == url)
+        ).one()
+    article_id, old_hash = existing
+    if old_hash == item.content_hash:
+        session.execute(update(Article).where(Article.id == article_id).values(last_seen=seen))
+        return UpsertOutcome(article_id, UpsertStatus.UNCHANGED)
+    session.execute(update(Article).where(Article.id == article_id).values(
+        **_article_values(item), last_seen=seen, changed_at=seen, matched_at=None))
+    return UpsertOutcome(article_id, UpsertStatus.UPDATED)
+
+
+def known_canonical_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Which of ``urls`` are already stored (the incremental crawl's ledger)."""
+    wanted = list(dict.fromkeys(urls))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):  # stay below SQLite's parameter limit
+        chunk = wanted[start:start + 500]
+        found.update(session.scalars(select(Article.canonical_url)
+                                     .where(Article.canonical_url.in_(chunk))))
+    return found
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    return session.get(Article, article_id)
+
+
+def count_articles(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Article)) or 0
+
+
+def pending_match_articles(session: Session, limit: int = 500) -> Sequence[Article]:
+    """Articles not yet matched against the topics (oldest first)."""
+    return session.scalars(select(Article).where(Article.matched_at.is_(None))
+                           .order_by(Article.id).limit(limit)).all()
+
+
+def iter_articles(session: Session, batch: int = 500) -> Iterable[Article]:
+    """Every stored article, in id order, in batches (constant memory)."""
+    last_id = 0
+    while True:
+        rows = session.scalars(select(Article).where(Article.id > last_id)
+                               .order_by(Article.id).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def mark_matched(session: Session, article_ids: Sequence[int], when: datetime) -> None:
+    if article_ids:
+        session.execute(update(Article).where(Article.id.in_(article_ids))
+                        .values(matched_at=when))

@@ -1,0 +1,108 @@
+"""Engines and sessions: SQLite (WAL) by default, PostgreSQL by URL.
+
+:class:`Database` is built once at the entry point from a URL and passed down. It
+applies pending migrations on first use, so a fresh database just works.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseError(RuntimeError):
+    """The database named by a URL cannot be opened or migrated."""
+
+
+def normalize_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs by picking the installed psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"not a database URL: {url!r} (e.g. sqlite:///news.db or "
+                            "postgresql://localhost/news)") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_db_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database URL {parsed!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (search, digest) run while a crawl writes; foreign keys are off
+    # by default in SQLite and the cascades depend on them.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    """A database URL with its engine and session factory, migrated on first use."""
+
+    def __init__(self, url: str, *, auto_upgrade: bool = True) -> None:
+        self.url = normalize_url(url)
+        self.engine = create_db_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._auto_upgrade = auto_upgrade
+        self._checked = False
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def ensure_schema(self) -> None:
+        """Apply pending migrations once per process (idempotent, safe to race)."""
+        if self._checked:
+            return
+        from storage.migrate import upgrade_to_head
+
+        try:
+            upgrade_to_head(self.engine)
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot open database {self.display_url}: "
+                                f"{exc.orig or exc}") from None
+        self._checked = True
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session; the caller owns the transaction (``with session.begin():``)."""
+        if self._auto_upgrade:
+            self.ensure_schema()
+        with self._sessions() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,99 @@
+"""The match ledger and the delivery ledger.
+
+A (topic, article) pair is recorded once — the unique constraint makes re-crawls,
+restarts and topic edits unable to flag it twice. A match reaches a subscription once:
+it is marked delivered only after the channel accepted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from storage._dialect import insert_for
+from storage.models import Article, Delivery, Match, Source, Topic
+
+
+@dataclass(frozen=True, slots=True)
+class NewMatch:
+    topic_id: int
+    article_id: int
+    is_new: bool
+    hits: list[dict[str, Any]]
+    snippet: str
+
+
+def record_matches(session: Session, matches: Iterable[NewMatch], now: datetime) -> int:
+    """Insert matches not yet recorded; returns how many were new pairs."""
+    inserted = 0
+    for match in matches:
+        stmt = (insert_for(session, Match)
+                .values(topic_id=match.topic_id, article_id=match.article_id,
+                        is_new=match.is_new, hits=match.hits, snippet=match.snippet,
+                        matched_at=now)
+                .on_conflict_do_nothing(index_elements=["topic_id", "article_id"])
+                .returning(Match.id))
+        if session.scalar(stmt) is not None:
+            inserted += 1
+    return inserted
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMatch:
+    """A flagged match not yet delivered to a subscription, with what a digest shows."""
+
+    match_id: int
+    topic: str
+    article_id: int
+    title: str
+    url: str
+    source: str | None
+    site: str
+    published_at: datetime | None
+    first_seen: datetime
+    snippet: str
+    hits: list[dict[str, Any]]
+
+
+def undelivered_matches(session: Session, subscription: str,
+                        topics: Sequence[str] | None = None) -> list[PendingMatch]:
+    """Flagged matches that ``subscription`` has not received, oldest first."""
+    stmt = (
+        select(Match, Topic.name, Article, Source.name)
+        .join(Topic, Match.topic_id == Topic.id)
+        .join(Article, Match.article_id == Article.id)
+        .join(Source, Article.source_id == Source.id)
+        .outerjoin(Delivery, and_(Delivery.match_id == Match.id,
+                                  Delivery.subscription == subscription))
+        .where(Match.is_new.is_(True), Delivery.id.is_(None))
+        .order_by(Topic.name, Article.published_at, Match.id)
+    )
+    if topics is not None:
+        stmt = stmt.where(Topic.name.in_(list(topics)))
+    return [
+        PendingMatch(match_id=match.id, topic=topic, article_id=article.id,
+                     title=article.title, url=article.canonical_url, source=article.source,
+                     site=site, published_at=article.published_at,
+                     first_seen=article.first_seen, snippet=match.snippet, hits=match.hits)
+        for match, topic, article, site in session.execute(stmt)
+    ]
+
+
+def mark_delivered(session: Session, match_ids: Iterable[int], subscription: str,
+                   now: datetime) -> None:
+    """Record delivery (idempotent: marking twice is harmless)."""
+    for match_id in match_ids:
+        session.execute(insert_for(session, Delivery)
+                        .values(match_id=match_id, subscription=subscription, delivered_at=now)
+                        .on_conflict_do_nothing(index_elements=["match_id", "subscription"]))
+
+
+def matches_for_article(session: Session, article_id: int) -> Sequence[tuple[Match, str]]:
+    rows = session.execute(select(Match, Topic.name).join(Topic)
+                           .where(Match.article_id == article_id).order_by(Topic.name))
+    return [(match, name) for match, name in rows]

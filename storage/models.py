@@ -1,0 +1,214 @@
+"""SQLAlchemy 2.x typed models: the schema newsmon keeps.
+
+The database enforces the invariants the pipeline relies on, so several crawler
+processes can write to one database safely:
+
+* one article per canonical URL (``uq_articles_canonical_url``);
+* one match per (topic, article) — a pair is flagged at most once;
+* one delivery per (match, subscription) — a digest never repeats a match.
+
+All timestamps are stored in UTC and come back timezone-aware (see :class:`UTCDateTime`).
+The schema changes only through Alembic migrations (``alembic/versions``); a test
+checks that these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so migrations (and SQLite batch mode) can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zone type and would hand back naive values; storing naive
+    UTC and re-attaching UTC on the way out keeps comparisons correct everywhere.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to a UTC column; attach a zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Source(Base):
+    """A monitored site, as named in the sources config."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="crawl_source")
+
+
+class Article(Base):
+    """One article, keyed by its canonical URL.
+
+    ``source`` is the outlet the page names (来源/來源), which may differ from the
+    site it was crawled from (``crawl_source``). ``title_norm``/``body_norm`` hold the
+    script-normalised text used for matching and search. ``matched_at`` is the
+    matching ledger: NULL means the article still has to be matched against topics.
+    """
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"),
+                                           index=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    title_norm: Mapped[str] = mapped_column(Text)
+    body_norm: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str | None] = mapped_column(String(200))
+    editor: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime | None]
+    script: Mapped[str] = mapped_column(String(20))
+    encoding_declared: Mapped[str | None] = mapped_column(String(40))
+    encoding_used: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime | None]
+    matched_at: Mapped[datetime | None]
+
+    crawl_source: Mapped[Source] = relationship(back_populates="articles")
+
+    __table_args__ = (Index("ix_articles_pending_match", "matched_at"),)
+
+
+class Topic(Base):
+    """A tracked question, expressed in the query language."""
+
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Match(Base):
+    """A (topic, article) pair, recorded once.
+
+    ``is_new`` says whether the match was flagged for digests when first recorded
+    (False for backfilled old articles); it never flips back to True.
+    """
+
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            index=True)
+    matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_new: Mapped[bool] = mapped_column(Boolean)
+    hits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    snippet: Mapped[str] = mapped_column(Text, default="")
+
+    topic: Mapped[Topic] = relationship()
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (UniqueConstraint("topic_id", "article_id"),)
+
+
+class Delivery(Base):
+    """The delivery ledger: a match handed to a subscription's channel."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    subscription: Mapped[str] = mapped_column(String(100))
+    delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("match_id", "subscription"),)
+
+
+class CrawlRun(Base):
+    """The run ledger: one row per source per crawl."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    finish_reason: Mapped[str | None] = mapped_column(String(200))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    new_articles: Mapped[int] = mapped_column(Integer, default=0)
+    updated_articles: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_articles: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(200))
+
+
+__all__ = [
+    "Article",
+    "Base",
+    "CrawlRun",
+    "Delivery",
+    "Match",
+    "Source",
+    "Topic",
+    "UTCDateTime",
+    "utcnow",
+]

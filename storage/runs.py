@@ -1,0 +1,42 @@
+"""The crawl-run ledger: one row per source per crawl, so "did last night's crawl
+work?" is a query, not a log search."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from newsmon.values import CrawlStats
+from storage.models import CrawlRun, Source
+
+
+def start_run(session: Session, source_id: int, now: datetime) -> int:
+    run = CrawlRun(source_id=source_id, started_at=now, status="running",
+                   pid=os.getpid(), host=socket.gethostname())
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, stats: CrawlStats, now: datetime,
+               status: str = "finished") -> None:
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+        finished_at=now, status=status, finish_reason=stats.finish_reason, pages=stats.pages,
+        new_articles=stats.new_articles, updated_articles=stats.updated_articles,
+        unchanged_articles=stats.unchanged_articles, errors=dict(stats.errors)))
+
+
+def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
+    """The newest run of every source that has one."""
+    newest = (select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
+              .group_by(CrawlRun.source_id).subquery())
+    rows = session.execute(select(Source.name, CrawlRun)
+                           .join(newest, newest.c.run_id == CrawlRun.id)
+                           .join(Source, Source.id == CrawlRun.source_id)
+                           .order_by(Source.name))
+    return [(name, run) for name, run in rows]

@@ -1,0 +1,54 @@
+"""Tracked topics: named queries in the query language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import Topic
+
+
+class TopicError(ValueError):
+    """A topic operation that cannot be done; the message names the topic."""
+
+
+def list_topics(session: Session) -> Sequence[Topic]:
+    return session.scalars(select(Topic).order_by(Topic.name)).all()
+
+
+def get_topic(session: Session, name: str) -> Topic | None:
+    return session.scalar(select(Topic).where(Topic.name == name))
+
+
+def add_topic(session: Session, name: str, query: str, now: datetime) -> Topic:
+    """Create a topic; a topic of that name must not exist yet."""
+    if get_topic(session, name) is not None:
+        raise TopicError(f"topic {name!r} already exists (use `topics edit` to change it)")
+    topic = Topic(name=name, query=query, created_at=now, updated_at=now)
+    session.add(topic)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise TopicError(f"topic {name!r} already exists") from None
+    return topic
+
+
+def edit_topic(session: Session, name: str, query: str, now: datetime) -> Topic:
+    topic = get_topic(session, name)
+    if topic is None:
+        raise TopicError(f"no topic named {name!r}")
+    topic.query = query
+    topic.updated_at = now
+    session.flush()
+    return topic
+
+
+def remove_topic(session: Session, name: str) -> None:
+    """Delete a topic and (by cascade) its matches and their delivery records."""
+    result = session.execute(delete(Topic).where(Topic.name == name))
+    if not getattr(result, "rowcount", 0):
+        raise TopicError(f"no topic named {name!r}")
