@@ -1,0 +1,12 @@
+"""Article extraction: raw page bytes to an :class:`~newsmon.values.ExtractedArticle`.
+
+Pure functions over values (no network, database or clock; the fetch time is an
+argument), importable without Scrapy so the CLI, the crawler and tests share one
+code path. ``extract_article`` never raises; ``decode_html`` is exposed for callers
+that need only the text.
+"""
+
+from crawler.extract.article import extract_article
+from crawler.extract.decode import DecodedPage, decode_html
+
+__all__ = ["DecodedPage", "decode_html", "extract_article"]

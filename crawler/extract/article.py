@@ -1,0 +1,373 @@
+"""Bytes in, :class:`ExtractedArticle` out: the extraction pipeline in one place.
+
+decode -> parse -> read metadata -> apply per-source noise/overrides -> clean ->
+linearise -> headline -> body container -> metadata lines (bylines, dates) ->
+fields. Pure: no network, database or clock (``fetched_at`` is passed in), and it
+never raises; a page it cannot read gives ``is_article=False`` with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lxml.html import HtmlElement
+
+from crawler.extract import dates
+from crawler.extract.blocks import Block, linearise
+from crawler.extract.body import find_body, is_boilerplate, is_end_marker
+from crawler.extract.byline import Byline, agency_in, bracketed_names, parse_byline
+from crawler.extract.decode import decode_html
+from crawler.extract.dom import SelectorSyntaxError, clean_tree, parse_html, select, select_text
+from crawler.extract.meta import PageMeta, read_meta
+from crawler.extract.script import detect_script
+from crawler.extract.title import TitleChoice, choose_title, squash, strip_site_name
+from newsmon.config import ExtractOverrides
+from newsmon.values import ExtractedArticle
+
+_DEFAULT_ZONE = "Asia/Shanghai"
+_META_LINE_MAX = 150  # a byline/date line is short; longer blocks are prose
+_NEAR_TITLE = 12  # blocks after the headline searched for the byline and time
+_MIN_ARTICLE_CHARS = 60
+
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "datepublished", "pubdate",
+    "publishdate", "publish_date", "publish-date", "publishtime", "publish_time",
+    "article.published", "og:published_time", "og:release_date", "dc.date.issued",
+    "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date", "datecreated",
+    "weibo:article:create_at", "article:pubdate", "createdate", "created", "date",
+)
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified",
+                  "og:article:modified_time", "lastmod", "last-modified")
+_SOURCE_META = ("source", "article:source", "og:article:source", "sourceorganization",
+                "media", "contentsource", "article:publisher_name")
+_SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", "twitter:site")
+_AUTHOR_META = ("author", "article:author", "og:article:author", "byl", "dc.creator",
+                "sailthru.author", "parsely-author", "twitter:creator")
+_TAG_META = ("news_keywords", "article:tag", "keywords", "og:article:tag")
+_TIME_LABEL = re.compile(r"发布|發布|發佈|发表|發表|时间|時間|日期|更新|刊登|出版|posted|published",
+                         re.IGNORECASE)
+
+
+def extract_article(raw: bytes, *, url: str, content_type: str | None = None,
+                    fetched_at: datetime, timezone: str = _DEFAULT_ZONE,
+                    overrides: ExtractOverrides | None = None) -> ExtractedArticle:
+    """Extract headline, times, people, tags and body text from one fetched page.
+
+    ``fetched_at`` anchors relative times ("3小时前"); ``timezone`` is the site's zone
+    for times written without an offset. Never raises.
+    """
+    try:
+        return _Extraction(raw, url, content_type, fetched_at, timezone,
+                           overrides or ExtractOverrides()).run()
+    except Exception as exc:  # the contract: bad input never crashes the crawl
+        return ExtractedArticle(
+            url=url, canonical_url=url, title="", body="", is_article=False,
+            warnings=(f"{url}: extraction failed: {type(exc).__name__}: {exc}",))
+
+
+@dataclass
+class _Fields:
+    byline: Byline = field(default_factory=Byline)
+    published: datetime | None = None
+    updated: datetime | None = None
+
+
+class _Extraction:
+    """State of one extraction; each step a small method."""
+
+    def __init__(self, raw: bytes, url: str, content_type: str | None, fetched_at: datetime,
+                 timezone: str, overrides: ExtractOverrides) -> None:
+        self.raw = raw
+        self.url = url
+        self.content_type = content_type
+        self.fetched_at = fetched_at
+        self.overrides = overrides
+        self.warnings: list[str] = []
+        self.tz = self._zone(timezone)
+
+    def _zone(self, name: str) -> tzinfo:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.warnings.append(f"unknown time zone {name!r}; using {_DEFAULT_ZONE}")
+            return ZoneInfo(_DEFAULT_ZONE)
+
+    def run(self) -> ExtractedArticle:
+        decoded = decode_html(self.raw, self.content_type)
+        self.warnings.extend(decoded.warnings)
+        root = parse_html(decoded.text)
+        meta = read_meta(root, self.url)
+        self.warnings.extend(clean_tree(root, self.overrides.noise))
+        forced = self._override_values(root)
+        clean_tree(root)
+        blocks = linearise(root)
+        title = self._title(blocks, meta, forced.get("title"))
+        body_blocks, meta_lines = self._body(root, blocks, title)
+        fields = self._fields(meta, meta_lines, body_blocks, forced)
+        body = "\n".join(b.text for b in body_blocks)
+        is_article = self._is_article(body_blocks, blocks, title)
+        if not is_article:
+            body = ""
+        return ExtractedArticle(
+            url=self.url,
+            canonical_url=meta.canonical or self.url,
+            title=title.text,
+            body=body,
+            published_at=fields.published,
+            updated_at=fields.updated,
+            source=fields.byline.source,
+            author=fields.byline.author,
+            editor=fields.byline.editor,
+            tags=tuple(fields.byline.tags),
+            script=detect_script(title.text + body if body else decoded.text),
+            encoding_declared=decoded.declared,
+            encoding_used=decoded.used,
+            is_article=is_article,
+            warnings=tuple(self.warnings),
+        )
+
+    # -- overrides ---------------------------------------------------------------------
+
+    def _override_values(self, root: HtmlElement) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for name in ("title", "published", "byline"):
+            selector = getattr(self.overrides, name)
+            if not selector:
+                continue
+            try:
+                text = select_text(root, selector)
+            except SelectorSyntaxError as exc:
+                self.warnings.append(f"{name}: {exc}")
+                continue
+            if text:
+                values[name] = text
+            else:
+                self.warnings.append(f"{name} selector {selector!r} matched nothing on {self.url}")
+        return values
+
+    def _override_body(self, root: HtmlElement) -> HtmlElement | None:
+        if not self.overrides.body:
+            return None
+        try:
+            found = select(root, self.overrides.body)
+        except SelectorSyntaxError as exc:
+            self.warnings.append(f"body: {exc}")
+            return None
+        if not found:
+            self.warnings.append(
+                f"body selector {self.overrides.body!r} matched nothing on {self.url}")
+            return None
+        return found[0]
+
+    # -- headline and body -------------------------------------------------------------
+
+    def _title(self, blocks: list[Block], meta: PageMeta, forced: str | None) -> TitleChoice:
+        if forced:
+            for block in blocks:
+                if squash(block.text) == squash(forced):
+                    return TitleChoice(block.text, block)
+            return TitleChoice(forced, None)
+        meta_titles = [t for t in (meta.first("og:title", "twitter:title"), meta.ld_headline,
+                                   meta.first("title", "headline")) if t]
+        return choose_title(blocks, meta.document_title, meta_titles)
+
+    def _body(self, root: HtmlElement, blocks: list[Block],
+              title: TitleChoice) -> tuple[list[Block], list[Block]]:
+        """Body paragraphs, and the metadata lines met around and inside the body."""
+        container = self._override_body(root)
+        candidates = blocks
+        if title.block is not None and container is None:
+            # the body follows the headline; prose above it is another story's teaser
+            candidates = blocks[max(0, title.block.index - 2):]
+        region = find_body(candidates, container)
+        paragraphs: list[Block] = []
+        meta_lines: list[Block] = []
+        title_key = squash(title.text)
+        start = 0
+        if title.block is not None:
+            for position, block in enumerate(region.blocks):
+                if block is title.block:
+                    start = position + 1
+                    break
+        near = self._near_title(blocks, title, region.blocks)
+        meta_lines.extend(near)
+        chars = 0
+        for block in region.blocks[start:]:
+            if squash(block.text) == title_key:
+                continue
+            if is_end_marker(block) and chars > 80:
+                meta_lines.append(block)
+                meta_lines.extend(b for b in region.blocks[region.blocks.index(block) + 1:][:6]
+                                  if b.chars < _META_LINE_MAX)
+                break
+            if is_boilerplate(block):
+                if block.chars < _META_LINE_MAX:
+                    meta_lines.append(block)
+                continue
+            if self._is_meta_line(block, chars):
+                meta_lines.append(block)
+                continue
+            paragraphs.append(block)
+            chars += block.chars
+        return _trim_tail(paragraphs, meta_lines), meta_lines
+
+    def _near_title(self, blocks: list[Block], title: TitleChoice,
+                    body: list[Block]) -> list[Block]:
+        """Short blocks just after the headline (and one before): where bylines live."""
+        if title.block is None:
+            first = body[0].index if body else 0
+            window = blocks[max(0, first - 6):first + 2]
+        else:
+            window = blocks[max(0, title.block.index - 1):title.block.index + _NEAR_TITLE]
+        return [b for b in window if b.chars < _META_LINE_MAX and b is not title.block]
+
+    def _is_meta_line(self, block: Block, chars_so_far: int) -> bool:
+        if block.chars >= 100:
+            return False
+        parsed = parse_byline(block.text)
+        if parsed.labelled and (parsed.source or parsed.editor or parsed.tags or parsed.author):
+            if chars_so_far == 0 or block.chars < 60:
+                return True
+        if chars_so_far == 0 and block.punct <= 2 and block.chars < 60:
+            found = dates.find_date(block.text, self.tz)
+            if found is not None:
+                return True
+        return False
+
+    # -- fields ------------------------------------------------------------------------
+
+    def _fields(self, meta: PageMeta, meta_lines: list[Block], body: list[Block],
+                forced: dict[str, str]) -> _Fields:
+        fields = _Fields()
+        if "byline" in forced:
+            fields.byline.merge(parse_byline(forced["byline"]))
+            if not fields.byline.author and not fields.byline.labelled:
+                fields.byline.author = forced["byline"].strip()
+        for block in meta_lines:
+            fields.byline.merge(parse_byline(block.text))
+        self._people_from_body(fields.byline, body)
+        self._people_from_meta(fields.byline, meta)
+        fields.published = self._published(meta, meta_lines, body, forced.get("published"))
+        modified = meta.ld_modified or meta.first(*_MODIFIED_META)
+        if modified:
+            found = dates.parse_iso(modified, self.tz)
+            fields.updated = found.when if found else None
+        return fields
+
+    def _people_from_body(self, byline: Byline, body: list[Block]) -> None:
+        if not body:
+            return
+        head = body[0].text[:80]
+        if byline.author is None:
+            probe = parse_byline(head)
+            byline.author = probe.author if probe.labelled else None
+        if byline.source is None:
+            byline.source = agency_in(head)
+        if byline.author is None:
+            for block in body[-2:]:
+                names = bracketed_names(block.text)
+                if names:
+                    byline.author = names
+                    break
+
+    def _people_from_meta(self, byline: Byline, meta: PageMeta) -> None:
+        site = meta.first(*_SITE_META) or meta.ld_publisher
+        if byline.source is None:
+            byline.source = meta.first(*_SOURCE_META) or site or _site_from_title(meta)
+        if byline.author is None:
+            candidates = [*meta.ld_authors, meta.first(*_AUTHOR_META) or ""]
+            for candidate in candidates:
+                name = _plausible_author(candidate, site, byline.source)
+                if name:
+                    byline.author = name
+                    break
+        if not byline.tags:
+            keywords = meta.first(*_TAG_META)
+            tags = meta.ld_keywords or (re.split(r"[,，、;；\s]+", keywords) if keywords else [])
+            byline.tags = [t for t in tags if t][:10]
+
+    def _published(self, meta: PageMeta, meta_lines: list[Block], body: list[Block],
+                   forced: str | None) -> datetime | None:
+        if forced:
+            found = dates.parse_iso(forced, self.tz) or dates.find_date(forced, self.tz,
+                                                                          self.fetched_at)
+            if found:
+                return found.when
+        machine = None
+        for value in (meta.ld_published, meta.first(*_PUBLISHED_META), *meta.time_elements):
+            if value:
+                machine = dates.parse_iso(value, self.tz)
+                if machine:
+                    break
+        visible = self._visible_date(meta_lines, body)
+        if machine and machine.has_time:
+            if visible and visible.has_time and visible.when.date() == machine.when.date():
+                return visible.when
+            return machine.when
+        if visible and (machine is None or visible.when.date() == machine.when.date()
+                        or visible.has_time):
+            return visible.when
+        if machine:
+            return machine.when
+        from_url = dates.date_from_url(self.url, self.tz)
+        return from_url.when if from_url else None
+
+    def _visible_date(self, meta_lines: list[Block], body: list[Block]) -> dates.FoundDate | None:
+        labelled: dates.FoundDate | None = None
+        plain: dates.FoundDate | None = None
+        for block in meta_lines:
+            found = dates.find_date(block.text, self.tz, self.fetched_at)
+            if found is None:
+                continue
+            if _TIME_LABEL.search(block.text[:found.start + 1]) and labelled is None:
+                labelled = found
+            if plain is None or (found.has_time and not plain.has_time
+                                 and found.when.date() == plain.when.date()):
+                plain = plain if plain and plain.has_time else found
+        if labelled is not None:
+            return labelled
+        if plain is not None:
+            return plain
+        for block in body[:2] + body[-2:]:
+            found = dates.find_date(block.text[:120], self.tz, self.fetched_at)
+            if found is not None and found.has_time:
+                return found
+        return None
+
+    # -- classification ----------------------------------------------------------------
+
+    def _is_article(self, body: list[Block], blocks: list[Block], title: TitleChoice) -> bool:
+        chars = sum(b.chars for b in body)
+        punct = sum(b.punct for b in body)
+        if chars < _MIN_ARTICLE_CHARS or punct < 2:
+            self.warnings.append(f"no article body found on {self.url}")
+            return False
+        return True
+
+
+def _trim_tail(paragraphs: list[Block], meta_lines: list[Block]) -> list[Block]:
+    """Drop trailing one-line credits such as ``（袁源）`` into the metadata lines."""
+    while paragraphs and paragraphs[-1].chars <= 20 and bracketed_names(paragraphs[-1].text):
+        meta_lines.append(paragraphs.pop())
+    return paragraphs
+
+
+def _site_from_title(meta: PageMeta) -> str | None:
+    title = meta.document_title
+    headline = strip_site_name(title)
+    rest = title.replace(headline, " ")
+    parts = [p.strip(" -_|｜—") for p in re.split(r"[-_|｜—]+", rest)]
+    parts = [p for p in parts if 1 < len(p) <= 20]
+    return parts[-1] if parts else None
+
+
+def _plausible_author(value: str, site: str | None, source: str | None) -> str | None:
+    value = " ".join(value.split())
+    if not value or len(value) > 30 or value.startswith(("http", "@", "www")):
+        return None
+    if value in (site or "", source or ""):
+        return None
+    return value

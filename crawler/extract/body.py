@@ -1,0 +1,105 @@
+"""Find the article body by text density, and strip the boilerplate inside it.
+
+Every block gets a weight: positive for sentence-like text (long, punctuated, few
+links), negative for navigation, link lists and short fragments. An element's
+score is the sum of the weights of the blocks inside it, so the best-scoring
+element is the one that holds the most prose and the least clutter: the body
+container. Inside it, share bars, 【纠错】, copyright and hotline lines, radio
+frequencies, server signatures and link lists are dropped, and the trailing
+"related news" part is cut.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml.html import HtmlElement
+
+from crawler.extract.blocks import HEADING_TAGS, Block
+
+# Lines that are site furniture wherever they appear (checked on short blocks only).
+_BOILERPLATE = re.compile(
+    r"版权所有|版權所有|copyright|©|\(c\)\s*\d{4}|all rights reserved|ICP[备證证]|"
+    r"[京沪粤浙苏鲁]ICP|公网安备|公網安備|网安备|增值电信|互联网新闻信息服务许可|"
+    r"违法和不良信息|違法和不良資訊|举报电话|舉報電話|举报邮箱|热线[:：]|熱線[:：]|客服电话|"
+    r"广播频率|廣播頻率|\bFM\s?\d{2,3}(?:\.\d)?\b|X-POWER-BY|Powered by|Processed in|"
+    r"【\s*(?:纠错|糾錯|打印|關閉|关闭|收藏|推荐|推薦|我来说两句|發表評論|发表评论)\s*】|"
+    r"分享到|分享至|分享：|分享:|扫一扫|掃一掃|扫描二维码|掃描二維碼|关注我们|關注我們|"
+    r"打印本页|打印本頁|关闭窗口|關閉窗口|返回顶部|返回頂部|回到顶部|字号[:：]|字號[:：]|"
+    r"[【\[]\s*字[体號号]|上一篇|下一篇|上一页|下一頁|下一页|点击排行|點擊排行|"
+    r"相关链接|相關鏈接|免责声明|免責聲明|声明：|聲明：|本文来自网易号|未经授权|未經授權|"
+    r"不得转载|不得轉載|禁止转载|禁止轉載|转载请注明|轉載請註明|原标题[:：]|原標題[:：]|"
+    r"^\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]|"
+    r"^[(（]\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]|"
+    r"^【?\s*(?:编辑|編輯)\s*[:：]|点击进入|點擊進入|进入论坛|進入論壇|"
+    r"返回搜狐|查看更多|展开全文|展開全文|阅读全文|閱讀全文|APP内打开|App內打開|"
+    r"^(?:相关新闻|相關新聞|相关阅读|相關閱讀|推荐阅读|推薦閱讀|延伸阅读|延伸閱讀|热门推荐|"
+    r"熱門推薦|更多新闻|更多新聞|猜你喜欢|猜你喜歡|热点新闻|熱點新聞|网友评论|網友評論|"
+    r"热门评论|熱門評論|论坛|論壇|相关文章|相關文章|精彩推荐|精彩推薦|今日推荐|今日推薦)\s*[:：]?\s*$",
+    re.IGNORECASE)
+# Lines after which the article is over.
+_END_MARKERS = re.compile(
+    r"^[(（【\[]?\s*(?:责任编辑|責任編輯|责编|責編)\s*[:：]|"
+    r"^(?:相关新闻|相關新聞|相关阅读|相關閱讀|推荐阅读|推薦閱讀|延伸阅读|延伸閱讀|热门推荐|"
+    r"熱門推薦|猜你喜欢|猜你喜歡|相关文章|相關文章|网友评论|網友評論|热门评论|熱門評論|"
+    r"精彩推荐|精彩推薦|更多新闻|更多新聞|相关链接|相關鏈接|上一篇|下一篇)\s*[:：]?",
+    re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRegion:
+    """The chosen body container and its paragraphs (still including meta lines)."""
+
+    node: HtmlElement | None
+    blocks: list[Block]
+    score: float
+
+
+def block_weight(block: Block) -> float:
+    """How much a block looks like article prose (>0) or page furniture (<0)."""
+    if block.link_density > 0.5:
+        return -0.7 * block.chars - 4.0
+    text_chars = block.chars - block.link_chars
+    weight = text_chars + 7.0 * min(block.punct, text_chars / 8 + 1) - 25.0 - block.link_chars
+    if block.tag in HEADING_TAGS:
+        return min(weight, 5.0)
+    if weight > 0 and block.chars < 120 and _BOILERPLATE.search(block.text):
+        return -20.0
+    return weight
+
+
+def find_body(blocks: list[Block], container: HtmlElement | None = None) -> BodyRegion:
+    """The best-scoring element and the blocks inside it, in reading order."""
+    if not blocks:
+        return BodyRegion(None, [], 0.0)
+    scores: dict[HtmlElement, float] = {}
+    for block in blocks:
+        weight = block_weight(block)
+        if weight == 0:
+            continue
+        owner = block.owner
+        scores[owner] = scores.get(owner, 0.0) + weight
+        for ancestor in owner.iterancestors():
+            scores[ancestor] = scores.get(ancestor, 0.0) + weight
+    if container is not None:
+        best, best_score = container, scores.get(container, 0.0)
+    else:
+        best, best_score = max(scores.items(), key=lambda item: item[1],
+                               default=(None, 0.0))
+    if best is None:
+        return BodyRegion(None, [], 0.0)
+    inside = set(best.iter())
+    return BodyRegion(best, [b for b in blocks if b.owner in inside], best_score)
+
+
+def is_boilerplate(block: Block) -> bool:
+    """Furniture inside the body container: link lists and known site lines."""
+    if block.link_density > 0.5 and not (block.chars > 150 and block.punct > 5):
+        return True
+    return block.chars < 160 and bool(_BOILERPLATE.search(block.text))
+
+
+def is_end_marker(block: Block) -> bool:
+    """A line after which only related links, comments and credits follow."""
+    return block.chars < 60 and bool(_END_MARKERS.search(block.text))

@@ -1,0 +1,211 @@
+"""The Chinese byline grammar, in Simplified and Traditional script.
+
+News pages name their people in a short metadata line near the headline or at the
+end of the body: ``来源：新华网 作者：王明 责任编辑：李四``, ``（记者 王明 通讯员 李四）``,
+``【王家俊／台北報導】``, ``（中央社記者楊思瑞台南4日電）``, ``□ 本报记者 葛灵丹``,
+``(责编：萧潇、张妍)``. This module reads such lines into source / author / editor /
+tags. Labels split a line into fields; a label without a colon only counts when the
+name after it is short and ends at a boundary, so body sentences such as
+"记者从市教育局获悉" are not read as bylines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_HAN = "\u3400-\u9fff\uf900-\ufaff"
+_NAME_CHARS = rf"[{_HAN}·•A-Za-z]"
+
+_LABELS: dict[str, tuple[str, ...]] = {
+    "source": ("文章来源", "文章來源", "信息来源", "信息來源", "消息来源", "消息來源", "新闻来源",
+               "新聞來源", "本文来源", "本文來源", "稿件来源", "稿件來源", "来源", "來源", "稿源",
+               "出处", "出處", "转自", "轉自", "转载自", "轉載自", "出自"),
+    "editor": ("责任编辑", "責任編輯", "责任编缉", "值班编辑", "值班編輯", "实习编辑", "實習編輯",
+               "编辑", "編輯", "责编", "責編", "主编", "主編", "编审", "編審", "审核", "審核",
+               "校对", "校對", "审校", "審校", "监制", "監製"),
+    "author": ("作者", "作　者", "记者", "記者", "撰文", "撰稿", "文字", "通讯员", "通訊員",
+               "发布者", "發布者", "發佈者", "发布人", "發布人", "发帖人", "發帖人", "楼主",
+               "樓主", "博主", "原作者", "口述", "文／", "文/", "撰稿人", "供稿"),
+    "tags": ("标签", "標簽", "標籤", "关键词", "關鍵詞", "关键字", "關鍵字", "Tags", "TAG", "tags"),
+    "time": ("发布时间", "發布時間", "發佈時間", "发表时间", "發表時間", "更新时间", "更新時間",
+             "时间", "時間", "日期", "发表于", "發表於", "发布于", "發布於", "发布日期", "發布日期",
+             "刊登日期", "出版日期", "录入时间", "錄入時間", "上传时间"),
+    "stop": ("点击", "點擊", "阅读", "閱讀", "浏览", "瀏覽", "字号", "字號", "字体", "字體",
+             "评论", "評論", "分享", "打印", "列印", "收藏", "人气", "人氣", "访问", "訪問",
+             "摄影", "攝影", "图片", "圖片", "热度", "熱度", "次数", "次數", "发布", "发表",
+             "所属", "所屬", "栏目", "欄目", "频道", "頻道", "摄", "攝", "版次", "作者简介",
+             "作者簡介", "联系作者", "聯繫作者", "相关", "相關"),
+}
+_LABEL_KIND = {label: kind for kind, labels in _LABELS.items() for label in labels}
+_LABEL_RE = re.compile(
+    r"(?:本报|本報|本台|本网|本網|新华社|新華社|中新社|特约|特約|实习|實習|首席|驻\w{1,3}|駐\w{1,3})?"
+    r"(" + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True)) + r")"
+    r"(\s*[:：]\s*|\s*[/／]\s*|\s+|(?=[" + _HAN + r"]))")
+
+# 【王家俊／台北報導】, 記者李欣芳／台北報導, 記者施曉光、吳亮儀／台北報導
+_REPORTED = re.compile(
+    rf"(?:記者|记者)?\s*((?:{_NAME_CHARS}{{2,4}}\s*[、，,]\s*)*{_NAME_CHARS}{{2,4}})"
+    rf"\s*[／/]\s*(?:綜合|综合)?[{_HAN}]{{0,8}}?(?:報導|报道|報道|電|电|外電|編譯|编译|專電|专电)")
+# （中央社記者楊思瑞台南4日電）, 新华社北京4月24日电（记者 王明）
+_WIRE = re.compile(rf"(?:記者|记者)\s*([{_HAN}]{{2,3}}?)\s*[{_HAN}]{{2}}\s*\d{{1,2}}\s*日\s*[電电]")
+_PAREN_NAMES = re.compile(
+    rf"^[(（【\[]\s*((?:{_NAME_CHARS}{{2,4}}[\s、，,]+){{0,5}}{_NAME_CHARS}{{2,4}})\s*[)）】\]]$")
+_AGENCY = re.compile(
+    r"^[(（【\[]?\s*(新华社|新華社|中新社|中新网|中新網|中央社|美联社|美聯社|路透社|法新社|共同社|"
+    r"人民网|人民網|新华网|新華網|央视网|央視網|大公报|大公報|文汇报|文匯報)")
+_TRAILING_NOISE = re.compile(r"[\s\-—_|｜·•:：,，;；.。)\]）】>》»]+$")
+_LEADING_NOISE = re.compile(r"^[\s\-—_|｜·•:：,，;；\[（(【<《«]+")
+_DATEISH = re.compile(r"\d{2,4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|\d{4}")
+
+
+@dataclass
+class Byline:
+    """Fields read from one or more metadata lines (empty when not found)."""
+
+    source: str | None = None
+    author: str | None = None
+    editor: str | None = None
+    tags: list[str] = field(default_factory=list)
+    labelled: bool = False  # the line carried at least one label (it is metadata, not body)
+
+    def merge(self, other: Byline) -> None:
+        """Fill the fields still empty from ``other``."""
+        self.source = self.source or other.source
+        self.author = self.author or other.author
+        self.editor = self.editor or other.editor
+        if not self.tags:
+            self.tags = list(other.tags)
+        self.labelled = self.labelled or other.labelled
+
+
+def parse_byline(line: str) -> Byline:
+    """Read source / author / editor / tags from one short metadata line."""
+    result = Byline()
+    text = line.replace("\u00a0", " ").replace("\u3000", " ").strip()
+    if not text:
+        return result
+    matches = [m for m in _LABEL_RE.finditer(text) if _label_ok(text, m)]
+    for index, match in enumerate(matches):
+        kind = _LABEL_KIND[match.group(1)]
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        value = text[match.end():end]
+        colon = bool(re.search(r"[:：/／]", match.group(2)))
+        _assign(result, kind, value, colon)
+        if kind != "stop":
+            result.labelled = True
+    if result.author is None:
+        result.author = reporter_names(text)
+        result.labelled = result.labelled or result.author is not None
+    return result
+
+
+def reporter_names(text: str) -> str | None:
+    """Names from the wire-style bylines (``王家俊／台北報導``, ``中央社記者楊思瑞台南4日電``)."""
+    head = text[:80]
+    match = _REPORTED.search(head)
+    if match:
+        return _join_names(re.split(r"\s*[、，,]\s*", match.group(1)))
+    match = _WIRE.search(head)
+    if match:
+        return match.group(1)
+    return None
+
+
+def bracketed_names(line: str) -> str | None:
+    """A line that is only names in brackets, e.g. ``（常书香 马丹阳）`` ending an article."""
+    match = _PAREN_NAMES.match(line.strip())
+    if match is None:
+        return None
+    names = [n for n in re.split(r"[\s、，,]+", match.group(1)) if n]
+    if any(_LABEL_RE.search(n) for n in names):
+        return None
+    return _join_names(names)
+
+
+def agency_in(line: str) -> str | None:
+    """A news agency opening a dateline (``新华社北京4月24日电``)."""
+    match = _AGENCY.match(line.strip())
+    return match.group(1) if match else None
+
+
+def _label_ok(text: str, match: re.Match[str]) -> bool:
+    """A label must start a field: at the line start or after a separator."""
+    start = match.start()
+    if start == 0:
+        return True
+    before = text[start - 1]
+    if before in " \t|｜/／:：,，;；()（）[]【】<>《》〔〕-—_·•□■◆":
+        return True
+    if before.isdigit():  # "2020-01-13 08:46來源:" glued to a time
+        return True
+    # "新华网记者王明": an outlet directly before 记者 is common; allow for author labels.
+    return _LABEL_KIND[match.group(1)] == "author" and match.group(1) in ("记者", "記者")
+
+
+def _assign(result: Byline, kind: str, value: str, colon: bool) -> None:
+    if kind in ("stop", "time"):
+        return
+    if kind == "tags":
+        tags = [t for t in re.split(r"[\s,，、;；|｜/]+", _clean_value(value)) if t]
+        if tags and not result.tags:
+            result.tags = tags[:10]
+        return
+    cleaned = _clean_value(value)
+    if not cleaned:
+        return
+    if kind == "source":
+        cleaned = _cut_at_space(cleaned) if len(cleaned) > 20 else cleaned
+        if _plausible_source(cleaned) and result.source is None:
+            result.source = cleaned
+        return
+    names = _names(cleaned, colon)
+    if names is None:
+        return
+    if kind == "author" and result.author is None:
+        result.author = names
+    elif kind == "editor" and result.editor is None:
+        result.editor = names
+
+
+def _clean_value(value: str) -> str:
+    value = _DATEISH.split(value, maxsplit=1)[0]
+    value = re.split(r"[|｜\[\]【】<>《》]|\s{3,}", value, maxsplit=1)[0]
+    value = _TRAILING_NOISE.sub("", _LEADING_NOISE.sub("", value))
+    return value.strip()
+
+
+def _cut_at_space(value: str) -> str:
+    return value.split(" ", 1)[0]
+
+
+def _plausible_source(value: str) -> bool:
+    return 1 < len(value) <= 30 and not value.startswith(("http", "www"))
+
+
+def _names(value: str, colon: bool) -> str | None:
+    """Person names from a field value; stricter when no colon introduced it."""
+    value = re.sub(r"^(?:本报|本報|本台|本网|本網)?(?:记者|記者|通讯员|通訊員|实习生|實習生)\s*", "", value)
+    parts = [p for p in re.split(r"\s*[、，,;；]\s*|\s+", value) if p]
+    if not parts:
+        return None
+    if not colon:
+        # without a colon only short names ending the field are believable
+        if not all(re.fullmatch(rf"{_NAME_CHARS}{{2,4}}", p) for p in parts[:4]):
+            return None
+        parts = parts[:4]
+    kept: list[str] = []
+    for part in parts[:8]:
+        if re.fullmatch(rf"[{_HAN}]{{2,5}}|[A-Za-z][\w.&·•\- ]{{0,30}}|{_NAME_CHARS}[\w&·•]{{1,15}}",
+                        part):
+            kept.append(part)
+        elif kept:
+            break
+        else:
+            return None
+    return _join_names(kept) if kept else None
+
+
+def _join_names(names: list[str]) -> str | None:
+    names = [n.strip() for n in names if n.strip()]
+    return " ".join(dict.fromkeys(names)) if names else None

@@ -1,0 +1,148 @@
+"""Machine-readable metadata: ``<meta>`` tags, JSON-LD and the canonical link.
+
+Read before cleaning (cleaning drops ``<head>`` and scripts). Every value is a plain
+string; the caller decides how much to trust each one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml.html import HtmlElement
+
+_ARTICLE_TYPES = ("article", "newsarticle", "blogposting", "reportagenewsarticle",
+                  "webpage", "analysisnewsarticle", "socialmediaposting", "report")
+
+
+@dataclass
+class PageMeta:
+    """What the page says about itself in markup, all optional."""
+
+    document_title: str = ""
+    meta: dict[str, str] = field(default_factory=dict)  # lower-cased name/property -> content
+    ld_headline: str | None = None
+    ld_published: str | None = None
+    ld_modified: str | None = None
+    ld_authors: list[str] = field(default_factory=list)
+    ld_publisher: str | None = None
+    ld_keywords: list[str] = field(default_factory=list)
+    ld_type: str | None = None
+    canonical: str | None = None
+    time_elements: list[str] = field(default_factory=list)  # <time datetime>/pubdate values
+
+    def first(self, *names: str) -> str | None:
+        """The first non-empty meta value among ``names``."""
+        for name in names:
+            value = self.meta.get(name)
+            if value and value.strip():
+                return value.strip()
+        return None
+
+
+def read_meta(root: HtmlElement, url: str) -> PageMeta:
+    """Collect title, meta tags, JSON-LD and canonical URL from the raw tree."""
+    page = PageMeta()
+    title_el = root.find(".//title")
+    if title_el is not None:
+        page.document_title = " ".join((title_el.text_content() or "").split())
+    for el in root.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        content = el.get("content")
+        if key and content and key not in page.meta:
+            page.meta[key] = " ".join(content.split())
+        itemprop = (el.get("itemprop") or "").strip().lower()
+        if itemprop and content and itemprop not in page.meta:
+            page.meta[itemprop] = " ".join(content.split())
+    for el in root.iter("script"):
+        if (el.get("type") or "").strip().lower() == "application/ld+json" and el.text:
+            _read_json_ld(page, el.text)
+    for el in root.iter("time"):
+        value = el.get("datetime") or el.get("pubdate")
+        if value:
+            page.time_elements.append(value)
+    page.canonical = _canonical(root, page, url)
+    return page
+
+
+def _canonical(root: HtmlElement, page: PageMeta, url: str) -> str | None:
+    for el in root.iter("link"):
+        rel = (el.get("rel") or "").lower().split()
+        href = (el.get("href") or "").strip()
+        if "canonical" in rel and href:
+            return _resolve(url, href)
+    og_url = page.first("og:url")
+    return _resolve(url, og_url) if og_url else None
+
+
+def _resolve(base: str, href: str) -> str | None:
+    try:
+        resolved = urljoin(base, href) if base else href
+    except ValueError:
+        return None
+    return resolved if resolved.startswith(("http://", "https://")) else None
+
+
+def _read_json_ld(page: PageMeta, text: str) -> None:
+    try:
+        data = json.loads(text.strip().rstrip(";"))
+    except (ValueError, RecursionError):
+        return
+    for item in _ld_items(data):
+        kind = item.get("@type")
+        kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
+        if not any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
+            continue
+        page.ld_type = page.ld_type or str(kinds[0])
+        page.ld_headline = page.ld_headline or _as_text(item.get("headline"))
+        page.ld_published = page.ld_published or _as_text(item.get("datePublished"))
+        page.ld_modified = page.ld_modified or _as_text(item.get("dateModified"))
+        if not page.ld_authors:
+            page.ld_authors = _names(item.get("author"))
+        if page.ld_publisher is None:
+            publishers = _names(item.get("publisher"))
+            page.ld_publisher = publishers[0] if publishers else None
+        if not page.ld_keywords:
+            keywords = item.get("keywords")
+            if isinstance(keywords, str):
+                page.ld_keywords = [k.strip() for k in keywords.split(",") if k.strip()]
+            elif isinstance(keywords, list):
+                page.ld_keywords = [str(k).strip() for k in keywords if str(k).strip()]
+
+
+def _ld_items(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for entry in data:
+            yield from _ld_items(entry, depth + 1)
+    elif isinstance(data, dict):
+        yield data
+        graph = data.get("@graph")
+        if graph is not None:
+            yield from _ld_items(graph, depth + 1)
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return " ".join(value.split())
+    if isinstance(value, list) and value:
+        return _as_text(value[0])
+    return None
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [name.strip()] if isinstance(name, str) and name.strip() else []
+    if isinstance(value, list):
+        out: list[str] = []
+        for entry in value:
+            out.extend(_names(entry))
+        return out
+    return []

@@ -1,0 +1,88 @@
+"""Pick the headline: the visible heading that the document title agrees with.
+
+``<title>`` carries the headline plus site and channel names; ``<h1>`` is sometimes
+the site logo; ``og:title`` is sometimes the site name. So each visible heading
+candidate is scored by how well it is confirmed by the document / meta titles, by
+tag, and by length; when no heading is confirmed, the longest segment of the
+document title (split at the usual `` - ``, ``_``, ``|`` separators) is used.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from crawler.extract.blocks import HEADING_TAGS, Block
+
+_SEPARATORS = re.compile(r"\s+[-–—|｜_·:]+\s+|\s*[|｜_]+\s*|--+|——|\s+-\s*|\s*-\s+|\s*»\s*")
+_TITLE_HINT = re.compile(r"title|headline|tit\b|tit_|_tit|biaoti|bt\b|subject|heading|topic",
+                         re.IGNORECASE)
+_TAG_BONUS = {"h1": 30.0, "h2": 18.0, "h3": 10.0, "h4": 4.0, "h5": 2.0, "h6": 1.0}
+
+
+@dataclass(frozen=True, slots=True)
+class TitleChoice:
+    """The headline text and the block it was read from (None if from metadata)."""
+
+    text: str
+    block: Block | None
+
+
+def squash(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def choose_title(blocks: list[Block], document_title: str, meta_titles: list[str]) -> TitleChoice:
+    """The headline, from visible headings confirmed by the document or meta titles."""
+    references = [squash(t) for t in [document_title, *meta_titles] if t and t.strip()]
+    best: tuple[float, Block] | None = None
+    for block in blocks:
+        if not 2 <= block.chars <= 120:
+            continue
+        score = _candidate_score(block, references)
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, block)
+    if best is not None:
+        return TitleChoice(best[1].text, best[1])
+    for title in (*meta_titles, document_title):
+        cleaned = strip_site_name(title)
+        if cleaned:
+            return TitleChoice(cleaned, None)
+    return TitleChoice("", None)
+
+
+def strip_site_name(title: str) -> str:
+    """The headline part of a ``headline - channel - site`` document title."""
+    title = " ".join(title.split())
+    parts = [p.strip() for p in _SEPARATORS.split(title) if p and p.strip()]
+    if not parts:
+        return title
+    return max(parts, key=lambda p: len(squash(p)))
+
+
+def _candidate_score(block: Block, references: list[str]) -> float:
+    text = squash(block.text)
+    if len(text) < 2:
+        return 0.0
+    confirmed = 0.0
+    for ref in references:
+        if not ref:
+            continue
+        if text == ref:
+            confirmed = max(confirmed, 60.0)
+        elif text in ref:
+            coverage = len(text) / len(ref)
+            confirmed = max(confirmed, 20.0 + 40.0 * coverage if len(text) >= 4 else 5.0)
+        elif len(ref) >= 6 and ref in text and len(text) <= len(ref) * 2:
+            confirmed = max(confirmed, 35.0)
+    if confirmed == 0.0:
+        return 0.0
+    bonus = _TAG_BONUS.get(block.tag, 0.0)
+    owner = block.owner
+    hint = f"{owner.get('class', '')} {owner.get('id', '')}"
+    if bonus == 0.0 and _TITLE_HINT.search(hint):
+        bonus = 12.0
+    if block.tag not in HEADING_TAGS and block.link_density > 0.8:
+        bonus -= 10.0
+    return confirmed + bonus + min(len(text), 40) * 0.5
