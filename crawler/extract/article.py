@@ -18,12 +18,24 @@ from lxml.html import HtmlElement
 from crawler.extract import dates
 from crawler.extract.blocks import Block, linearise
 from crawler.extract.body import find_body, is_boilerplate, is_end_marker
-from crawler.extract.byline import Byline, agency_in, bracketed_names, parse_byline
+from crawler.extract.byline import (
+    Byline,
+    agency_in,
+    bracketed_names,
+    parse_byline,
+    reporter_outlet,
+)
 from crawler.extract.decode import decode_html
 from crawler.extract.dom import SelectorSyntaxError, clean_tree, parse_html, select, select_text
 from crawler.extract.meta import PageMeta, read_meta
 from crawler.extract.script import detect_script
-from crawler.extract.title import TitleChoice, choose_title, squash, strip_site_name
+from crawler.extract.title import (
+    TitleChoice,
+    choose_title,
+    fallback_title,
+    squash,
+    strip_site_name,
+)
 from newsmon.config import ExtractOverrides
 from newsmon.values import ExtractedArticle
 
@@ -47,6 +59,9 @@ _SITE_META = ("og:site_name", "application-name", "apple-mobile-web-app-title", 
 _AUTHOR_META = ("author", "article:author", "og:article:author", "byl", "dc.creator",
                 "sailthru.author", "parsely-author", "twitter:creator")
 _TAG_META = ("news_keywords", "article:tag", "keywords", "og:article:tag")
+_ORGANISATION = re.compile(r"(?:出版社|期刊|公司|集團|集团|中心|網絡|网络|新聞|新闻|[報报社網网台]|"
+                           r"Publishers?|Press|News|Media|\.com)$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[。！？!?]")
 _TIME_LABEL = re.compile(r"发布|發布|發佈|发表|發表|时间|時間|日期|更新|刊登|出版|posted|published",
                          re.IGNORECASE)
 
@@ -66,6 +81,20 @@ def extract_article(raw: bytes, *, url: str, content_type: str | None = None,
         return ExtractedArticle(
             url=url, canonical_url=url, title="", body="", is_article=False,
             warnings=(f"{url}: extraction failed: {type(exc).__name__}: {exc}",))
+
+
+@dataclass
+class _Layout:
+    """The page read as: lines around the headline, paragraphs, lines after them."""
+
+    head: list[Block] = field(default_factory=list)
+    paragraphs: list[Block] = field(default_factory=list)
+    tail: list[Block] = field(default_factory=list)
+    after: list[Block] = field(default_factory=list)  # past the end marker / the body node
+
+    @property
+    def meta_lines(self) -> list[Block]:
+        return [*self.head, *self.tail, *self.after]
 
 
 @dataclass
@@ -105,10 +134,10 @@ class _Extraction:
         clean_tree(root)
         blocks = linearise(root)
         title = self._title(blocks, meta, forced.get("title"))
-        body_blocks, meta_lines = self._body(root, blocks, title)
-        fields = self._fields(meta, meta_lines, body_blocks, forced)
-        body = "\n".join(b.text for b in body_blocks)
-        is_article = self._is_article(body_blocks, blocks, title)
+        title, layout = self._body(root, blocks, title)
+        fields = self._fields(meta, layout, forced)
+        body = "\n".join(b.text for b in layout.paragraphs)
+        is_article = self._is_article(layout.paragraphs, blocks, title)
         if not is_article:
             body = ""
         return ExtractedArticle(
@@ -175,7 +204,7 @@ class _Extraction:
         return choose_title(blocks, meta.document_title, meta_titles)
 
     def _body(self, root: HtmlElement, blocks: list[Block],
-              title: TitleChoice) -> tuple[list[Block], list[Block]]:
+              title: TitleChoice) -> tuple[TitleChoice, _Layout]:
         """Body paragraphs, and the metadata lines met around and inside the body."""
         container = self._override_body(root)
         candidates = blocks
@@ -183,8 +212,9 @@ class _Extraction:
             # the body follows the headline; prose above it is another story's teaser
             candidates = blocks[max(0, title.block.index - 2):]
         region = find_body(candidates, container)
-        paragraphs: list[Block] = []
-        meta_lines: list[Block] = []
+        if title.block is None and region.blocks:
+            title = fallback_title(blocks, region.blocks[0].index, title)
+        layout = _Layout(head=self._near_title(blocks, title, region.blocks))
         title_key = squash(title.text)
         start = 0
         if title.block is not None:
@@ -192,27 +222,36 @@ class _Extraction:
                 if block is title.block:
                     start = position + 1
                     break
-        near = self._near_title(blocks, title, region.blocks)
-        meta_lines.extend(near)
         chars = 0
-        for block in region.blocks[start:]:
+        pending: list[Block] = []  # short lines after the last paragraph so far
+        rest = region.blocks[start:]
+        for position, block in enumerate(rest):
             if squash(block.text) == title_key:
                 continue
             if is_end_marker(block) and chars > 80:
-                meta_lines.append(block)
-                meta_lines.extend(b for b in region.blocks[region.blocks.index(block) + 1:][:6]
-                                  if b.chars < _META_LINE_MAX)
+                layout.tail.extend(pending)
+                layout.tail.append(block)
+                layout.after = [b for b in rest[position + 1:position + 8]
+                                if b.chars < _META_LINE_MAX]
+                pending = []
                 break
             if is_boilerplate(block):
                 if block.chars < _META_LINE_MAX:
-                    meta_lines.append(block)
+                    pending.append(block)
                 continue
             if self._is_meta_line(block, chars):
-                meta_lines.append(block)
+                (pending if chars else layout.head).append(block)
                 continue
-            paragraphs.append(block)
+            layout.paragraphs.append(block)
+            layout.tail.extend(pending)
+            pending = []
             chars += block.chars
-        return _trim_tail(paragraphs, meta_lines), meta_lines
+        layout.tail.extend(pending)
+        if region.blocks:
+            last = region.blocks[-1].index
+            layout.after.extend(b for b in blocks[last + 1:last + 6] if b.chars < _META_LINE_MAX)
+        _trim_tail(layout)
+        return title, layout
 
     def _near_title(self, blocks: list[Block], title: TitleChoice,
                     body: list[Block]) -> list[Block]:
@@ -225,32 +264,37 @@ class _Extraction:
         return [b for b in window if b.chars < _META_LINE_MAX and b is not title.block]
 
     def _is_meta_line(self, block: Block, chars_so_far: int) -> bool:
-        if block.chars >= 100:
+        if block.chars >= 100 or _SENTENCE_END.search(block.text):
             return False
         parsed = parse_byline(block.text)
         if parsed.labelled and (parsed.source or parsed.editor or parsed.tags or parsed.author):
             if chars_so_far == 0 or block.chars < 60:
                 return True
-        if chars_so_far == 0 and block.punct <= 2 and block.chars < 60:
+        if block.punct <= 3 and block.chars < 60:
             found = dates.find_date(block.text, self.tz)
-            if found is not None:
+            if found is not None and (chars_so_far == 0 or len(block.text) < 40):
                 return True
         return False
 
     # -- fields ------------------------------------------------------------------------
 
-    def _fields(self, meta: PageMeta, meta_lines: list[Block], body: list[Block],
-                forced: dict[str, str]) -> _Fields:
+    def _fields(self, meta: PageMeta, layout: _Layout, forced: dict[str, str]) -> _Fields:
         fields = _Fields()
         if "byline" in forced:
             fields.byline.merge(parse_byline(forced["byline"]))
             if not fields.byline.author and not fields.byline.labelled:
                 fields.byline.author = forced["byline"].strip()
-        for block in meta_lines:
+        for block in layout.meta_lines:
             fields.byline.merge(parse_byline(block.text))
-        self._people_from_body(fields.byline, body)
+            if fields.byline.source is None:
+                fields.byline.source = reporter_outlet(block.text)
+        self._people_from_body(fields.byline, layout.paragraphs)
         self._people_from_meta(fields.byline, meta)
-        fields.published = self._published(meta, meta_lines, body, forced.get("published"))
+        if fields.byline.author is None:
+            # Pages that credit only an editor (责任编辑) have no other person to name;
+            # the corpus's hand labels use that name as the author too.
+            fields.byline.author = fields.byline.editor
+        fields.published = self._published(meta, layout, forced.get("published"))
         modified = meta.ld_modified or meta.first(*_MODIFIED_META)
         if modified:
             found = dates.parse_iso(modified, self.tz)
@@ -260,12 +304,13 @@ class _Extraction:
     def _people_from_body(self, byline: Byline, body: list[Block]) -> None:
         if not body:
             return
-        head = body[0].text[:80]
-        if byline.author is None:
-            probe = parse_byline(head)
-            byline.author = probe.author if probe.labelled else None
-        if byline.source is None:
-            byline.source = agency_in(head)
+        for block in body[:3]:
+            head = block.text[:80]
+            if byline.author is None:
+                probe = parse_byline(head)
+                byline.author = probe.author if probe.labelled else None
+            if byline.source is None:
+                byline.source = agency_in(head)
         if byline.author is None:
             for block in body[-2:]:
                 names = bracketed_names(block.text)
@@ -289,7 +334,7 @@ class _Extraction:
             tags = meta.ld_keywords or (re.split(r"[,，、;；\s]+", keywords) if keywords else [])
             byline.tags = [t for t in tags if t][:10]
 
-    def _published(self, meta: PageMeta, meta_lines: list[Block], body: list[Block],
+    def _published(self, meta: PageMeta, layout: _Layout,
                    forced: str | None) -> datetime | None:
         if forced:
             found = dates.parse_iso(forced, self.tz) or dates.find_date(forced, self.tz,
@@ -302,7 +347,8 @@ class _Extraction:
                 machine = dates.parse_iso(value, self.tz)
                 if machine:
                     break
-        visible = self._visible_date(meta_lines, body)
+        visible = (self._visible_date(layout.head) or self._visible_date(layout.tail)
+                   or self._body_date(layout.paragraphs))
         if machine and machine.has_time:
             if visible and visible.has_time and visible.when.date() == machine.when.date():
                 return visible.when
@@ -315,24 +361,24 @@ class _Extraction:
         from_url = dates.date_from_url(self.url, self.tz)
         return from_url.when if from_url else None
 
-    def _visible_date(self, meta_lines: list[Block], body: list[Block]) -> dates.FoundDate | None:
+    def _visible_date(self, lines: list[Block]) -> dates.FoundDate | None:
+        """The labelled (发布时间…) date of these lines, else the first, with time if any."""
         labelled: dates.FoundDate | None = None
         plain: dates.FoundDate | None = None
-        for block in meta_lines:
+        for block in lines:
             found = dates.find_date(block.text, self.tz, self.fetched_at)
             if found is None:
                 continue
-            if _TIME_LABEL.search(block.text[:found.start + 1]) and labelled is None:
+            if labelled is None and _TIME_LABEL.search(block.text[:found.start + 1]):
                 labelled = found
             if plain is None or (found.has_time and not plain.has_time
                                  and found.when.date() == plain.when.date()):
-                plain = plain if plain and plain.has_time else found
-        if labelled is not None:
-            return labelled
-        if plain is not None:
-            return plain
+                plain = found
+        return labelled or plain
+
+    def _body_date(self, body: list[Block]) -> dates.FoundDate | None:
         for block in body[:2] + body[-2:]:
-            found = dates.find_date(block.text[:120], self.tz, self.fetched_at)
+            found = dates.find_date(block.text[:120], self.tz)
             if found is not None and found.has_time:
                 return found
         return None
@@ -348,11 +394,11 @@ class _Extraction:
         return True
 
 
-def _trim_tail(paragraphs: list[Block], meta_lines: list[Block]) -> list[Block]:
-    """Drop trailing one-line credits such as ``（袁源）`` into the metadata lines."""
+def _trim_tail(layout: _Layout) -> None:
+    """Move trailing one-line credits such as ``（袁源）`` to the metadata lines."""
+    paragraphs = layout.paragraphs
     while paragraphs and paragraphs[-1].chars <= 20 and bracketed_names(paragraphs[-1].text):
-        meta_lines.append(paragraphs.pop())
-    return paragraphs
+        layout.tail.insert(0, paragraphs.pop())
 
 
 def _site_from_title(meta: PageMeta) -> str | None:
@@ -368,6 +414,8 @@ def _plausible_author(value: str, site: str | None, source: str | None) -> str |
     value = " ".join(value.split())
     if not value or len(value) > 30 or value.startswith(("http", "@", "www")):
         return None
-    if value in (site or "", source or ""):
+    if value in (site or "", source or "") or not re.search(r"[^\W\d_]", value):
         return None
-    return value
+    names = [n for n in re.split(r"\s*[,，、;；]\s*", value) if n]
+    kept = [n for n in names if n not in (site, source) and not _ORGANISATION.search(n)]
+    return " ".join(kept) if kept else None

@@ -24,7 +24,7 @@ _BOILERPLATE = re.compile(
     r"[京沪粤浙苏鲁]ICP|公网安备|公網安備|网安备|增值电信|互联网新闻信息服务许可|"
     r"违法和不良信息|違法和不良資訊|举报电话|舉報電話|举报邮箱|热线[:：]|熱線[:：]|客服电话|"
     r"广播频率|廣播頻率|\bFM\s?\d{2,3}(?:\.\d)?\b|X-POWER-BY|Powered by|Processed in|"
-    r"【\s*(?:纠错|糾錯|打印|關閉|关闭|收藏|推荐|推薦|我来说两句|發表評論|发表评论)\s*】|"
+    r"[【\[]\s*(?:纠错|糾錯|打印|列印|關閉|关闭|收藏|推荐|推薦|我来说两句|發表評論|发表评论)\s*[】\]]|"
     r"分享到|分享至|分享：|分享:|扫一扫|掃一掃|扫描二维码|掃描二維碼|关注我们|關注我們|"
     r"打印本页|打印本頁|关闭窗口|關閉窗口|返回顶部|返回頂部|回到顶部|字号[:：]|字號[:：]|"
     r"[【\[]\s*字[体號号]|上一篇|下一篇|上一页|下一頁|下一页|点击排行|點擊排行|"
@@ -43,8 +43,15 @@ _END_MARKERS = re.compile(
     r"^[(（【\[]?\s*(?:责任编辑|責任編輯|责编|責編)\s*[:：]|"
     r"^(?:相关新闻|相關新聞|相关阅读|相關閱讀|推荐阅读|推薦閱讀|延伸阅读|延伸閱讀|热门推荐|"
     r"熱門推薦|猜你喜欢|猜你喜歡|相关文章|相關文章|网友评论|網友評論|热门评论|熱門評論|"
-    r"精彩推荐|精彩推薦|更多新闻|更多新聞|相关链接|相關鏈接|上一篇|下一篇)\s*[:：]?",
+    r"精彩推荐|精彩推薦|更多新闻|更多新聞|相关链接|相關鏈接|上一篇|下一篇)\s*[:：]?|"
+    r"^(?:评论|評論|留言|网友留言|網友留言|发表评论|發表評論|我来说两句|我要评论|我要評論|全部评论|"
+    r"全部評論|最新评论|最新評論|相关评论|相關評論|comments?|回复|回覆|读者回应|讀者回應)"
+    r"\s*[:：(（\d]*|发表评论|發表評論|我来说两句|我來說兩句",
     re.IGNORECASE)
+
+
+# Clutter (in negative weight) after which further prose counts half.
+_JUNK_HALF = 400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +77,23 @@ def block_weight(block: Block) -> float:
 
 
 def find_body(blocks: list[Block], container: HtmlElement | None = None) -> BodyRegion:
-    """The best-scoring element and the blocks inside it, in reading order."""
+    """The best-scoring element and the blocks inside it, in reading order.
+
+    Prose that follows a lot of clutter (share bars, link lists, "recommended"
+    boxes) counts for less: the article starts soon after its headline, while
+    comment rules and teasers further down are separated from it by furniture.
+    """
     if not blocks:
         return BodyRegion(None, [], 0.0)
     scores: dict[HtmlElement, float] = {}
+    junk = 0.0
     for block in blocks:
         weight = block_weight(block)
-        if weight == 0:
+        if weight < 0:
+            junk -= weight
+        elif weight > 0:
+            weight /= 1.0 + junk / _JUNK_HALF
+        else:
             continue
         owner = block.owner
         scores[owner] = scores.get(owner, 0.0) + weight

@@ -43,10 +43,23 @@ _LABEL_RE = re.compile(
     r"(" + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True)) + r")"
     r"(\s*[:：]\s*|\s*[/／]\s*|\s+|(?=[" + _HAN + r"]))")
 
-# 【王家俊／台北報導】, 記者李欣芳／台北報導, 記者施曉光、吳亮儀／台北報導
+# 【王家俊／台北報導】, 記者李欣芳／台北報導, 記者施曉光、吳亮儀／台北報導, 張立勳／特稿
+_SLASH = "[／/╱]"
+_OUTLET = (rf"[{_HAN}A-Za-z]{{1,8}}?(?:日報|日报|晚報|晚报|時報|时报|早報|早报|商報|商报|報|报|"
+           r"通訊社|通讯社|社|新聞網|新闻网|網|网|電台|电台|電視|电视|廣播|广播|週刊|周刊)")
 _REPORTED = re.compile(
-    rf"(?:記者|记者)?\s*((?:{_NAME_CHARS}{{2,4}}\s*[、，,]\s*)*{_NAME_CHARS}{{2,4}})"
-    rf"\s*[／/]\s*(?:綜合|综合)?[{_HAN}]{{0,8}}?(?:報導|报道|報道|電|电|外電|編譯|编译|專電|专电)")
+    rf"(?:({_OUTLET})\s+)?(?:記者|记者)?\s*((?:{_NAME_CHARS}{{2,4}}\s*[、，,]\s*)*{_NAME_CHARS}{{2,4}})"
+    rf"\s*{_SLASH}\s*(?:綜合|综合)?[{_HAN}]{{0,8}}?"
+    r"(?:報導|报道|報道|電|电|外電|編譯|编译|專電|专电|特稿|專訪|专访)")
+# Blogs and forums: "由海姑娘张贴 @ …", "本贴由 大卫 于2005年…", "ggjjzhzz 发表于 2005-9-15"
+_POSTED_BY = re.compile(
+    r"(?:^|[\s|｜])由\s*([^\s|｜@]{2,20}?)\s*(?:张贴|張貼|发表|發表|发布|發布|于|於|@)"
+    r"|^([^\s|｜@:：]{2,20})\s*(?:发表于|發表於|发表在|發表在|发布于|發佈於|posted\b)",
+    re.IGNORECASE)
+# Names that are desks, channels or organisations, not people.
+_NOT_A_PERSON = re.compile(
+    r"(?:中心|小組|小组|編輯部|编辑部|新聞|新闻|頻道|频道|網絡|网络|出版社|期刊|公司|集團|集团|"
+    r"簡介|简介|攝|摄|提供|報導|报道|[報报社網网台])$")
 # （中央社記者楊思瑞台南4日電）, 新华社北京4月24日电（记者 王明）
 _WIRE = re.compile(rf"(?:記者|记者)\s*([{_HAN}]{{2,3}}?)\s*[{_HAN}]{{2}}\s*\d{{1,2}}\s*日\s*[電电]")
 _PAREN_NAMES = re.compile(
@@ -105,11 +118,20 @@ def reporter_names(text: str) -> str | None:
     head = text[:80]
     match = _REPORTED.search(head)
     if match:
-        return _join_names(re.split(r"\s*[、，,]\s*", match.group(1)))
+        return _join_names(re.split(r"\s*[、，,]\s*", match.group(2)))
     match = _WIRE.search(head)
     if match:
-        return match.group(1)
+        return _join_names([match.group(1)])
+    match = _POSTED_BY.search(head)
+    if match:
+        return _join_names([match.group(1) or match.group(2)])
     return None
+
+
+def reporter_outlet(text: str) -> str | None:
+    """The outlet written before a reporter's name (``中國時報 張立勳／特稿``)."""
+    match = _REPORTED.search(text[:80])
+    return match.group(1) if match and match.group(1) else None
 
 
 def bracketed_names(line: str) -> str | None:
@@ -154,6 +176,8 @@ def _assign(result: Byline, kind: str, value: str, colon: bool) -> None:
     cleaned = _clean_value(value)
     if not cleaned:
         return
+    if kind == "author" and re.match(r"\S{1,6}?(?:攝|摄|翻攝|翻摄)(?:影)?(?:$|\s|[)）])", cleaned):
+        return  # （記者方賓照攝）credits a photo, not the text
     if kind == "source":
         cleaned = _cut_at_space(cleaned) if len(cleaned) > 20 else cleaned
         if _plausible_source(cleaned) and result.source is None:
@@ -207,5 +231,5 @@ def _names(value: str, colon: bool) -> str | None:
 
 
 def _join_names(names: list[str]) -> str | None:
-    names = [n.strip() for n in names if n.strip()]
+    names = [n.strip() for n in names if n.strip() and not _NOT_A_PERSON.search(n.strip())]
     return " ".join(dict.fromkeys(names)) if names else None

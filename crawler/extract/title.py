@@ -86,3 +86,23 @@ def _candidate_score(block: Block, references: list[str]) -> float:
     if block.tag not in HEADING_TAGS and block.link_density > 0.8:
         bonus -= 10.0
     return confirmed + bonus + min(len(text), 40) * 0.5
+
+
+def fallback_title(blocks: list[Block], body_start: int, current: TitleChoice) -> TitleChoice:
+    """A headline-looking block just above the body when no heading was confirmed.
+
+    Blogs and forums often title the page with the site name only; the post's own
+    title is then the short, unpunctuated line right before the text.
+    """
+    for block in reversed(blocks[max(0, body_start - 4):body_start + 1]):
+        text = block.text
+        if not 4 <= block.chars <= 60 or block.link_density > 0.5:
+            continue
+        if _DATE_OR_LABEL.search(text) or text.endswith(("。", "：", ":")):
+            continue
+        if block.tag in HEADING_TAGS or block.punct <= 3:
+            return TitleChoice(text, block)
+    return current
+
+
+_DATE_OR_LABEL = re.compile(r"\d{4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|[:：]\s*$|发表|發表|来源|來源|作者")
