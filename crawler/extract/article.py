@@ -9,7 +9,7 @@ never raises; a page it cannot read gives ``is_article=False`` with a warning.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +17,7 @@ from lxml.html import HtmlElement
 
 from crawler.extract import dates
 from crawler.extract.blocks import Block, linearise
-from crawler.extract.body import find_body, is_boilerplate, is_end_marker
+from crawler.extract.body import find_body, is_boilerplate, is_caption, is_end_marker
 from crawler.extract.byline import (
     Byline,
     agency_in,
@@ -61,6 +61,9 @@ _AUTHOR_META = ("author", "article:author", "og:article:author", "byl", "dc.crea
 _TAG_META = ("news_keywords", "article:tag", "keywords", "og:article:tag")
 _ORGANISATION = re.compile(r"(?:出版社|期刊|公司|集團|集团|中心|網絡|网络|新聞|新闻|[報报社網网台]|"
                            r"Publishers?|Press|News|Media|\.com)$", re.IGNORECASE)
+# "(星島日報報道)" opening the first paragraph: the outlet, not article text.
+_OUTLET_CREDIT = re.compile(r"^\s*[(（]\s*(?:來源|来源)?[:：]?\s*([^()（）\s]{2,12}?)"
+                            r"(?:報道|報導|报道|訊|讯)\s*[)）]\s*")
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _TIME_LABEL = re.compile(r"发布|發布|發佈|发表|發表|时间|時間|日期|更新|刊登|出版|posted|published",
                          re.IGNORECASE)
@@ -242,6 +245,8 @@ class _Extraction:
             if self._is_meta_line(block, chars):
                 (pending if chars else layout.head).append(block)
                 continue
+            if is_caption(block):
+                continue
             layout.paragraphs.append(block)
             layout.tail.extend(pending)
             pending = []
@@ -250,6 +255,7 @@ class _Extraction:
         if region.blocks:
             last = region.blocks[-1].index
             layout.after.extend(b for b in blocks[last + 1:last + 6] if b.chars < _META_LINE_MAX)
+        _trim_head(layout)
         _trim_tail(layout)
         return title, layout
 
@@ -286,6 +292,9 @@ class _Extraction:
                 fields.byline.author = forced["byline"].strip()
         for block in layout.meta_lines:
             fields.byline.merge(parse_byline(block.text))
+            credit = _OUTLET_CREDIT.match(block.text)
+            if credit and fields.byline.source is None:
+                fields.byline.source = credit.group(1)
             if fields.byline.source is None:
                 fields.byline.source = reporter_outlet(block.text)
         self._people_from_body(fields.byline, layout.paragraphs)
@@ -392,6 +401,20 @@ class _Extraction:
             self.warnings.append(f"no article body found on {self.url}")
             return False
         return True
+
+
+def _trim_head(layout: _Layout) -> None:
+    """Move leading kicker lines (``【板前糾紛】``) and outlet credits to the metadata."""
+    paragraphs = layout.paragraphs
+    while len(paragraphs) > 1 and paragraphs[0].chars <= 20 \
+            and not _SENTENCE_END.search(paragraphs[0].text) and paragraphs[0].punct <= 2:
+        layout.head.append(paragraphs.pop(0))
+    if paragraphs:
+        first = paragraphs[0]
+        match = _OUTLET_CREDIT.match(first.text)
+        if match and len(first.text) > match.end():
+            layout.head.append(replace(first, text=match.group(0)))
+            paragraphs[0] = replace(first, text=first.text[match.end():].lstrip())
 
 
 def _trim_tail(layout: _Layout) -> None:

@@ -30,6 +30,7 @@ _LEAKED_TAG = re.compile(
     r"</?[a-zA-Z][a-zA-Z0-9]{0,12}(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*"
     r"(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>]+))?)*\s*/?>")
 _BULLET_ONLY = re.compile(r"^[\s•·●○◆◇■□▪▫►▶\-–—*]*(?:\d{1,3}[.、)])?[\s•·●○◆◇■□▪▫►▶\-–—*]*$")
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 PUNCTUATION = frozenset("，。！？；：、“”「」『』,.!?;:（）()《》…—")
 
 
@@ -81,6 +82,7 @@ def clean_text(text: str) -> str:
     """Whitespace-normalised text with leaked literal tags and bullets removed."""
     if "<" in text:
         text = _LEAKED_TAG.sub(" ", text)
+    text = text.translate(_INVISIBLE)
     text = " ".join(text.split())
     if text and _BULLET_ONLY.match(text):
         return ""

@@ -51,6 +51,7 @@ _END_MARKERS = re.compile(
 
 
 # Clutter (in negative weight) after which further prose counts half.
+_PROSE = 40.0  # clutter is counted from the first block this good
 _JUNK_HALF = 400.0
 
 
@@ -87,11 +88,14 @@ def find_body(blocks: list[Block], container: HtmlElement | None = None) -> Body
         return BodyRegion(None, [], 0.0)
     scores: dict[HtmlElement, float] = {}
     junk = 0.0
+    seen_prose = False
     for block in blocks:
         weight = block_weight(block)
         if weight < 0:
-            junk -= weight
+            if seen_prose:
+                junk -= weight
         elif weight > 0:
+            seen_prose = seen_prose or weight >= _PROSE
             weight /= 1.0 + junk / _JUNK_HALF
         else:
             continue
@@ -120,3 +124,28 @@ def is_boilerplate(block: Block) -> bool:
 def is_end_marker(block: Block) -> bool:
     """A line after which only related links, comments and credits follow."""
     return block.chars < 60 and bool(_END_MARKERS.search(block.text))
+
+
+_CAPTION_HINT = re.compile(r"caption|photo|pic|img|image|figure|tupian|zhaopian|desc", re.IGNORECASE)
+_CAPTION_CREDIT = re.compile(
+    r"(?:資料圖片|资料图片|資料照片|资料照片|圖片|图片|照片|[攝摄]|提供|(?:圖|图)\s*[／/:：]\s*\S{1,12}|"
+    r"(?:圖|图)\s*[(（]\S{1,12}[)）]|Photo\S*)\s*[)）]?\s*$", re.IGNORECASE)
+
+
+def is_caption(block: Block) -> bool:
+    """A photo caption: inside a figure/caption element, or ending in a photo credit."""
+    if block.chars >= 200:
+        return False
+    if _CAPTION_CREDIT.search(block.text):
+        return True
+    element: HtmlElement | None = block.owner
+    for _level in range(3):
+        if element is None:
+            break
+        if element.tag in ("figure", "figcaption"):
+            return True
+        hint = f"{element.get('class', '')} {element.get('id', '')}"
+        if hint.strip() and _CAPTION_HINT.search(hint) and block.chars < 150:
+            return True
+        element = element.getparent()
+    return False
