@@ -42,9 +42,9 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: int) ->
 def _register() -> None:
     # One import per command module; each module defines `command` (a click command
     # or group). Kept explicit so the command list is greppable.
-    from newsmon.cli import commands_db
+    from newsmon.cli import commands_db, commands_extract
 
-    for module in (commands_db,):
+    for module in (commands_db, commands_extract):
         cli.add_command(module.command)
 
 

@@ -1,0 +1,138 @@
+"""``newsmon extract``: run the article extractor on one file or URL.
+
+The same :func:`crawler.extract.extract_article` the crawl pipeline runs; the input
+is raw bytes (a file, or a URL fetched once), so encodings are handled exactly as
+in a crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from crawler.extract import extract_article
+from newsmon.config import DEFAULT_TIMEZONE, DEFAULT_USER_AGENT
+from newsmon.values import ExtractedArticle
+
+FETCH_TIMEOUT = 20.0  # seconds; one interactive fetch, not a crawl
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class FetchError(Exception):
+    """The page could not be read; the message names the path or URL."""
+
+
+@click.command("extract")
+@click.argument("path_or_url")
+@click.option("--url", "original_url", metavar="URL",
+              help="The page's original URL (resolves canonical links; dates in URLs).")
+@click.option("--timezone", "timezone", default=DEFAULT_TIMEZONE, show_default=True,
+              metavar="TZ", help="Site-local zone for times written without an offset.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def command(path_or_url: str, original_url: str | None, timezone: str, as_json: bool) -> None:
+    """Extract headline, times, source, people, tags and body from one page.
+
+    \b
+    Example:
+      newsmon extract page.html --url https://www.dzwww.com/a.htm --json
+      newsmon extract https://news.example.cn/2024/0501/a.html --timezone Asia/Shanghai
+    """
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {timezone!r} (e.g. Asia/Taipei)",
+                                 param_hint="--timezone") from None
+    fetched_at = datetime.now(UTC)
+    try:
+        raw, content_type, fetched_url = read_input(path_or_url)
+    except FetchError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    article = extract_article(raw, url=original_url or fetched_url, content_type=content_type,
+                              fetched_at=fetched_at, timezone=timezone)
+    if as_json:
+        click.echo(json.dumps(article_json(article), ensure_ascii=False, indent=1))
+    else:
+        click.echo(render_summary(article))
+    for warning in article.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def read_input(path_or_url: str) -> tuple[bytes, str | None, str]:
+    """Bytes, HTTP content type (if fetched) and URL of a file path or http(s) URL."""
+    if path_or_url.startswith(("http://", "https://")):
+        return _fetch(path_or_url)
+    path = Path(path_or_url)
+    try:
+        return path.read_bytes(), None, path.resolve().as_uri()
+    except OSError as exc:
+        raise FetchError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _fetch(url: str) -> tuple[bytes, str | None, str]:
+    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
+            raw = response.read(MAX_BYTES + 1)
+            if len(raw) > MAX_BYTES:
+                raise FetchError(f"{url}: page larger than {MAX_BYTES} bytes")
+            return raw, response.headers.get("Content-Type"), response.geturl()
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise FetchError(f"{url}: {exc.reason}") from None
+    except (TimeoutError, OSError, ValueError) as exc:
+        raise FetchError(f"{url}: {exc}") from None
+
+
+def article_json(article: ExtractedArticle) -> dict[str, Any]:
+    """The documented ``--json`` shape."""
+    return {
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "published_at": _iso(article.published_at),
+        "updated_at": _iso(article.updated_at),
+        "source": article.source,
+        "author": article.author,
+        "editor": article.editor,
+        "tags": list(article.tags),
+        "body": article.body,
+        "script": article.script,
+        "encoding": {"declared": article.encoding_declared, "used": article.encoding_used},
+        "is_article": article.is_article,
+    }
+
+
+def render_summary(article: ExtractedArticle) -> str:
+    """A readable multi-line summary for a terminal."""
+    rows = [
+        ("title", article.title),
+        ("url", article.canonical_url),
+        ("published", _iso(article.published_at) or "-"),
+        ("updated", _iso(article.updated_at) or "-"),
+        ("source", article.source or "-"),
+        ("author", article.author or "-"),
+        ("editor", article.editor or "-"),
+        ("tags", ", ".join(article.tags) or "-"),
+        ("script", article.script),
+        ("encoding", f"{article.encoding_used} (declared {article.encoding_declared or '-'})"),
+        ("article", "yes" if article.is_article else "no (list page or no body found)"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{name.ljust(width)}  {value}" for name, value in rows]
+    if article.body:
+        lines += ["", article.body]
+    return "\n".join(lines)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
