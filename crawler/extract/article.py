@@ -17,7 +17,13 @@ from lxml.html import HtmlElement
 
 from crawler.extract import dates
 from crawler.extract.blocks import Block, linearise
-from crawler.extract.body import find_body, is_boilerplate, is_caption, is_end_marker
+from crawler.extract.body import (
+    find_body,
+    is_boilerplate,
+    is_caption,
+    is_end_marker,
+    looks_like_list,
+)
 from crawler.extract.byline import (
     Byline,
     agency_in,
@@ -43,6 +49,9 @@ _DEFAULT_ZONE = "Asia/Shanghai"
 _META_LINE_MAX = 150  # a byline/date line is short; longer blocks are prose
 _NEAR_TITLE = 12  # blocks after the headline searched for the byline and time
 _MIN_ARTICLE_CHARS = 60
+_ANCHORED_SHARE = 0.35  # the text after the headline must hold this share of the best text
+_MIN_UNTITLED_CHARS = 100  # without a confirmed headline, a snippet is not an article
+_SEARCH_PAGE = re.compile(r"搜索结果|搜尋結果|search results", re.IGNORECASE)
 
 _PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "datepublished", "pubdate",
@@ -94,6 +103,7 @@ class _Layout:
     paragraphs: list[Block] = field(default_factory=list)
     tail: list[Block] = field(default_factory=list)
     after: list[Block] = field(default_factory=list)  # past the end marker / the body node
+    scanned: list[Block] = field(default_factory=list)  # body-node blocks before the end marker
 
     @property
     def meta_lines(self) -> list[Block]:
@@ -140,7 +150,7 @@ class _Extraction:
         title, layout = self._body(root, blocks, title)
         fields = self._fields(meta, layout, forced)
         body = "\n".join(b.text for b in layout.paragraphs)
-        is_article = self._is_article(layout.paragraphs, blocks, title)
+        is_article = self._is_article(layout, title, blocks, meta.document_title)
         if not is_article:
             body = ""
         return ExtractedArticle(
@@ -210,12 +220,15 @@ class _Extraction:
               title: TitleChoice) -> tuple[TitleChoice, _Layout]:
         """Body paragraphs, and the metadata lines met around and inside the body."""
         container = self._override_body(root)
-        candidates = blocks
+        region = find_body(blocks, container)
         if title.block is not None and container is None:
             # the body follows the headline; prose above it is another story's teaser
-            candidates = blocks[max(0, title.block.index - 2):]
-        region = find_body(candidates, container)
-        if title.block is None and region.blocks:
+            anchored = find_body(blocks[max(0, title.block.index - 2):])
+            if anchored.score >= _ANCHORED_SHARE * region.score:
+                region = anchored
+            else:  # the "headline" was the site name or a teaser far from the text
+                title = TitleChoice(title.text, None)
+        if not title.confirmed and region.blocks:
             title = fallback_title(blocks, region.blocks[0].index, title)
         layout = _Layout(head=self._near_title(blocks, title, region.blocks))
         title_key = squash(title.text)
@@ -229,6 +242,7 @@ class _Extraction:
         pending: list[Block] = []  # short lines after the last paragraph so far
         rest = region.blocks[start:]
         for position, block in enumerate(rest):
+            layout.scanned.append(block)
             if squash(block.text) == title_key:
                 continue
             if is_end_marker(block) and chars > 80:
@@ -273,9 +287,9 @@ class _Extraction:
         if block.chars >= 100 or _SENTENCE_END.search(block.text):
             return False
         parsed = parse_byline(block.text)
-        if parsed.labelled and (parsed.source or parsed.editor or parsed.tags or parsed.author):
-            if chars_so_far == 0 or block.chars < 60:
-                return True
+        has_field = bool(parsed.source or parsed.editor or parsed.tags or parsed.author)
+        if parsed.labelled and has_field and (chars_so_far == 0 or block.chars < 60):
+            return True
         if block.punct <= 3 and block.chars < 60:
             found = dates.find_date(block.text, self.tz)
             if found is not None and (chars_so_far == 0 or len(block.text) < 40):
@@ -394,13 +408,30 @@ class _Extraction:
 
     # -- classification ----------------------------------------------------------------
 
-    def _is_article(self, body: list[Block], blocks: list[Block], title: TitleChoice) -> bool:
+    def _is_article(self, layout: _Layout, title: TitleChoice, blocks: list[Block],
+                    document_title: str) -> bool:
+        body = layout.paragraphs
         chars = sum(b.chars for b in body)
         punct = sum(b.punct for b in body)
         if chars < _MIN_ARTICLE_CHARS or punct < 2:
             self.warnings.append(f"no article body found on {self.url}")
             return False
+        if looks_like_list(layout.scanned, body):
+            self.warnings.append(f"list page (repeated headline + teaser items) at {self.url}")
+            return False
+        if not title.confirmed and (chars < _MIN_UNTITLED_CHARS or (
+                len(body) == 1 and chars < 300 and _headline_links(blocks) >= 40)):
+            # a lone teaser among many headline links: an index page's preview
+            self.warnings.append(f"no headline and only a snippet of text on {self.url}")
+            return False
+        if _SEARCH_PAGE.search(document_title):
+            self.warnings.append(f"search results page at {self.url}")
+            return False
         return True
+
+
+def _headline_links(blocks: list[Block]) -> int:
+    return sum(1 for b in blocks if b.link_density > 0.8 and 8 <= b.chars <= 40)
 
 
 def _trim_head(layout: _Layout) -> None:

@@ -126,7 +126,8 @@ def is_end_marker(block: Block) -> bool:
     return block.chars < 60 and bool(_END_MARKERS.search(block.text))
 
 
-_CAPTION_HINT = re.compile(r"caption|photo|pic|img|image|figure|tupian|zhaopian|desc", re.IGNORECASE)
+_CAPTION_HINT = re.compile(r"(?:^|[\s_-])(?:caption|photo|pic|img|image|figure|tupian|zhaopian)",
+                           re.IGNORECASE)
 _CAPTION_CREDIT = re.compile(
     r"(?:資料圖片|资料图片|資料照片|资料照片|圖片|图片|照片|[攝摄]|提供|(?:圖|图)\s*[／/:：]\s*\S{1,12}|"
     r"(?:圖|图)\s*[(（]\S{1,12}[)）]|Photo\S*)\s*[)）]?\s*$", re.IGNORECASE)
@@ -149,3 +150,23 @@ def is_caption(block: Block) -> bool:
             return True
         element = element.getparent()
     return False
+
+
+_TEASER_END = re.compile(r"(?:\.\.\.|…|⋯)\s*(?:全文|詳細|详细|更多|more)?\s*$", re.IGNORECASE)
+
+
+def looks_like_list(scanned: list[Block], paragraphs: list[Block]) -> bool:
+    """Repeated "headline, then teaser" items, or mostly truncated teasers: a list page."""
+    if not paragraphs:
+        return False
+    prose = [b for b in paragraphs if block_weight(b) > 40]
+    items = 0
+    for position, block in enumerate(scanned):
+        # list items are headline *links*; an article's subheadings are plain text
+        if block.link_density > 0.8 and 6 <= block.chars <= 60 and any(
+                block_weight(b) > 40 for b in scanned[position + 1:position + 3]):
+            items += 1
+    if items >= 4 and items * 2 >= len(prose):
+        return True
+    teasers = sum(1 for b in prose if _TEASER_END.search(b.text))
+    return teasers >= 3 and teasers * 3 >= len(prose)

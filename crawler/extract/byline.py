@@ -67,6 +67,9 @@ _PAREN_NAMES = re.compile(
 _AGENCY = re.compile(
     r"^[(（【\[]?\s*(新华社|新華社|中新社|中新网|中新網|中央社|美联社|美聯社|路透社|法新社|共同社|"
     r"人民网|人民網|新华网|新華網|央视网|央視網|大公报|大公報|文汇报|文匯報)")
+_ROLE_PREFIX = re.compile(
+    r"^(?:本报|本報|本台|本网|本網)?(?:记者|記者|通讯员|通訊員|实习生|實習生)\s*")
+_NAME = re.compile(rf"[{_HAN}]{{2,5}}|[A-Za-z][\w.&·•\- ]{{0,30}}|{_NAME_CHARS}[\w&·•]{{1,15}}")
 _TRAILING_NOISE = re.compile(r"[\s\-—_|｜·•:：,，;；.。)\]）】>》»]+$")
 _LEADING_NOISE = re.compile(r"^[\s\-—_|｜·•:：,，;；\[（(【<《«]+")
 _DATEISH = re.compile(r"\d{2,4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|\d{4}")
@@ -209,7 +212,7 @@ def _plausible_source(value: str) -> bool:
 
 def _names(value: str, colon: bool) -> str | None:
     """Person names from a field value; stricter when no colon introduced it."""
-    value = re.sub(r"^(?:本报|本報|本台|本网|本網)?(?:记者|記者|通讯员|通訊員|实习生|實習生)\s*", "", value)
+    value = _ROLE_PREFIX.sub("", value)
     parts = [p for p in re.split(r"\s*[、，,;；]\s*|\s+", value) if p]
     if not parts:
         return None
@@ -220,8 +223,7 @@ def _names(value: str, colon: bool) -> str | None:
         parts = parts[:4]
     kept: list[str] = []
     for part in parts[:8]:
-        if re.fullmatch(rf"[{_HAN}]{{2,5}}|[A-Za-z][\w.&·•\- ]{{0,30}}|{_NAME_CHARS}[\w&·•]{{1,15}}",
-                        part):
+        if _NAME.fullmatch(part):
             kept.append(part)
         elif kept:
             break

@@ -173,14 +173,14 @@ def _relative_dates(text: str, tz: tzinfo, fetched_at: datetime) -> list[FoundDa
             out.append(FoundDate(now.replace(second=0, microsecond=0), True, match.start()))
         elif amount is not None:
             delta = _unit_delta(int(amount), unit)
-            when = (now - delta).replace(second=0, microsecond=0)
-            out.append(FoundDate(when, not unit.endswith(("天", "日")), match.start()))
+            ago = (now - delta).replace(second=0, microsecond=0)
+            out.append(FoundDate(ago, not unit.endswith(("天", "日")), match.start()))
         elif day_word is not None:
             back = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}[day_word]
             day = now - timedelta(days=back)
-            when = _make(day.year, day.month, day.day, int(hh), int(mm), 0, tz)
-            if when is not None:
-                out.append(FoundDate(when, True, match.start()))
+            clock = _make(day.year, day.month, day.day, int(hh), int(mm), 0, tz)
+            if clock is not None:
+                out.append(FoundDate(clock, True, match.start()))
     return out
 
 

@@ -13,6 +13,7 @@ superset) and Big5 as Big5-HKSCS, so no valid character is lost.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import re
 from dataclasses import dataclass
@@ -80,13 +81,13 @@ def decode_html(raw: bytes, content_type: str | None = None) -> DecodedPage:
 def declared_charset(raw: bytes, content_type: str | None = None) -> str | None:
     """The charset named by the HTTP header, else the XML declaration or <meta>."""
     if content_type:
-        match = _HEADER_CHARSET.search(content_type)
-        if match:
-            return match.group(1).lower()
+        header = _HEADER_CHARSET.search(content_type)
+        if header:
+            return header.group(1).lower()
     head = raw[:_SNIFF_BYTES]
-    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
-    if match:
-        return match.group(1).decode("ascii", "replace").lower()
+    found = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
+    if found:
+        return found.group(1).decode("ascii", "replace").lower()
     return None
 
 
@@ -185,14 +186,10 @@ def _common_cjk() -> frozenset[str]:
     chars: set[str] = set()
     for lead in range(0xB0, 0xF8):  # GB2312 hanzi rows
         for trail in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes((lead, trail)).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     for lead in range(0xA4, 0xFA):  # Big5 frequent + less frequent hanzi
         for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes((lead, trail)).decode("big5"))
-            except UnicodeDecodeError:
-                pass
     return frozenset(chars)

@@ -27,6 +27,7 @@ class TitleChoice:
 
     text: str
     block: Block | None
+    confirmed: bool = False  # a visible heading that the document/meta titles agree with
 
 
 def squash(text: str) -> str:
@@ -44,7 +45,7 @@ def choose_title(blocks: list[Block], document_title: str, meta_titles: list[str
         if score > 0 and (best is None or score > best[0]):
             best = (score, block)
     if best is not None:
-        return TitleChoice(best[1].text, best[1])
+        return TitleChoice(best[1].text, best[1], confirmed=best[1].chars >= 6)
     for title in (*meta_titles, document_title):
         cleaned = strip_site_name(title)
         if cleaned:
@@ -105,4 +106,5 @@ def fallback_title(blocks: list[Block], body_start: int, current: TitleChoice) -
     return current
 
 
-_DATE_OR_LABEL = re.compile(r"\d{4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|[:：]\s*$|发表|發表|来源|來源|作者")
+_DATE_OR_LABEL = re.compile(
+    r"\d{4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|[:：]\s*$|发表|發表|来源|來源|作者")
