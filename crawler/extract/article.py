@@ -31,7 +31,7 @@ from crawler.extract.byline import (
     parse_byline,
     reporter_outlet,
 )
-from crawler.extract.decode import decode_html
+from crawler.extract.decode import decode_html, looks_binary
 from crawler.extract.dom import SelectorSyntaxError, clean_tree, parse_html, select, select_text
 from crawler.extract.meta import PageMeta, read_meta
 from crawler.extract.script import detect_script
@@ -140,6 +140,12 @@ class _Extraction:
     def run(self) -> ExtractedArticle:
         decoded = decode_html(self.raw, self.content_type)
         self.warnings.extend(decoded.warnings)
+        if looks_binary(self.raw):
+            self.warnings.append(f"{self.url}: binary content, not an HTML page")
+            return ExtractedArticle(url=self.url, canonical_url=self.url, title="", body="",
+                                    encoding_declared=decoded.declared,
+                                    encoding_used=decoded.used, is_article=False,
+                                    warnings=tuple(self.warnings))
         root = parse_html(decoded.text)
         meta = read_meta(root, self.url)
         self.warnings.extend(clean_tree(root, self.overrides.noise))

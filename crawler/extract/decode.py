@@ -35,6 +35,7 @@ _SUPERSET = {
     "cp1252": "cp1252",
 }
 _FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+_MIN_SAMPLE = 20  # CJK characters needed before plausibility is judged
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -76,6 +77,13 @@ def decode_html(raw: bytes, content_type: str | None = None) -> DecodedPage:
     if first is not None:
         return DecodedPage(raw.decode(first, "replace"), declared=declared, used=first)
     return _choose(raw, declared, _FALLBACKS, None)
+
+
+def looks_binary(raw: bytes) -> bool:
+    """Control bytes that no text page contains (images, archives, PDFs)."""
+    head = raw[:8192]
+    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    return bool(head) and controls * 100 > len(head)
 
 
 def declared_charset(raw: bytes, content_type: str | None = None) -> str | None:
@@ -134,10 +142,10 @@ def _choose(raw: bytes, declared: str | None, codecs_to_try: tuple[str, ...],
             continue
         seen.add(codec)
         text, bad = _decode_counting(raw, codec)
-        score = bad * 10 + _implausibility(text)
+        score = bad * 10 + _implausibility(text) + (0 if codec == codecs_to_try[0] else 1)
         if best is None or score < best[0]:
             best = (score, codec, text)
-        if bad == 0 and score == 0:
+        if bad == 0 and score <= 1:
             break
     assert best is not None
     _score, used, text = best
@@ -174,8 +182,8 @@ def _implausibility(text: str) -> float:
             total += 1
             if ch not in common:
                 rare += 1
-    if total == 0:
-        return 0.0
+    if total < _MIN_SAMPLE:
+        return 0.0  # too little text to tell a rare word from a mis-decode
     excess = rare / total - 0.12
     return max(0.0, excess) * 100
 
@@ -184,11 +192,11 @@ def _implausibility(text: str) -> float:
 def _common_cjk() -> frozenset[str]:
     """GB2312 level 1+2 and Big5 frequent characters: the everyday Han repertoire."""
     chars: set[str] = set()
-    for lead in range(0xB0, 0xF8):  # GB2312 hanzi rows
+    for lead in range(0xB0, 0xD8):  # GB2312 level 1: the 3755 frequent hanzi
         for trail in range(0xA1, 0xFF):
             with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes((lead, trail)).decode("gb2312"))
-    for lead in range(0xA4, 0xFA):  # Big5 frequent + less frequent hanzi
+    for lead in range(0xA4, 0xC7):  # Big5 level 1: the 5401 frequent hanzi
         for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
             with contextlib.suppress(UnicodeDecodeError):
                 chars.add(bytes((lead, trail)).decode("big5"))

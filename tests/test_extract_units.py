@@ -1,0 +1,294 @@
+"""Table-driven tests of the extractor's parts: decoding, dates, bylines, cleaning, overrides."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawler.extract import decode_html, extract_article
+from crawler.extract.byline import parse_byline, reporter_names
+from crawler.extract.dates import date_from_url, find_date, parse_iso
+from newsmon.config import ExtractOverrides
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TAIPEI = ZoneInfo("Asia/Taipei")
+FETCHED = datetime(2024, 5, 1, 12, 0, tzinfo=SHANGHAI)
+PARAGRAPH = ("青島市今天召開會議，研究部署今年的重點工作。會議指出，要堅持穩中求進，"
+             "推動高質量發展，持續改善民生，確保各項任務落到實處。")
+
+
+def page(body: str, head: str = "", charset: str = "utf-8") -> str:
+    return (f"<html><head><meta charset=\"{charset}\"><title>標題 - 大衆網</title>{head}"
+            f"</head><body>{body}</body></html>")
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+TEXT = "<html><head><meta charset=\"gb2312\"></head><body><p>青岛新闻：镕基。</p></body></html>"
+
+
+@pytest.mark.parametrize(("raw", "content_type", "declared", "used"), [
+    ("<p>青岛</p>".encode(), None, None, "utf-8"),
+    (b"\xef\xbb\xbf" + "<p>青岛</p>".encode(), "text/html; charset=gbk", "utf-8", "utf-8"),
+    ("<p>青岛</p>".encode("utf-16-le").join([b"\xff\xfe", b""]), None, "utf-16-le",
+     "utf-16-le"),
+    ("<p>青岛新闻</p>".encode("gbk"), "text/html; charset=GB2312", "gb2312", "gb18030"),
+    (TEXT.encode("gb18030"), None, "gb2312", "gb18030"),  # 镕 is GBK, not GB2312
+    (TEXT.encode("utf-8"), None, "gb2312", "utf-8"),  # declared GB2312, stored as UTF-8
+    ("<meta charset=big5><p>臺灣新聞報導，今天天氣很好。</p>".encode("big5"), None, "big5",
+     "big5hkscs"),
+    ("<p>青岛</p>".encode(), "text/html; charset=utf-8", "utf-8", "utf-8"),
+])
+def test_decode_picks_the_right_codec(raw: bytes, content_type: str | None,
+                                      declared: str | None, used: str) -> None:
+    decoded = decode_html(raw, content_type)
+    assert decoded.declared == declared
+    assert decoded.used == used
+    assert "\ufffd" not in decoded.text
+    assert "青" in decoded.text or "臺" in decoded.text
+
+
+def test_big5_page_with_stray_utf8_bytes_stays_big5() -> None:
+    text = "<meta charset=big5><p>" + "臺灣新聞報導，今天天氣很好，民眾出遊。" * 20 + "</p>"
+    raw = text.encode("big5") + "<!-- 留言 -->".encode() + "<p>結束了。</p>".encode("big5")
+    decoded = decode_html(raw)
+    assert decoded.used == "big5hkscs"
+    assert "臺灣新聞報導" in decoded.text
+
+
+def test_undeclared_gbk_page_is_detected() -> None:
+    sentence = "山东省青岛市人民政府今天发布通知，要求各部门做好工作。"
+    raw = ("<p>" + sentence * 10 + "</p>").encode("gbk")
+    assert decode_html(raw).used == "gb18030"
+
+
+# -- dates -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected", "has_time"), [
+    ("2020-01-13 08:46 來源:大衆網", datetime(2020, 1, 13, 8, 46), True),
+    ("发布时间：2022年02月13日 07:48", datetime(2022, 2, 13, 7, 48), True),
+    ("２０２２年２月１３日　０７：４８", datetime(2022, 2, 13, 7, 48), True),
+    ("2005年8月12日16:12:21", datetime(2005, 8, 12, 16, 12, 21), True),
+    ("2013年06月29日 下午7:35", datetime(2013, 6, 29, 19, 35), True),
+    ("2013年06月29日 上午11時35分", datetime(2013, 6, 29, 11, 35), True),
+    ("民國113年5月1日", datetime(2024, 5, 1), False),
+    ("113/05/01 09:30", datetime(2024, 5, 1, 9, 30), True),
+    ("2014/04/30 14:49:37", datetime(2014, 4, 30, 14, 49, 37), True),
+    ("2005-5-7", datetime(2005, 5, 7), False),
+    ("March 10, 2017 9:58 am", datetime(2017, 3, 10, 9, 58), True),
+    ("刚刚", datetime(2024, 5, 1, 12, 0), True),
+    ("3小时前", datetime(2024, 5, 1, 9, 0), True),
+    ("3小時前", datetime(2024, 5, 1, 9, 0), True),
+    ("25分钟前", datetime(2024, 5, 1, 11, 35), True),
+    ("昨天 08:30", datetime(2024, 4, 30, 8, 30), True),
+])
+def test_find_date(text: str, expected: datetime, has_time: bool) -> None:
+    found = find_date(text, SHANGHAI, FETCHED)
+    assert found is not None, text
+    assert found.when == expected.replace(tzinfo=SHANGHAI)
+    assert found.has_time is has_time
+
+
+@pytest.mark.parametrize("text", ["", "第3版", "电话：0800-788995", "2099年1月1日 10:00"])
+def test_find_date_rejects_non_dates(text: str) -> None:
+    assert find_date(text, SHANGHAI, FETCHED) is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2020-01-13T08:46:00+08:00", datetime(2020, 1, 13, 8, 46, tzinfo=SHANGHAI)),
+    ("2020-01-13T00:46:00Z", datetime(2020, 1, 13, 8, 46, tzinfo=SHANGHAI)),
+    ("2020-01-13 08:46:00", datetime(2020, 1, 13, 8, 46, tzinfo=SHANGHAI)),
+    ("2020-01-13", datetime(2020, 1, 13, tzinfo=SHANGHAI)),
+])
+def test_parse_iso(value: str, expected: datetime) -> None:
+    found = parse_iso(value, SHANGHAI)
+    assert found is not None
+    assert found.when == expected
+
+
+def test_times_without_offset_are_site_local() -> None:
+    found = find_date("2024年5月1日 09:30", TAIPEI)
+    assert found is not None
+    assert found.when.utcoffset() == timedelta(hours=8)
+    assert found.when.tzinfo == TAIPEI
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("http://www.he.xinhuanet.com/news/2012-06/04/content_25340717.htm", datetime(2012, 6, 4)),
+    ("http://www.appledaily.com.tw/realtimenews/article/politics/20130629/217673/",
+     datetime(2013, 6, 29)),
+    ("http://example.com/a/123.html", None),
+])
+def test_date_from_url(url: str, expected: datetime | None) -> None:
+    found = date_from_url(url, SHANGHAI)
+    assert (found.when.replace(tzinfo=None) if found else None) == expected
+
+
+# -- bylines -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "source", "author", "editor", "tags"), [
+    ("2020-01-13 08:46 來源:大衆網 標簽:青島換道超越", "大衆網", None, None, ["青島換道超越"]),
+    ("来源：新华网 作者：王明 责任编辑：李四", "新华网", "王明", "李四", []),
+    ("(责编：萧潇、张妍)", None, None, "萧潇 张妍", []),
+    ("責編:劉亞會", None, None, "劉亞會", []),
+    ("【纠错】 责任编辑： 焦鹏", None, None, "焦鹏", []),
+    ("本报记者 葛灵丹", None, "葛灵丹", None, []),
+    ("记者 伊琳 李清芬", None, "伊琳 李清芬", None, []),
+    ("时间：2004年10月21日14:18 作者：郭励弘", None, "郭励弘", None, []),
+    ("来源: 巴彦淖尔日报 编辑：苏亮", "巴彦淖尔日报", None, "苏亮", []),
+    ("关键词：青岛 改革", None, None, None, ["青岛", "改革"]),
+])
+def test_parse_byline(line: str, source: str | None, author: str | None, editor: str | None,
+                      tags: list[str]) -> None:
+    parsed = parse_byline(line)
+    assert (parsed.source, parsed.author, parsed.editor, parsed.tags) == (
+        source, author, editor, tags)
+
+
+@pytest.mark.parametrize("sentence", [
+    "记者从市教育局获悉，今年全市新增学位一万个。",
+    "記者采訪期間，方方面面都能得出這樣的結論",
+    "（記者方賓照攝）",
+])
+def test_body_sentences_are_not_bylines(sentence: str) -> None:
+    assert parse_byline(sentence).author is None
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("【王家俊／台北報導】配合行政院組織改造", "王家俊"),
+    ("〔記者施曉光、吳亮儀、陳慧萍／台北報導〕市面上", "施曉光 吳亮儀 陳慧萍"),
+    ("（中央社記者楊思瑞台南4日電）台南市虱目魚", "楊思瑞"),
+    ("記者王文萱／台北報導", "王文萱"),
+    ("由海姑娘张贴 @ 2005-03-21 01:20:44", "海姑娘"),
+    ("ggjjzhzz 发表于 2005-9-15 11:46:00", "ggjjzhzz"),
+    ("記者地方中心／綜合報導", None),
+])
+def test_reporter_names(text: str, names: str | None) -> None:
+    assert reporter_names(text) == names
+
+
+# -- whole pages --------------------------------------------------------------------------
+
+SEED_LIKE = page(
+    "<div class=nav><a href=/>首頁</a> <a href=/qd>青島</a> <a href=/sd>山東</a></div>"
+    "<div class=main>"
+    "&lt;dir id=\"g1nl9c\"&gt;&lt;/dir&gt;&lt;ol id=\"g1nl9c\"&gt;&lt;/ol&gt;"
+    "<dir id=g1nl9c></dir><kbd id=g1nl9c></kbd>"
+    "<h1>“活”城如謀戰局——看青島如何憑借頂層設計實現“換道超越”</h1>"
+    "<div class=info>2020-01-13 08:46 來源:大衆網 標簽:青島換道超越</div>"
+    f"<div class=content><p>{PARAGRAPH}</p><p>戰略篇</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+    "<p>【纠错】</p><p>責編:劉亞會</p></div>"
+    "<div>廣播頻率<br>FM926 FM957</div>"
+    "<div>論壇 <a href=/1>新區民生</a> <a href=/2>新區鎮街</a> <a href=/3>房産樓市</a></div>"
+    "<div>分享到：微信 微博</div><p>Copyright © 2020 大衆網 版權所有</p>"
+    "<div>X-POWER-BY FNC V0.5.2 FROM ZZ56</div></div>",
+    head="<link rel=canonical href=/qd/202001/t20200113_4712345.htm>")
+
+
+def test_seed_like_page_fields_and_clean_body() -> None:
+    article = extract_article(SEED_LIKE.encode(), url="http://www.dzwww.com/x.htm",
+                              fetched_at=FETCHED)
+    assert article.title == "“活”城如謀戰局——看青島如何憑借頂層設計實現“換道超越”"
+    assert article.published_at == datetime(2020, 1, 13, 8, 46, tzinfo=SHANGHAI)
+    assert article.source == "大衆網"
+    assert article.editor == "劉亞會"
+    assert article.tags == ("青島換道超越",)
+    assert article.script == "traditional"
+    assert article.canonical_url == "http://www.dzwww.com/qd/202001/t20200113_4712345.htm"
+    assert article.is_article
+    assert article.body.splitlines() == [PARAGRAPH, "戰略篇", PARAGRAPH, PARAGRAPH]
+    for junk in ("g1nl9c", "<d", "廣播頻率", "FM926", "新區民生", "X-POWER-BY", "責編",
+                 "纠错", "版權所有", "分享到"):
+        assert junk not in article.body
+
+
+@pytest.mark.parametrize("raw", [
+    b"", b"   ", b"\x00\x01\x02\xff\xfe\xfd" * 100, b"<html", b"<?xml version='1.0'?><a/>",
+    b"<div>" * 5000 + b"text" + b"</div>" * 10, "<p>只有一句話。</p>".encode(),
+    bytes(range(256)) * 50, b"<html><body><table><tr><td>\xb0\xa1\xff</td></tr></body>",
+])
+def test_never_raises_and_says_not_an_article(raw: bytes) -> None:
+    article = extract_article(raw, url="http://example.com/x", fetched_at=FETCHED)
+    assert not article.is_article
+    assert article.body == ""
+    assert article.warnings
+    assert not any("extraction failed" in w for w in article.warnings)
+
+
+def test_unknown_timezone_falls_back_with_warning() -> None:
+    article = extract_article(SEED_LIKE.encode(), url="http://x/", fetched_at=FETCHED,
+                              timezone="Mars/Olympus")
+    assert article.published_at == datetime(2020, 1, 13, 8, 46, tzinfo=SHANGHAI)
+    assert any("Mars/Olympus" in w for w in article.warnings)
+
+
+def test_relative_time_uses_fetch_time() -> None:
+    html = page(f"<h1>標題測試新聞一則</h1><div>3小時前 來源：新華網</div><p>{PARAGRAPH}</p>"
+                f"<p>{PARAGRAPH}</p>")
+    article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
+    assert article.published_at == datetime(2024, 5, 1, 9, 0, tzinfo=SHANGHAI)
+
+
+def test_json_ld_and_meta_fill_fields() -> None:
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "標題測試新聞一則", "datePublished": "2024-04-30T10:15:00+08:00", '
+            '"author": {"@type": "Person", "name": "王小明"}, "keywords": "青島,經濟"}</script>')
+    html = page(f"<h1>標題測試新聞一則</h1><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>", head=head)
+    article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
+    assert article.published_at == datetime(2024, 4, 30, 10, 15, tzinfo=SHANGHAI)
+    assert article.author == "王小明"
+    assert article.tags == ("青島", "經濟")
+
+
+# -- per-source overrides ---------------------------------------------------------------------
+
+OVERRIDE_PAGE = page(
+    "<h1>網站名稱</h1><div class=teaser><p>這是一段很長的廣告文字，" + "內容豐富，" * 40
+    + "</p></div>"
+    "<div id=story><h2 class=hl>真正的標題在這裏</h2><span class=when>2021年3月4日 10:20</span>"
+    "<span class=by>記者 張三</span>"
+    f"<p>{PARAGRAPH}</p><div class=ad>推廣內容：請點擊購買。</div><p>{PARAGRAPH}</p></div>")
+
+
+@pytest.mark.parametrize("overrides", [
+    ExtractOverrides(title="h2.hl", body="#story", published=".when", byline=".by",
+                     noise=(".ad",)),
+    ExtractOverrides(title="css:h2.hl", body="css:#story", published="css:.when",
+                     byline="css:.by", noise=("css:.ad",)),
+    ExtractOverrides(title="xpath://h2[@class='hl']", body="xpath://div[@id='story']",
+                     published="xpath://span[@class='when']/text()",
+                     byline="xpath://span[@class='by']", noise=("xpath://div[@class='ad']",)),
+])
+def test_overrides_win_over_the_generic_path(overrides: ExtractOverrides) -> None:
+    article = extract_article(OVERRIDE_PAGE.encode(), url="http://x/", fetched_at=FETCHED,
+                              overrides=overrides)
+    assert article.title == "真正的標題在這裏"
+    assert article.published_at == datetime(2021, 3, 4, 10, 20, tzinfo=SHANGHAI)
+    assert article.author == "張三"
+    assert article.body.splitlines() == [PARAGRAPH, PARAGRAPH]
+    assert article.warnings == ()
+
+
+def test_generic_path_differs_without_overrides() -> None:
+    article = extract_article(OVERRIDE_PAGE.encode(), url="http://x/", fetched_at=FETCHED)
+    assert "推廣內容" in article.body or "廣告文字" in article.body
+
+
+def test_bad_override_selector_is_a_warning_not_a_crash() -> None:
+    overrides = ExtractOverrides(title="xpath://h2[", body="css:#nothing-here", noise=("[[",))
+    article = extract_article(OVERRIDE_PAGE.encode(), url="http://x/", fetched_at=FETCHED,
+                              overrides=overrides)
+    assert article.title
+    messages = " ".join(article.warnings)
+    assert "bad xpath selector" in messages
+    assert "#nothing-here" in messages
+    assert "noise:" in messages
+
+
+def test_fetched_at_in_utc_is_accepted() -> None:
+    html = page(f"<h1>標題測試新聞一則</h1><div>刚刚</div><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>")
+    now = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
+    article = extract_article(html.encode(), url="http://x/", fetched_at=now)
+    assert article.published_at == now.astimezone(SHANGHAI)
