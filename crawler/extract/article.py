@@ -8,6 +8,7 @@ never raises; a page it cannot read gives ``is_article=False`` with a warning.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
@@ -28,8 +29,11 @@ from crawler.extract.byline import (
     Byline,
     agency_in,
     bracketed_names,
+    is_outlet_name,
     parse_byline,
+    reporter_names,
     reporter_outlet,
+    unlabelled_source,
 )
 from crawler.extract.decode import decode_html, looks_binary
 from crawler.extract.dom import SelectorSyntaxError, clean_tree, parse_html, select, select_text
@@ -277,6 +281,13 @@ class _Extraction:
             layout.after.extend(b for b in blocks[last + 1:last + 6] if b.chars < _META_LINE_MAX)
         _trim_head(layout)
         _trim_tail(layout)
+        if layout.paragraphs:
+            # bylines also sit right above the text when the headline is far from it
+            first = layout.paragraphs[0].index
+            seen = {id(b) for b in layout.head}
+            layout.head.extend(b for b in blocks[max(0, first - 4):first]
+                               if b.chars < _META_LINE_MAX and id(b) not in seen
+                               and b is not title.block)
         return title, layout
 
     def _near_title(self, blocks: list[Block], title: TitleChoice,
@@ -285,8 +296,9 @@ class _Extraction:
         if title.block is None:
             first = body[0].index if body else 0
             window = blocks[max(0, first - 6):first + 2]
-        else:
-            window = blocks[max(0, title.block.index - 1):title.block.index + _NEAR_TITLE]
+        else:  # below the headline first: a date above it is more often a page date
+            at = title.block.index
+            window = blocks[at + 1:at + _NEAR_TITLE] + blocks[max(0, at - 3):at]
         return [b for b in window if b.chars < _META_LINE_MAX and b is not title.block]
 
     def _is_meta_line(self, block: Block, chars_so_far: int) -> bool:
@@ -318,6 +330,11 @@ class _Extraction:
             if fields.byline.source is None:
                 fields.byline.source = reporter_outlet(block.text)
         self._people_from_body(fields.byline, layout.paragraphs)
+        if fields.byline.source is None:
+            fields.byline.source = _outlet_above_reporter(layout.head)
+        if fields.byline.source is None:
+            fields.byline.source = next(
+                (found for b in layout.head if (found := unlabelled_source(b.text))), None)
         self._people_from_meta(fields.byline, meta)
         if fields.byline.author is None:
             # Pages that credit only an editor (责任编辑) have no other person to name;
@@ -398,7 +415,8 @@ class _Extraction:
             found = dates.find_date(block.text, self.tz, self.fetched_at)
             if found is None:
                 continue
-            if labelled is None and _TIME_LABEL.search(block.text[:found.start + 1]):
+            before = block.text[:found.start].rstrip()
+            if labelled is None and (_TIME_LABEL.search(before) or before.endswith(("于", "於"))):
                 labelled = found
             if plain is None or (found.has_time and not plain.has_time
                                  and found.when.date() == plain.when.date()):
@@ -434,6 +452,16 @@ class _Extraction:
             self.warnings.append(f"search results page at {self.url}")
             return False
         return True
+
+
+def _outlet_above_reporter(lines: list[Block]) -> str | None:
+    """``中國時報`` on the line right above ``劉屏／華盛頓4日電``."""
+    ordered = sorted(lines, key=lambda b: b.index)
+    for upper, lower in itertools.pairwise(ordered):
+        if lower.index == upper.index + 1 and is_outlet_name(upper.text) \
+                and reporter_names(lower.text):
+            return upper.text.strip()
+    return None
 
 
 def _headline_links(blocks: list[Block]) -> int:

@@ -49,7 +49,7 @@ _OUTLET = (rf"[{_HAN}A-Za-z]{{1,8}}?(?:日報|日报|晚報|晚报|時報|时报
            r"通訊社|通讯社|社|新聞網|新闻网|網|网|電台|电台|電視|电视|廣播|广播|週刊|周刊)")
 _REPORTED = re.compile(
     rf"(?:({_OUTLET})\s+)?(?:記者|记者)?\s*((?:{_NAME_CHARS}{{2,4}}\s*[、，,]\s*)*{_NAME_CHARS}{{2,4}})"
-    rf"\s*{_SLASH}\s*(?:綜合|综合)?[{_HAN}]{{0,8}}?"
+    rf"\s*{_SLASH}\s*(?:綜合|综合)?[{_HAN}]{{0,8}}?(?:\d{{1,2}}\s*日)?\s*"
     r"(?:報導|报道|報道|電|电|外電|編譯|编译|專電|专电|特稿|專訪|专访)")
 # Blogs and forums: "由海姑娘张贴 @ …", "本贴由 大卫 于2005年…", "ggjjzhzz 发表于 2005-9-15"
 _POSTED_BY = re.compile(
@@ -235,3 +235,26 @@ def _names(value: str, colon: bool) -> str | None:
 def _join_names(names: list[str]) -> str | None:
     names = [n.strip() for n in names if n.strip() and not _NOT_A_PERSON.search(n.strip())]
     return " ".join(dict.fromkeys(names)) if names else None
+
+
+_DATE_RUN = re.compile(
+    r"\d{2,4}\s*[-/年.]\s*\d{1,2}\s*[-/月.]\s*\d{1,2}\s*[日号]?\s*(?:\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?")
+
+
+def unlabelled_source(line: str) -> str | None:
+    """The outlet in an unlabelled ``TNW中文站2016年10月14日07:17`` line under a headline."""
+    match = _DATE_RUN.search(line)
+    if match is None or len(line) > 60:
+        return None
+    rest = (line[:match.start()] + " " + line[match.end():]).strip(" |｜\u3000")
+    if _LABEL_RE.search(rest) or not re.fullmatch(rf"[{_HAN}A-Za-z][{_HAN}A-Za-z0-9 ·]{{1,15}}",
+                                                  rest):
+        return None
+    if re.search(r"\d", rest) or " " in rest.strip():
+        return None
+    return rest.strip()
+
+
+def is_outlet_name(line: str) -> bool:
+    """A line that is only a newspaper / agency / site name (``中國時報``)."""
+    return bool(re.fullmatch(_OUTLET, line.strip())) and len(line.strip()) <= 8

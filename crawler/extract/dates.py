@@ -25,6 +25,9 @@ _DATE = re.compile(
     r"(上午|下午|晚上|晚間|晚间|凌晨|早上|中午|傍晚|AM|PM|am|pm)?\s*"
     r"(\d{1,2})\s*[:：时時点點]\s*(\d{1,2})\s*分?(?:\s*[:：]\s*(\d{1,2})\s*秒?)?"
     r"(?:\s*(AM|PM|am|pm))?)?")
+_US_DATE = re.compile(  # "7/5/2005 9:23:57 PM": month first, as US-made CMSs print it
+    r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})(?!\d)"
+    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM|am|pm)?)?")
 _MONTH_DAY = re.compile(  # "6月29日 19:35" without a year: completed from the fetch time
     r"(?<![\d年/-])(\d{1,2})月(\d{1,2})[日号號]\s*(\d{1,2})[:：时時点點](\d{1,2})")
 _RELATIVE = re.compile(
@@ -92,6 +95,8 @@ def find_dates(text: str, tz: tzinfo, fetched_at: datetime | None = None,
                 return out
     if not out:
         out.extend(_english_dates(text, tz))
+    if not out:
+        out.extend(_us_dates(text, tz))
     if fetched_at is not None:
         out.extend(_relative_dates(text, tz, fetched_at))
         out.extend(_month_day_dates(text, tz, fetched_at))
@@ -159,6 +164,20 @@ def _english_dates(text: str, tz: tzinfo) -> list[FoundDate]:
             when = _make(int(y), month, int(d), 0, 0, 0, tz)
         else:
             when = _make(int(y), month, int(d), _hour_24(int(h), ampm), int(mi), int(s or 0), tz)
+        if when is not None:
+            out.append(FoundDate(when, h is not None, match.start()))
+    return out
+
+
+def _us_dates(text: str, tz: tzinfo) -> list[FoundDate]:
+    out = []
+    for match in _US_DATE.finditer(text):
+        first, second, y, h, mi, s, ampm = match.groups()
+        month, day = int(first), int(second)
+        if month > 12:  # 13/05/2005 can only be day first
+            month, day = day, month
+        hour = _hour_24(int(h), ampm) if h else 0
+        when = _make(int(y), month, day, hour, int(mi or 0), int(s or 0), tz)
         if when is not None:
             out.append(FoundDate(when, h is not None, match.start()))
     return out
