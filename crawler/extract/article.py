@@ -334,7 +334,7 @@ class _Extraction:
             fields.byline.source = _outlet_above_reporter(layout.head)
         if fields.byline.source is None:
             fields.byline.source = next(
-                (found for b in layout.head if (found := unlabelled_source(b.text))), None)
+                (outlet for b in layout.head if (outlet := unlabelled_source(b.text))), None)
         self._people_from_meta(fields.byline, meta)
         if fields.byline.author is None:
             # Pages that credit only an editor (责任编辑) have no other person to name;
