@@ -1,0 +1,567 @@
+"""Traditional/Simplified conversion and the script-blind matching key.
+
+Two separate jobs live here.
+
+**Conversion** -- :func:`to_simplified` and :func:`to_traditional` return exactly what
+opencc-python-reimplemented (the design card's package) returns from
+``OpenCC('t2s').convert`` / ``OpenCC('s2t').convert``, only 20-50x faster.  They are
+built from that package's own config and dictionary files, read from its installed
+directory on first use, and reproduce its algorithm, quirks included:
+
+* the text is split on the package's separator regex (whitespace, ASCII and CJK
+  punctuation); separators are copied, never converted;
+* within each piece the phrase dictionary is applied first, *longest match anywhere,
+  leftmost among equals*, then again to the text left and right of that match -- not a
+  left-to-right greedy scan: with phrases ``AB`` and ``BCD`` in ``ABCD`` it takes ``BCD``;
+* what no phrase covered goes through the character dictionary, one character at a time;
+* a dictionary value listing several candidates ("干 乾") contributes its first one;
+* a dictionary key that contains a separator can never match (the split removes it).
+
+Here the phrase occurrences come from one Aho-Corasick pass over the whole text (a key
+without separators cannot straddle two pieces, so pieces need not be cut out), the
+"longest anywhere, then recurse" choice is made by taking occurrences in order of
+(length desc, start) and keeping those that overlap nothing kept -- which picks the same
+set -- and the character dictionary is one ``str.translate``.
+
+**The matching key** -- :func:`normalize` turns any text, article or query, into the
+form topics and search compare.  It is a per-character map followed by one rule:
+
+1. every whitespace character becomes a space, and runs of spaces become one space;
+2. format characters (zero-width space, soft hyphen, BOM, bidi marks), variation
+   selectors and combining accents are dropped, so "Zu\u0308rich" = "Zürich" = "Zurich";
+3. compatibility forms are unfolded as NFKC/NFKD does: full-width Ａ１（ become ``a1(``,
+   ``…`` becomes ``...``, CJK compatibility ideographs become unified ideographs;
+4. letters are case-folded (``AI`` = ``ai``; ``ß`` = ``ss``);
+5. Traditional and Simplified forms of a character become one *representative*, the
+   Simplified form (青島 → 青岛, 裏/裡/里 → 里, 著/着 → 着).  The forms of a character
+   are its *variant class*: characters that the package's own t2s or s2t conversion
+   turns into each other anywhere -- a character-table entry, or a phrase-table entry
+   position by position (计划→計畫 puts 划 and 畫 in one class; 畫→画 adds 画) -- plus
+   the Taiwan and Hong Kong forms in :data:`VARIANT_FOLDS` that no entry links;
+6. lone surrogates become U+FFFD, so the key always encodes as UTF-8.
+
+Why classes rather than simply the t2s output: conversion depends on context (t2s keeps
+乾 in 乾隆 but makes it 干 in 乾燥; s2t writes 计划 as 計畫), so a term typed alone
+could get another key than the same word inside an article.  Here every character is
+mapped on its own, and the key of a text survives conversion in either direction::
+
+    normalize(to_simplified(x)) == normalize(x) == normalize(to_traditional(x))
+
+for every string (both conversions keep lengths, and every pair they exchange is one
+class).  Every character of a key maps to itself, so ``normalize`` is idempotent and
+*closed under substrings*: a piece cut from a key is its own key, so a term cut from an
+article matches it, in either script.  The price: a few pairs of common characters that
+some phrase exchanges share a key (画/划 from 計畫, 炼/链 from 項鍊, 沈/沉, 坐/座,
+呆/待, 具/俱, 庇/蔽, 熏/薰), which only a one-character term can notice.
+
+:func:`align` / :func:`normalize_with_offsets` also report, for each character of the key,
+which character of the original it came from, so hits can be shown as written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import ahocorasick_rs
+import opencc
+
+__all__ = [
+    "VARIANT_FOLDS",
+    "Alignment",
+    "align",
+    "detect_script",
+    "normalize",
+    "normalize_with_offsets",
+    "to_simplified",
+    "to_traditional",
+]
+
+_OPENCC_DIR = Path(opencc.__file__).resolve().parent
+
+#: Regional variant forms that no t2s/s2t dictionary entry pairs with their standard
+#: form, so the derived variant classes (see the module docstring) would miss them.
+#: Taken from the package's TWVariants/HKVariants tables (Taiwan and Hong Kong standard
+#: forms) and the non-first candidates of STCharacters; each key is compared as its value.
+VARIANT_FOLDS: dict[str, str] = {
+    "祇": "只",  # STCharacters lists 祇 as a Traditional form of 只 (祇是)
+    "牠": "它",  # Taiwan's animal "it"
+    "簷": "檐",  # Taiwan 屋簷
+    "痺": "痹",  # Taiwan 麻痺
+    "睪": "睾",  # Taiwan 睪丸
+    "衞": "衛",  # Hong Kong 保衞 (then 卫)
+    "粧": "妝",  # Hong Kong 化粧 (then 妆)
+    "敍": "敘",  # Hong Kong 敍述 (then 叙)
+    "枱": "檯",  # Hong Kong 枱 (then 台)
+    "糭": "糉",  # Hong Kong 糭子 (then 粽)
+}
+
+# Combining accents and selectors that carry no meaning for matching; a per-character
+# map cannot compose "e" + U+0301 into "é", so accents are dropped on both sides instead.
+_DROPPED_MARK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0300, 0x036F),  # combining diacritical marks
+    (0x1AB0, 0x1AFF),  # … extended
+    (0x1DC0, 0x1DFF),  # … supplement
+    (0x20D0, 0x20FF),  # … for symbols
+    (0xFE20, 0xFE2F),  # combining half marks
+    (0xFE00, 0xFE0F),  # variation selectors (emoji/CJK glyph choice)
+    (0xE0100, 0xE01EF),  # ideographic variation selectors
+    (0x180B, 0x180F),  # Mongolian free variation selectors
+)
+
+_SPACE_RUN_RE = re.compile(" {2,}")
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+
+
+# --------------------------------------------------------------------------------------
+# The package's dictionaries
+
+
+def _read_opencc_dictionary(name: str) -> dict[str, list[str]]:
+    """Key -> candidates, parsed the way the package parses (later duplicates win)."""
+    mapping: dict[str, list[str]] = {}
+    with (_OPENCC_DIR / "dictionary" / name).open(encoding="utf-8") as lines:
+        for line in lines:
+            key, value = line.strip().split("\t")
+            mapping[key] = value.split(" ")
+    return mapping
+
+
+def _config_dictionaries(config_name: str) -> list[str]:
+    """The dictionary files of a one-group conversion chain, in the order applied."""
+    path = _OPENCC_DIR / "config" / f"{config_name}.json"
+    chain = json.loads(path.read_text(encoding="utf-8"))["conversion_chain"]
+    if len(chain) != 1 or chain[0]["dict"].get("type") != "group":
+        raise ValueError(f"{path}: only a single dictionary group is supported")
+    files = [entry["file"] for entry in chain[0]["dict"]["dicts"]]
+    if len(files) != 2:
+        raise ValueError(f"{path}: expected a phrase and a character dictionary, got {files}")
+    return files
+
+
+@cache
+def _separator_re() -> re.Pattern[str]:
+    """The package's own piece separator regex (its instances build it in __init__)."""
+    pattern: re.Pattern[str] = opencc.OpenCC().split_chars_re
+    return pattern
+
+
+def _holds_separator(key: str) -> bool:
+    return _separator_re().search(key) is not None
+
+
+# --------------------------------------------------------------------------------------
+# Conversion identical to OpenCC(config).convert
+
+
+class _OpenccConverter:
+    """``OpenCC(config).convert`` for configs made of a phrase and a character table."""
+
+    def __init__(self, config_name: str) -> None:
+        phrase_file, char_file = _config_dictionaries(config_name)
+        phrases = {
+            key: values[0]
+            for key, values in _read_opencc_dictionary(phrase_file).items()
+            if not _holds_separator(key)  # such a key can never reach the lookup
+        }
+        chars = {
+            key: values[0]
+            for key, values in _read_opencc_dictionary(char_file).items()
+            if not _holds_separator(key)
+        }
+        if any(len(key) != 1 or len(value) != 1 for key, value in chars.items()):
+            raise ValueError(f"{char_file}: expected single characters on both sides")
+        self._phrase_values = list(phrases.values())
+        self._phrases = ahocorasick_rs.AhoCorasick(list(phrases)) if phrases else None
+        self.char_table = _char_table(chars)
+
+    def convert(self, text: str) -> str:
+        """The package's convert(): phrases longest-first, then characters."""
+        translated = text.translate(self.char_table)  # keeps length: 1 char -> 1 char
+        if self._phrases is None:
+            return translated
+        chosen = _longest_first(_find_overlapping(self._phrases, text))
+        if not chosen:
+            return translated
+        pieces: list[str] = []
+        done = 0
+        for pattern, start, end in chosen:
+            pieces.append(translated[done:start])
+            pieces.append(self._phrase_values[pattern])
+            done = end
+        pieces.append(translated[done:])
+        return "".join(pieces)
+
+
+def _char_table(chars: dict[str, str]) -> list[int | str]:
+    """A ``str.translate`` table indexed by code point (faster than a dict).
+
+    Code points past the end raise IndexError, which translate treats as "unchanged".
+    """
+    table: list[int | str] = list(range(max(map(ord, chars), default=-1) + 1))
+    for key, value in chars.items():
+        table[ord(key)] = value
+    return table
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _find_overlapping(
+    automaton: ahocorasick_rs.AhoCorasick, text: str
+) -> list[tuple[int, int, int]]:
+    """Every occurrence of every pattern; text with lone surrogates is searched too."""
+    try:
+        return automaton.find_matches_as_indexes(text, overlapping=True)
+    except UnicodeEncodeError:
+        # Lone surrogates cannot cross into Rust; NUL is in no pattern, so swapping them
+        # for it keeps every position and every match.
+        return automaton.find_matches_as_indexes(_SURROGATE_RE.sub("\x00", text), overlapping=True)
+
+
+def _longest_first(occurrences: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The occurrences the package's parse tree keeps, sorted by start.
+
+    The package takes the longest match anywhere in a piece (leftmost among equals) and
+    repeats on the text either side.  Taking occurrences in (length desc, start) order
+    and keeping each that overlaps nothing kept selects the same set; occurrences are
+    first grouped into runs that overlap each other, since runs cannot interact.
+    """
+    occurrences.sort(key=lambda occ: (occ[1], occ[2]))
+    chosen: list[tuple[int, int, int]] = []
+    run: list[tuple[int, int, int]] = []
+    run_end = -1
+    for occ in occurrences:
+        if occ[1] >= run_end:
+            _keep_longest(run, chosen)
+            run = [occ]
+            run_end = occ[2]
+        else:
+            run.append(occ)
+            run_end = max(run_end, occ[2])
+    _keep_longest(run, chosen)
+    return chosen
+
+
+def _keep_longest(run: list[tuple[int, int, int]], chosen: list[tuple[int, int, int]]) -> None:
+    if len(run) <= 1:
+        chosen.extend(run)
+        return
+    starts: list[int] = []  # kept intervals, sorted and disjoint
+    ends: list[int] = []
+    kept: list[tuple[int, int, int]] = []
+    for occ in sorted(run, key=lambda o: (o[1] - o[2], o[1])):
+        _, start, end = occ
+        slot = bisect_right(starts, start)
+        if slot > 0 and ends[slot - 1] > start:
+            continue  # overlaps the kept interval starting before it
+        if slot < len(starts) and starts[slot] < end:
+            continue  # overlaps the kept interval starting after it
+        starts.insert(slot, start)
+        ends.insert(slot, end)
+        kept.insert(slot, occ)
+    chosen.extend(kept)
+
+
+@cache
+def _converter(config_name: str) -> _OpenccConverter:
+    return _OpenccConverter(config_name)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified, identical to ``opencc.OpenCC('t2s').convert(text)``."""
+    return _converter("t2s").convert(text)
+
+
+def to_traditional(text: str) -> str:
+    """Simplified -> Traditional, identical to ``opencc.OpenCC('s2t').convert(text)``."""
+    return _converter("s2t").convert(text)
+
+
+# --------------------------------------------------------------------------------------
+# Script detection
+
+
+@cache
+def _script_markers() -> tuple[frozenset[str], frozenset[str]]:
+    """Characters only Traditional text uses, and characters only Simplified text uses.
+
+    A character counts only when its own conversion never keeps it: 后 is not a
+    Simplified marker because s2t may keep it (皇后).
+    """
+    t2s = _read_opencc_dictionary("TSCharacters.txt")
+    s2t = _read_opencc_dictionary("STCharacters.txt")
+    traditional = frozenset(key for key, values in t2s.items() if key not in values)
+    simplified = frozenset(key for key, values in s2t.items() if key not in values)
+    return traditional, simplified
+
+
+def detect_script(text: str) -> Literal["simplified", "traditional"]:
+    """Which script the text is written in, by counting script-only characters.
+
+    Text with no Chinese, or as many markers of each, counts as Simplified.
+    """
+    traditional, simplified = _script_markers()
+    traditional_count = sum(1 for char in text if char in traditional)
+    simplified_count = sum(1 for char in text if char in simplified)
+    return "traditional" if traditional_count > simplified_count else "simplified"
+
+
+# --------------------------------------------------------------------------------------
+# The matching key
+
+
+def _is_dropped(char: str) -> bool:
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return True
+    if category not in ("Mn", "Me"):  # every dropped mark and selector is one of these
+        return False
+    code = ord(char)
+    return any(low <= code <= high for low, high in _DROPPED_MARK_RANGES)
+
+
+def _fold_step(char: str, variants: dict[str, str]) -> str:
+    """One round of the per-character rules (the module docstring lists them)."""
+    variant = variants.get(char, char)
+    if variant != char:
+        return variant
+    if char.isspace():
+        return " "
+    if "\ud800" <= char <= "\udfff":
+        return "\ufffd"
+    if _is_dropped(char):
+        return ""
+    unfolded = unicodedata.normalize("NFKD", char.casefold())
+    return "".join(part for part in unfolded if not _is_dropped(part))
+
+
+def _fold_char(char: str, variants: dict[str, str]) -> str:
+    """The rules applied until nothing changes, so every output character is final."""
+    current = char
+    for _ in range(10):
+        following = "".join(_fold_step(part, variants) for part in current)
+        if following == current:
+            return current
+        current = following
+    raise RuntimeError(f"normalisation of U+{ord(char):04X} does not settle")
+
+
+def _variant_representatives() -> dict[str, str]:
+    """Rule 5: each character of a variant class -> the class's representative.
+
+    Two characters are in one class when a t2s or s2t conversion turns one into the
+    other: a character dictionary entry, a phrase dictionary entry position by position
+    (計畫→计划 pairs 畫 with 划), or a :data:`VARIANT_FOLDS` entry; classes are closed
+    under these links.  The representative is the Simplified character the t2s character
+    table gives for most members (画 for 畫/畵/劃/划/画/㓰); ties go to a character that is
+    not a :data:`VARIANT_FOLDS` key, then to the lowest code point.
+    """
+    t2s_chars = {
+        key: values[0] for key, values in _read_opencc_dictionary("TSCharacters.txt").items()
+    }
+    parent: dict[str, str] = {}
+
+    def root(char: str) -> str:
+        while (up := parent.get(char, char)) != char:
+            parent[char] = parent.get(up, up)  # path halving keeps the chains short
+            char = up
+        return char
+
+    for name in ("TSCharacters.txt", "STCharacters.txt", "TSPhrases.txt", "STPhrases.txt"):
+        for key, values in _read_opencc_dictionary(name).items():
+            if _holds_separator(key):
+                continue  # never converted, see the conversion notes
+            for before, after in zip(key, values[0], strict=True):
+                parent[root(before)] = root(after)
+    for before, after in VARIANT_FOLDS.items():
+        parent[root(before)] = root(after)
+    classes: dict[str, list[str]] = {}
+    for char in {*parent, *parent.values()}:  # roots appear only as values
+        classes.setdefault(root(char), []).append(char)
+    representatives: dict[str, str] = {}
+    for members in classes.values():
+        votes = [_t2s_closure(member, t2s_chars) for member in members]
+        best = min(
+            set(votes), key=lambda char: (-votes.count(char), char in VARIANT_FOLDS, ord(char))
+        )
+        representatives.update((member, best) for member in members if member != best)
+    return representatives
+
+
+def _t2s_closure(char: str, t2s_chars: dict[str, str]) -> str:
+    """The t2s character table applied until it stops (薴→苧→苎)."""
+    seen = {char}
+    while (char := t2s_chars.get(char, char)) not in seen:
+        seen.add(char)
+    return char
+
+
+@cache
+def _fold_astral(char: str) -> str:
+    """Characters beyond the BMP are rare in news text: folded when first met."""
+    return _fold_char(char, _fold_tables().variants)
+
+
+@dataclass(frozen=True, slots=True)
+class _FoldTables:
+    bmp: list[int | str]  # translate table for U+0000..U+FFFF
+    variants: dict[str, str]
+    irregular_re: re.Pattern[str]  # characters whose key is not exactly one character
+    space_run_re: re.Pattern[str]  # two or more characters that become spaces
+
+
+@cache
+def _fold_tables() -> _FoldTables:
+    """Built once, on first use (about 0.3 s): the whole BMP is folded up front."""
+    variants = _variant_representatives()
+    bmp: list[int | str] = list(range(0x10000))
+    irregular: list[str] = []
+    spaces: list[str] = []
+    for code in range(0x10000):
+        char = chr(code)
+        if char not in variants and _is_plain(char):
+            continue
+        folded = _fold_char(char, variants)
+        if folded != char:
+            bmp[code] = folded
+        if len(folded) != 1:
+            irregular.append(char)
+        elif folded == " ":
+            spaces.append(char)
+    irregular_class = _char_class(irregular) + "\U00010000-\U0010ffff"
+    return _FoldTables(
+        bmp=bmp,
+        variants=variants,
+        irregular_re=re.compile(f"[{irregular_class}]"),
+        space_run_re=re.compile(f"[{_char_class(spaces)}]{{2,}}"),
+    )
+
+
+def _is_plain(char: str) -> bool:
+    """True for the bulk of the BMP that no rule but 5 can touch (a shortcut, not a rule)."""
+    code = ord(char)
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF:  # CJK unified ideographs
+        return True
+    return (
+        not char.isspace()
+        and unicodedata.category(char) not in ("Cf", "Mn", "Me", "Cs")
+        and char.casefold() == char
+        and unicodedata.is_normalized("NFKD", char)
+    )
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """A regex character class body listing ``chars`` as escaped ranges."""
+    codes = sorted(map(ord, chars))
+    parts: list[str] = []
+    index = 0
+    while index < len(codes):
+        first = last = codes[index]
+        while index + 1 < len(codes) and codes[index + 1] == last + 1:
+            index += 1
+            last = codes[index]
+        parts.append(f"\\U{first:08x}" if first == last else f"\\U{first:08x}-\\U{last:08x}")
+        index += 1
+    return "".join(parts)
+
+
+def _fold_chars(text: str) -> str:
+    """Rules 2-6: the per-character map (whitespace becomes single spaces, not yet merged)."""
+    tables = _fold_tables()
+    folded = text.translate(tables.bmp)
+    if _ASTRAL_RE.search(folded):
+        folded = _ASTRAL_RE.sub(lambda match: _fold_astral(match.group()), folded)
+    return folded
+
+
+def _merge_spaces(text: str) -> str:
+    return _SPACE_RUN_RE.sub(" ", text) if "  " in text else text
+
+
+def normalize(text: str) -> str:
+    """The matching key of ``text`` (see the module docstring); idempotent."""
+    return _merge_spaces(_fold_chars(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """A normalised text and the way back to the original it came from.
+
+    Positions are mapped through two piecewise-linear maps kept as breakpoints: key
+    position -> position before spaces were merged -> original position.  Between
+    breakpoints the characters correspond one to one.
+    """
+
+    text: str
+    _merged_at: Sequence[int]  # breakpoints in ``text``
+    _unmerged_at: Sequence[int]  # … and where each lies before spaces were merged
+    _folded_at: Sequence[int]  # breakpoints in the text before spaces were merged
+    _original_at: Sequence[int]  # … and where each lies in the original
+
+    def original_index(self, position: int) -> int:
+        """Index of the original character that key character ``position`` came from."""
+        unmerged = _through(self._merged_at, self._unmerged_at, position)
+        return _through(self._folded_at, self._original_at, unmerged)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span ``[start, end)`` of the key was made from (whole characters)."""
+        if end <= start:
+            at = self.original_index(start)
+            return at, at
+        return self.original_index(start), self.original_index(end - 1) + 1
+
+    def offsets(self) -> list[int]:
+        """For each key character, the index of its original character."""
+        return [self.original_index(position) for position in range(len(self.text))]
+
+
+def _through(outputs: Sequence[int], inputs: Sequence[int], position: int) -> int:
+    if not outputs:
+        return position
+    slot = bisect_right(outputs, position) - 1
+    if slot < 0:
+        return position
+    return inputs[slot] + position - outputs[slot]
+
+
+def align(text: str) -> Alignment:
+    """Normalise ``text`` and keep the way back to it (for hits shown as written)."""
+    tables = _fold_tables()
+    folded = _fold_chars(text)
+    if tables.irregular_re.search(text) is None and tables.space_run_re.search(text) is None:
+        return Alignment(folded, (), (), (), ())  # one key character per character
+    folded_at: list[int] = []
+    original_at: list[int] = []
+    shift = 0
+    for match in tables.irregular_re.finditer(text):
+        index = match.start()
+        length = len(_fold_chars(text[index]))
+        for offset in range(length):  # each character of an expansion points at its source
+            folded_at.append(index + shift + offset)
+            original_at.append(index)
+        folded_at.append(index + shift + length)  # then one to one again
+        original_at.append(index + 1)
+        shift += length - 1
+    merged_at: list[int] = []
+    unmerged_at: list[int] = []
+    removed = 0
+    for match in _SPACE_RUN_RE.finditer(folded):
+        start, end = match.span()
+        merged_at.extend((start - removed, start - removed + 1))
+        unmerged_at.extend((start, end))
+        removed += end - start - 1
+    return Alignment(_merge_spaces(folded), merged_at, unmerged_at, folded_at, original_at)
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """The key of ``text`` and, for each key character, the index of its source character."""
+    alignment = align(text)
+    return alignment.text, alignment.offsets()
