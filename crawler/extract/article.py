@@ -28,11 +28,15 @@ from crawler.extract.body import (
 from crawler.extract.byline import (
     Byline,
     agency_in,
+    bracketed_name_beside_date,
     bracketed_names,
     is_outlet_name,
+    names_line,
     parse_byline,
+    person_like_source,
     reporter_names,
     reporter_outlet,
+    trailing_credit,
     unlabelled_source,
 )
 from crawler.extract.decode import decode_html, looks_binary
@@ -133,6 +137,7 @@ class _Extraction:
         self.overrides = overrides
         self.warnings: list[str] = []
         self.tz = self._zone(timezone)
+        self._title_index: int | None = None
 
     def _zone(self, name: str) -> tzinfo:
         try:
@@ -158,6 +163,7 @@ class _Extraction:
         blocks = linearise(root)
         title = self._title(blocks, meta, forced.get("title"))
         title, layout = self._body(root, blocks, title)
+        self._title_index = title.block.index if title.block is not None else None
         fields = self._fields(meta, layout, forced)
         body = "\n".join(b.text for b in layout.paragraphs)
         is_article = self._is_article(layout, title, blocks, meta.document_title)
@@ -330,12 +336,17 @@ class _Extraction:
             if fields.byline.source is None:
                 fields.byline.source = reporter_outlet(block.text)
         self._people_from_body(fields.byline, layout.paragraphs)
+        if fields.byline.author is None:
+            fields.byline.author = self._author_near_title(layout)
         if fields.byline.source is None:
             fields.byline.source = _outlet_above_reporter(layout.head)
         if fields.byline.source is None:
             fields.byline.source = next(
                 (outlet for b in layout.head if (outlet := unlabelled_source(b.text))), None)
         self._people_from_meta(fields.byline, meta)
+        if fields.byline.author is None and fields.byline.source \
+                and person_like_source(fields.byline.source):
+            fields.byline.author = fields.byline.source
         if fields.byline.author is None:
             # Pages that credit only an editor (责任编辑) have no other person to name;
             # the corpus's hand labels use that name as the author too.
@@ -346,6 +357,19 @@ class _Extraction:
             found = dates.parse_iso(modified, self.tz)
             fields.updated = found.when if found else None
         return fields
+
+    def _author_near_title(self, layout: _Layout) -> str | None:
+        for block in layout.head:
+            names = bracketed_name_beside_date(block.text)
+            if names:
+                return names
+        if self._title_index is not None:
+            for block in layout.head:
+                if 0 < block.index - self._title_index <= 2:
+                    names = names_line(block.text)
+                    if names:
+                        return names
+        return None
 
     def _people_from_body(self, byline: Byline, body: list[Block]) -> None:
         if not body:
@@ -358,8 +382,13 @@ class _Extraction:
             if byline.source is None:
                 byline.source = agency_in(head)
         if byline.author is None:
-            for block in body[-2:]:
-                names = bracketed_names(block.text)
+            for block in reversed(body[-3:]):
+                if block.chars < 40:
+                    probe = parse_byline(block.text)
+                    if probe.author:
+                        byline.author = probe.author
+                        break
+                names = bracketed_names(block.text) or trailing_credit(block.text)
                 if names:
                     byline.author = names
                     break

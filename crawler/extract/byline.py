@@ -26,7 +26,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
                "校对", "校對", "审校", "審校", "监制", "監製"),
     "author": ("作者", "作　者", "记者", "記者", "撰文", "撰稿", "通讯员", "通訊員",
                "发布者", "發布者", "發佈者", "发布人", "發布人", "发帖人", "發帖人", "楼主",
-               "樓主", "博主", "原作者", "口述", "文／", "文/", "撰稿人", "供稿"),
+               "樓主", "博主", "原作者", "口述", "文／", "文/", "撰稿人", "供稿", "实习生",
+               "實習生"),
     "tags": ("标签", "標簽", "標籤", "关键词", "關鍵詞", "关键字", "關鍵字", "Tags", "TAG", "tags"),
     "time": ("发布时间", "發布時間", "發佈時間", "发表时间", "發表時間", "更新时间", "更新時間",
              "时间", "時間", "日期", "发表于", "發表於", "发布于", "發布於", "发布日期", "發布日期",
@@ -53,8 +54,9 @@ _REPORTED = re.compile(
     r"(?:報導|报道|報道|電|电|外電|編譯|编译|專電|专电|特稿|專訪|专访)")
 # Blogs and forums: "由海姑娘张贴 @ …", "本贴由 大卫 于2005年…", "ggjjzhzz 发表于 2005-9-15"
 _POSTED_BY = re.compile(
-    r"(?:^|[\s|｜])由\s*([^\s|｜@]{2,20}?)\s*(?:张贴|張貼|发表|發表|发布|發布|于|於|@)"
-    r"|^([^\s|｜@:：]{2,20})\s*(?:发表于|發表於|发表在|發表在|发布于|發佈於|posted\b)",
+    r"(?:^|[\s|｜贴帖])由\s*([^\s|｜@()（）\[\]【】]{2,20}?)\s*"
+    r"(?:张贴|張貼|发表|發表|发布|發布|于|於|@)"
+    r"|^([^\s|｜@:：()（）\[\]【】]{2,20})\s*(?:发表于|發表於|发表在|發表在|发布于|發佈於|posted\b)",
     re.IGNORECASE)
 # Names that are desks, channels or organisations, not people.
 _NOT_A_PERSON = re.compile(
@@ -70,6 +72,11 @@ _AGENCY = re.compile(
 _ROLE_PREFIX = re.compile(
     r"^(?:本报|本報|本台|本网|本網)?(?:记者|記者|通讯员|通訊員|实习生|實習生)\s*")
 _NAME = re.compile(rf"[{_HAN}]{{2,5}}|[A-Za-z][\w.&·•\- ]{{0,30}}|{_NAME_CHARS}[\w&·•]{{1,15}}")
+_PLACE_REPORT = re.compile(r"(?:报道|報導|報道|电|電)\s*$")
+_CREDIT_SUFFIX = re.compile(r"\s*[/／]\s*(?:文|图|圖|摄|攝|编|編)(?=\s|$).*$")
+_NOT_NAMES = frozenset({"推薦", "推荐", "本文", "本帖", "本贴", "简介", "簡介", "精选", "精選",
+                        "排行", "更多", "热门", "熱門", "专栏", "專欄", "团队", "團隊", "部落格",
+                        "博客", "首页", "首頁", "登录", "登入", "注册", "註冊"})
 _TRAILING_NOISE = re.compile(r"[\s\-—_|｜·•:：,，;；.。)\]）】>》»]+$")
 _LEADING_NOISE = re.compile(r"^[\s\-—_|｜·•:：,，;；\[（(【<《«]+")
 _DATEISH = re.compile(r"\d{2,4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|\d{4}")
@@ -189,14 +196,15 @@ def _assign(result: Byline, kind: str, value: str, colon: bool) -> None:
     names = _names(cleaned, colon)
     if names is None:
         return
-    if kind == "author" and result.author is None:
-        result.author = names
+    if kind == "author":
+        result.author = names if result.author is None else f"{result.author} {names}"
     elif kind == "editor" and result.editor is None:
         result.editor = names
 
 
 def _clean_value(value: str) -> str:
     value = _DATEISH.split(value, maxsplit=1)[0]
+    value = _CREDIT_SUFFIX.sub("", value)
     value = re.split(r"[|｜\[\]【】<>《》]|\s{3,}", value, maxsplit=1)[0]
     value = _TRAILING_NOISE.sub("", _LEADING_NOISE.sub("", value))
     return value.strip()
@@ -217,10 +225,15 @@ def _names(value: str, colon: bool) -> str | None:
     if not parts:
         return None
     if not colon:
-        # without a colon only short names ending the field are believable
-        if not all(re.fullmatch(rf"{_NAME_CHARS}{{2,4}}", p) for p in parts[:4]):
+        # without a colon only short names are believable: "记者 彭冲 山东冠县报道"
+        leading = []
+        for part in parts[:4]:
+            if not re.fullmatch(rf"{_NAME_CHARS}{{2,4}}", part):
+                break
+            leading.append(part)
+        if not leading or (len(leading) < len(parts) and not _PLACE_REPORT.search(value)):
             return None
-        parts = parts[:4]
+        parts = leading
     kept: list[str] = []
     for part in parts[:8]:
         if _NAME.fullmatch(part):
@@ -233,7 +246,8 @@ def _names(value: str, colon: bool) -> str | None:
 
 
 def _join_names(names: list[str]) -> str | None:
-    names = [n.strip() for n in names if n.strip() and not _NOT_A_PERSON.search(n.strip())]
+    names = [n.strip() for n in names if n.strip() and not _NOT_A_PERSON.search(n.strip())
+             and n.strip() not in _NOT_NAMES]
     return " ".join(dict.fromkeys(names)) if names else None
 
 
@@ -258,3 +272,42 @@ def unlabelled_source(line: str) -> str | None:
 def is_outlet_name(line: str) -> bool:
     """A line that is only a newspaper / agency / site name (``中國時報``)."""
     return bool(re.fullmatch(_OUTLET, line.strip())) and len(line.strip()) <= 8
+
+
+_TRAILING_CREDIT = re.compile(
+    rf"[(（]\s*(?:(?:特约|特約|本报|本報)?(?:评论员|評論員|通讯员|通訊員|记者|記者)\s*)?"
+    rf"((?:[{_HAN}]{{2,4}}\s+){{0,4}}[{_HAN}]{{2,4}})\s*[)）]\s*$")
+_NOT_CREDIT = re.compile(
+    r"完|記者|记者|图|圖|摄|攝|新华社|新華社|中新社|中央社|综合|綜合|报道|報導|评论员|評論員")
+_NAMES_LINE = re.compile(rf"(?:[{_HAN}]{{2,3}}\s*[、，,\s]\s*){{1,5}}[{_HAN}]{{2,3}}")
+_BRACKETED_NAME = re.compile(rf"[\[［]\s*([{_HAN}]{{2,4}})\s*[\]］]")
+
+
+def trailing_credit(paragraph: str) -> str | None:
+    """Reporter names closing the last paragraph: ``…佳节。（常书香 马丹阳 ）``."""
+    match = _TRAILING_CREDIT.search(paragraph[-40:])
+    if match is None or _NOT_CREDIT.search(match.group(1)):
+        return None
+    return _join_names(match.group(1).split())
+
+
+def names_line(line: str) -> str | None:
+    """A line under a headline that is only names: ``赵延东、风笑天``."""
+    text = line.strip()
+    if len(text) > 24 or not _NAMES_LINE.fullmatch(text):
+        return None
+    return _join_names(re.split(r"\s*[、，,\s]\s*", text))
+
+
+def bracketed_name_beside_date(line: str) -> str | None:
+    """``2004年7月16日08:19 [ 黄宇 ] 来源：…``: a lone bracketed name in the dateline."""
+    if _DATE_RUN.search(line) is None:
+        return None
+    match = _BRACKETED_NAME.search(line)
+    return _join_names([match.group(1)]) if match else None
+
+
+def person_like_source(source: str) -> bool:
+    """A 来源 value that is a person's name (old portals put the writer there)."""
+    return bool(re.fullmatch(rf"[{_HAN}]{{2,3}}", source)) and not _NOT_A_PERSON.search(source) \
+        and not re.search(r"[網网刊站台社报報]$", source)
