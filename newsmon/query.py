@@ -1,0 +1,477 @@
+"""The query language shared by topics and search.
+
+Grammar (``NOT`` binds tighter than AND, AND tighter than OR)::
+
+    query   := or
+    or      := and (("OR" | "|") and)*
+    and     := unary (["AND"] unary)*          -- juxtaposition is AND
+    unary   := ("NOT" | "-") unary | primary   -- "-" must touch what it negates: -房产
+    primary := "(" or ")" | FIELD ":" primary | "topic:" NAME | "@" NAME | WORD | PHRASE
+    FIELD   := title | body | source
+
+* A WORD is a run of characters up to whitespace or one of ``( ) " | “``; Chinese needs
+  no spaces, so ``青岛自贸区`` is one term and ``青岛 自贸区`` two.  ``OR``, ``AND`` and
+  ``NOT`` are operators only in capitals; ``or`` is a word.
+* A PHRASE is ``"…"`` or ``“…”``: its text is matched literally, spaces and punctuation
+  included.
+* Terms and phrases are compared through :func:`newsmon.textnorm.normalize`, so script
+  (青島 = 青岛), width and case do not matter.  A CJK term matches as a substring; an
+  end of a term that is a Latin letter or digit must sit on a word boundary, so ``AI``
+  matches "AI" and "ai-driven" but not "MAIL", and ``5G`` not "15G".
+* Without a field a term is looked for in the title and the body; ``title:``, ``body:``
+  and ``source:`` restrict it (also a group: ``title:(青岛 OR 烟台)``; the innermost
+  scope wins).  A word like ``12:30`` or ``http://x`` is an ordinary term.
+* ``topic:NAME`` (``topic:"name with spaces"``) or ``@NAME`` stands for the query of the
+  topic NAME, taken from the aliases mapping; an unknown name or a cycle is an error.
+* A query must require at least one term to be present.  ``NOT 房产`` or
+  ``青岛 OR -房产`` would match nearly every article, so they are rejected; this also lets
+  the matching engine skip every topic none of whose required terms occur.
+
+A malformed query raises :class:`QuerySyntaxError` carrying the 0-based ``position`` in
+the query and what was ``expected`` there.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from newsmon.textnorm import normalize
+
+__all__ = [
+    "DEFAULT_FIELDS",
+    "FIELDS",
+    "And",
+    "Field",
+    "Node",
+    "Not",
+    "Or",
+    "QuerySyntaxError",
+    "Term",
+    "evaluate",
+    "find_term",
+    "is_word_char",
+    "matches",
+    "parse_query",
+    "positive_terms",
+    "query_terms",
+]
+
+Field = Literal["title", "body", "source"]
+FIELDS: tuple[Field, ...] = ("title", "body", "source")
+DEFAULT_FIELDS: tuple[Field, ...] = ("title", "body")  # where an unscoped term is looked for
+
+_SPECIAL = frozenset('()"|“')
+_CLOSING_QUOTE = {'"': '"', "“": "”"}
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be used; names the position and what was expected there."""
+
+    def __init__(
+        self, query: str, position: int, expected: str, detail: str = "", label: str = ""
+    ) -> None:
+        self.query = query
+        self.position = position
+        self.expected = expected
+        self.detail = detail
+        self.label = label  # e.g. "topic 3 'qingdao'" when the query belongs to a topic
+        message = f"query position {position}: expected {expected}"
+        if detail:
+            message += f" ({detail})"
+        super().__init__(f"{label}: {message}" if label else message)
+
+    def with_label(self, label: str) -> QuerySyntaxError:
+        """The same error, its message prefixed by ``label`` (which query it was)."""
+        return QuerySyntaxError(self.query, self.position, self.expected, self.detail, label)
+
+    def caret_lines(self) -> str:
+        """The query and a caret under the failing position (wide CJK columns counted)."""
+        line = self.query.replace("\n", " ").replace("\t", " ")
+        column = sum(_display_width(char) for char in line[: self.position])
+        return f"{line}\n{' ' * column}^"
+
+
+def _display_width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+# --------------------------------------------------------------------------------------
+# The syntax tree
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word or phrase.  ``norm`` is what is matched; ``text`` is as typed."""
+
+    text: str
+    norm: str
+    field: Field | None = None  # None: title or body
+    phrase: bool = False
+    latin: bool = False  # has Latin letters/digits: its word-character ends need boundaries
+
+    @classmethod
+    def of(cls, text: str, field: Field | None = None, phrase: bool = False) -> Term:
+        """A term for ``text`` with its key computed."""
+        norm = normalize(text)
+        return cls(text, norm, field, phrase, any(map(is_word_char, norm)))
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+
+Node = Term | And | Or | Not
+
+
+def is_word_char(char: str) -> bool:
+    """A letter or digit of a script written with spaces (Latin, Greek, Cyrillic …).
+
+    CJK characters are not: Chinese terms match inside longer runs of text.
+    """
+    return (char.isalnum() or char == "_") and char < "\u2e80" and not "\u1100" <= char <= "\u11ff"
+
+
+def query_terms(node: Node) -> frozenset[Term]:
+    """Every term of the query, required or excluded."""
+    return frozenset(_walk_terms(node, positive=True, want=None))
+
+
+def positive_terms(node: Node) -> frozenset[Term]:
+    """The terms whose presence can make the query true (not under an odd number of NOTs)."""
+    return frozenset(_walk_terms(node, positive=True, want=True))
+
+
+def _walk_terms(node: Node, positive: bool, want: bool | None) -> Iterator[Term]:
+    if isinstance(node, Term):
+        if want is None or want == positive:
+            yield node
+    elif isinstance(node, Not):
+        yield from _walk_terms(node.child, not positive, want)
+    else:
+        for child in node.children:
+            yield from _walk_terms(child, positive, want)
+
+
+def evaluate(node: Node, present: Callable[[Term], bool]) -> bool:
+    """The query's truth given which terms are present."""
+    if isinstance(node, Term):
+        return present(node)
+    if isinstance(node, Not):
+        return not evaluate(node.child, present)
+    if isinstance(node, And):
+        return all(evaluate(child, present) for child in node.children)
+    return any(evaluate(child, present) for child in node.children)
+
+
+def find_term(term: Term, key: str, start: int = 0) -> int:
+    """Index of the first occurrence of ``term`` in the normalised ``key`` text, or -1.
+
+    The reference matcher: a plain substring search plus the word-boundary rule.
+    """
+    needle = term.norm
+    check_left = term.latin and is_word_char(needle[0])
+    check_right = term.latin and is_word_char(needle[-1])
+    at = key.find(needle, start)
+    while at >= 0:
+        end = at + len(needle)
+        left_ok = not (check_left and at > 0 and is_word_char(key[at - 1]))
+        right_ok = not (check_right and end < len(key) and is_word_char(key[end]))
+        if left_ok and right_ok:
+            return at
+        at = key.find(needle, at + 1)
+    return -1
+
+
+def matches(node: Node, fields: Mapping[str, str]) -> bool:
+    """Brute force: does the query match an article with these fields?
+
+    ``fields`` maps "title", "body", "source" to text, original or already normalised
+    (normalising is idempotent); missing fields are empty.  This is the reference the
+    matching engine and the search index are tested against.
+    """
+    keys = {name: normalize(fields.get(name, "")) for name in FIELDS}
+
+    def present(term: Term) -> bool:
+        scope = DEFAULT_FIELDS if term.field is None else (term.field,)
+        return any(find_term(term, keys[name]) >= 0 for name in scope)
+
+    return evaluate(node, present)
+
+
+# --------------------------------------------------------------------------------------
+# Tokens
+
+_Kind = Literal["word", "phrase", "lparen", "rparen", "or", "and", "not", "field", "alias"]
+_OPERATORS: dict[str, _Kind] = {"OR": "or", "AND": "and", "NOT": "not"}
+_PUNCTUATION: dict[str, _Kind] = {"(": "lparen", ")": "rparen", "|": "or"}
+_STARTS_UNARY: frozenset[_Kind] = frozenset(("word", "phrase", "lparen", "not", "field", "alias"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: _Kind
+    position: int
+    text: str = ""  # the word, the phrase's content, the field or the topic name
+
+
+def _tokenize(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    index = 0
+    while index < len(query):
+        char = query[index]
+        if char.isspace():
+            index += 1
+        elif char in _PUNCTUATION:
+            tokens.append(_Token(_PUNCTUATION[char], index))
+            index += 1
+        elif char in _CLOSING_QUOTE:
+            token, index = _read_phrase(query, index)
+            tokens.append(token)
+        else:
+            index = _read_word(query, index, tokens)
+    return tokens
+
+
+def _read_phrase(query: str, start: int) -> tuple[_Token, int]:
+    closing = query.find(_CLOSING_QUOTE[query[start]], start + 1)
+    if closing < 0:
+        raise QuerySyntaxError(
+            query,
+            len(query),
+            f"a closing {_CLOSING_QUOTE[query[start]]}",
+            f"the phrase opened at position {start} is not closed",
+        )
+    return _Token("phrase", start, query[start + 1 : closing]), closing + 1
+
+
+def _word_end(query: str, start: int) -> int:
+    end = start
+    while end < len(query) and not query[end].isspace() and query[end] not in _SPECIAL:
+        end += 1
+    return end
+
+
+def _read_word(query: str, start: int, tokens: list[_Token]) -> int:
+    """One word-like token (or a prefix token: -, @, field:); returns where it ends."""
+    end = _word_end(query, start)
+    word = query[start:end]
+    if word in _OPERATORS:
+        tokens.append(_Token(_OPERATORS[word], start))
+        return end
+    if word.startswith("-"):
+        if len(query) == start + 1 or query[start + 1].isspace():
+            raise QuerySyntaxError(query, start + 1, "a term right after '-'", "write -房产")
+        tokens.append(_Token("not", start))
+        return start + 1
+    prefix, colon, _ = word.partition(":")
+    if word.startswith("@") or (colon and prefix.lower() == "topic"):
+        name_at = start + (1 if word.startswith("@") else len("topic:"))
+        return _read_alias(query, start, name_at, tokens)
+    if colon and prefix.lower() in FIELDS:
+        after = start + len(prefix) + 1
+        if after >= len(query) or query[after].isspace() or query[after] in "|)":
+            raise QuerySyntaxError(query, after, f"a term, phrase or '(' after {prefix}:")
+        tokens.append(_Token("field", start, prefix.lower()))
+        return after
+    tokens.append(_Token("word", start, word))
+    return end
+
+
+def _read_alias(query: str, start: int, name_at: int, tokens: list[_Token]) -> int:
+    if name_at < len(query) and query[name_at] in _CLOSING_QUOTE:
+        phrase, end = _read_phrase(query, name_at)
+        name = phrase.text
+    else:
+        end = _word_end(query, name_at)
+        name = query[name_at:end]
+    if not name.strip():
+        raise QuerySyntaxError(query, name_at, "a topic name", "as in topic:qingdao or @qingdao")
+    tokens.append(_Token("alias", start, name))
+    return end
+
+
+# --------------------------------------------------------------------------------------
+# The parser
+
+
+def parse_query(
+    text: str, aliases: Mapping[str, str] | None = None, name: str | None = None
+) -> Node:
+    """Parse a topic or search query; raises :class:`QuerySyntaxError` when malformed.
+
+    ``aliases`` maps topic names to their queries for ``topic:NAME`` / ``@NAME``;
+    ``name`` is the name of the topic being parsed, so that it cannot refer to itself.
+    """
+    node = _Parser(text, aliases or {}, () if name is None else (name,)).parse()
+    if evaluate(node, lambda term: False):
+        raise QuerySyntaxError(
+            text,
+            0,
+            "at least one term that must be present",
+            "a query made only of exclusions would match nearly every article",
+        )
+    return node
+
+
+class _Parser:
+    def __init__(self, query: str, aliases: Mapping[str, str], expanding: tuple[str, ...]):
+        self.query = query
+        self.aliases = aliases
+        self.expanding = expanding  # alias names being expanded, outermost first
+        self.tokens = _tokenize(query)
+        self.index = 0
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise QuerySyntaxError(self.query, 0, "a term", "the query is empty")
+        node = self._or()
+        if self.index < len(self.tokens):
+            token = self.tokens[self.index]
+            detail = "this ')' closes nothing" if token.kind == "rparen" else ""
+            raise QuerySyntaxError(self.query, token.position, "an operator or the end", detail)
+        return node
+
+    # Token helpers ------------------------------------------------------------------
+
+    def _peek(self) -> _Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def _here(self) -> int:
+        token = self._peek()
+        return token.position if token else len(self.query)
+
+    def _starts_unary(self) -> bool:
+        token = self._peek()
+        return token is not None and token.kind in _STARTS_UNARY
+
+    def _require_unary(self, after: str | None) -> None:
+        if not self._starts_unary():
+            expected = "a term or '('" + (f" after {after}" if after else "")
+            raise QuerySyntaxError(self.query, self._here(), expected)
+
+    # Grammar rules --------------------------------------------------------------------
+
+    def _or(self) -> Node:
+        children = [self._and()]
+        while (token := self._peek()) is not None and token.kind == "or":
+            self.index += 1
+            self._require_unary("OR" if self.query[token.position] == "O" else "'|'")
+            children.append(self._and())
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def _and(self) -> Node:
+        self._require_unary(None)
+        children = [self._unary()]
+        while True:
+            token = self._peek()
+            if token is not None and token.kind == "and":
+                self.index += 1
+                self._require_unary("AND")
+            elif not self._starts_unary():
+                break
+            children.append(self._unary())
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def _unary(self) -> Node:
+        token = self._peek()
+        if token is not None and token.kind == "not":
+            self.index += 1
+            self._require_unary("NOT" if self.query[token.position] == "N" else "'-'")
+            return Not(self._unary())
+        return self._primary()
+
+    def _primary(self) -> Node:
+        token = self._peek()
+        assert token is not None  # callers check _starts_unary first
+        self.index += 1
+        if token.kind == "lparen":
+            return self._group(token)
+        if token.kind == "field":
+            self._require_primary_after_field(token)
+            return _scoped(self._primary(), token.text)  # type: ignore[arg-type]
+        if token.kind == "alias":
+            return self._expand(token)
+        if token.kind == "not":
+            raise QuerySyntaxError(self.query, token.position, "a term or '(' (not an exclusion)")
+        return self._term(token)
+
+    def _group(self, opening: _Token) -> Node:
+        self._require_unary("'('")
+        node = self._or()
+        closing = self._peek()
+        if closing is None or closing.kind != "rparen":
+            raise QuerySyntaxError(
+                self.query, self._here(), "')'", f"to close the '(' at position {opening.position}"
+            )
+        self.index += 1
+        return node
+
+    def _require_primary_after_field(self, field: _Token) -> None:
+        token = self._peek()
+        if token is None or token.kind not in ("word", "phrase", "lparen", "alias"):
+            raise QuerySyntaxError(
+                self.query, self._here(), f"a term, phrase or '(' after {field.text}:"
+            )
+
+    def _term(self, token: _Token) -> Term:
+        term = Term.of(token.text, phrase=token.kind == "phrase")
+        if not term.norm.strip():
+            expected = "text inside the quotes" if term.phrase else "a term with letters"
+            raise QuerySyntaxError(self.query, token.position, expected)
+        return term
+
+    def _expand(self, token: _Token) -> Node:
+        name = token.text
+        if name in self.expanding:
+            cycle = " -> ".join((*self.expanding[self.expanding.index(name) :], name))
+            raise QuerySyntaxError(
+                self.query,
+                token.position,
+                "a topic that does not refer back",
+                f"topic alias cycle: {cycle}",
+            )
+        if name not in self.aliases:
+            known = ", ".join(sorted(self.aliases)[:10]) or "none defined"
+            raise QuerySyntaxError(
+                self.query,
+                token.position,
+                "a known topic name",
+                f"unknown topic {name!r}; known: {known}",
+            )
+        inner = _Parser(self.aliases[name], self.aliases, (*self.expanding, name))
+        try:
+            return inner.parse()
+        except QuerySyntaxError as error:
+            # Reported where the alias is used; the detail says where inside it failed.
+            inner_detail = error.detail or f"expected {error.expected}"
+            raise QuerySyntaxError(
+                self.query,
+                token.position,
+                error.expected,
+                f"in topic {name!r} at position {error.position}: {inner_detail}",
+            ) from error
+
+
+def _scoped(node: Node, field: Field) -> Node:
+    """``field:`` applied to a term or group: terms without a scope of their own get it."""
+    if isinstance(node, Term):
+        return node if node.field is not None else replace(node, field=field)
+    if isinstance(node, Not):
+        return Not(_scoped(node.child, field))
+    if isinstance(node, And):
+        return And(tuple(_scoped(child, field) for child in node.children))
+    return Or(tuple(_scoped(child, field) for child in node.children))
