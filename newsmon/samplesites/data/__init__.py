@@ -1,0 +1,1 @@
+"""Package data for the sample sites: ``articles.json`` (see ../PROVENANCE.md)."""
