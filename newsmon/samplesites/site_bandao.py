@@ -1,0 +1,228 @@
+"""半岛网 (bandao.cn), Simplified script, UTF-8, a modern HTML5 template.
+
+Served under ``/bandao/``. It has all three kinds of start page: a list paginated ten
+to a page (``news/index.html``, ``news/index_2.html`` — page 2 appears on day two), an
+RSS feed whose links carry ``utm_`` tracking parameters, and a sitemap index pointing
+at a Google News sitemap and at a sitemap of channel pages (which are not articles).
+Articles carry Open Graph, ``article:published_time`` and JSON-LD metadata; one
+article's ``rel=canonical`` itself carries tracking parameters. The "hot" sidebar
+links articles with ``?spm=`` parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from newsmon.samplesites import feeds
+from newsmon.samplesites.catalog import SampleArticle, articles_for, newest
+from newsmon.samplesites.pages import (
+    STATIC_MODIFIED,
+    RenderContext,
+    Resource,
+    SiteSpec,
+    esc,
+    fill,
+    html_resource,
+    joined,
+    paginate,
+    tracking_script,
+    w3c,
+    xml_resource,
+)
+
+SPEC = SiteSpec(
+    name="bandao",
+    display_name="半岛网",
+    timezone="Asia/Shanghai",
+    charset="utf-8",
+    list_path="/bandao/news/index.html",
+    feeds=("/bandao/rss/news.xml",),
+    sitemaps=("/bandao/sitemap.xml",),
+    max_list_pages=5,
+    robots_disallow=("/bandao/user/",),
+)
+
+PAGE_SIZE = 10
+CHANNELS = {"guonei": "国内", "guoji": "国际", "gangao": "港澳", "caijing": "财经",
+            "keji": "科技", "wenhua": "文化", "pinglun": "评论"}
+CANONICAL_TRACKING = "?utm_source=wechat&utm_medium=social&from=timeline"
+FEED_TRACKING = "?utm_source=rss&utm_medium=feed&utm_campaign=news"
+
+
+def render(ctx: RenderContext) -> dict[str, Resource]:
+    articles = articles_for(SPEC.name, ctx.day)
+    modified = newest(articles)
+    site = _Site(ctx, articles)
+    out: dict[str, Resource] = {}
+
+    def page(text: str) -> Resource:
+        return html_resource(text, "utf-8", "utf-8", modified)
+
+    out["/bandao/"] = out["/bandao/index.html"] = page(site.home())
+    for number, chunk in enumerate(paginate(articles, PAGE_SIZE), start=1):
+        out[list_page_path(number)] = page(site.list_page(chunk, number))
+    for key, name in CHANNELS.items():
+        out[f"/bandao/{key}/index.html"] = page(
+            site.section(name, [a for a in articles if a.channel == key]))
+    for article in articles:
+        out[article.path] = html_resource(site.article(article), "utf-8", "utf-8",
+                                          article.published)
+    for path, title, text in _STATIC_PAGES:
+        out[path] = html_resource(site.static(title, text), "utf-8", "utf-8", STATIC_MODIFIED)
+    out["/bandao/rss/news.xml"] = xml_resource(site.feed(), "utf-8", "application/rss+xml",
+                                               modified)
+    out["/bandao/sitemap.xml"] = xml_resource(site.sitemap_index(), "utf-8", "application/xml",
+                                              modified)
+    out["/bandao/sitemap_news.xml"] = xml_resource(site.news_sitemap(), "utf-8",
+                                                   "application/xml", modified)
+    out["/bandao/sitemap_pages.xml"] = xml_resource(site.pages_sitemap(), "utf-8",
+                                                    "application/xml", modified)
+    return out
+
+
+def list_page_path(number: int) -> str:
+    return "/bandao/news/index.html" if number == 1 else f"/bandao/news/index_{number}.html"
+
+
+def published_text(a: SampleArticle) -> str:
+    when = a.published
+    return f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
+
+
+def canonical_url(ctx: RenderContext, a: SampleArticle) -> str:
+    return ctx.url(a.path) + (CANONICAL_TRACKING if a.canonical_tracking else "")
+
+
+_STATIC_PAGES = (
+    ("/bandao/about.html", "关于半岛", "半岛网是青岛市重点新闻网站，由半岛都市报主办。"),
+    ("/bandao/user/center.html", "个人中心", "请先登录。"),
+)
+
+
+class _Site:
+    def __init__(self, ctx: RenderContext, articles: list[SampleArticle]) -> None:
+        self.ctx = ctx
+        self.articles = articles
+
+    def page(self, title: str, main: str, head: str = "", crumb: str = "") -> str:
+        nav = joined(f'<a href="/bandao/{key}/index.html">{name}</a>'
+                     for key, name in CHANNELS.items())
+        hot = joined(f'<li><a href="{a.path}?spm=bandao.hot.{n}">{esc(a.title)}</a></li>'
+                     for n, a in enumerate(self.articles[:6], start=1))
+        return fill("bandao_page.html", title=esc(title), head=head, nav=nav, crumb=crumb,
+                    main=main, hot=hot, tracking=tracking_script("bandao", "page"))
+
+    def home(self) -> str:
+        items = joined(f'<li><a href="{a.path}">{esc(a.title)}</a></li>' for a in self.articles[:6])
+        return self.page("半岛网_青岛新闻门户",
+                         f'<section class="top"><h2>头条</h2><ul>{items}</ul>'
+                         f'<p><a href="/bandao/news/index.html">查看更多</a></p></section>')
+
+    def list_page(self, chunk: list[SampleArticle], number: int) -> str:
+        pages = len(paginate(self.articles, PAGE_SIZE))
+        cards = joined(self.card(a) for a in chunk)
+        pager = []
+        if number > 1:
+            pager.append(f'<a class="prev" href="{list_page_path(number - 1)}">上一页</a>')
+        if number < pages:
+            pager.append(f'<a class="next" rel="next" href="{list_page_path(number + 1)}">'
+                         "下一页</a>")
+        main = (f'<section class="list"><h1>新闻</h1><ul class="cards">\n{cards}\n</ul>'
+                f'<nav class="pager">{" ".join(pager)}</nav></section>')
+        return self.page("新闻 - 半岛网", main,
+                         crumb='<nav class="crumb"><a href="/bandao/">半岛网</a> / 新闻</nav>')
+
+    def card(self, a: SampleArticle) -> str:
+        url = self.ctx.url(a.path)
+        thumb = f"/bandao/static/img/t_{a.slug}.jpg"
+        return (f'<li class="card"><a class="thumb" href="{url}"><img src="{thumb}" alt=""></a>'
+                f'<h3><a href="{url}">{esc(a.title)}</a></h3>'
+                f'<p class="desc">{esc(a.summary(70))}</p>'
+                f'<p class="meta"><span>{esc(a.source)}</span> '
+                f'<time datetime="{w3c(a.published)}">{a.published:%m-%d %H:%M}</time> '
+                f'<a class="tag" href="/bandao/{a.channel}/index.html">{CHANNELS[a.channel]}</a>'
+                "</p></li>")
+
+    def section(self, name: str, chosen: list[SampleArticle]) -> str:
+        items = joined(f'<li><a href="{a.path}">{esc(a.title)}</a></li>' for a in chosen)
+        return self.page(f"{name} - 半岛网", f'<section class="list"><h1>{name}</h1>'
+                                            f'<ul>{items or "<li>暂无内容</li>"}</ul></section>')
+
+    def static(self, title: str, text: str) -> str:
+        return self.page(f"{title} - 半岛网",
+                         f"<section><h1>{esc(title)}</h1><p>{esc(text)}</p></section>")
+
+    def article(self, a: SampleArticle) -> str:
+        canonical = canonical_url(self.ctx, a)
+        ld: dict[str, Any] = {
+            "@context": "https://schema.org", "@type": "NewsArticle", "headline": a.title,
+            "datePublished": w3c(a.published), "dateModified": w3c(a.published),
+            "mainEntityOfPage": canonical,
+            "publisher": {"@type": "Organization", "name": "半岛网"}}
+        if a.author:
+            ld["author"] = [{"@type": "Person", "name": name} for name in a.author.split()]
+        head = joined([
+            f'<meta name="description" content="{esc(a.summary(100))}">',
+            f'<link rel="canonical" href="{esc(canonical)}">',
+            '<meta property="og:type" content="article">',
+            f'<meta property="og:title" content="{esc(a.title)}">',
+            f'<meta property="og:url" content="{esc(canonical)}">',
+            '<meta property="og:site_name" content="半岛网">',
+            f'<meta property="article:published_time" content="{w3c(a.published)}">',
+            f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>',
+        ])
+        meta = [f'<span class="time">{published_text(a)}</span>',
+                f'<span class="source">来源：{esc(a.source)}</span>']
+        if a.author:
+            meta.append(f'<span class="author">作者：{esc(a.author)}</span>')
+        others = [o for o in self.articles if o.slug != a.slug][:5]
+        main = fill("bandao_article.html", title=esc(a.title), meta="".join(meta),
+                    lead=joined(f'<p class="lead">{esc(line)}</p>' for line in a.lead),
+                    body=_body(a), tail=joined(f"<p>{esc(line)}</p>" for line in a.tail),
+                    editor=esc(a.editor or "半岛网"),
+                    related=joined(f'<li><a href="{o.path}">{esc(o.title)}</a></li>'
+                                   for o in others))
+        crumb = (f'<nav class="crumb"><a href="/bandao/">半岛网</a> / '
+                 f'<a href="/bandao/{a.channel}/index.html">{CHANNELS[a.channel]}</a> / 正文</nav>')
+        return self.page(f"{a.title} - 半岛网", main, head=head, crumb=crumb)
+
+    def feed(self) -> str:
+        items = [feeds.FeedItem(
+            title=a.title, link=self.ctx.url(a.path) + FEED_TRACKING, description=a.summary(100),
+            published=a.published, author=a.source, category=CHANNELS[a.channel],
+            guid=f"bandao-{a.slug}", guid_is_permalink=False) for a in self.articles]
+        return feeds.rss("半岛网 新闻", self.ctx.url("/bandao/"), "半岛网最新新闻", items, "utf-8",
+                         newest(self.articles))
+
+    def sitemap_index(self) -> str:
+        modified = newest(self.articles)
+        return feeds.sitemap_index([
+            feeds.SitemapEntry(self.ctx.url("/bandao/sitemap_news.xml"), modified),
+            feeds.SitemapEntry(self.ctx.url("/bandao/sitemap_pages.xml"), modified),
+        ])
+
+    def news_sitemap(self) -> str:
+        return feeds.news_urlset(feeds.NewsEntry(
+            loc=self.ctx.url(a.path), publication="半岛网", language="zh-cn",
+            published=a.published, title=a.title, keywords=a.keywords) for a in self.articles)
+
+    def pages_sitemap(self) -> str:
+        modified = newest(self.articles)
+        paths = ["/bandao/", "/bandao/news/index.html",
+                 *(f"/bandao/{key}/index.html" for key in CHANNELS), "/bandao/about.html"]
+        return feeds.urlset(feeds.SitemapEntry(self.ctx.url(p), modified, "daily") for p in paths)
+
+
+def _body(a: SampleArticle) -> str:
+    parts = []
+    for number, block in enumerate(a.body):
+        text = esc(block.text)
+        if block.kind in ("h", "deck"):
+            parts.append(f"<h3>{text}</h3>")
+        elif block.kind == "cap":
+            parts.append(f'<figure><img src="/bandao/static/img/{a.slug}_{number}.jpg" alt="">'
+                         f"<figcaption>{text}</figcaption></figure>")
+        else:
+            parts.append(f"<p>{text}</p>")
+    return joined(parts)

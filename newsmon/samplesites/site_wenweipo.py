@@ -1,0 +1,152 @@
+"""香港文匯網 (wenweipo.com), Traditional script, served in Big5, Hong Kong time.
+
+Served under ``/wenweipo/``. Only a list page (``news/list.html``, ``list_2.html``),
+four to a page, whose article links are protocol-relative (``//host:port/...``) as the
+old site's were. Characters Big5 lacks (HKSCS characters such as 嘅 埗, the
+mainland forms in the republished 大衆網 story) are sent as numeric character
+references, which is what Big5 publishing systems did. On day two it republishes the
+大衆網 seed story under a slightly different headline, 來源：大衆網.
+"""
+
+from __future__ import annotations
+
+from newsmon.samplesites.catalog import SampleArticle, articles_for, newest
+from newsmon.samplesites.pages import (
+    STATIC_MODIFIED,
+    WEEKDAYS_TRADITIONAL,
+    RenderContext,
+    Resource,
+    SiteSpec,
+    esc,
+    fill,
+    html_resource,
+    joined,
+    paginate,
+    tracking_script,
+)
+
+SPEC = SiteSpec(
+    name="wenweipo",
+    display_name="香港文匯網",
+    timezone="Asia/Hong_Kong",
+    charset="big5",
+    list_path="/wenweipo/news/list.html",
+    max_list_pages=3,
+)
+
+ENCODING = "big5"
+PAGE_SIZE = 4
+CHANNELS = {"hongkong": "港聞", "china": "中國"}
+
+
+def render(ctx: RenderContext) -> dict[str, Resource]:
+    articles = articles_for(SPEC.name, ctx.day)
+    modified = newest(articles)
+    site = _Site(ctx, articles)
+    out: dict[str, Resource] = {}
+
+    def page(text: str) -> Resource:
+        return html_resource(text, ENCODING, ENCODING, modified)
+
+    out["/wenweipo/"] = out["/wenweipo/index.html"] = page(site.home())
+    for number, chunk in enumerate(paginate(articles, PAGE_SIZE), start=1):
+        out[list_page_path(number)] = page(site.list_page(chunk, number))
+    for key, name in CHANNELS.items():
+        out[f"/wenweipo/{key}/index.html"] = page(
+            site.section(name, [a for a in articles if a.channel == key]))
+    for article in articles:
+        out[article.path] = html_resource(site.article(article), ENCODING, ENCODING,
+                                          article.published)
+    about = site.static("關於我們", "香港文匯網由香港文匯報主辦。")
+    out["/wenweipo/about.html"] = html_resource(about, ENCODING, ENCODING, STATIC_MODIFIED)
+    return out
+
+
+def list_page_path(number: int) -> str:
+    return "/wenweipo/news/list.html" if number == 1 else f"/wenweipo/news/list_{number}.html"
+
+
+class _Site:
+    def __init__(self, ctx: RenderContext, articles: list[SampleArticle]) -> None:
+        self.ctx = ctx
+        self.articles = articles
+        newest_time = newest(articles)
+        self.today = (f"{newest_time.year}年{newest_time.month}月{newest_time.day}日 "
+                      f"星期{WEEKDAYS_TRADITIONAL[newest_time.weekday()]}") if newest_time else ""
+
+    def link(self, a: SampleArticle) -> str:
+        """Protocol-relative, as the old site wrote its links."""
+        return self.ctx.netloc_url + a.path
+
+    def page(self, title: str, main: str, head: str = "", path: str = "") -> str:
+        hot = joined(f'<li><a href="{self.link(a)}">{esc(a.title)}</a></li>'
+                     for a in self.articles[:5])
+        return fill("wenweipo_page.html", title=esc(title), head=head, today=self.today,
+                    path=path, main=main, hot=hot, tracking=tracking_script("wenweipo", "page"))
+
+    @staticmethod
+    def path(*parts: str) -> str:
+        trail = " &gt; ".join(('<a href="/wenweipo/">香港文匯網</a>', *parts))
+        return f'<div id="path">{trail}</div>'
+
+    def home(self) -> str:
+        items = joined(f'<li><a href="{self.link(a)}">{esc(a.title)}</a></li>'
+                       for a in self.articles[:6])
+        return self.page("香港文匯網", f'<div class="focus"><ul>{items}</ul>'
+                                       f'<a href="/wenweipo/news/list.html">更多即時新聞</a></div>')
+
+    def list_page(self, chunk: list[SampleArticle], number: int) -> str:
+        pages = len(paginate(self.articles, PAGE_SIZE))
+        rows = joined(
+            f'<tr><td class="time">{a.published:%m/%d %H:%M}</td>'
+            f'<td><a href="{self.link(a)}" target="_blank">{esc(a.title)}</a></td></tr>'
+            for a in chunk)
+        pager = " ".join(
+            f"<b>[{n}]</b>" if n == number else f'<a href="{list_page_path(n)}">[{n}]</a>'
+            for n in range(1, pages + 1))
+        more = (f' <a href="{list_page_path(number + 1)}">下一頁</a>' if number < pages else "")
+        main = (f'<div class="listtitle">即時新聞</div>'
+                f'<table class="list" width="100%">{rows}</table>'
+                f'<div class="pager">{pager}{more}</div>')
+        return self.page("即時新聞｜香港文匯網", main, path=self.path("即時新聞"))
+
+    def section(self, name: str, chosen: list[SampleArticle]) -> str:
+        items = joined(f'<li><a href="{self.link(a)}">{esc(a.title)}</a></li>' for a in chosen)
+        return self.page(f"{name}｜香港文匯網", f'<div class="listtitle">{name}</div>'
+                                               f'<ul>{items or "<li>暫無新聞</li>"}</ul>')
+
+    def static(self, title: str, text: str) -> str:
+        return self.page(f"{title}｜香港文匯網", f"<h2>{esc(title)}</h2><p>{esc(text)}</p>")
+
+    def article(self, a: SampleArticle) -> str:
+        head = joined([
+            f'<meta name="keywords" content="{esc(",".join(a.keywords))}">',
+            f'<meta name="description" content="{esc(a.summary(100))}">',
+        ])
+        # A republished story keeps the original's kicker (引題) above the headline.
+        kicker = (f'<div class="kicker">{esc(a.lead[0])}</div>'
+                  if a.republished_from and a.lead else "")
+        lead_lines = a.lead[1:] if kicker else a.lead
+        others = [o for o in self.articles if o.slug != a.slug and o.channel == a.channel][:4]
+        related = joined(f'<li><a href="{self.link(o)}">{esc(o.title)}</a></li>' for o in others)
+        main = fill("wenweipo_article.html", kicker=kicker, title=esc(a.title),
+                    published=f"{a.published:%Y/%m/%d %H:%M}", source=esc(a.source),
+                    lead=joined(f"<p>{esc(line)}</p>" for line in lead_lines), body=_body(a),
+                    tail=joined(f"<p>{esc(line)}</p>" for line in a.tail),
+                    editor=esc(a.editor or "文匯網"), related=related or "<li>暫無</li>")
+        channel = f'<a href="/wenweipo/{a.channel}/index.html">{CHANNELS[a.channel]}</a>'
+        return self.page(f"{a.title}｜香港文匯網", main, head=head,
+                         path=self.path("新聞", channel))
+
+
+def _body(a: SampleArticle) -> str:
+    parts = []
+    for block in a.body:
+        text = esc(block.text)
+        if block.kind in ("h", "deck"):
+            parts.append(f"<p><b>{text}</b></p>")
+        elif block.kind == "cap":
+            parts.append(f'<p class="pic">{text}</p>')
+        else:
+            parts.append(f"<p>{text}</p>")
+    return joined(parts)

@@ -1,0 +1,1 @@
+"""HTML templates of the sample sites (``string.Template``: ``$name`` placeholders)."""
