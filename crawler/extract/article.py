@@ -30,8 +30,10 @@ from crawler.extract.byline import (
     agency_in,
     bracketed_name_beside_date,
     bracketed_names,
+    is_dateline,
     is_outlet_name,
     names_line,
+    outlet_and_reporter,
     parse_byline,
     person_like_source,
     reporter_names,
@@ -314,6 +316,8 @@ class _Extraction:
         has_field = bool(parsed.source or parsed.editor or parsed.tags or parsed.author)
         if parsed.labelled and has_field and (chars_so_far == 0 or block.chars < 60):
             return True
+        if block.chars < 40 and is_dateline(block.text):
+            return True
         if block.punct <= 3 and block.chars < 60:
             found = dates.find_date(block.text, self.tz)
             if found is not None and (chars_so_far == 0 or len(block.text) < 40):
@@ -343,6 +347,12 @@ class _Extraction:
         if fields.byline.source is None:
             fields.byline.source = next(
                 (outlet for b in layout.head if (outlet := unlabelled_source(b.text))), None)
+        if fields.byline.source is None:
+            pair = next((both for b in layout.head if (both := outlet_and_reporter(b.text))),
+                        None)
+            if pair is not None:
+                fields.byline.source = pair[0]
+                fields.byline.author = fields.byline.author or pair[1]
         self._people_from_meta(fields.byline, meta)
         if fields.byline.author is None and fields.byline.source \
                 and person_like_source(fields.byline.source):
@@ -396,11 +406,16 @@ class _Extraction:
     def _people_from_meta(self, byline: Byline, meta: PageMeta) -> None:
         site = meta.first(*_SITE_META) or meta.ld_publisher
         if byline.source is None:
-            byline.source = meta.first(*_SOURCE_META) or site or _site_from_title(meta)
+            declared = meta.first(*_SOURCE_META)
+            if declared and site and len(site) > len(declared) and _abbreviates(declared, site):
+                declared = site  # "ETtoday 新聞雲" is short for "ETtoday 東森新聞雲"
+            byline.source = declared or site or _site_from_title(meta)
         if byline.author is None:
             candidates = [*meta.ld_authors, meta.first(*_AUTHOR_META) or ""]
+            site_names = [n for n in (site, byline.source, *(meta.first(k) for k in _SOURCE_META))
+                          if n]
             for candidate in candidates:
-                name = _plausible_author(candidate, site, byline.source)
+                name = _plausible_author(candidate, site_names)
                 if name:
                     byline.author = name
                     break
@@ -493,6 +508,12 @@ def _outlet_above_reporter(lines: list[Block]) -> str | None:
     return None
 
 
+def _abbreviates(short: str, full: str) -> bool:
+    """Every character of ``short`` appears in ``full``, in order."""
+    rest = iter(full)
+    return all(ch in rest for ch in short)
+
+
 def _headline_links(blocks: list[Block]) -> int:
     return sum(1 for b in blocks if b.link_density > 0.8 and 8 <= b.chars <= 40)
 
@@ -527,12 +548,14 @@ def _site_from_title(meta: PageMeta) -> str | None:
     return parts[-1] if parts else None
 
 
-def _plausible_author(value: str, site: str | None, source: str | None) -> str | None:
+def _plausible_author(value: str, site_names: list[str]) -> str | None:
+    """A meta/JSON-LD author that names people, not the site itself."""
     value = " ".join(value.split())
     if not value or len(value) > 30 or value.startswith(("http", "@", "www")):
         return None
-    if value in (site or "", source or "") or not re.search(r"[^\W\d_]", value):
+    if not re.search(r"[^\W\d_]", value):
         return None
     names = [n for n in re.split(r"\s*[,，、;；]\s*", value) if n]
-    kept = [n for n in names if n not in (site, source) and not _ORGANISATION.search(n)]
+    kept = [n for n in names if not _ORGANISATION.search(n)
+            and not any(n == s or _abbreviates(n, s) or _abbreviates(s, n) for s in site_names)]
     return " ".join(kept) if kept else None

@@ -46,7 +46,7 @@ _END_MARKERS = re.compile(
     r"精彩推荐|精彩推薦|更多新闻|更多新聞|相关链接|相關鏈接|上一篇|下一篇)\s*[:：]?|"
     r"^(?:评论|評論|留言|网友留言|網友留言|发表评论|發表評論|我来说两句|我要评论|我要評論|全部评论|"
     r"全部評論|最新评论|最新評論|相关评论|相關評論|comments?|回复|回覆|读者回应|讀者回應)"
-    r"\s*[:：(（\d]*|发表评论|發表評論|我来说两句|我來說兩句",
+    r"\s*[(（]?\s*\d*\s*[)）]?\s*[:：]?\s*$|发表评论|發表評論|我来说两句|我來說兩句",
     re.IGNORECASE)
 
 
@@ -137,7 +137,7 @@ def is_caption(block: Block) -> bool:
     """A photo caption: inside a figure/caption element, or ending in a photo credit."""
     if block.chars >= 200:
         return False
-    if _CAPTION_CREDIT.search(block.text):
+    if _CAPTION_CREDIT.search(block.text) or block.text.startswith(("▲", "▼", "△", "▽")):
         return True
     element: HtmlElement | None = block.owner
     for _level in range(3):

@@ -311,3 +311,24 @@ def person_like_source(source: str) -> bool:
     """A 来源 value that is a person's name (old portals put the writer there)."""
     return bool(re.fullmatch(rf"[{_HAN}]{{2,3}}", source)) and not _NOT_A_PERSON.search(source) \
         and not re.search(r"[網网刊站台社报報]$", source)
+
+
+def outlet_and_reporter(line: str) -> tuple[str, str] | None:
+    """``中廣 溫蘭魁 2013/06/29 18:24``: an outlet and a reporter beside the date."""
+    match = _DATE_RUN.search(line)
+    if match is None or len(line) > 60:
+        return None
+    rest = (line[:match.start()] + " " + line[match.end():]).split()
+    if len(rest) != 2 or _LABEL_RE.search(" ".join(rest)):
+        return None
+    outlet, person = rest
+    if not re.fullmatch(rf"[{_HAN}A-Za-z]{{2,10}}", outlet) or _NOT_A_PERSON.search(person) \
+            or not re.fullmatch(rf"[{_HAN}]{{2,4}}", person) or outlet in _NOT_NAMES:
+        return None
+    return outlet, person
+
+
+def is_dateline(line: str) -> bool:
+    """``地方中心／桃園報導``, ``（中央社記者楊思瑞台南4日電）``: a reporting credit line."""
+    head = line.strip()[:40]
+    return bool(_REPORTED.match(head.lstrip("【〔[（(")) or _WIRE.search(head))
