@@ -69,6 +69,7 @@ LINKS = (
     ("loop-a.html", "循环跳转的新闻"),
     ("wrong-charset.html", "谁来为无序拆房“埋单”？"),
     ("huge.html", "超大页面"),
+    ("huge.html?nolength=1", "超大页面（不报长度）"),
     ("report.pdf", "年度报告（PDF）"),
     ("private/secret.html", "内部资料"),
 )

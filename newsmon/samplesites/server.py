@@ -286,6 +286,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/ads/"):
             self._ads(path, params, send_body)
             return
+        if path.strip("/") in sites.SITE_NAMES and not path.endswith("/"):
+            self._send_redirect(HTTPStatus.MOVED_PERMANENTLY, path + "/", send_body)
+            return
         resource = (state.resources.get(f"{path}?{query}") if query else None) \
             or state.resources.get(path)
         if resource is not None:
