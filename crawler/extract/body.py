@@ -53,6 +53,7 @@ _END_MARKERS = re.compile(
 # Clutter (in negative weight) after which further prose counts half.
 _PROSE = 40.0  # clutter is counted from the first block this good
 _JUNK_HALF = 400.0
+_SHORT_TEXT_FLOOR = -10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +73,12 @@ def block_weight(block: Block) -> float:
     weight = text_chars + 7.0 * min(block.punct, text_chars / 8 + 1) - 25.0 - block.link_chars
     if block.tag in HEADING_TAGS:
         return min(weight, 5.0)
-    if weight > 0 and block.chars < 120 and _BOILERPLATE.search(block.text):
+    if block.chars < 120 and _BOILERPLATE.search(block.text):
         return -20.0
+    if block.link_chars == 0:
+        # a short plain-text line (poster-style articles break every clause) is weak
+        # evidence, not clutter; menus and link lists are penalised above
+        return max(weight, _SHORT_TEXT_FLOOR)
     return weight
 
 
