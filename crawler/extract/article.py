@@ -277,7 +277,7 @@ class _Extraction:
             if self._is_meta_line(block, chars):
                 (pending if chars else layout.head).append(block)
                 continue
-            if is_caption(block):
+            if is_caption(block, leading=chars == 0):
                 continue
             layout.paragraphs.append(block)
             layout.tail.extend(pending)

@@ -38,6 +38,10 @@ _BOILERPLATE = re.compile(
     r"熱門推薦|更多新闻|更多新聞|猜你喜欢|猜你喜歡|热点新闻|熱點新聞|网友评论|網友評論|"
     r"热门评论|熱門評論|论坛|論壇|相关文章|相關文章|精彩推荐|精彩推薦|今日推荐|今日推薦)\s*[:：]?\s*$",
     re.IGNORECASE)
+_COMMENTS_HEADING = re.compile(
+    r"^(?:发表意见|發表意見|留言规则|留言規則|我要留言|发表评论|發表評論|网友评论|網友評論|"
+    r"读者评论|讀者評論|评论区|評論區|留言板|网友留言|網友留言|comments?)\s*[:：]?\s*$",
+    re.IGNORECASE)
 # Lines after which the article is over.
 _END_MARKERS = re.compile(
     r"^[(（【\[]?\s*(?:责任编辑|責任編輯|责编|責編)\s*[:：]|"
@@ -94,8 +98,14 @@ def find_body(blocks: list[Block], container: HtmlElement | None = None) -> Body
     scores: dict[HtmlElement, float] = {}
     junk = 0.0
     seen_prose = False
+    in_comments = False
     for block in blocks:
         weight = block_weight(block)
+        if seen_prose and not in_comments and block.chars < 20 \
+                and _COMMENTS_HEADING.search(block.text):
+            in_comments = True  # readers' comments and their rules are not the article
+        if in_comments and weight > 0:
+            weight = 0.0
         if weight < 0:
             if seen_prose:
                 junk -= weight
@@ -138,11 +148,15 @@ _CAPTION_CREDIT = re.compile(
     r"(?:圖|图)\s*[(（]\S{1,12}[)）]|Photo\S*)\s*[)）]?\s*$", re.IGNORECASE)
 
 
-def is_caption(block: Block) -> bool:
-    """A photo caption: inside a figure/caption element, or ending in a photo credit."""
+def is_caption(block: Block, leading: bool = False) -> bool:
+    """A photo caption: in a figure/caption element, marked ▲/▼, or (above the text)
+    ending in a photo credit. Mid-article credited lines stay: editors often
+    write them as paragraphs of the story."""
     if block.chars >= 200:
         return False
-    if _CAPTION_CREDIT.search(block.text) or block.text.startswith(("▲", "▼", "△", "▽")):
+    if block.text.startswith(("▲", "▼", "△", "▽")):
+        return True
+    if leading and _CAPTION_CREDIT.search(block.text):
         return True
     element: HtmlElement | None = block.owner
     for _level in range(3):
