@@ -20,6 +20,7 @@ import argparse
 import csv
 import importlib.util
 import json
+import re
 import sys
 import tempfile
 import time
@@ -103,15 +104,16 @@ def load_pages(corpus: Path) -> list[Page]:
             truth = json.loads((corpus / row["folder"] / row["truth_file"]).read_text("utf-8"))
             pages.append(Page(id=f"{row['folder']}/{row['file']}",
                               path=corpus / row["folder"] / row["file"],
-                              url=truth.get("url") or f"https://{row['site'].split()[0]}/",
+                              url=truth.get("url") or f"https://{(row['site'] or 'x').split()[0]}/",
                               timezone=_zone_for(row["site"])))
     return pages
 
 
 def _zone_for(site: str) -> str:
+    """The site's zone (same rule as tests/data/corpus/refresh.py)."""
     if ".tw" in site:
         return "Asia/Taipei"
-    if ".hk" in site or "stheadline" in site or "mingpao" in site or "rthk" in site:
+    if re.search(r"\.hk\b|stheadline|mingpao|rthk|hkej|singtao|appledaily\.com(?!\.tw)", site):
         return "Asia/Hong_Kong"
     return "Asia/Shanghai"
 
