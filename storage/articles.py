@@ -8,7 +8,7 @@ one row. Callers own the transaction.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -125,15 +125,15 @@ def pending_match_articles(session: Session, limit: int = 500) -> Sequence[Artic
                            .order_by(Article.id).limit(limit)).all()
 
 
-def iter_articles(session: Session, batch: int = 500) -> Iterable[Article]:
-    """Every stored article, in id order, in batches (constant memory)."""
+def iter_article_batches(session: Session, batch: int = 500) -> Iterator[Sequence[Article]]:
+    """Every stored article, in id order, ``batch`` at a time (constant memory)."""
     last_id = 0
     while True:
         rows = session.scalars(select(Article).where(Article.id > last_id)
                                .order_by(Article.id).limit(batch)).all()
         if not rows:
             return
-        yield from rows
+        yield rows
         last_id = rows[-1].id
         session.expunge_all()
 

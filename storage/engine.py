@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Database", "DatabaseError", "Session", "create_db_engine", "normalize_url"]
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +89,9 @@ class Database:
         """Apply pending migrations once per process (idempotent, safe to race)."""
         if self._checked:
             return
-        from storage.migrate import upgrade_to_head
+        from storage.migrate import upgrade_to_head  # migrate imports this module
 
-        try:
-            upgrade_to_head(self.engine)
-        except OperationalError as exc:
-            raise DatabaseError(f"cannot open database {self.display_url}: "
-                                f"{exc.orig or exc}") from None
+        upgrade_to_head(self.engine)
         self._checked = True
 
     @contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +11,9 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from storage.engine import DatabaseError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "alembic"
 
@@ -29,7 +34,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
+    """The schema revision of the database (None when empty)."""
+    with _reporting_connection_errors(engine), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -37,8 +43,19 @@ def upgrade_to_head(engine: Engine) -> bool:
     """Upgrade if behind; returns True when migrations ran."""
     if current_revision(engine) == head_revision():
         return False
-    command.upgrade(alembic_config(engine), "head")
+    with _reporting_connection_errors(engine):
+        command.upgrade(alembic_config(engine), "head")
     return True
+
+
+@contextmanager
+def _reporting_connection_errors(engine: Engine) -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        raise DatabaseError(f"cannot open database {shown}: "
+                            f"{str(exc.orig or exc).strip().splitlines()[0]}") from None
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import Topic
+from storage.models import Match, Topic
 
 
 class TopicError(ValueError):
@@ -52,3 +52,11 @@ def remove_topic(session: Session, name: str) -> None:
     result = session.execute(delete(Topic).where(Topic.name == name))
     if not getattr(result, "rowcount", 0):
         raise TopicError(f"no topic named {name!r}")
+
+
+def topic_match_counts(session: Session) -> dict[int, tuple[int, int]]:
+    """``{topic_id: (matches, flagged)}`` for every topic that has matches."""
+    rows = session.execute(
+        select(Match.topic_id, func.count(), func.sum(case((Match.is_new, 1), else_=0)))
+        .group_by(Match.topic_id))
+    return {topic_id: (int(total), int(flagged or 0)) for topic_id, total, flagged in rows}

@@ -1,0 +1,56 @@
+"""Naming why a request failed, for the error counters and the log line."""
+
+from __future__ import annotations
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseNeverReceived
+
+
+def classify_failure(failure: Failure) -> tuple[str, str]:
+    """``(kind, detail)`` for a failed request, e.g. ``("http_500", "HTTP 500")``."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return f"http_{status}", f"HTTP {status}"
+    # Scrapy >= 2.13 wraps Twisted's download errors in its own classes; both are named.
+    if isinstance(exc, TimeoutError | TCPTimedOutError | DownloadTimeoutError):
+        return "timeout", "timed out"
+    if isinstance(exc, DNSLookupError | CannotResolveHostError):
+        return "dns", "host name not found"
+    if isinstance(exc, ConnectionRefusedError | DownloadConnectionRefusedError):
+        return "connection_refused", "connection refused"
+    if isinstance(exc, CancelledError | DownloadCancelledError):
+        # Scrapy cancels downloads that exceed DOWNLOAD_MAXSIZE.
+        return "too_large", "response larger than the size cap (download cancelled)"
+    if isinstance(exc, IgnoreRequest):
+        reason = str(exc) or "request dropped"
+        if "robots.txt" in reason.lower():
+            return "robots", "forbidden by robots.txt"
+        if "redirect" in reason.lower():
+            return "redirect_loop", reason
+        return "ignored", reason
+    if isinstance(exc, ResponseDataLossError):
+        return "data_loss", "the response ended before its announced length"
+    if isinstance(exc, ResponseNeverReceived | ConnectionLost | ConnectError
+                  | DownloadFailedError):
+        return "connection", f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__.lower(), str(exc) or type(exc).__name__

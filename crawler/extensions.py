@@ -1,0 +1,141 @@
+"""Crawl extensions: the run ledger and the terminal progress line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+from newsmon.values import CrawlStats
+from storage.articles import ensure_source
+from storage.engine import Database
+from storage.runs import finish_run, start_run
+
+ERROR_PREFIX = "newsmon/errors/"
+
+
+def crawl_stats_from(source: str, stats: Mapping[str, Any], finish_reason: str) -> CrawlStats:
+    """Fold Scrapy's stats dict into the ledger's :class:`CrawlStats`."""
+    errors = {key[len(ERROR_PREFIX):]: int(value) for key, value in stats.items()
+              if key.startswith(ERROR_PREFIX)}
+    return CrawlStats(
+        source=source,
+        pages=int(stats.get("newsmon/pages", 0)),
+        new_articles=int(stats.get("newsmon/articles/new", 0)),
+        updated_articles=int(stats.get("newsmon/articles/updated", 0)),
+        unchanged_articles=int(stats.get("newsmon/articles/unchanged", 0)),
+        errors=errors,
+        finish_reason=finish_reason,
+    )
+
+
+def _source_name(spider: Any) -> str:
+    return str(getattr(getattr(spider, "source_config", None), "name", spider.name))
+
+
+class RunLedger:
+    """Writes one ``crawl_runs`` row per source: opened as running, closed with stats.
+
+    A crawl killed before ``spider_closed`` leaves its row as ``running``; the
+    scheduler marks such rows interrupted.
+    """
+
+    def __init__(self, database_url: str, stats: StatsCollector) -> None:
+        self.database = Database(database_url)
+        self.stats = stats
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunLedger:
+        assert crawler.stats is not None
+        ledger = cls(crawler.settings.get("NEWSMON_DB"), crawler.stats)
+        crawler.signals.connect(ledger.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ledger.spider_closed, signal=signals.spider_closed)
+        return ledger
+
+    def spider_opened(self, spider: Any) -> None:
+        with self.database.session() as session, session.begin():
+            source_id = ensure_source(session, _source_name(spider))
+            self.run_id = start_run(session, source_id, datetime.now(UTC))
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.run_id is None:
+            return
+        summary = crawl_stats_from(_source_name(spider), self.stats.get_stats(), reason)
+        status = "finished" if reason == "finished" else "interrupted"
+        with self.database.session() as session, session.begin():
+            finish_run(session, self.run_id, summary, datetime.now(UTC), status=status)
+        self.database.dispose()
+
+
+class ProgressBoard:
+    """One status line for all sources crawled by this process.
+
+    On a terminal it redraws in place; otherwise it prints a line every few seconds
+    so logs stay readable.
+    """
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.rows: dict[str, CrawlStats] = {}
+        self.last_draw = 0.0
+        self.interactive = stream.isatty()
+        self.interval = 0.2 if self.interactive else 5.0
+
+    def update(self, row: CrawlStats, force: bool = False) -> None:
+        self.rows[row.source] = row
+        now = time.monotonic()
+        if force or now - self.last_draw >= self.interval:
+            self.last_draw = now
+            self._draw()
+
+    def _draw(self) -> None:
+        totals = [r for r in self.rows.values()]
+        pages = sum(r.pages for r in totals)
+        new = sum(r.new_articles for r in totals)
+        errors = sum(r.error_count for r in totals)
+        line = (f"crawling {len(totals)} source(s): {pages} pages, {new} new articles, "
+                f"{errors} errors")
+        if self.interactive:
+            self.stream.write("\r\033[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.interactive and self.rows:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+BOARD = ProgressBoard()
+
+
+class Progress:
+    """Feeds the shared :data:`BOARD` from Scrapy signals (enabled by ``newsmon crawl``)."""
+
+    def __init__(self, crawler: Crawler, board: ProgressBoard) -> None:
+        assert crawler.stats is not None
+        self.stats = crawler.stats
+        self.board = board
+        self.source = "?"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        progress = cls(crawler, BOARD)
+        for signal in (signals.response_received, signals.item_scraped, signals.item_dropped):
+            crawler.signals.connect(progress.tick, signal=signal)
+        crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
+        return progress
+
+    def spider_opened(self, spider: Any) -> None:
+        self.source = _source_name(spider)
+
+    def tick(self, *args: Any, **kwargs: Any) -> None:
+        self.board.update(crawl_stats_from(self.source, self.stats.get_stats(), "running"))

@@ -1,0 +1,23 @@
+"""What the spider hands to the pipelines: one fetched article page, undecoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class FetchedPage:
+    """Raw bytes of a page that a list, feed or sitemap pointed at as an article.
+
+    Decoding happens in the extract stage, which sees the bytes and the HTTP
+    ``Content-Type`` exactly as the server sent them.
+    """
+
+    source: str
+    url: str
+    body: bytes = field(repr=False)
+    content_type: str | None
+    fetched_at: datetime
+    timezone: str
+    found_on: str | None = None

@@ -1,0 +1,101 @@
+"""Running crawls: Scrapy settings from the typed config, one crawler per source.
+
+``run_crawl`` starts the Twisted reactor, which cannot be restarted in the same
+process: callers that crawl more than once (the demo, the scheduler) run each crawl
+in a child process via ``newsmon crawl``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+
+import crawler.settings as default_settings
+from crawler.extensions import BOARD, crawl_stats_from
+from crawler.spiders.news import NewsSpider
+from newsmon.config import Config, SourceConfig
+from newsmon.values import CrawlStats
+
+
+def scrapy_settings(config: Config, database_url: str, *, progress: bool = False,
+                    log_level: str = "WARNING") -> Settings:
+    """Project defaults (``crawler/settings.py``) overridden by the app config."""
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    app = config.settings
+    settings.setdict({
+        "NEWSMON_DB": database_url,
+        "NEWSMON_CONFIG": str(config.path or ""),
+        "USER_AGENT": app.user_agent,
+        "DOWNLOAD_DELAY": app.download_delay,
+        "AUTOTHROTTLE_START_DELAY": app.download_delay,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": app.concurrency_per_domain,
+        "DOWNLOAD_TIMEOUT": app.download_timeout,
+        "DOWNLOAD_MAXSIZE": app.max_response_bytes,
+        "DOWNLOAD_WARNSIZE": min(app.max_response_bytes, 4 * 1024 * 1024),
+        "ROBOTSTXT_OBEY": app.obey_robots,
+        "LOG_LEVEL": log_level,
+        "LOG_INSTALL_ROOT_HANDLER": True,
+    }, priority="cmdline")
+    if progress:
+        extensions = dict(settings.getdict("EXTENSIONS"))
+        extensions["crawler.extensions.Progress"] = 600
+        settings.set("EXTENSIONS", extensions, priority="cmdline")
+    return settings
+
+
+def source_settings(base: Settings, source: SourceConfig) -> Settings:
+    """A copy of ``base`` with the source's politeness overrides applied."""
+    settings = base.copy()
+    polite = source.politeness
+    overrides: dict[str, object] = {}
+    if polite.download_delay is not None:
+        overrides["DOWNLOAD_DELAY"] = polite.download_delay
+        overrides["AUTOTHROTTLE_START_DELAY"] = polite.download_delay
+    if polite.concurrency is not None:
+        overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = polite.concurrency
+    if polite.obey_robots is not None:
+        overrides["ROBOTSTXT_OBEY"] = polite.obey_robots
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+# These loggers report a failed request a second time, with a traceback; the spider's
+# errback already logs one line naming the URL and counts the error.
+_DUPLICATE_ERROR_LOGGERS = (
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.downloadermiddlewares.retry",
+    "scrapy.core.scraper",
+)
+
+
+def _quiet_duplicate_error_logs(log_level: str) -> None:
+    if log_level == "WARNING":
+        for name in _DUPLICATE_ERROR_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig], *,
+              progress: bool = False, log_level: str = "WARNING") -> list[CrawlStats]:
+    """Crawl ``sources`` concurrently in this process; one :class:`CrawlStats` each."""
+    base = scrapy_settings(config, database_url, progress=progress, log_level=log_level)
+    process = CrawlerProcess(base)
+    _quiet_duplicate_error_logs(log_level)
+    crawlers: list[tuple[SourceConfig, Crawler]] = []
+    for index, source in enumerate(sources):
+        # The first crawler installs the reactor named in the settings; the rest reuse it.
+        crawler = Crawler(NewsSpider, source_settings(base, source), init_reactor=index == 0)
+        process.crawl(crawler, source_config=source)
+        crawlers.append((source, crawler))
+    process.start()
+    if progress:
+        BOARD.finish()
+    results = []
+    for source, crawler in crawlers:
+        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+        reason = str(stats.get("finish_reason", "not started"))
+        results.append(crawl_stats_from(source.name, stats, reason))
+    return results

@@ -1,0 +1,1 @@
+"""Scrapy spiders; `news` is the only one (see crawler/spiders/news.py)."""
