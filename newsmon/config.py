@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,13 +79,20 @@ class Settings:
     """Global settings from the ``[settings]`` table."""
 
     timezone: str = DEFAULT_TIMEZONE
-    backfill_hours: float = 48.0
+    # Matches of articles published longer ago than this (when first matched) are stored
+    # but not flagged new, so a first crawl or an old page surfacing does not alert.
+    # A duration such as "48h" or "2d", or "off" to flag every match.
+    backfill_window: str = "48h"
     user_agent: str = DEFAULT_USER_AGENT
     download_delay: float = 0.25
     concurrency_per_domain: int = 4
     download_timeout: float = 30.0
     max_response_bytes: int = 10 * 1024 * 1024
     obey_robots: bool = True
+
+    @property
+    def backfill(self) -> timedelta | None:
+        return parse_duration(self.backfill_window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +226,28 @@ def _parse_settings(raw: dict[str, Any], locator: _Locator) -> Settings:
         values[key] = value
     settings = Settings(**values)
     _check_timezone(settings.timezone, locator.key("timezone"))
+    try:
+        settings.backfill  # noqa: B018 - validate now, not at first match
+    except ValueError as exc:
+        raise ConfigError(f"{locator.key('backfill_window')}: backfill_window: {exc}") from None
     return settings
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``"90m"``, ``"48h"``, ``"30d"``, ``"2w"`` -> timedelta; ``"off"`` -> None.
+
+    Raises ValueError naming the text when it is neither.
+    """
+    if text.strip().lower() in {"off", "none", "never"}:
+        return None
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 90m, 48h, 30d, 2w or off)")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
 
 
 def _check_timezone(name: str, where: str) -> None:

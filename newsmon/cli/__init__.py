@@ -42,9 +42,25 @@ def cli(ctx: click.Context, db: str | None, config: str | None, verbose: int) ->
 def _register() -> None:
     # One import per command module; each module defines `command` (a click command
     # or group). Kept explicit so the command list is greppable.
-    from newsmon.cli import commands_db, commands_extract
+    from newsmon.cli import (
+        commands_crawl,
+        commands_db,
+        commands_demo,
+        commands_digest,
+        commands_extract,
+        commands_search,
+        commands_topics,
+    )
 
-    for module in (commands_db, commands_extract):
+    for module in (
+        commands_demo,
+        commands_crawl,
+        commands_topics,
+        commands_digest,
+        commands_search,
+        commands_extract,
+        commands_db,
+    ):
         cli.add_command(module.command)
 
 

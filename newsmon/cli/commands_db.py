@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import click
 
+from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
+from storage.engine import Database, DatabaseError
+from storage.migrate import current_revision, head_revision, upgrade_to_head
+
 
 @click.group("db")
 def command() -> None:
@@ -12,5 +16,41 @@ def command() -> None:
     \b
     Example:
       newsmon db upgrade
-      newsmon --db postgresql+psycopg://localhost/test db upgrade
+      newsmon --db postgresql://127.0.0.1/news db upgrade
     """
+
+
+@command.command("upgrade")
+@pass_app
+def upgrade(app: AppContext) -> None:
+    """Apply pending migrations (also done automatically on first use).
+
+    \b
+    Example:
+      newsmon --db sqlite:///news.db db upgrade
+    """
+    try:
+        database = Database(app.database_url, auto_upgrade=False)
+        ran = upgrade_to_head(database.engine)
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(str(exc)) from None
+    state = "upgraded to" if ran else "already at"
+    click.echo(f"{database.display_url}: {state} revision {head_revision()}")
+
+
+@command.command("current")
+@pass_app
+def current(app: AppContext) -> None:
+    """Show the database's schema revision and the newest one available.
+
+    \b
+    Example:
+      newsmon db current
+    """
+    try:
+        database = Database(app.database_url, auto_upgrade=False)
+        revision = current_revision(database.engine)
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(str(exc)) from None
+    click.echo(f"{database.display_url}: revision {revision or '(empty)'}, "
+               f"head {head_revision()}")

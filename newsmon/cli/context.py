@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 
 import click
 
-from newsmon.config import Config, ConfigError, default_config_path, load_config
+from newsmon.config import (
+    Config,
+    ConfigError,
+    default_config_path,
+    load_config,
+    resolve_database_url,
+)
+from storage.engine import Database, DatabaseError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,12 +35,35 @@ def global_options(func: F) -> F:
     return func
 
 
+class DatabaseUnavailable(click.ClickException):
+    """The database cannot be opened or migrated."""
+
+    exit_code = 3
+
+
 @dataclass
 class AppContext:
     db_option: str | None
     config_option: str | None
     verbose: int = 0
     _config: Config | None = field(default=None, repr=False)
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def database_url(self) -> str:
+        return resolve_database_url(self.db_option)
+
+    @property
+    def database(self) -> Database:
+        """The database, migrated to the current schema (exit 3 if unusable)."""
+        if self._database is None:
+            try:
+                database = Database(self.database_url)
+                database.ensure_schema()
+            except DatabaseError as exc:
+                raise DatabaseUnavailable(str(exc)) from None
+            self._database = database
+        return self._database
 
     @property
     def config(self) -> Config:

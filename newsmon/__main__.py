@@ -1,0 +1,5 @@
+"""``python -m newsmon`` is the same as the ``newsmon`` command."""
+
+from newsmon.cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""Matching jobs: run the pure matching engine over stored articles and record matches.
+
+The database holds the ledgers, so these jobs can run in any process, any number of
+times: ``articles.matched_at`` says which articles still need matching, and the
+unique (topic, article) constraint means a pair is flagged at most once — a
+re-crawl, a restart or a topic edit never flags it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from scheduler.matching import ArticleText, Matcher, TopicMatch, TopicSpec
+from storage.articles import iter_article_batches, mark_matched, pending_match_articles
+from storage.engine import Database, Session
+from storage.matches import NewMatch, record_matches
+from storage.models import Article, Topic
+from storage.topics import get_topic, list_topics
+
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRunStats:
+    articles: int = 0
+    new_matches: int = 0
+    flagged: int = 0
+
+    def __add__(self, other: MatchRunStats) -> MatchRunStats:
+        return MatchRunStats(self.articles + other.articles,
+                             self.new_matches + other.new_matches,
+                             self.flagged + other.flagged)
+
+
+def is_flagged_new(published_at: datetime | None, first_seen: datetime, now: datetime,
+                   window: timedelta | None) -> bool:
+    """Whether a match found ``now`` alerts, or is a backfilled old article.
+
+    An article published longer than ``window`` ago (or first seen that long ago, if
+    it has no publish time) is stored and searchable but not flagged: that keeps the
+    first crawl of a source, a newly added topic, and old pages surfacing from
+    flooding the digest. ``window=None`` flags everything.
+    """
+    if window is None:
+        return True
+    return now - (published_at or first_seen) <= window
+
+
+def build_matcher(all_topics: Sequence[Topic], only: Iterable[Topic] | None = None) -> Matcher:
+    """A matcher for ``only`` (default: all topics); any topic name is usable as
+    ``topic:NAME`` inside a query."""
+    chosen = all_topics if only is None else list(only)
+    return Matcher([TopicSpec(id=t.id, name=t.name, query=t.query) for t in chosen],
+                   aliases={t.name: t.query for t in all_topics})
+
+
+def _new_match(found: TopicMatch, article: Article, now: datetime,
+               window: timedelta | None) -> NewMatch:
+    return NewMatch(
+        topic_id=found.topic_id,
+        article_id=article.id,
+        is_new=is_flagged_new(article.published_at, article.first_seen, now, window),
+        hits=[asdict(hit) for hit in found.hits],
+        snippet=found.snippet.text,
+    )
+
+
+def record_batch(session: Session, matcher: Matcher, articles: Sequence[Article],
+                 now: datetime, window: timedelta | None) -> MatchRunStats:
+    """Match ``articles`` and record the pairs not recorded before."""
+    found = [
+        _new_match(match, article, now, window)
+        for article in articles
+        for match in matcher.match(ArticleText(
+            id=article.id, title=article.title, body=article.body, source=article.source or "",
+            title_norm=article.title_norm, body_norm=article.body_norm))
+    ]
+    inserted = record_matches(session, found, now)
+    return MatchRunStats(len(articles), inserted, sum(1 for m in found if m.is_new))
+
+
+def match_pending(database: Database, now: datetime, window: timedelta | None) -> MatchRunStats:
+    """Match every not-yet-matched article against all topics, a batch per transaction."""
+    with database.session() as session:
+        matcher = build_matcher(list_topics(session))
+    total = MatchRunStats()
+    while True:
+        with database.session() as session, session.begin():
+            batch = pending_match_articles(session, BATCH)
+            if not batch:
+                return total
+            total += record_batch(session, matcher, batch, now, window)
+            mark_matched(session, [a.id for a in batch], now)
+
+
+def match_topic_against_archive(database: Database, topic_name: str, now: datetime,
+                                window: timedelta | None) -> MatchRunStats:
+    """After a topic is added or edited: match it against every stored article.
+
+    Pairs already recorded stay as they were (never re-flagged); new pairs are
+    flagged by the backfill rule, so an added topic does not alert on old news.
+    """
+    with database.session() as session:
+        topic = get_topic(session, topic_name)
+        if topic is None:
+            raise LookupError(f"no topic named {topic_name!r}")
+        matcher = build_matcher(list_topics(session), only=[topic])
+    total = MatchRunStats()
+    with database.session() as reader:
+        for batch in iter_article_batches(reader, BATCH):
+            with database.session() as writer, writer.begin():
+                total += record_batch(writer, matcher, batch, now, window)
+    return total
