@@ -8,12 +8,13 @@ root), the URL comes from ``NEWSMON_DB`` or ``sqlalchemy.url`` in alembic.ini.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from alembic import context
 from sqlalchemy import Connection, Engine, text
 
 from storage.engine import create_db_engine
-from storage.models import Base
+from storage.models import Base, UTCDateTime
 
 target_metadata = Base.metadata
 
@@ -31,10 +32,19 @@ def _engine() -> Engine:
     return create_db_engine(url)
 
 
+def _render_item(kind: str, obj: Any, _autogen_context: Any) -> str | bool:
+    """Autogenerate writes UTCDateTime as the plain DateTime it stores, so migrations
+    never import application code."""
+    if kind == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
     )

@@ -125,10 +125,30 @@ class Article(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     changed_at: Mapped[datetime | None]
     matched_at: Mapped[datetime | None]
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
     crawl_source: Mapped[Source] = relationship(back_populates="articles")
+    story: Mapped[Story | None] = relationship(back_populates="articles")
 
     __table_args__ = (Index("ix_articles_pending_match", "matched_at"),)
+
+
+class Story(Base):
+    """One news story as published by one or more outlets.
+
+    Articles that are the same story (exact or near duplicates across sites) share a
+    story. ``origin`` is the original source the copies name (来源: 新华社, 大众网 …);
+    ``first_seen`` is when newsmon first saw any copy.
+    """
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    origin: Mapped[str | None] = mapped_column(String(200))
+
+    articles: Mapped[list[Article]] = relationship(back_populates="story")
 
 
 class Topic(Base):
@@ -208,6 +228,7 @@ __all__ = [
     "Delivery",
     "Match",
     "Source",
+    "Story",
     "Topic",
     "UTCDateTime",
     "utcnow",

@@ -113,3 +113,12 @@ def test_topics_add_list_remove(database: Database) -> None:
         remove_topic(session, "qingdao")
         with pytest.raises(TopicError, match="no topic named 'qingdao'"):
             remove_topic(session, "qingdao")
+
+
+def test_every_migration_downgrades_and_upgrades_again(database: Database) -> None:
+    from storage.migrate import downgrade, upgrade_to_head
+
+    downgrade(database.engine, "base")
+    assert current_revision(database.engine) is None
+    assert upgrade_to_head(database.engine)
+    assert current_revision(database.engine) == head_revision()
