@@ -75,6 +75,32 @@ class SourceConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionConfig:
+    """Who gets which topics' digests, how, and when.
+
+    ``channel`` names where the digest goes: ``stdout``, ``file:PATH``,
+    ``smtp://host:port`` / ``smtps://host:port`` (email; credentials from the
+    environment), ``webhook:https://…`` (JSON POST), or any Apprise URL
+    (``wecombot://…``, ``dingtalk://…``, ``feishu://…``, ``tgram://…`` …).
+    """
+
+    name: str
+    topics: tuple[str, ...] = ()  # empty: every topic
+    channel: str = "stdout"
+    format: str = "text"  # text | markdown | html | json | atom
+    schedule: str | None = None  # cron expression for `newsmon run`
+    timezone: str = DEFAULT_TIMEZONE
+    quiet_hours: str | None = None  # "22:00-07:00" in `timezone`: hold digests until after
+    heartbeat: bool = False  # send even when there is nothing new
+    email_to: tuple[str, ...] = ()
+    email_from: str | None = None
+    line: int = 0
+
+
+SUBSCRIPTION_FORMATS = ("text", "markdown", "html", "json", "atom")
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Global settings from the ``[settings]`` table."""
 
@@ -102,8 +128,16 @@ class Config:
     path: Path | None = None
     settings: Settings = field(default_factory=Settings)
     sources: tuple[SourceConfig, ...] = ()
-    subscriptions: tuple[Mapping[str, Any], ...] = ()
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def subscription(self, name: str) -> SubscriptionConfig:
+        for sub in self.subscriptions:
+            if sub.name == name:
+                return sub
+        known = ", ".join(s.name for s in self.subscriptions) or "none configured"
+        raise ConfigError(f"{self.path or '<no config>'}: unknown subscription {name!r} "
+                          f"(known: {known})")
 
     def source(self, name: str) -> SourceConfig:
         for src in self.sources:
@@ -157,11 +191,9 @@ def parse_config(text: str, path: Path) -> Config:
                           "(expected settings, sources, subscriptions)")
     settings = _parse_settings(_table(data, "settings", locator), locator)
     sources = _parse_sources(data.get("sources", []), locator, settings)
-    subs = data.get("subscriptions", [])
-    if not isinstance(subs, list) or not all(isinstance(s, dict) for s in subs):
-        raise ConfigError(f"{locator.key('subscriptions')}: use [[subscriptions]] tables")
+    subscriptions = _parse_subscriptions(data.get("subscriptions", []), locator, settings)
     return Config(path=path, settings=settings, sources=sources,
-                  subscriptions=tuple(subs), raw=data)
+                  subscriptions=subscriptions, raw=data)
 
 
 def _toml_error_message(path: Path, exc: tomllib.TOMLDecodeError) -> str:
@@ -384,3 +416,71 @@ def _parse_politeness(value: Any, where: str) -> Politeness:
         raise ConfigError(f"{where}: 'obey_robots' must be true or false")
     return Politeness(download_delay=None if delay is None else float(delay),
                       concurrency=concurrency, obey_robots=robots)
+
+
+_SUBSCRIPTION_KEYS = {
+    "name", "topics", "channel", "format", "schedule", "timezone", "quiet_hours",
+    "heartbeat", "email_to", "email_from",
+}
+_QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _parse_subscriptions(raw: Any, locator: _Locator, settings: Settings
+                         ) -> tuple[SubscriptionConfig, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{locator.key('subscriptions')}: use [[subscriptions]] tables")
+    subs: list[SubscriptionConfig] = []
+    for index, entry in enumerate(raw):
+        line = locator.array_table("subscriptions", index)
+        sub = _parse_subscription(entry, f"{locator.path}:{line}", line, settings)
+        if any(s.name == sub.name for s in subs):
+            raise ConfigError(f"{locator.path}:{line}: duplicate subscription name {sub.name!r}")
+        subs.append(sub)
+    return tuple(subs)
+
+
+def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
+                        ) -> SubscriptionConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: a subscription must be a table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _SOURCE_NAME.match(name):
+        raise ConfigError(f"{where}: subscription needs a 'name' of letters, digits, '.', '_' "
+                          "or '-'")
+    where = f"{where}: subscription {name!r}"
+    unknown = set(entry) - _SUBSCRIPTION_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    if "password" in " ".join(str(v) for v in entry.values()).lower():
+        raise ConfigError(f"{where}: credentials never go in the config file; set them in "
+                          "the environment (see README, 'Delivery')")
+    channel = entry.get("channel", "stdout")
+    fmt = entry.get("format", "text")
+    if not isinstance(channel, str) or not channel:
+        raise ConfigError(f"{where}: 'channel' must be a string such as \"stdout\"")
+    if fmt not in SUBSCRIPTION_FORMATS:
+        raise ConfigError(f"{where}: 'format' must be one of {', '.join(SUBSCRIPTION_FORMATS)}")
+    schedule = entry.get("schedule")
+    if schedule is not None and (not isinstance(schedule, str) or len(schedule.split()) != 5):
+        raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression")
+    timezone = entry.get("timezone", settings.timezone)
+    if not isinstance(timezone, str):
+        raise ConfigError(f"{where}: 'timezone' must be a string")
+    _check_timezone(timezone, where)
+    quiet = entry.get("quiet_hours")
+    if quiet is not None and (not isinstance(quiet, str) or not _QUIET_HOURS.match(quiet)):
+        raise ConfigError(f"{where}: 'quiet_hours' must look like \"22:00-07:00\"")
+    heartbeat = entry.get("heartbeat", False)
+    if not isinstance(heartbeat, bool):
+        raise ConfigError(f"{where}: 'heartbeat' must be true or false")
+    email_from = entry.get("email_from")
+    if email_from is not None and not isinstance(email_from, str):
+        raise ConfigError(f"{where}: 'email_from' must be an address")
+    return SubscriptionConfig(
+        name=name,
+        topics=_string_list(entry.get("topics", []), f"{where}: 'topics'"),
+        channel=channel, format=fmt, schedule=schedule, timezone=timezone,
+        quiet_hours=quiet, heartbeat=heartbeat,
+        email_to=_string_list(entry.get("email_to", []), f"{where}: 'email_to'"),
+        email_from=email_from, line=line,
+    )

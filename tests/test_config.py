@@ -1,0 +1,106 @@
+"""The config file: what is accepted, and that every problem names FILE:LINE."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from newsmon.config import ConfigError, load_config, parse_config, parse_duration
+
+GOOD = """\
+[settings]
+timezone = "Asia/Shanghai"
+backfill_window = "2d"
+
+[[sources]]
+name = "dzwww"
+lists = ["https://www.dzwww.com/xinwen/index.htm"]
+feeds = ["https://www.dzwww.com/rss.xml"]
+timezone = "Asia/Hong_Kong"
+article_pattern = '/t\\d{8}_\\d+\\.htm$'
+host_aliases = { "m.dzwww.com" = "www.dzwww.com" }
+
+[sources.extract]
+title = "css:h1"
+noise = ["css:.share"]
+
+[sources.politeness]
+download_delay = 1
+concurrency = 2
+
+[[subscriptions]]
+name = "desk"
+topics = ["qingdao"]
+channel = "smtp://127.0.0.1:2525"
+format = "html"
+schedule = "0 8 * * *"
+quiet_hours = "22:00-07:00"
+email_to = ["desk@example.org"]
+"""
+
+
+def test_a_full_config_is_read_into_typed_values() -> None:
+    config = parse_config(GOOD, Path("sites.toml"))
+    assert config.settings.backfill == timedelta(days=2)
+    [source] = config.sources
+    assert source.name == "dzwww" and source.timezone == "Asia/Hong_Kong"
+    assert source.start_urls == ("https://www.dzwww.com/xinwen/index.htm",
+                                 "https://www.dzwww.com/rss.xml")
+    assert source.extract.title == "css:h1" and source.extract.noise == ("css:.share",)
+    assert source.politeness.download_delay == 1.0 and source.line == 5
+    [sub] = config.subscriptions
+    assert (sub.name, sub.format, sub.email_to, sub.line) == ("desk", "html",
+                                                              ("desk@example.org",), 21)
+    assert config.subscription("desk") is sub
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("[settings\n", 1, "Expected ']'"),
+    ('[settings]\ntimezone = "Mars/Olympus"\n', 2, "unknown time zone 'Mars/Olympus'"),
+    ('[settings]\nbackfill_window = "soon"\n', 2, "not a duration: 'soon'"),
+    ('[settings]\ncolour = "red"\n', 2, "unknown setting 'colour'"),
+    ("[settings]\ndownload_delay = \"x\"\n", 2, "must be float"),
+    ('\n\n[[sources]]\nname = "a"\n', 3, "give at least one URL"),
+    ('[[sources]]\nname = "a"\nlists = ["ftp://x"]\n', 1, "is not an http(s) URL"),
+    ('[[sources]]\nname = "a b"\nlists = ["http://x"]\n', 1, "needs a 'name'"),
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\n\n[[sources]]\nname = "a"\n'
+     'lists = ["http://y"]\n', 5, "duplicate source name 'a'"),
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\narticle_pattern = "("\n', 1,
+     "not a regular expression"),
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\nschedule = "daily"\n', 1,
+     "5-field cron"),
+    ('[[subscriptions]]\nname = "s"\nformat = "pdf"\n', 1, "'format' must be one of"),
+    ('[[subscriptions]]\nname = "s"\nchannel = "smtp://u:password@h"\n', 1,
+     "credentials never go in the config file"),
+    ('[[subscriptions]]\nname = "s"\nquiet_hours = "late"\n', 1, "quiet_hours"),
+    ('surprise = 1\n', 1, "unknown top-level key 'surprise'"),
+])
+def test_every_problem_names_the_file_and_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, Path("conf/sites.toml"))
+    assert str(caught.value).startswith(f"conf/sites.toml:{line}:"), str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_a_missing_or_non_utf8_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "gbk.toml"
+    bad.write_bytes("[settings]\ntimezone = '青岛'\n".encode("gbk"))
+    with pytest.raises(ConfigError, match=f"{bad}: not UTF-8"):
+        load_config(bad)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("90m", timedelta(minutes=90)), ("48h", timedelta(hours=48)), ("2d", timedelta(days=2)),
+    ("1w", timedelta(weeks=1)), ("1.5h", timedelta(minutes=90)), ("off", None),
+])
+def test_durations(text: str, expected: timedelta | None) -> None:
+    assert parse_duration(text) == expected
+
+
+def test_a_bad_duration_says_what_would_do() -> None:
+    with pytest.raises(ValueError, match=r"use e\.g\. 90m, 48h"):
+        parse_duration("tomorrow")
