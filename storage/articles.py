@@ -125,11 +125,15 @@ def pending_match_articles(session: Session, limit: int = 500) -> Sequence[Artic
                            .order_by(Article.id).limit(limit)).all()
 
 
-def iter_article_batches(session: Session, batch: int = 500) -> Iterator[Sequence[Article]]:
-    """Every stored article, in id order, ``batch`` at a time (constant memory)."""
+def iter_article_batches(session: Session, batch: int = 500,
+                         published_since: datetime | None = None
+                         ) -> Iterator[Sequence[Article]]:
+    """Every stored article (published since a time, if given), in id order, ``batch``
+    at a time (constant memory)."""
     last_id = 0
+    since = [] if published_since is None else [Article.published_at >= published_since]
     while True:
-        rows = session.scalars(select(Article).where(Article.id > last_id)
+        rows = session.scalars(select(Article).where(Article.id > last_id, *since)
                                .order_by(Article.id).limit(batch)).all()
         if not rows:
             return

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import click
 
 from newsmon.cli.context import AppContext, pass_app
-from newsmon.cli.output import emit_records, format_options
-from newsmon.query import QuerySyntaxError, parse_query
+from newsmon.cli.output import dumps, emit_records, format_options, local_time
+from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
+from scheduler.digest import highlight
 from storage.topics import (
     TopicError,
     add_topic,
@@ -20,14 +21,30 @@ from storage.topics import (
 )
 
 
-def _check_query(app: AppContext, name: str, query: str) -> None:
-    """Reject a malformed query before anything is stored (exit 2, caret at the spot)."""
+def _aliases(app: AppContext, excluding: str | None = None) -> dict[str, str]:
+    """Topic name -> query, for ``topic:NAME`` inside queries."""
     with app.database.session() as session:
-        aliases = {t.name: t.query for t in list_topics(session) if t.name != name}
+        return {t.name: t.query for t in list_topics(session) if t.name != excluding}
+
+
+def _parse(query: str, aliases: dict[str, str], name: str | None = None) -> Node:
+    """Reject a malformed query before anything is stored (exit 2, caret at the spot)."""
     try:
-        parse_query(query, aliases=aliases)
+        return parse_query(query, aliases=aliases, name=name)
     except QuerySyntaxError as exc:
-        raise click.UsageError(f"{exc}\n  {query}\n  {' ' * exc.position}^") from None
+        raise click.UsageError(f"{exc}\n{exc.caret_lines()}") from None
+
+
+def short_term_warnings(node: Node) -> list[str]:
+    """Terms that will match far more than the user means (one Chinese character,
+    one or two Latin letters)."""
+    warnings = []
+    for term in sorted(positive_terms(node), key=lambda t: t.norm):
+        too_short = len(term.norm) < 2 if not term.latin else len(term.norm) < 3
+        if too_short and not term.phrase:
+            warnings.append(f"term {term.text!r} is so short that it will match most "
+                            "articles; use a longer term or an \"exact phrase\"")
+    return warnings
 
 
 @click.group("topics")
@@ -62,7 +79,7 @@ def add(app: AppContext, name: str, query: str) -> None:
     """
     from scheduler.matchjobs import match_topic_against_archive
 
-    _check_query(app, name, query)
+    node = _parse(query, _aliases(app, excluding=name), name)
     now = datetime.now(UTC)
     database = app.database
     try:
@@ -73,13 +90,17 @@ def add(app: AppContext, name: str, query: str) -> None:
     stats = match_topic_against_archive(database, name, now, app.config.settings.backfill)
     click.echo(f"added topic {name!r}: {stats.new_matches} of {stats.articles} stored "
                f"articles match, {stats.flagged} flagged for the next digest")
-    _warn_if_broad(name, stats.new_matches, stats.articles)
+    for warning in [*short_term_warnings(node), *broad_match_warning(stats.new_matches,
+                                                                      stats.articles)]:
+        click.echo(f"warning: {warning}", err=True)
 
 
-def _warn_if_broad(name: str, matched: int, total: int) -> None:
+def broad_match_warning(matched: int, total: int) -> list[str]:
+    """Warn when a query would flag most of the archive (a digest nobody reads)."""
     if total >= 20 and matched / total > 0.5:
-        click.echo(f"warning: topic {name!r} matches {matched} of {total} stored articles; "
-                   "a narrower query will make digests more useful", err=True)
+        return [f"the query matches {matched} of {total} stored articles; "
+                "a narrower query will make digests more useful"]
+    return []
 
 
 @command.command("edit")
@@ -95,7 +116,7 @@ def edit(app: AppContext, name: str, query: str) -> None:
     """
     from scheduler.matchjobs import match_topic_against_archive
 
-    _check_query(app, name, query)
+    _parse(query, _aliases(app, excluding=name), name)
     now = datetime.now(UTC)
     database = app.database
     try:
@@ -144,3 +165,42 @@ def remove(app: AppContext, name: str) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(f"removed topic {name!r}")
+
+
+@command.command("test")
+@click.argument("query")
+@click.option("--since", default=None, metavar="WHEN",
+              help="Only articles published after this: a duration (30d) or a date.")
+@click.option("--sample", default=10, show_default=True, type=click.IntRange(0, 1000),
+              help="How many matching articles to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_app
+def test(app: AppContext, query: str, since: str | None, sample: int, as_json: bool) -> None:
+    """Try a query on the stored articles without saving anything.
+
+    Shows how many stored articles it would match and a sample, newest first,
+    with the matched text in [brackets] — the same matching a topic uses.
+
+    \b
+    Example:
+      newsmon topics test '青島 -房产' --since 30d
+      newsmon topics test 'title:(青岛 OR 烟台) 港口' --json
+    """
+    from newsmon.cli.commands_search import since_option
+    from scheduler.topictest import try_query
+
+    aliases = _aliases(app)
+    node = _parse(query, aliases)
+    result = try_query(app.database, query, aliases, since=since_option(since), sample=sample)
+    for warning in [*short_term_warnings(node),
+                    *broad_match_warning(result.matched, result.scanned)]:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        click.echo(dumps(result.as_json()))
+        return
+    zone = app.config.settings.timezone
+    scope = f" published since {since}" if since else ""
+    click.echo(f"{result.matched} of {result.scanned} stored articles{scope} match {query!r}")
+    for item in result.sample:
+        click.echo(f"* {item.title}  ({local_time(item.published, zone)}, id {item.article_id})")
+        click.echo(f"  {highlight(item.snippet, item.variants)}")
