@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -151,6 +152,87 @@ class Story(Base):
     articles: Mapped[list[Article]] = relationship(back_populates="story")
 
 
+class ArticleFingerprint(Base):
+    """Dedup fingerprints of one article (see ``crawler/dedup.py``).
+
+    ``body_hash`` finds exact copies; ``signature`` (MinHash, NUM_PERM uint32 values)
+    confirms a near-duplicate that shares an LSH band in ``story_bands``.
+    """
+
+    __tablename__ = "article_fingerprints"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(64), index=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StoryBand(Base):
+    """One LSH band key of an article: articles sharing a key are near-duplicate
+    candidates. Kept in the database so every crawl process sees every earlier one."""
+
+    __tablename__ = "story_bands"
+
+    key: Mapped[str] = mapped_column(String(24), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+
+
+class UrlRecord(Base):
+    """The URL ledger: what newsmon knows about each URL it fetched, by canonical URL.
+
+    Article URLs: ``state`` is ``stored`` (with ``article_id``), ``not_article`` (a
+    list or channel page a sitemap called an article, a PDF), ``gone`` (404/410) —
+    none of which are requested again — or ``failed`` (retried next run).
+    Start pages (lists, feeds, sitemaps): the validators of the last full answer
+    (``etag``, ``last_modified``) for conditional GETs, and ``links_digest``, a hash
+    of the links it led to, which tells an honest 304 from a dishonest one.
+    """
+
+    __tablename__ = "url_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"),
+                                           index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    links_digest: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(300))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_fetched: Mapped[datetime | None]
+
+
+class ConditionalGetTrust(Base):
+    """Whether a site's ``304 Not Modified`` answers can be believed.
+
+    Keyed by source and origin (``scheme://host:port``): a source is one site, and
+    the sample sites share one origin, so the origin alone would not tell them apart.
+    ``verdict`` is ``unproven`` until a sampled full fetch shows a 304 was honest
+    (``honest``) or not (``dishonest``: conditional requests are no longer sent).
+    ``trusted_304s`` counts 304s accepted since the last sampled check.
+    """
+
+    __tablename__ = "conditional_get_trust"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    origin: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(20), default="unproven")
+    honest_checks: Mapped[int] = mapped_column(Integer, default=0)
+    dishonest_checks: Mapped[int] = mapped_column(Integer, default=0)
+    trusted_304s: Mapped[int] = mapped_column(Integer, default=0)
+    checked_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("source_id", "origin"),)
+
+
 class Topic(Base):
     """A tracked question, expressed in the query language."""
 
@@ -219,17 +301,25 @@ class CrawlRun(Base):
     errors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(200))
+    # Article links already in the URL ledger, so not requested (incremental crawl).
+    skipped_known: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Start pages answered 304 Not Modified and believed.
+    not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 __all__ = [
     "Article",
+    "ArticleFingerprint",
     "Base",
+    "ConditionalGetTrust",
     "CrawlRun",
     "Delivery",
     "Match",
     "Source",
     "Story",
+    "StoryBand",
     "Topic",
     "UTCDateTime",
+    "UrlRecord",
     "utcnow",
 ]
