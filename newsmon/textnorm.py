@@ -414,8 +414,11 @@ def _fold_astral(char: str) -> str:
 class _FoldTables:
     bmp: list[int | str]  # translate table for U+0000..U+FFFF
     variants: dict[str, str]
-    irregular_re: re.Pattern[str]  # characters whose key is not exactly one character
-    space_run_re: re.Pattern[str]  # two or more characters that become spaces
+    # Where the key stops being one character per character (see _stretches): BMP
+    # characters whose key is not exactly one character, and two characters in a row that
+    # become spaces.  Kept to the BMP so that the regex engine can use a bitmap.
+    irregular_re: re.Pattern[str]
+    space_pair_re: re.Pattern[str]
 
 
 @cache
@@ -436,12 +439,12 @@ def _fold_tables() -> _FoldTables:
             irregular.append(char)
         elif folded == " ":
             spaces.append(char)
-    irregular_class = _char_class(irregular) + "\U00010000-\U0010ffff"
+    spaces_class = _char_class(spaces)
     return _FoldTables(
         bmp=bmp,
         variants=variants,
-        irregular_re=re.compile(f"[{irregular_class}]"),
-        space_run_re=re.compile(f"[{_char_class(spaces)}]{{2,}}"),
+        irregular_re=re.compile(f"[{_char_class(irregular)}]"),
+        space_pair_re=re.compile(f"[{spaces_class}][{spaces_class}]+"),
     )
 
 
@@ -506,6 +509,11 @@ class Alignment:
     _folded_at: Sequence[int]  # breakpoints in the text before spaces were merged
     _original_at: Sequence[int]  # … and where each lies in the original
 
+    @property
+    def one_to_one(self) -> bool:
+        """True when every key character sits at the same index in the original."""
+        return not self._folded_at and not self._merged_at
+
     def original_index(self, position: int) -> int:
         """Index of the original character that key character ``position`` came from."""
         unmerged = _through(self._merged_at, self._unmerged_at, position)
@@ -532,33 +540,85 @@ def _through(outputs: Sequence[int], inputs: Sequence[int], position: int) -> in
     return inputs[slot] + position - outputs[slot]
 
 
-def align(text: str) -> Alignment:
-    """Normalise ``text`` and keep the way back to it (for hits shown as written)."""
+def align(text: str, key: str | None = None) -> Alignment:
+    """Normalise ``text`` and keep the way back to it (for hits shown as written).
+
+    Pass ``key`` when ``normalize(text)`` is already at hand; the map back is then found
+    from the few characters whose key is not one character of their own (``…``, zero-width
+    spaces, runs of whitespace) without normalising again.
+    """
     tables = _fold_tables()
-    folded = _fold_chars(text)
-    if tables.irregular_re.search(text) is None and tables.space_run_re.search(text) is None:
-        return Alignment(folded, (), (), (), ())  # one key character per character
-    folded_at: list[int] = []
+    text_key = normalize(text) if key is None else key
+    folded_at: list[int] = []  # stage 1: characters -> their keys, spaces not yet merged
     original_at: list[int] = []
-    shift = 0
-    for match in tables.irregular_re.finditer(text):
-        index = match.start()
-        length = len(_fold_chars(text[index]))
-        for offset in range(length):  # each character of an expansion points at its source
-            folded_at.append(index + shift + offset)
-            original_at.append(index)
-        folded_at.append(index + shift + length)  # then one to one again
-        original_at.append(index + 1)
-        shift += length - 1
-    merged_at: list[int] = []
+    merged_at: list[int] = []  # stage 2: runs of spaces merged
     unmerged_at: list[int] = []
-    removed = 0
-    for match in _SPACE_RUN_RE.finditer(folded):
-        start, end = match.span()
-        merged_at.extend((start - removed, start - removed + 1))
-        unmerged_at.extend((start, end))
-        removed += end - start - 1
-    return Alignment(_merge_spaces(folded), merged_at, unmerged_at, folded_at, original_at)
+    shift = 0  # stage-1 position minus original position, so far
+    removed = 0  # stage-1 position minus key position, so far
+    irregular = [match.start() for match in tables.irregular_re.finditer(text)]
+    if len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text):  # quicker than a regex
+        irregular = sorted(irregular + [match.start() for match in _ASTRAL_RE.finditer(text)])
+    unmerged_length = len(text) + sum(
+        len(_fold_one(text[index], tables)) - 1 for index in irregular
+    )
+    if unmerged_length == len(text_key):  # no run of spaces was merged: no need to look for one
+        stretches = [(index, index + 1) for index in irregular]
+    else:
+        stretches = _stretches(text, tables, irregular)
+    for start, end in stretches:
+        stretch_at = start + shift
+        pieces: list[str] = []
+        for index in range(start, end):
+            folded = _fold_one(text[index], tables)
+            if len(folded) != 1:
+                for offset in range(len(folded)):  # each expanded character points at its source
+                    folded_at.append(index + shift + offset)
+                    original_at.append(index)
+                folded_at.append(index + shift + len(folded))  # then one to one again
+                original_at.append(index + 1)
+                shift += len(folded) - 1
+            pieces.append(folded)
+        for run in _SPACE_RUN_RE.finditer("".join(pieces)):
+            run_start, run_end = stretch_at + run.start(), stretch_at + run.end()
+            merged_at.extend((run_start - removed, run_start - removed + 1))
+            unmerged_at.extend((run_start, run_end))
+            removed += run_end - run_start - 1
+    return Alignment(text_key, merged_at, unmerged_at, folded_at, original_at)
+
+
+def _stretches(text: str, tables: _FoldTables, irregular: list[int]) -> list[tuple[int, int]]:
+    """Spans whose key is not simply one character per character, in order.
+
+    A stretch is a maximal run of characters that become a space or not exactly one
+    character, holding at least one of the latter (``irregular`` lists them) or two of
+    the former; outside the stretches the key is aligned one to one with the text.
+    """
+    seeds = irregular + [match.start() for match in tables.space_pair_re.finditer(text)]
+    stretches: list[tuple[int, int]] = []
+    for seed in sorted(seeds):
+        if stretches and seed < stretches[-1][1]:
+            continue
+        floor = stretches[-1][1] if stretches else 0
+        start, end = seed, seed + 1
+        while start > floor and _widens(text[start - 1], tables):
+            start -= 1
+        while end < len(text) and _widens(text[end], tables):
+            end += 1
+        stretches.append((start, end))
+    return stretches
+
+
+def _widens(char: str, tables: _FoldTables) -> bool:
+    folded = _fold_one(char, tables)
+    return folded == " " or len(folded) != 1
+
+
+def _fold_one(char: str, tables: _FoldTables) -> str:
+    code = ord(char)
+    if code > 0xFFFF:
+        return _fold_astral(char)
+    entry = tables.bmp[code]
+    return chr(entry) if isinstance(entry, int) else entry
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:

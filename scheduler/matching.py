@@ -7,15 +7,17 @@ Topics are compiled once into a :class:`Matcher`:
   source are each scanned once, however many topics there are;
 * hits of patterns whose ends are Latin letters or digits are kept only on word
   boundaries (``AI`` is not found in "mail");
-* the hits give the set of (pattern, field) pairs present; each topic is indexed under a
-  few *trigger* pairs, at least one of which is present whenever the topic can match
-  (for ``青岛 自贸区`` one of the two terms; for ``A OR B`` both), so only topics with a
-  required term present are evaluated;
-* a topic's boolean query is compiled to a small predicate over that set.
+* the hits give the set of (pattern, field) keys present.  Each topic is indexed under
+  what it requires: for ``青岛 自贸区`` the pair (青岛, 自贸区), for ``青岛 (港口 OR 码头)``
+  the pairs (青岛, 港口) and (青岛, 码头), for ``A OR B`` the single keys A and B.  Only
+  topics whose index entry is fully present are evaluated; a query that requires no
+  term at all is refused by the parser, so nothing is missed;
+* a topic's boolean query is compiled to a small predicate over the present keys.
 
-A match carries the hits of the topic's required terms as written in the original
-field, with offsets into the original field (via :func:`newsmon.textnorm.align`), and a
-snippet around the first hit.  Everything here is pure: values in, values out.
+:meth:`Matcher.match` reports each match with the hits of the topic's required terms as
+written in the original field (offsets into it, via :func:`newsmon.textnorm.align`) and
+a snippet around the first hit; :meth:`Matcher.match_ids` only decides, for counting.
+Everything here is pure: values in, values out.
 """
 
 from __future__ import annotations
@@ -28,12 +30,10 @@ from typing import Final
 import ahocorasick_rs
 
 from newsmon.query import (
-    FIELDS,
     And,
     Field,
     Node,
     Not,
-    Or,
     QuerySyntaxError,
     Term,
     is_word_char,
@@ -85,13 +85,17 @@ class ArticleText:
 
     def original(self, name: Field) -> str:
         """The original text of a field."""
-        return {"title": self.title, "body": self.body, "source": self.source}[name]
+        return self.title if name == "title" else self.body if name == "body" else self.source
 
     def key(self, name: Field) -> str:
         """The normalised text of a field."""
-        given = {"title": self.title_norm, "body": self.body_norm, "source": self.source_norm}
-        norm = given[name]
-        return norm if norm is not None else normalize(self.original(name))
+        if name == "title":
+            given, original = self.title_norm, self.title
+        elif name == "body":
+            given, original = self.body_norm, self.body
+        else:
+            given, original = self.source_norm, self.source
+        return given if given is not None else normalize(original)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +152,29 @@ class _ArticleScan:
     _by_pattern: dict[int, dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
     _alignments: dict[int, Alignment] = field(default_factory=dict)
     _hits: dict[tuple[str, int, int], tuple[Hit, ...]] = field(default_factory=dict)
+    _snippets: dict[tuple[Field, int, int], Snippet] = field(default_factory=dict)
+
+    def snippet(self, first: Hit) -> Snippet:
+        """The snippet around a hit; topics sharing a first hit share it."""
+        cache_key = (first.field, first.start, first.end)
+        cached = self._snippets.get(cache_key)
+        if cached is None:
+            text = self.article.original(first.field)
+            made = make_snippet(text, first.start, first.end)
+            cached = Snippet(made.text, made.hit_start, made.hit_end, first.field)
+            self._snippets[cache_key] = cached
+        return cached
 
     def hits(self, term_text: str, pattern: int, code: int) -> tuple[Hit, ...]:
-        """The hits of one term in one field, as written in the original."""
+        """The hits of one term in one field (title and body for _ANY), as written."""
         cache_key = (term_text, pattern, code)
         cached = self._hits.get(cache_key)
         if cached is None:
-            spans = self._spans(code).get(pattern, [])
-            cached = tuple(self._hit(term_text, code, start, end) for start, end in spans)
+            if code == _ANY:
+                cached = self.hits(term_text, pattern, 1) + self.hits(term_text, pattern, 2)
+            else:
+                spans = self._spans(code).get(pattern)
+                cached = self._make_hits(term_text, code, spans) if spans else ()
             self._hits[cache_key] = cached
         return cached
 
@@ -168,15 +187,24 @@ class _ArticleScan:
             self._by_pattern[code] = spans
         return spans
 
-    def _hit(self, term_text: str, code: int, start: int, end: int) -> Hit:
+    def _make_hits(
+        self, term_text: str, code: int, spans: list[tuple[int, int]]
+    ) -> tuple[Hit, ...]:
         name = _CODE_FIELDS[code]
         original = self.article.original(name)
         alignment = self._alignments.get(code)
         if alignment is None:
-            alignment = self._alignments[code] = align(original)
-        first, last = alignment.original_span(start, end)
-        first, last = min(first, len(original)), min(last, len(original))
-        return Hit(term_text, original[first:last], name, first, last)
+            alignment = self._alignments[code] = align(original, self.article.key(name))
+        if alignment.one_to_one:
+            return tuple(
+                Hit(term_text, original[start:end], name, start, end) for start, end in spans
+            )
+        hits = []
+        for start, end in spans:
+            first, last = alignment.original_span(start, end)
+            first, last = min(first, len(original)), min(last, len(original))
+            hits.append(Hit(term_text, original[first:last], name, first, last))
+        return tuple(hits)
 
 
 class Matcher:
@@ -193,7 +221,11 @@ class Matcher:
         self._lengths: list[int] = []  # pattern -> length of its text
         self._boundaries: dict[int, tuple[bool, bool]] = {}  # pattern -> (left, right)
         self._topics: list[_CompiledTopic] = []
-        self._by_trigger: dict[int, list[int]] = {}
+        self._tests: list[_Predicate] = []  # the topics' predicates, by index
+        # Candidate index: a topic is evaluated only when its trigger keys are present --
+        # one of a set for single-requirement topics, one of each of two sets otherwise.
+        self._by_key: dict[int, list[int]] = {}
+        self._by_pair: dict[int, dict[int, list[int]]] = {}
         for topic in topics:
             try:
                 node = parse_query(topic.query, known, name=topic.name)
@@ -202,6 +234,13 @@ class Matcher:
             self._add_topic(topic, node)
         patterns = sorted(self._patterns, key=self._patterns.__getitem__)
         self._automaton = ahocorasick_rs.AhoCorasick(patterns) if patterns else None
+        self._pairs = {
+            key: (frozenset(seconds), {second: tuple(found) for second, found in seconds.items()})
+            for key, seconds in self._by_pair.items()
+        }
+        self._triggers = frozenset(self._by_key) | frozenset(self._by_pair)
+        self._bounded = frozenset(self._boundaries)
+        self._by_pair.clear()  # now held, frozen, in self._pairs
 
     @property
     def pattern_count(self) -> int:
@@ -214,8 +253,18 @@ class Matcher:
             (term.text, self._pattern(term), _code(term)) for term in _ordered(positive_terms(node))
         )
         self._topics.append(_CompiledTopic(topic, self._compile(node), reported))
-        for key in self._triggers(node) or {self._key(term) for term in positive_terms(node)}:
-            self._by_trigger.setdefault(key, []).append(index)
+        self._tests.append(self._topics[-1].test)
+        requirements = sorted(set(self._requirements(node)), key=self._rarity)
+        if not requirements:  # e.g. NOT (NOT a): fall back on every required-polarity term
+            requirements = [frozenset(self._key(term) for term in positive_terms(node))]
+        if len(requirements) == 1:
+            for key in requirements[0]:
+                self._by_key.setdefault(key, []).append(index)
+            return
+        for key in requirements[0]:
+            seconds = self._by_pair.setdefault(key, {})
+            for second in requirements[1]:
+                seconds.setdefault(second, []).append(index)
 
     def _pattern(self, term: Term) -> int:
         pattern = self._patterns.get(term.norm)
@@ -250,57 +299,75 @@ class Matcher:
             return lambda present: all(part(present) for part in parts)
         return lambda present: any(part(present) for part in parts)
 
-    def _triggers(self, node: Node) -> frozenset[int] | None:
-        """Keys at least one of which is present whenever ``node`` is true, or None."""
+    def _requirements(self, node: Node) -> list[frozenset[int]]:
+        """Key sets such that ``node`` holds only if each set has a present key."""
         if isinstance(node, Term):
-            return frozenset((self._key(node),))
+            return [frozenset((self._key(node),))]
         if isinstance(node, Not):
-            return None
-        options = [self._triggers(child) for child in node.children]
-        if isinstance(node, Or):
-            if any(option is None for option in options):
-                return None
-            return frozenset().union(*(option for option in options if option is not None))
-        usable = [option for option in options if option is not None]
-        # For AND any one child's triggers will do: prefer few keys, then long (rare) terms.
-        return min(usable, key=lambda keys: (len(keys), -self._shortest(keys)), default=None)
+            return []  # an exclusion requires nothing to be present
+        options = [self._requirements(child) for child in node.children]
+        if isinstance(node, And):
+            return [requirement for option in options for requirement in option]
+        if not all(options):  # an OR with a branch that requires nothing
+            return []
+        # An OR holds only if a branch does, so the union of the branches' best sets.
+        return [frozenset().union(*(min(option, key=self._rarity) for option in options))]
 
-    def _shortest(self, keys: frozenset[int]) -> int:
-        return min(self._lengths[key // 4] for key in keys)
+    def _rarity(self, keys: frozenset[int]) -> tuple[int, int, tuple[int, ...]]:
+        """Sort key preferring few keys, then long (likely rare) terms; deterministic."""
+        return len(keys), -min(self._lengths[key // 4] for key in keys), tuple(sorted(keys))
 
     def match(self, article: ArticleText) -> list[TopicMatch]:
-        """The topics that match ``article``, in the order the topics were given."""
-        if self._automaton is None:
+        """The topics that match ``article`` with their evidence, in the topics' order."""
+        found, present = self._scan(article)
+        if not present:
             return []
-        scan, present = self._scan(article)
+        scan = _ArticleScan(article, found)
+        return [self._report(self._topics[index], scan) for index in self._decide(present)]
+
+    def match_ids(self, article: ArticleText) -> list[int]:
+        """Only the ids of the matching topics (no hits, no snippets): for counting."""
+        _, present = self._scan(article)
+        return [self._topics[index].spec.id for index in self._decide(present)] if present else []
+
+    def _decide(self, present: _Present) -> list[int]:
+        """Indexes of the topics whose query holds, given the present keys."""
         candidates: set[int] = set()
-        for key in present:
-            topics = self._by_trigger.get(key)
+        by_key, pairs = self._by_key, self._pairs
+        for key in present & self._triggers:
+            topics = by_key.get(key)
             if topics is not None:
                 candidates.update(topics)
-        matched = sorted(index for index in candidates if self._topics[index].test(present))
-        return [self._report(self._topics[index], scan) for index in matched]
+            paired = pairs.get(key)
+            if paired is not None:
+                seconds, by_second = paired
+                for second in seconds & present:
+                    candidates.update(by_second[second])
+        tests = self._tests
+        return sorted(index for index in candidates if tests[index](present))
 
-    def _scan(self, article: ArticleText) -> tuple[_ArticleScan, _Present]:
-        assert self._automaton is not None
+    def _scan(self, article: ArticleText) -> tuple[dict[int, list[tuple[int, int, int]]], _Present]:
+        """One automaton pass per non-empty field: the hits and the present keys."""
         found: dict[int, list[tuple[int, int, int]]] = {}
         present: _Present = set()
-        for name in FIELDS:
+        if self._automaton is None:
+            return found, present
+        for name, code in _FIELD_CODES.items():
             key = article.key(name)
             if not key:
                 continue
-            code = _FIELD_CODES[name]
             hits = self._automaton.find_matches_as_indexes(key, overlapping=True)
-            if self._boundaries:
-                hits = [hit for hit in hits if self._on_boundaries(key, *hit)]
             if not hits:
                 continue
+            patterns = {hit[0] for hit in hits}
+            if not self._bounded.isdisjoint(patterns):  # Latin hits: keep those on word bounds
+                hits = [hit for hit in hits if self._on_boundaries(key, *hit)]
+                patterns = {hit[0] for hit in hits}
             found[code] = hits
-            patterns = {hit[0] * 4 for hit in hits}
-            present.update(pattern + code for pattern in patterns)
-            if code != _FIELD_CODES["source"]:
-                present.update(patterns)  # + _ANY
-        return _ArticleScan(article, found), present
+            present.update([pattern * 4 + code for pattern in patterns])
+            if code != _FIELD_CODES["source"]:  # the keys of unscoped terms: pattern * 4 + _ANY
+                present.update([pattern * 4 for pattern in patterns])
+        return found, present
 
     def _on_boundaries(self, key: str, pattern: int, start: int, end: int) -> bool:
         checks = self._boundaries.get(pattern)
@@ -312,23 +379,26 @@ class Matcher:
         return not (right and end < len(key) and is_word_char(key[end]))
 
     def _report(self, topic: _CompiledTopic, scan: _ArticleScan) -> TopicMatch:
-        hits: list[Hit] = []
-        for term_text, pattern, code in topic.reported:
-            for field_code in (1, 2) if code == _ANY else (code,):
-                hits.extend(scan.hits(term_text, pattern, field_code))
-        hits.sort(key=lambda hit: (_FIELD_CODES[hit.field], hit.start, hit.end, hit.term))
+        if len(topic.reported) == 1:  # one term's hits are already in field and text order
+            hits = scan.hits(*topic.reported[0])
+        else:
+            hits = tuple(
+                sorted(
+                    (hit for reported in topic.reported for hit in scan.hits(*reported)),
+                    key=lambda hit: (_FIELD_CODES[hit.field], hit.start, hit.end, hit.term),
+                )
+            )
         return TopicMatch(
-            topic.spec.id, topic.spec.name, scan.article.id, tuple(hits), _snippet(scan, hits)
+            topic.spec.id, topic.spec.name, scan.article.id, hits, _snippet(scan, hits)
         )
 
 
-def _snippet(scan: _ArticleScan, hits: list[Hit]) -> Snippet:
+def _snippet(scan: _ArticleScan, hits: tuple[Hit, ...]) -> Snippet:
     """Around the first hit in the body, else the first hit at all."""
     first = next((hit for hit in hits if hit.field == "body"), hits[0] if hits else None)
     if first is None:  # cannot happen for a valid query; an excerpt of the body then
         return make_snippet(scan.article.body, 0, 0)
-    snippet = make_snippet(scan.article.original(first.field), first.start, first.end)
-    return Snippet(snippet.text, snippet.hit_start, snippet.hit_end, first.field)
+    return scan.snippet(first)
 
 
 def _code(term: Term) -> int:
@@ -342,8 +412,8 @@ def _ordered(terms: frozenset[Term]) -> list[Term]:
 # --------------------------------------------------------------------------------------
 # Snippets
 
-_SENTENCE_ENDS = frozenset("。！？!?；;\n")
-_SOFT_BREAKS = frozenset("，、,：: \t\u3000")
+_SENTENCE_END_RE = re.compile("[。！？!?；;\n]")
+_SOFT_BREAK_RE = re.compile("[，、,：: \t\u3000]")
 _ELLIPSIS = "…"
 _WHITESPACE_RUN_RE = re.compile(r"\s+")
 
@@ -376,28 +446,24 @@ def _left_edge(text: str, lowest: int, start: int) -> tuple[int, bool]:
     """Where the excerpt begins, and whether that cuts a sentence."""
     if lowest <= 0:
         return 0, False
-    window = text[lowest - 1 : start]  # includes the character before, to see a sentence end
-    for offset, char in enumerate(window):
-        if char in _SENTENCE_ENDS:
-            return lowest + offset, False
-    for offset, char in enumerate(window):
-        if char in _SOFT_BREAKS:
-            return lowest + offset, True
-    return lowest, True
+    # From the character before ``lowest``, so that a sentence ending there is seen.
+    sentence_end = _SENTENCE_END_RE.search(text, lowest - 1, start)
+    if sentence_end is not None:
+        return sentence_end.end(), False
+    soft_break = _SOFT_BREAK_RE.search(text, lowest - 1, start)
+    return (soft_break.end() if soft_break is not None else lowest), True
 
 
 def _right_edge(text: str, end: int, highest: int) -> tuple[int, bool]:
     """Where the excerpt ends, and whether that cuts a sentence."""
     if highest >= len(text):
         return len(text), False
-    window = text[end:highest]
-    for offset in range(len(window) - 1, -1, -1):
-        if window[offset] in _SENTENCE_ENDS:
-            return end + offset + 1, False
-    for offset in range(len(window) - 1, -1, -1):
-        if window[offset] in _SOFT_BREAKS:
-            return end + offset, True
-    return highest, True
+    backwards = text[end:highest][::-1]  # the last boundary is the first one backwards
+    sentence_end = _SENTENCE_END_RE.search(backwards)
+    if sentence_end is not None:
+        return highest - sentence_end.start(), False
+    soft_break = _SOFT_BREAK_RE.search(backwards)
+    return (highest - soft_break.end() if soft_break is not None else highest), True
 
 
 def _one_line(text: str) -> str:

@@ -194,8 +194,10 @@ def test_engine_equals_brute_force(
     assume(valid)
     fields = {"title": title, "body": body, "source": source}
     expected = [topic.id for topic in valid if matches(parse_query(topic.query), fields)]
-    found = Matcher(valid).match(ArticleText(1, title, body, source))
+    matcher = Matcher(valid)
+    found = matcher.match(ArticleText(1, title, body, source))
     assert [match.topic_id for match in found] == expected
+    assert matcher.match_ids(ArticleText(1, title, body, source)) == expected
     for match in found:
         assert match.hits  # a match always shows why
         for hit in match.hits:
