@@ -145,6 +145,12 @@ def test_a_bad_topic_is_named() -> None:
     assert caught.value.position == 5
 
 
+def test_undecodable_text_does_not_crash() -> None:
+    body = "青島\udc80港口\ufffd"  # a lone surrogate, as surrogateescape decoding leaves
+    (match,) = Matcher([TopicSpec(1, "qd", "青岛 港口")]).match(article(body))
+    assert [(hit.variant, hit.start) for hit in match.hits] == [("青島", 0), ("港口", 3)]
+
+
 def test_no_topics_match_nothing() -> None:
     assert Matcher([]).match(article("青岛")) == []
 
