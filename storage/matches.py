@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from storage._dialect import insert_for
-from storage.models import Article, Delivery, Match, Source, Topic
+from storage.models import Article, Delivery, Match, Source, Story, Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,12 @@ def record_matches(session: Session, matches: Iterable[NewMatch], now: datetime)
 
 @dataclass(frozen=True, slots=True)
 class PendingMatch:
-    """A flagged match not yet delivered to a subscription, with what a digest shows."""
+    """A flagged match as a digest shows it: the article, its story and the evidence.
+
+    ``story_id`` is NULL until same-story detection has run (then the article is a
+    story of its own); ``story_origin`` is the original source the story's copies name.
+    ``delivered_at`` is set only on matches read back from the delivery ledger.
+    """
 
     match_id: int
     topic: str
@@ -58,16 +63,39 @@ class PendingMatch:
     first_seen: datetime
     snippet: str
     hits: list[dict[str, Any]]
+    story_id: int | None = None
+    story_origin: str | None = None
+    delivered_at: datetime | None = None
+
+
+def _digest_rows() -> Select[Match, str, Article, str, str | None]:
+    return (
+        select(Match, Topic.name, Article, Source.name, Story.origin)
+        .join(Topic, Match.topic_id == Topic.id)
+        .join(Article, Match.article_id == Article.id)
+        .join(Source, Article.source_id == Source.id)
+        .outerjoin(Story, Article.story_id == Story.id)
+    )
+
+
+def _pending(match: Match, topic: str, article: Article, site: str, origin: str | None,
+             delivered_at: datetime | None = None) -> PendingMatch:
+    return PendingMatch(
+        match_id=match.id, topic=topic, article_id=article.id, title=article.title,
+        url=article.canonical_url, source=article.source, site=site,
+        published_at=article.published_at, first_seen=article.first_seen,
+        snippet=match.snippet, hits=match.hits, story_id=article.story_id,
+        story_origin=origin, delivered_at=delivered_at)
 
 
 def undelivered_matches(session: Session, subscription: str,
                         topics: Sequence[str] | None = None) -> list[PendingMatch]:
-    """Flagged matches that ``subscription`` has not received, oldest first."""
+    """Flagged matches that ``subscription`` has not received, oldest first.
+
+    ``topics`` limits them to those topics (``None``: every topic).
+    """
     stmt = (
-        select(Match, Topic.name, Article, Source.name)
-        .join(Topic, Match.topic_id == Topic.id)
-        .join(Article, Match.article_id == Article.id)
-        .join(Source, Article.source_id == Source.id)
+        _digest_rows()
         .outerjoin(Delivery, and_(Delivery.match_id == Match.id,
                                   Delivery.subscription == subscription))
         .where(Match.is_new.is_(True), Delivery.id.is_(None))
@@ -75,13 +103,28 @@ def undelivered_matches(session: Session, subscription: str,
     )
     if topics is not None:
         stmt = stmt.where(Topic.name.in_(list(topics)))
-    return [
-        PendingMatch(match_id=match.id, topic=topic, article_id=article.id,
-                     title=article.title, url=article.canonical_url, source=article.source,
-                     site=site, published_at=article.published_at,
-                     first_seen=article.first_seen, snippet=match.snippet, hits=match.hits)
-        for match, topic, article, site in session.execute(stmt)
-    ]
+    return [_pending(match, topic, article, site, origin)
+            for match, topic, article, site, origin in session.execute(stmt)]
+
+
+def delivered_matches(session: Session, subscription: str, topics: Sequence[str] | None = None,
+                      limit: int = 100) -> list[PendingMatch]:
+    """The ``limit`` matches most recently delivered to ``subscription`` (newest first).
+
+    A feed is a window, not a stream: the Atom feed of a topic shows these beside the
+    new ones, so a feed reader that polls late still sees what it missed.
+    """
+    stmt = (
+        _digest_rows().add_columns(Delivery.delivered_at)
+        .join(Delivery, and_(Delivery.match_id == Match.id,
+                             Delivery.subscription == subscription))
+        .order_by(Delivery.delivered_at.desc(), Match.id.desc())
+        .limit(limit)
+    )
+    if topics is not None:
+        stmt = stmt.where(Topic.name.in_(list(topics)))
+    return [_pending(match, topic, article, site, origin, delivered_at)
+            for match, topic, article, site, origin, delivered_at in session.execute(stmt)]
 
 
 def mark_delivered(session: Session, match_ids: Iterable[int], subscription: str,

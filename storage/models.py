@@ -282,6 +282,31 @@ class Delivery(Base):
     __table_args__ = (UniqueConstraint("match_id", "subscription"),)
 
 
+class DigestRun(Base):
+    """The digest ledger: one row per digest a subscription sent, held or failed to send.
+
+    ``status`` is ``sending`` while the channel works (a row left so by a crash means
+    the matches are still pending and will be sent again), then ``sent``, ``failed``,
+    ``held`` (quiet hours) or ``empty`` (nothing new, no heartbeat). The last ``sent``
+    row is "the last digest" that the footer's source report counts from. ``channel``
+    is the redacted channel: never a credential.
+    """
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="sending")
+    channel: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(20))
+    matches: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(200))
+
+
 class CrawlRun(Base):
     """The run ledger: one row per source per crawl."""
 
@@ -314,6 +339,7 @@ __all__ = [
     "ConditionalGetTrust",
     "CrawlRun",
     "Delivery",
+    "DigestRun",
     "Match",
     "Source",
     "Story",

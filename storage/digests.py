@@ -1,0 +1,187 @@
+"""The digest ledger, and the source report a digest's footer shows.
+
+Each digest a subscription sends (or holds, or fails to send) is a ``digest_runs``
+row. A send is claimed first with a ``sending`` row committed before the channel is
+called; if another process holds a fresh claim for the same subscription, the later
+claim steps back, so two schedulers cannot both send the same matches. A claim left
+by a crash goes stale after :data:`CLAIM_LEASE` and is ignored.
+
+The source report looks at the crawl-run ledger: which sources had failed crawls since
+the last digest that was sent, which went silent (crawled, but no new article for a
+while) and which are no longer crawled.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import Article, CrawlRun, DigestRun, Source
+
+CLAIM_LEASE = timedelta(minutes=30)  # longer than any channel's retries take
+
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+HELD = "held"
+EMPTY = "empty"
+BUSY = "busy"  # another process was sending this subscription's digest
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRunRecord:
+    id: int
+    subscription: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    channel: str
+    format: str
+    matches: int
+    error: str | None
+    pid: int | None = None
+    host: str | None = None
+
+
+def _record(run: DigestRun) -> DigestRunRecord:
+    return DigestRunRecord(run.id, run.subscription, run.started_at, run.finished_at,
+                           run.status, run.channel, run.format, run.matches, run.error,
+                           run.pid, run.host)
+
+
+def claim_digest(session: Session, subscription: str, channel: str, fmt: str,
+                 now: datetime) -> int:
+    """Insert a ``sending`` row; commit it before calling :func:`competing_claim`, and
+    read the pending matches only after that, so no other claimant can be midway
+    through sending them."""
+    run = DigestRun(subscription=subscription, started_at=now, status=SENDING, channel=channel,
+                    format=fmt, matches=0, pid=os.getpid(), host=socket.gethostname())
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def competing_claim(session: Session, subscription: str, run_id: int, now: datetime
+                    ) -> DigestRunRecord | None:
+    """An earlier, still fresh ``sending`` claim for ``subscription``, if any.
+
+    Every claimant commits its row before asking, so of two overlapping claims the
+    later one always sees the earlier one (lower id) and steps back.
+    """
+    run = session.scalars(
+        select(DigestRun)
+        .where(DigestRun.subscription == subscription, DigestRun.status == SENDING,
+               DigestRun.id < run_id, DigestRun.started_at > now - CLAIM_LEASE)
+        .order_by(DigestRun.id).limit(1)).first()
+    return None if run is None else _record(run)
+
+
+def finish_digest(session: Session, run_id: int, status: str, now: datetime,
+                  matches: int | None = None, error: str | None = None) -> None:
+    values: dict[str, object] = {"status": status, "finished_at": now, "error": error}
+    if matches is not None:
+        values["matches"] = matches
+    session.execute(update(DigestRun).where(DigestRun.id == run_id).values(**values))
+
+
+def last_sent_at(session: Session, subscription: str) -> datetime | None:
+    """When the last digest that reached ``subscription`` was started."""
+    return session.scalar(select(func.max(DigestRun.started_at))
+                          .where(DigestRun.subscription == subscription,
+                                 DigestRun.status == SENT))
+
+
+def recent_digests(session: Session, subscription: str | None = None, limit: int = 20
+                   ) -> list[DigestRunRecord]:
+    """The newest digest runs, newest first (of one subscription, or of all)."""
+    stmt = select(DigestRun).order_by(DigestRun.id.desc()).limit(limit)
+    if subscription is not None:
+        stmt = stmt.where(DigestRun.subscription == subscription)
+    return [_record(run) for run in session.scalars(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAlert:
+    """A source the digest reader should know about.
+
+    ``kind`` is ``failed`` (crawls since the last digest were interrupted or had
+    errors), ``not crawled`` (no crawl for longer than the subscription's
+    ``silent_after``, or never) or ``silent`` (crawled, but no new article for that
+    long). ``crawls`` and ``failed_crawls`` count the crawls since the last digest.
+    """
+
+    source: str
+    kind: str
+    crawls: int = 0
+    failed_crawls: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    last_crawl: datetime | None = None
+    last_new_article: datetime | None = None
+
+
+def source_report(session: Session, since: datetime, now: datetime,
+                  silent_after: timedelta | None, sources: Sequence[str] | None = None
+                  ) -> list[SourceAlert]:
+    """The sources that failed since ``since``, or are not crawled or silent, by name.
+
+    ``sources`` are the configured names (None: every source in the database). A
+    failure is news once: it is counted only since the last digest. Silence is a
+    state, reported while it lasts; ``silent_after=None`` reports failures only.
+    """
+    runs_by_source = _finished_runs_since(session, since)
+    newest_article = _newest_articles(session)
+    last_crawl = _last_crawls(session)
+    names = list(sources) if sources is not None else sorted(set(last_crawl) | set(newest_article))
+    alerts = []
+    for name in names:
+        runs = runs_by_source.get(name, [])
+        failed = [run for run in runs if run.status != "finished" or any(run.errors.values())]
+        errors: Counter[str] = Counter()
+        for run in failed:
+            errors.update({kind: int(count) for kind, count in run.errors.items()})
+        crawled, newest = last_crawl.get(name), newest_article.get(name)
+        if failed:
+            kind = "failed"
+        elif silent_after is None:
+            continue
+        elif crawled is None or now - crawled > silent_after:
+            kind = "not crawled"
+        elif newest is None or now - newest > silent_after:
+            kind = "silent"
+        else:
+            continue
+        alerts.append(SourceAlert(name, kind, len(runs), len(failed), dict(errors),
+                                  crawled, newest))
+    return alerts
+
+
+def _finished_runs_since(session: Session, since: datetime) -> dict[str, list[CrawlRun]]:
+    rows = session.execute(select(Source.name, CrawlRun)
+                           .join(Source, Source.id == CrawlRun.source_id)
+                           .where(CrawlRun.started_at >= since, CrawlRun.status != "running")
+                           .order_by(CrawlRun.id))
+    runs: dict[str, list[CrawlRun]] = {}
+    for name, run in rows:
+        runs.setdefault(name, []).append(run)
+    return runs
+
+
+def _newest_articles(session: Session) -> dict[str, datetime]:
+    rows = session.execute(select(Source.name, func.max(Article.first_seen))
+                           .join(Article, Article.source_id == Source.id)
+                           .group_by(Source.name))
+    return {name: newest for name, newest in rows if newest is not None}
+
+
+def _last_crawls(session: Session) -> dict[str, datetime]:
+    rows = session.execute(select(Source.name, func.max(CrawlRun.started_at))
+                           .join(CrawlRun, CrawlRun.source_id == Source.id)
+                           .group_by(Source.name))
+    return {name: last for name, last in rows if last is not None}
