@@ -306,3 +306,34 @@ def test_offsets_on_recorded_text(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     for char, source in _sources(text):
         assert char in normalize(source)
+
+
+def _offsets_one_character_at_a_time(text: str) -> tuple[str, list[int]]:
+    """The reference: each character's own key, then runs of spaces merged into their first."""
+    pairs: list[tuple[str, int]] = []
+    for index, source in enumerate(text):
+        for char in normalize(source):
+            if not (char == " " and pairs and pairs[-1][0] == " "):
+                pairs.append((char, index))
+    return "".join(char for char, _ in pairs), [index for _, index in pairs]
+
+
+def _bmp_with_runs() -> st.SearchStrategy[str]:
+    """BMP text thick with what breaks one-to-one alignment (the regex path of align)."""
+    widening = st.sampled_from(list(" \t\n\u3000\u00a0\ufeff\u200b\u0301…ﬁ①ß㈱"))
+    plain = st.sampled_from(list("青島港ab1，。"))
+    return st.lists(st.one_of(widening, plain), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_anything(), _bmp_with_runs()))
+def test_offsets_equal_the_one_character_at_a_time_reference(text: str) -> None:
+    expected = _offsets_one_character_at_a_time(text)
+    assert normalize_with_offsets(text) == expected
+    assert align(text, normalize(text)).offsets() == expected[1]
+
+
+@pytest.mark.parametrize("path", EXCERPTS, ids=lambda path: path.name)
+def test_offsets_on_recorded_text_equal_the_reference(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert normalize_with_offsets(text) == _offsets_one_character_at_a_time(text)
