@@ -343,9 +343,11 @@ def _parse_source(entry: Any, where: str, line: int, settings: Settings) -> Sour
     if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
         raise ConfigError(f"{where}: 'max_list_pages' must be a positive integer")
     schedule = entry.get("schedule")
-    if schedule is not None and (not isinstance(schedule, str) or len(schedule.split()) != 5):
+    # 5 cron fields, or 6 with seconds first (second-level schedules, used by tests)
+    if schedule is not None and (not isinstance(schedule, str)
+                                 or len(schedule.split()) not in (5, 6)):
         raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression, "
-                          f"e.g. \"0 7 * * *\"")
+                          f"e.g. \"0 7 * * *\" (or 6 fields with seconds first)")
     return SourceConfig(
         name=name,
         lists=urls["lists"],
@@ -461,8 +463,10 @@ def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
     if fmt not in SUBSCRIPTION_FORMATS:
         raise ConfigError(f"{where}: 'format' must be one of {', '.join(SUBSCRIPTION_FORMATS)}")
     schedule = entry.get("schedule")
-    if schedule is not None and (not isinstance(schedule, str) or len(schedule.split()) != 5):
-        raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression")
+    if schedule is not None and (not isinstance(schedule, str)
+                                 or len(schedule.split()) not in (5, 6)):
+        raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression "
+                          "(or 6 fields with seconds first)")
     timezone = entry.get("timezone", settings.timezone)
     if not isinstance(timezone, str):
         raise ConfigError(f"{where}: 'timezone' must be a string")

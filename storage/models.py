@@ -332,6 +332,52 @@ class CrawlRun(Base):
     not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class RunnerLease(Base):
+    """The runner lease: which ``newsmon run`` process may run jobs on this database.
+
+    One row per lease name. A holder renews ``expires_at`` while alive; another process
+    may take the row over only once ``expires_at`` has passed, so at most one service
+    runs jobs at a time (see ``scheduler/lease.py``).
+    """
+
+    __tablename__ = "runner_leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime]
+    renewed_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class JobRun(Base):
+    """The scheduler's job ledger: one row per run of a scheduled crawl or digest.
+
+    ``job_id`` is ``crawl:SOURCE`` or ``digest:SUBSCRIPTION``. ``status`` is ``running``
+    until the job ends as ``ok``, ``errors`` (exit 1: ran, some part failed), ``failed``
+    (other exit codes), ``crashed`` (killed by a signal), ``timeout``, ``interrupted``
+    (the service stopped or died first) or ``missed``. ``pid``/``host`` name the child
+    process, so its ``crawl_runs`` rows can be closed if it never closed them itself.
+    The newest row per job is its "last run" for catch-up after downtime.
+    """
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(200))
+    scheduled_for: Mapped[datetime | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    exit_code: Mapped[int | None]
+    detail: Mapped[str | None] = mapped_column(Text)
+    catch_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    holder: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_job_runs_job_id_id", "job_id", "id"),)
+
+
 __all__ = [
     "Article",
     "ArticleFingerprint",
@@ -340,7 +386,9 @@ __all__ = [
     "CrawlRun",
     "Delivery",
     "DigestRun",
+    "JobRun",
     "Match",
+    "RunnerLease",
     "Source",
     "Story",
     "StoryBand",

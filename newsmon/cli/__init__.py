@@ -47,8 +47,11 @@ def _register() -> None:
         commands_db,
         commands_demo,
         commands_digest,
+        commands_export,
         commands_extract,
+        commands_run,
         commands_search,
+        commands_show,
         commands_topics,
     )
 
@@ -58,8 +61,11 @@ def _register() -> None:
         commands_topics,
         commands_digest,
         commands_search,
+        commands_show,
+        commands_export,
         commands_extract,
         commands_db,
+        commands_run,
     ):
         cli.add_command(module.command)
 

@@ -1,0 +1,136 @@
+"""The scheduler's job ledger (``job_runs``) and closing crawl runs a child left open.
+
+Every run of a scheduled job gets a row when it starts and its outcome when it ends,
+so "did last night's crawl run, and how did it end?" is a query. A service that dies
+leaves its rows ``running``; the next lease holder marks them ``interrupted``
+(:func:`interrupt_stale_job_runs`) and closes the ``crawl_runs`` rows of their child
+processes (:func:`close_child_crawl_runs`). Callers own the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import CrawlRun, JobRun
+
+RUNNING = "running"
+INTERRUPTED = "interrupted"
+MISSED = "missed"
+CRAWL_FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class JobRunRecord:
+    """One row of the job ledger, as a plain value."""
+
+    id: int
+    job_id: str
+    scheduled_for: datetime | None
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    exit_code: int | None
+    detail: str | None
+    catch_up: bool
+    holder: str
+    pid: int | None
+    host: str | None
+
+
+def _record(row: JobRun) -> JobRunRecord:
+    return JobRunRecord(row.id, row.job_id, row.scheduled_for, row.started_at, row.finished_at,
+                        row.status, row.exit_code, row.detail, row.catch_up, row.holder,
+                        row.pid, row.host)
+
+
+def start_job_run(session: Session, job_id: str, *, scheduled_for: datetime | None,
+                  started_at: datetime, holder: str, host: str, catch_up: bool = False) -> int:
+    """Open a ``running`` row for a job that starts now; returns its id."""
+    run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=started_at,
+                 status=RUNNING, catch_up=catch_up, holder=holder, host=host)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def set_job_child(session: Session, run_id: int, pid: int) -> None:
+    """Remember the child process of a run (its crawl runs carry the same pid)."""
+    session.execute(update(JobRun).where(JobRun.id == run_id).values(pid=pid))
+
+
+def finish_job_run(session: Session, run_id: int, *, finished_at: datetime, status: str,
+                   exit_code: int | None, detail: str | None) -> None:
+    session.execute(update(JobRun).where(JobRun.id == run_id).values(
+        finished_at=finished_at, status=status, exit_code=exit_code, detail=detail))
+
+
+def record_missed_run(session: Session, job_id: str, *, scheduled_for: datetime,
+                      now: datetime, holder: str, host: str, detail: str) -> int:
+    """A fire time the scheduler gave up on (too late to start): recorded, never silent."""
+    run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=now, finished_at=now,
+                 status=MISSED, detail=detail, holder=holder, host=host)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def latest_job_runs(session: Session, job_ids: Iterable[str] | None = None
+                    ) -> dict[str, JobRunRecord]:
+    """The newest run of each job (of ``job_ids`` when given)."""
+    newest = select(JobRun.job_id, func.max(JobRun.id).label("run_id")).group_by(JobRun.job_id)
+    if job_ids is not None:
+        newest = newest.where(JobRun.job_id.in_(list(job_ids)))
+    sub = newest.subquery()
+    rows = session.scalars(select(JobRun).join(sub, sub.c.run_id == JobRun.id))
+    return {row.job_id: _record(row) for row in rows}
+
+
+def job_runs(session: Session, job_id: str | None = None) -> list[JobRunRecord]:
+    """Every run (of one job when given), oldest first."""
+    query = select(JobRun).order_by(JobRun.id)
+    if job_id is not None:
+        query = query.where(JobRun.job_id == job_id)
+    return [_record(row) for row in session.scalars(query)]
+
+
+def interrupt_stale_job_runs(session: Session, *, holder: str, now: datetime,
+                             detail: str) -> list[JobRunRecord]:
+    """Mark ``running`` rows of other holders interrupted; returns them as they were.
+
+    Called by a process that has just taken the lease: no other runner is alive, so a
+    row still ``running`` belongs to a service that died or was killed mid-job.
+    """
+    stale = list(session.scalars(select(JobRun).where(JobRun.status == RUNNING,
+                                                      JobRun.holder != holder)))
+    records = [_record(row) for row in stale]
+    for row in stale:
+        row.status = INTERRUPTED
+        row.finished_at = now
+        row.detail = f"{detail} (holder {row.holder})"
+    session.flush()
+    return records
+
+
+def close_child_crawl_runs(session: Session, *, host: str, pid: int, since: datetime,
+                           status: str, reason: str, now: datetime) -> int:
+    """Close the crawl runs a child process did not finish; returns how many.
+
+    Rows of that child (same host and pid, started at or after ``since``) that are not
+    ``finished`` get ``status`` and ``reason``; a reason the crawl wrote itself (e.g.
+    Scrapy's ``shutdown``) is kept after ours. Counts the crawl stored stay as written.
+    """
+    rows = list(session.scalars(select(CrawlRun).where(
+        CrawlRun.host == host, CrawlRun.pid == pid, CrawlRun.started_at >= since,
+        CrawlRun.status != CRAWL_FINISHED)))
+    for row in rows:
+        own = row.finish_reason
+        row.finish_reason = (f"{reason} (crawl said: {own})" if own else reason)[:200]
+        row.status = status
+        row.finished_at = row.finished_at or now
+    session.flush()
+    return len(rows)

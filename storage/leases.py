@@ -1,0 +1,100 @@
+"""The runner lease: a row that says which process may run scheduled jobs.
+
+Taking and renewing are single conditional statements (``UPDATE … WHERE holder = me OR
+expires_at < now``), so two processes racing for an expired lease cannot both win on
+either backend: SQLite serialises writers, and PostgreSQL re-checks the ``WHERE`` of
+the second ``UPDATE`` against the row the first one committed.
+
+"now" is passed in by the caller; hosts sharing one PostgreSQL database need clocks
+kept in sync (NTP), since each compares its own clock with ``expires_at``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage._dialect import insert_for
+from storage.models import RunnerLease
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseState:
+    """The lease row as read: who holds it and until when."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    renewed_at: datetime
+    expires_at: datetime
+
+    def is_live(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows a DML statement touched (what decides who won a race)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
+def try_acquire_lease(session: Session, name: str, holder: str, now: datetime,
+                      ttl: timedelta) -> bool:
+    """Take the lease for ``holder`` if it is free, expired or already ours.
+
+    Returns True when ``holder`` holds it afterwards (until ``now + ttl``).
+    """
+    expires = now + ttl
+    # RETURNING, not rowcount: psycopg reports -1 rows for ON CONFLICT DO NOTHING.
+    inserted = session.execute(
+        insert_for(session, RunnerLease)
+        .values(name=name, holder=holder, acquired_at=now, renewed_at=now, expires_at=expires)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(RunnerLease.name)
+    ).first()
+    if inserted is not None:
+        return True
+    taken = _rowcount(session.execute(
+        update(RunnerLease)
+        .where(RunnerLease.name == name,
+               or_(RunnerLease.holder == holder, RunnerLease.expires_at < now))
+        .values(holder=holder, acquired_at=now, renewed_at=now, expires_at=expires)
+        .execution_options(synchronize_session=False)
+    ))
+    return bool(taken)
+
+
+def renew_lease(session: Session, name: str, holder: str, now: datetime,
+                ttl: timedelta) -> bool:
+    """Push the expiry of ``holder``'s lease to ``now + ttl``; False if it is not ours.
+
+    Renewing a lease that expired but that nobody took over is allowed: no other
+    process can have run jobs in between, because taking it over changes ``holder``.
+    """
+    renewed = _rowcount(session.execute(
+        update(RunnerLease)
+        .where(RunnerLease.name == name, RunnerLease.holder == holder)
+        .values(renewed_at=now, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    ))
+    return bool(renewed)
+
+
+def release_lease(session: Session, name: str, holder: str) -> bool:
+    """Give the lease up (on a clean stop) so a waiting process takes over at once."""
+    removed = _rowcount(session.execute(
+        delete(RunnerLease).where(RunnerLease.name == name, RunnerLease.holder == holder)
+        .execution_options(synchronize_session=False)
+    ))
+    return bool(removed)
+
+
+def read_lease(session: Session, name: str) -> LeaseState | None:
+    """The lease row, or None when nobody holds or held it."""
+    row = session.scalar(select(RunnerLease).where(RunnerLease.name == name))
+    if row is None:
+        return None
+    return LeaseState(row.name, row.holder, row.acquired_at, row.renewed_at, row.expires_at)
