@@ -94,7 +94,14 @@ class SubscriptionConfig:
     heartbeat: bool = False  # send even when there is nothing new
     email_to: tuple[str, ...] = ()
     email_from: str | None = None
+    # The digest footer names a crawled source with no new article for this long
+    # ("went silent"); a duration such as "48h", or "off".
+    silent_after: str = "48h"
     line: int = 0
+
+    @property
+    def silent_window(self) -> timedelta | None:
+        return parse_duration(self.silent_after)
 
 
 SUBSCRIPTION_FORMATS = ("text", "markdown", "html", "json", "atom")
@@ -422,7 +429,7 @@ def _parse_politeness(value: Any, where: str) -> Politeness:
 
 _SUBSCRIPTION_KEYS = {
     "name", "topics", "channel", "format", "schedule", "timezone", "quiet_hours",
-    "heartbeat", "email_to", "email_from",
+    "heartbeat", "email_to", "email_from", "silent_after",
 }
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
@@ -480,11 +487,18 @@ def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
     email_from = entry.get("email_from")
     if email_from is not None and not isinstance(email_from, str):
         raise ConfigError(f"{where}: 'email_from' must be an address")
+    silent_after = entry.get("silent_after", "48h")
+    if not isinstance(silent_after, str):
+        raise ConfigError(f"{where}: 'silent_after' must be a duration such as \"48h\"")
+    try:
+        parse_duration(silent_after)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'silent_after': {exc}") from None
     return SubscriptionConfig(
         name=name,
         topics=_string_list(entry.get("topics", []), f"{where}: 'topics'"),
         channel=channel, format=fmt, schedule=schedule, timezone=timezone,
         quiet_hours=quiet, heartbeat=heartbeat,
         email_to=_string_list(entry.get("email_to", []), f"{where}: 'email_to'"),
-        email_from=email_from, line=line,
+        email_from=email_from, silent_after=silent_after, line=line,
     )

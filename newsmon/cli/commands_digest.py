@@ -1,44 +1,151 @@
-"""``newsmon digest``: print the matches not yet delivered, then mark them delivered."""
+"""``newsmon digest``: send each subscription the matches it has not received.
+
+A thin layer over :func:`scheduler.digestjobs.deliver_digest`: it picks the
+subscriptions, opens their channels with the environment (credentials and tokens
+live there, never in the config), and reports each outcome on stderr.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
 from newsmon.cli.context import AppContext, pass_app
-from newsmon.cli.output import dumps
-from scheduler.digest import build_digest, digest_as_json, render_text
-from storage.matches import mark_delivered, undelivered_matches
+from newsmon.config import Config, ConfigError, SubscriptionConfig
+from scheduler.delivery import Channel, ChannelError, open_channel
+from scheduler.digest import local_time
+from scheduler.digestjobs import DigestOutcome, deliver_digest
+from scheduler.render import FORMATS, render
+from storage.topics import list_topics
 
 DEFAULT_SUBSCRIPTION = "default"
+EXIT_PARTIAL = 1
 
 
 @click.command("digest")
-@click.option("--dry-run", is_flag=True, help="Show the digest but do not mark it delivered.")
-@click.option("--json", "as_json", is_flag=True, help="Print the digest as JSON.")
-@click.option("--subscription", default=DEFAULT_SUBSCRIPTION, show_default=True,
-              help="Whose delivery ledger to use; each subscription gets each match once.")
+@click.option("-s", "--subscription", "names", multiple=True, metavar="NAME",
+              help="Only this subscription (repeatable). Default: every configured one, "
+              "or 'default' (stdout, text) when none is configured.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="Render as this format instead of the subscription's.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--to", "channel", metavar="CHANNEL",
+              help="Send here instead of the subscription's channel: stdout, file:PATH, "
+              "smtp://HOST:PORT, smtps://HOST, webhook:URL or an Apprise URL.")
+@click.option("--dry-run", is_flag=True,
+              help="Print the digest that would be sent; send nothing, mark nothing.")
 @pass_app
-def command(app: AppContext, dry_run: bool, as_json: bool, subscription: str) -> None:
-    """Print new topic matches grouped by topic, then mark them delivered.
+def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: bool,
+            channel: str | None, dry_run: bool) -> None:
+    """Send new topic matches, grouped by topic and story, to each subscription.
 
-    Each entry shows the title, the 来源 outlet, the local publish time, the URL
-    and a snippet around the hit. A match is marked delivered only after it was
-    printed, so an interrupted digest repeats rather than loses matches.
+    Each story shows its title as published, every outlet that carried it, the
+    local publish time, the URL and a snippet with the matched words marked; a
+    footer names sources that failed or went silent since the last digest. A match
+    is marked delivered only after the channel accepted it: a failed send leaves it
+    for the next digest. Empty digests are sent only with `heartbeat = true`; during
+    `quiet_hours` digests are held, not dropped. Exit 1 if any send failed.
 
     \b
     Example:
-      newsmon digest
-      newsmon digest --dry-run --json
+      newsmon digest                          # every subscription (or stdout)
+      newsmon digest --dry-run --format html > preview.html
+      newsmon digest -s desk --to smtp://mail.example.org:587
+      NEWSMON_SMTP_USER=u NEWSMON_SMTP_PASSWORD=p newsmon digest -s desk
     """
     config = app.config
     now = datetime.now(UTC)
+    fmt = "json" if as_json else fmt
+    subscriptions = _chosen(config, names)
     with app.database.session() as session:
-        pending = undelivered_matches(session, subscription)
-    zones = {s.name: s.timezone for s in config.sources}
-    digest = build_digest(subscription, pending, now, zones, config.settings.timezone)
-    click.echo(dumps(digest_as_json(digest)) if as_json else render_text(digest), nl=as_json)
-    if not dry_run and not digest.is_empty:
-        with app.database.session() as session, session.begin():
-            mark_delivered(session, digest.match_ids, subscription, now)
+        known_topics = {topic.name for topic in list_topics(session)}
+    sources = [s.name for s in config.sources] or None
+    failures = 0
+    for subscription in subscriptions:
+        for topic in subscription.topics:
+            if topic not in known_topics:
+                click.echo(f"warning: subscription {subscription.name!r} names topic "
+                           f"{topic!r}, which does not exist (newsmon topics list)", err=True)
+        chosen_format = fmt or subscription.format
+        out = _open(config, subscription, channel, dry_run)
+        outcome = deliver_digest(app.database, subscription, out, chosen_format, now,
+                                 sources=sources, dry_run=dry_run)
+        if dry_run and outcome.digest is not None:
+            click.echo(render(outcome.digest, chosen_format), nl=False)
+        _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions)
+        failures += outcome.status in ("failed", "busy")
+    if failures:
+        raise SystemExit(EXIT_PARTIAL)
+
+
+def _chosen(config: Config, names: tuple[str, ...]) -> list[SubscriptionConfig]:
+    """The subscriptions to run: the named ones, else every configured one.
+
+    With none configured, each name (``default`` if none) is an ad-hoc subscription
+    that prints text to stdout and says "No new matches." when there are none, as
+    ``newsmon digest`` always has.
+    """
+    if not config.subscriptions:
+        return [SubscriptionConfig(name=name, heartbeat=True, timezone=config.settings.timezone)
+                for name in dict.fromkeys(names or (DEFAULT_SUBSCRIPTION,))]
+    try:
+        return [config.subscription(name) for name in dict.fromkeys(names)] if names else list(
+            config.subscriptions)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _open(config: Config, subscription: SubscriptionConfig, override: str | None,
+          dry_run: bool) -> Channel:
+    spec = override or subscription.channel
+    # A channel written in the config file is relative to that file; one typed on
+    # the command line, to where the user is.
+    base_dir = (config.path.parent if config.path is not None and override is None
+                else Path.cwd())
+    try:
+        return open_channel(spec, env=os.environ, base_dir=base_dir,
+                            write=lambda text: click.echo(text, nl=False),
+                            email_to=subscription.email_to, email_from=subscription.email_from)
+    except ChannelError as exc:
+        where = f"{config.path}:{subscription.line}: " if subscription.line else ""
+        if dry_run:  # a preview needs no working channel
+            click.echo(f"warning: {where}subscription {subscription.name!r}: {exc}", err=True)
+            return _Preview(spec)
+        raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
+
+
+class _Preview:
+    """Stands in for a channel that cannot be opened during ``--dry-run``."""
+
+    def __init__(self, spec: str) -> None:
+        self.name = spec.split(":", 1)[0] + ":…"
+
+    def send(self, digest: object, fmt: str) -> None:
+        raise AssertionError("a dry run sends nothing")
+
+
+def _report(outcome: DigestOutcome, subscription: SubscriptionConfig, quiet: bool) -> None:
+    """One line per subscription on stderr (the digest itself may be on stdout)."""
+    name, count = outcome.subscription, outcome.matches
+    matches = f"{count} match{'es' if count != 1 else ''}"
+    if outcome.status == "sent":
+        if not quiet:
+            click.echo(f"digest {name}: sent {matches} to {outcome.channel} "
+                       f"({outcome.format})", err=True)
+    elif outcome.status == "dry-run":
+        click.echo(f"digest {name}: dry run, {matches} would go to {outcome.channel} "
+                   f"({outcome.format}); nothing sent or marked", err=True)
+    elif outcome.status == "empty":
+        click.echo(f"digest {name}: nothing new; not sent (heartbeat off)", err=True)
+    elif outcome.status == "held":
+        until = local_time(outcome.held_until, subscription.timezone)
+        click.echo(f"digest {name}: quiet hours until {until}; {matches} held", err=True)
+    elif outcome.status == "busy":
+        click.echo(f"digest {name}: not sent, {outcome.error}; try again later", err=True)
+    else:
+        stay = "stays" if count == 1 else "stay"
+        click.echo(f"digest {name}: FAILED: {outcome.error}; "
+                   f"{matches} {stay} pending for the next digest", err=True)

@@ -1,0 +1,87 @@
+"""The file channel: the digest written to a path, atomically.
+
+The path may hold ``{subscription}``, ``{date}`` (YYYY-MM-DD) and ``{time}`` (HHMM),
+in the subscription's time zone, and for Atom ``{topic}``: one feed per topic. A
+path ending in ``/`` (or an existing directory) gets ``<topic>.atom`` files for Atom
+and ``<subscription>.<ext>`` otherwise. Each file is written to a temporary name and
+renamed over the old one, so a reader never sees half a digest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from scheduler.delivery.base import ChannelError, DeliveryError
+from scheduler.digest import Digest
+from scheduler.render import render, render_atom_feeds
+
+PLACEHOLDERS = frozenset({"subscription", "date", "time", "topic"})
+EXTENSIONS = {"text": "txt", "markdown": "md", "html": "html", "json": "json", "atom": "atom"}
+_UNSAFE = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
+
+
+def safe_filename(text: str) -> str:
+    """``text`` usable as one file name on any system (CJK kept, separators replaced)."""
+    cleaned = _UNSAFE.sub("_", text).strip(" .")
+    return cleaned or "_"
+
+
+class FileChannel:
+    def __init__(self, template: str, base_dir: Path) -> None:
+        if not template:
+            raise ChannelError("file: needs a path, e.g. file:digests/{date}.html")
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        except ValueError as exc:
+            raise ChannelError(f"file:{template}: bad placeholder ({exc})") from None
+        unknown = fields - PLACEHOLDERS
+        if unknown:
+            raise ChannelError(f"file:{template}: unknown placeholder {{{sorted(unknown)[0]}}} "
+                               f"(use {', '.join('{' + p + '}' for p in sorted(PLACEHOLDERS))})")
+        self._template = template
+        self._fields = fields
+        self._base_dir = base_dir
+        self.name = f"file:{template}"
+
+    def send(self, digest: Digest, fmt: str) -> None:
+        if fmt == "atom":
+            for topic, feed in render_atom_feeds(digest).items():
+                _write_atomically(self._path(digest, fmt, topic), feed)
+        else:
+            _write_atomically(self._path(digest, fmt, None), render(digest, fmt))
+
+    def _path(self, digest: Digest, fmt: str, topic: str | None) -> Path:
+        local = digest.generated_at.astimezone(ZoneInfo(digest.zone))
+        values = {"subscription": safe_filename(digest.subscription),
+                  "date": f"{local:%Y-%m-%d}", "time": f"{local:%H%M}",
+                  "topic": safe_filename(topic or "all")}
+        path = self._base_dir / Path(self._template.format_map(values)).expanduser()
+        if self._template.endswith(("/", os.sep)) or path.is_dir():
+            name = values["topic"] if topic is not None else values["subscription"]
+            return path / f"{name}.{EXTENSIONS[fmt]}"
+        if topic is not None and "topic" not in self._fields and len(digest.groups) > 1:
+            raise DeliveryError(f"{self.name}: Atom is one feed per topic; put {{topic}} in "
+                                "the path or end it with / to write one file per topic")
+        return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise DeliveryError(f"file:{path}: {exc.strerror or exc}") from None
