@@ -67,7 +67,7 @@ def test_extract_file_as_json(tmp_path: Path) -> None:
         "published_at": "2020-01-13T08:46:00+08:00",
         "updated_at": None,
         "source": "大衆網",
-        "author": "劉亞會",
+        "author": None,  # the page credits only an editor
         "editor": "劉亞會",
         "tags": ["青島"],
         "body": f"{PARAGRAPH}\n{PARAGRAPH}",

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crawler.extract import decode_html, extract_article
-from crawler.extract.byline import parse_byline, reporter_names
+from crawler.extract.byline import is_credit_line, opens_story, parse_byline, reporter_names
 from crawler.extract.dates import date_from_url, find_date, parse_iso
 from newsmon.config import ExtractOverrides
 
@@ -139,6 +139,24 @@ def test_date_from_url(url: str, expected: datetime | None) -> None:
     ("时间：2004年10月21日14:18 作者：郭励弘", None, "郭励弘", None, []),
     ("来源: 巴彦淖尔日报 编辑：苏亮", "巴彦淖尔日报", None, "苏亮", []),
     ("关键词：青岛 改革", None, None, None, ["青岛", "改革"]),
+    # a value stops at the next label, even one glued to it
+    ("2020年1月14日 15:19来源：国际金融报作者：黄宇", "国际金融报", "黄宇", None, []),
+    ("来源：中国新闻网作者：上官云 宋宇晟", "中国新闻网", "上官云 宋宇晟", None, []),
+    # ... and at the link labels and buttons printed beside it
+    ("2020-01-12 12:12:00 来源：人民网 我要评论 字号：大 中 小", "人民网", None, None, []),
+    ("记者 彭冲 我要评论", None, "彭冲", None, []),
+    ("来源：搜狐汽车 [我来说两句]", "搜狐汽车", None, None, []),
+    # a name is short; a name with an affiliation glued on is not a name
+    ("(作者：方敏北京大学经济学院教授)", None, None, None, []),
+    ("作者：劳伦斯·洛克菲勒", None, "劳伦斯·洛克菲勒", None, []),
+    # user names keep their digits
+    ("编辑：化成雨_NBJ11143", None, None, "化成雨_NBJ11143", []),
+    ("作者： 放飞&心情", None, "放飞&心情", None, []),
+    # vertical-bar separators of feature bylines; production credits fill no field
+    ("作者︱春春", None, "春春", None, []),
+    ("作者丨王明", None, "王明", None, []),
+    ("出品︱网易科学人栏目组 胖胖", None, None, None, []),
+    ("顶端新闻·河南商报记者马俊峰/文受访者供图", None, "马俊峰", None, []),
 ])
 def test_parse_byline(line: str, source: str | None, author: str | None, editor: str | None,
                       tags: list[str]) -> None:
@@ -151,6 +169,9 @@ def test_parse_byline(line: str, source: str | None, author: str | None, editor:
     "记者从市教育局获悉，今年全市新增学位一万个。",
     "記者采訪期間，方方面面都能得出這樣的結論",
     "（記者方賓照攝）",
+    "上海汇达丰律师事务所有关律师接受记者采访时称，《广告法》有明确规定",
+    "据记者了解，江西工商局没有与其他地方工商局连手调查",
+    "维基媒体项目贡献者",
 ])
 def test_body_sentences_are_not_bylines(sentence: str) -> None:
     assert parse_byline(sentence).author is None
@@ -167,6 +188,26 @@ def test_body_sentences_are_not_bylines(sentence: str) -> None:
 ])
 def test_reporter_names(text: str, names: str | None) -> None:
     assert reporter_names(text) == names
+
+
+@pytest.mark.parametrize(("line", "opens"), [
+    ("新华社北京4月24日电 题：促进航天技术更好惠及人民", True),
+    ("本报讯 （实习记者 樊亮 张明超 记者惠禾）13岁，正是花季", True),
+    ("(星島日報報道)中美貿易戰不斷升級", True),
+    ("【王家俊／台北報導】配合行政院組織改造", True),
+    ("（中央社記者姜遠珍仁川富平29日專電）中華代表隊選手楊家正", True),
+    ("中國外交部發言人耿爽警告，若美再加徵關稅，中方必然反制。", False),
+    ("记者1月13日电话采访了他。", False),
+])
+def test_opens_story(line: str, opens: bool) -> None:
+    assert opens_story(line) is opens
+
+
+@pytest.mark.parametrize(("line", "credit"), [
+    ("出品︱网易科学人栏目组 胖胖", True), ("策划：王明", True), ("设计师说这很好", False),
+])
+def test_is_credit_line(line: str, credit: bool) -> None:
+    assert is_credit_line(line) is credit
 
 
 # -- whole pages --------------------------------------------------------------------------
@@ -292,3 +333,39 @@ def test_fetched_at_in_utc_is_accepted() -> None:
     now = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
     article = extract_article(html.encode(), url="http://x/", fetched_at=now)
     assert article.published_at == now.astimezone(SHANGHAI)
+
+
+# -- where the story starts and ends --------------------------------------------------------
+
+def _body_of(body_html: str) -> tuple[list[str], str | None, str | None]:
+    html = page(f"<h1>標題測試新聞一則</h1><div>2024-04-30 10:15 來源：新華網</div>{body_html}")
+    article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
+    return article.body.splitlines(), article.author, article.editor
+
+
+@pytest.mark.parametrize(("body_html", "author"), [
+    # a caption above the paragraph that opens with the dateline
+    (f"<p>中國外交部發言人警告，中方必然反制。</p><p>(星島日報報道){PARAGRAPH}</p><p>{PARAGRAPH}</p>",
+     None),
+    # a deck and a caption above the byline
+    ("<p>年过五十的她带领学校民乐团的孩子们一路快乐前行</p><p>郭荣梅指挥乐团练习</p>"
+     f"<p>河南商报记者马俊峰/文</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>", "马俊峰"),
+    # a standfirst marked by its class
+    (f"<p class=lead>梁振英同時遭到議員質問。</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>", None),
+    # a caption closed by a bracketed picture credit, and one left below the text
+    (f"<p>香港航空宣布航班改期。（港台圖片）</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+     "<p>現任衛生署長呼聲高。資料照片</p>", None),
+    # a post stamp with counters, however much punctuation it has
+    (f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>发表于 2024年4月30日 10:15 - (阅读:3727;评论:63)</p>",
+     None),
+])
+def test_only_the_story_is_the_body(body_html: str, author: str | None) -> None:
+    body, found_author, _editor = _body_of(body_html)
+    assert body == [PARAGRAPH, PARAGRAPH]
+    assert found_author == author
+
+
+def test_an_editor_is_not_the_author() -> None:
+    _body, author, editor = _body_of(
+        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>（责任编辑：魏喆）</p>")
+    assert (author, editor) == (None, "魏喆")

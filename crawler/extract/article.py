@@ -22,6 +22,7 @@ from crawler.extract.body import (
     find_body,
     is_boilerplate,
     is_caption,
+    is_deck,
     is_end_marker,
     looks_like_list,
 )
@@ -30,9 +31,12 @@ from crawler.extract.byline import (
     agency_in,
     bracketed_name_beside_date,
     bracketed_names,
+    is_credit_line,
     is_dateline,
     is_outlet_name,
+    is_person_name,
     names_line,
+    opens_story,
     outlet_and_reporter,
     parse_byline,
     person_like_source,
@@ -275,10 +279,14 @@ class _Extraction:
                     pending.append(block)
                 continue
             if self._is_meta_line(block, chars):
+                if chars and _only_decks(layout.paragraphs) and _is_byline(block.text):
+                    chars = _drop_decks(layout, pending)  # the story starts below its byline
                 (pending if chars else layout.head).append(block)
                 continue
-            if is_caption(block, leading=chars == 0):
+            if is_caption(block, at_edge=chars == 0) or (chars == 0 and is_deck(block)):
                 continue
+            if chars and _only_decks(layout.paragraphs) and opens_story(block.text):
+                chars = _drop_decks(layout, pending)  # the dateline opens the story
             layout.paragraphs.append(block)
             layout.tail.extend(pending)
             pending = []
@@ -289,6 +297,9 @@ class _Extraction:
             layout.after.extend(b for b in blocks[last + 1:last + 6] if b.chars < _META_LINE_MAX)
         _trim_head(layout)
         _trim_tail(layout)
+        # the window around the headline overlaps the text; prose is not a byline
+        prose = {id(b) for b in layout.paragraphs}
+        layout.head = [b for b in layout.head if id(b) not in prose]
         if layout.paragraphs:
             # bylines also sit right above the text when the headline is far from it
             first = layout.paragraphs[0].index
@@ -316,13 +327,15 @@ class _Extraction:
         has_field = bool(parsed.source or parsed.editor or parsed.tags or parsed.author)
         if parsed.labelled and has_field and (chars_so_far == 0 or block.chars < 60):
             return True
-        if block.chars < 40 and is_dateline(block.text):
+        if parsed.labelled and block.chars < 80 and dates.find_date(block.text, self.tz):
+            return True  # "作者： 来源： 发布日期： 7/5/2005 9:23:57 PM", values lost
+        if block.chars < 40 and (is_dateline(block.text) or is_credit_line(block.text)):
             return True
         if block.punct <= 3 and block.chars < 60:
             found = dates.find_date(block.text, self.tz)
             if found is not None and (chars_so_far == 0 or len(block.text) < 40):
                 return True
-        return False
+        return block.chars < 80 and _is_stamp(block.text, self.tz)
 
     # -- fields ------------------------------------------------------------------------
 
@@ -332,14 +345,26 @@ class _Extraction:
             fields.byline.merge(parse_byline(forced["byline"]))
             if not fields.byline.author and not fields.byline.labelled:
                 fields.byline.author = forced["byline"].strip()
+        author_line: int | None = None
         for block in layout.meta_lines:
-            fields.byline.merge(parse_byline(block.text))
+            parsed = parse_byline(block.text)
+            if parsed.author and fields.byline.author and author_line == block.index - 1:
+                # a credit split over consecutive lines (实习生 … / 记者 …) names them all
+                credited = f"{fields.byline.author} {parsed.author}".split()
+                fields.byline.author = " ".join(dict.fromkeys(credited))
+            if parsed.author:
+                author_line = block.index
+            fields.byline.merge(parsed)
             credit = _OUTLET_CREDIT.match(block.text)
             if credit and fields.byline.source is None:
                 fields.byline.source = credit.group(1)
             if fields.byline.source is None:
                 fields.byline.source = reporter_outlet(block.text)
         self._people_from_body(fields.byline, layout.paragraphs)
+        if fields.byline.author is None:
+            # a one-line credit moved off the end of the text: "（袁源）"
+            fields.byline.author = next(
+                (names for b in layout.tail[:3] if (names := bracketed_names(b.text))), None)
         if fields.byline.author is None:
             fields.byline.author = self._author_near_title(layout)
         if fields.byline.source is None:
@@ -357,10 +382,6 @@ class _Extraction:
         if fields.byline.author is None and fields.byline.source \
                 and person_like_source(fields.byline.source):
             fields.byline.author = fields.byline.source
-        if fields.byline.author is None:
-            # Pages that credit only an editor (责任编辑) have no other person to name;
-            # the corpus's hand labels use that name as the author too.
-            fields.byline.author = fields.byline.editor
         fields.published = self._published(meta, layout, forced.get("published"))
         modified = meta.ld_modified or meta.first(*_MODIFIED_META)
         if modified:
@@ -438,7 +459,8 @@ class _Extraction:
                 if machine:
                     break
         visible = (self._visible_date(layout.head) or self._visible_date(layout.tail)
-                   or self._body_date(layout.paragraphs))
+                   or self._body_date(layout.paragraphs)
+                   or self._visible_date(layout.after, labelled_only=True))
         if machine and machine.has_time:
             if visible and visible.has_time and visible.when.date() == machine.when.date():
                 return visible.when
@@ -451,7 +473,8 @@ class _Extraction:
         from_url = dates.date_from_url(self.url, self.tz)
         return from_url.when if from_url else None
 
-    def _visible_date(self, lines: list[Block]) -> dates.FoundDate | None:
+    def _visible_date(self, lines: list[Block],
+                      labelled_only: bool = False) -> dates.FoundDate | None:
         """The labelled (发布时间…) date of these lines, else the first, with time if any."""
         labelled: dates.FoundDate | None = None
         plain: dates.FoundDate | None = None
@@ -465,7 +488,7 @@ class _Extraction:
             if plain is None or (found.has_time and not plain.has_time
                                  and found.when.date() == plain.when.date()):
                 plain = found
-        return labelled or plain
+        return labelled if labelled_only else labelled or plain
 
     def _body_date(self, body: list[Block]) -> dates.FoundDate | None:
         for block in body[:2] + body[-2:]:
@@ -496,6 +519,43 @@ class _Extraction:
             self.warnings.append(f"search results page at {self.url}")
             return False
         return True
+
+
+_DECK_CHARS = 80  # a deck or caption above the byline is one short line...
+_DECKS_MAX = 3  # ...or a few
+
+
+def _only_decks(paragraphs: list[Block]) -> bool:
+    """What came before the byline / dateline is a few short lines (a deck, captions)."""
+    return 0 < len(paragraphs) <= _DECKS_MAX and all(b.chars < _DECK_CHARS for b in paragraphs)
+
+
+def _drop_decks(layout: _Layout, pending: list[Block]) -> int:
+    """Forget the lines above the story's start; returns the body size so far (0)."""
+    layout.paragraphs.clear()
+    layout.head.extend(pending)
+    pending.clear()
+    return 0
+
+
+def _is_byline(line: str) -> bool:
+    return bool(parse_byline(line).author) or is_dateline(line)
+
+
+_DATE_PARTS = re.compile(r"[\d\W_年月日号號时時分秒点點]|星期.|週.|上午|下午|晚上|凌晨")
+_STAMP_WORDS_MAX = 16  # words beside the date in a post stamp: labels, counters, a name
+
+
+def _is_stamp(text: str, tz: tzinfo) -> bool:
+    """A dated stamp such as ``发表于 2004年12月27日 12:40 - (阅读:3727;评论:63)``.
+
+    Once the date, digits and punctuation are gone, only a few words are left
+    (labels, counters, a name): a metadata line, however much punctuation it has.
+    """
+    found = dates.find_date(text, tz)
+    if found is None or not found.has_time:
+        return False
+    return len(_DATE_PARTS.sub("", text)) <= _STAMP_WORDS_MAX
 
 
 def _outlet_above_reporter(lines: list[Block]) -> str | None:
@@ -537,14 +597,24 @@ def _trim_tail(layout: _Layout) -> None:
     paragraphs = layout.paragraphs
     while paragraphs and paragraphs[-1].chars <= 20 and bracketed_names(paragraphs[-1].text):
         layout.tail.insert(0, paragraphs.pop())
+    # a photo caption left below the last paragraph ("…呼聲高。資料照片")
+    while len(paragraphs) > 1 and paragraphs[-1].chars < _DECK_CHARS \
+            and is_caption(paragraphs[-1], at_edge=True):
+        paragraphs.pop()
+
+
+# Channel words in a document title ("北医新闻网_(新闻)"): a section, not the site.
+_CHANNEL_WORD = re.compile(r"新闻|新聞|资讯|資訊|首页|首頁|正文|频道|頻道|栏目|欄目|专题|專題|博客|"
+                           r"论坛|論壇|新闻中心|新聞中心|国内|國內|国际|國際|社会|社會|财经|財經|"
+                           r"体育|體育|娱乐|娛樂|科技|评论|評論|图片|圖片|视频|視頻")
 
 
 def _site_from_title(meta: PageMeta) -> str | None:
     title = meta.document_title
     headline = strip_site_name(title)
     rest = title.replace(headline, " ")
-    parts = [p.strip(" -_|｜—") for p in re.split(r"[-_|｜—]+", rest)]
-    parts = [p for p in parts if 1 < len(p) <= 20]
+    parts = [p.strip(" -_|｜—()（）[]【】") for p in re.split(r"[-_|｜—]+", rest)]
+    parts = [p for p in parts if 1 < len(p) <= 20 and not _CHANNEL_WORD.fullmatch(p)]
     return parts[-1] if parts else None
 
 
@@ -556,6 +626,6 @@ def _plausible_author(value: str, site_names: list[str]) -> str | None:
     if not re.search(r"[^\W\d_]", value):
         return None
     names = [n for n in re.split(r"\s*[,，、;；]\s*", value) if n]
-    kept = [n for n in names if not _ORGANISATION.search(n)
+    kept = [n for n in names if is_person_name(n) and not _ORGANISATION.search(n)
             and not any(n == s or _abbreviates(n, s) or _abbreviates(s, n) for s in site_names)]
     return " ".join(kept) if kept else None

@@ -21,19 +21,22 @@ from crawler.extract.blocks import HEADING_TAGS, Block
 # Lines that are site furniture wherever they appear (checked on short blocks only).
 _BOILERPLATE = re.compile(
     r"版权所有|版權所有|copyright|©|\(c\)\s*\d{4}|all rights reserved|ICP[备證证]|"
-    r"[京沪粤浙苏鲁]ICP|公网安备|公網安備|网安备|增值电信|互联网新闻信息服务许可|"
+    r"公网安备|公網安備|网安备|增值电信|互联网新闻信息服务许可|"
     r"违法和不良信息|違法和不良資訊|举报电话|舉報電話|举报邮箱|热线[:：]|熱線[:：]|客服电话|"
     r"广播频率|廣播頻率|\bFM\s?\d{2,3}(?:\.\d)?\b|X-POWER-BY|Powered by|Processed in|"
     r"[【\[]\s*(?:纠错|糾錯|打印|列印|關閉|关闭|收藏|推荐|推薦|我来说两句|發表評論|发表评论)\s*[】\]]|"
     r"分享到|分享至|分享：|分享:|扫一扫|掃一掃|扫描二维码|掃描二維碼|关注我们|關注我們|"
     r"打印本页|打印本頁|关闭窗口|關閉窗口|返回顶部|返回頂部|回到顶部|字号[:：]|字號[:：]|"
     r"[【\[]\s*字[体號号]|上一篇|下一篇|上一页|下一頁|下一页|点击排行|點擊排行|"
-    r"相关链接|相關鏈接|免责声明|免責聲明|声明：|聲明：|本文来自网易号|未经授权|未經授權|"
+    # a print-edition note: 《光明日报》（ 2022年02月13日 02版）
+    r"^《[^》]{2,16}》\s*[(（]\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"\s*(?:第?\s*\d{1,3}\s*版)?\s*[)）]\s*$|"
+    r"相关链接|相關鏈接|免责声明|免責聲明|声明：|聲明：|本文来自\S{1,6}号|未经授权|未經授權|"
     r"不得转载|不得轉載|禁止转载|禁止轉載|转载请注明|轉載請註明|原标题[:：]|原標題[:：]|"
     r"^\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]|"
     r"^[(（]\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]|"
     r"^【?\s*(?:编辑|編輯)\s*[:：]|点击进入|點擊進入|进入论坛|進入論壇|"
-    r"返回搜狐|查看更多|展开全文|展開全文|阅读全文|閱讀全文|APP内打开|App內打開|"
+    r"^(?:正在加载|正在載入|加载中|載入中|loading)\s*[.。…]*$|查看更多|展开全文|展開全文|阅读全文|閱讀全文|APP内打开|App內打開|"
     r"^(?:相关新闻|相關新聞|相关阅读|相關閱讀|推荐阅读|推薦閱讀|延伸阅读|延伸閱讀|热门推荐|"
     r"熱門推薦|更多新闻|更多新聞|猜你喜欢|猜你喜歡|热点新闻|熱點新聞|网友评论|網友評論|"
     r"热门评论|熱門評論|论坛|論壇|相关文章|相關文章|精彩推荐|精彩推薦|今日推荐|今日推薦)\s*[:：]?\s*$",
@@ -50,7 +53,12 @@ _END_MARKERS = re.compile(
     r"精彩推荐|精彩推薦|更多新闻|更多新聞|相关链接|相關鏈接|上一篇|下一篇)\s*[:：]?|"
     r"^(?:评论|評論|留言|网友留言|網友留言|发表评论|發表評論|我来说两句|我要评论|我要評論|全部评论|"
     r"全部評論|最新评论|最新評論|相关评论|相關評論|comments?|回复|回覆|读者回应|讀者回應)"
-    r"\s*[(（]?\s*\d*\s*[)）]?\s*[:：]?\s*$|发表评论|發表評論|我来说两句|我來說兩句",
+    r"\s*[(（]?\s*\d*\s*[)）]?\s*[:：]?\s*$|发表评论|發表評論|我来说两句|我來說兩句|"
+    # "《…》已有1件评论", "本文通告引用(Trackback)链接": the comments start here
+    r"已有\s*\d+\s*[件条條个個篇则則]?\s*(?:评论|評論|回复|回覆|留言)|trackback|"
+    # a legal notice's heading: what follows is the site's, not the article's
+    r"^(?:反侵权公告|反侵權公告|版权声明|版權聲明|免责声明|免責聲明|法律声明|法律聲明|"
+    r"版权说明|版權說明|侵权举报|侵權舉報)\s*[:：]?\s*$",
     re.IGNORECASE)
 
 
@@ -148,15 +156,24 @@ _CAPTION_CREDIT = re.compile(
     r"(?:圖|图)\s*[(（]\S{1,12}[)）]|Photo\S*)\s*[)）]?\s*$", re.IGNORECASE)
 
 
-def is_caption(block: Block, leading: bool = False) -> bool:
-    """A photo caption: in a figure/caption element, marked ▲/▼, or (above the text)
-    ending in a photo credit. Mid-article credited lines stay: editors often
-    write them as paragraphs of the story."""
+# "（港台圖片）", "（圖片擷取自每日郵報）", "（中央社記者姜遠珍仁川富平傳真 102年6月29日）":
+# a bracketed picture credit closing a line says the line describes a picture.
+_PICTURE_CREDIT = re.compile(
+    r"[(（][^()（）]{0,24}(?:圖片|图片|照片|相片|[攝摄]|傳真|传真|供[圖图]|翻[攝摄])"
+    r"[^()（）]{0,16}[)）]\s*$")
+
+
+def is_caption(block: Block, at_edge: bool = False) -> bool:
+    """A photo caption: in a figure/caption element, marked ▲/▼, closed by a bracketed
+    picture credit, or (above or below the text) ending in a photo credit. Other mid-article
+    credited lines stay: editors often write them as paragraphs of the story."""
     if block.chars >= 200:
         return False
     if block.text.startswith(("▲", "▼", "△", "▽")):
         return True
-    if leading and _CAPTION_CREDIT.search(block.text):
+    if block.chars < 120 and _PICTURE_CREDIT.search(block.text):
+        return True
+    if at_edge and _CAPTION_CREDIT.search(block.text):
         return True
     element: HtmlElement | None = block.owner
     for _level in range(3):
@@ -166,6 +183,24 @@ def is_caption(block: Block, leading: bool = False) -> bool:
             return True
         hint = f"{element.get('class', '')} {element.get('id', '')}"
         if hint.strip() and _CAPTION_HINT.search(hint) and block.chars < 150:
+            return True
+        element = element.getparent()
+    return False
+
+
+_DECK_HINT = re.compile(r"(?:^|[\s_-])(?:lead|summary|abstract|standfirst|deck|dek|intro|digest|"
+                        r"zhaiyao|daoyu|subtitle|sub-title|subhead)", re.IGNORECASE)
+
+
+def is_deck(block: Block) -> bool:
+    """A standfirst / summary line above the text, marked so by its element's class."""
+    if block.chars >= 100:
+        return False
+    element: HtmlElement | None = block.owner
+    for _level in range(2):
+        if element is None:
+            break
+        if _DECK_HINT.search(f"{element.get('class', '')} {element.get('id', '')}"):
             return True
         element = element.getparent()
     return False

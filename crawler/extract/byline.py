@@ -32,6 +32,10 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "time": ("发布时间", "發布時間", "發佈時間", "发表时间", "發表時間", "更新时间", "更新時間",
              "时间", "時間", "日期", "发表于", "發表於", "发布于", "發布於", "发布日期", "發布日期",
              "刊登日期", "出版日期", "录入时间", "錄入時間", "上传时间"),
+    # production credits closing feature articles (出品︱网易科学人栏目组): metadata,
+    # but no field of ours
+    "credit": ("出品", "策划", "策劃", "统筹", "統籌", "制作", "製作", "设计", "設計", "视觉",
+               "視覺", "摄像", "攝像", "配音", "剪辑", "剪輯", "排版", "美编", "美編"),
     "stop": ("点击", "點擊", "阅读", "閱讀", "浏览", "瀏覽", "字号", "字號", "字体", "字體",
              "评论", "評論", "分享", "打印", "列印", "收藏", "人气", "人氣", "访问", "訪問",
              "摄影", "攝影", "图片", "圖片", "热度", "熱度", "次数", "次數", "发布", "发表",
@@ -42,7 +46,7 @@ _LABEL_KIND = {label: kind for kind, labels in _LABELS.items() for label in labe
 _LABEL_RE = re.compile(
     r"(?:本报|本報|本台|本网|本網|新华社|新華社|中新社|特约|特約|实习|實習|首席|驻\w{1,3}|駐\w{1,3})?"
     r"(" + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True)) + r")"
-    r"(\s*[:：]\s*|\s*[/／]\s*|\s+|(?=[" + _HAN + r"]))")
+    r"(\s*[:：︰]\s*|\s*[/／︱丨｜|]\s*|\s+|(?=[" + _HAN + r"]))")
 
 # 【王家俊／台北報導】, 記者李欣芳／台北報導, 記者施曉光、吳亮儀／台北報導, 張立勳／特稿
 _SLASH = "[／/╱]"
@@ -66,20 +70,42 @@ _NOT_A_PERSON = re.compile(
 _WIRE = re.compile(rf"(?:記者|记者)\s*([{_HAN}]{{2,3}}?)\s*[{_HAN}]{{2}}\s*\d{{1,2}}\s*日\s*[電电]")
 _PAREN_NAMES = re.compile(
     rf"^[(（【\[]\s*((?:{_NAME_CHARS}{{2,4}}[\s、，,]+){{0,5}}{_NAME_CHARS}{{2,4}})\s*[)）】\]]$")
+# The outlet opening a dateline: a news agency (…社) before its reporter or place, or any
+# outlet before a place, a date and 电/讯 ("人民网北京1月13日电"). Not "本报" (this paper).
 _AGENCY = re.compile(
-    r"^[(（【\[]?\s*(新华社|新華社|中新社|中新网|中新網|中央社|美联社|美聯社|路透社|法新社|共同社|"
-    r"人民网|人民網|新华网|新華網|央视网|央視網|大公报|大公報|文汇报|文匯報)")
+    r"^[(（【\[]?\s*(?:据|據)?\s*(?![本该該此其这這我])"
+    rf"(?:([{_HAN}]{{1,4}}社)(?=\s*(?:[{_HAN}]{{2,8}}\s*\d{{1,2}}\s*月|记者|記者|报道|報道|報導"
+    r"|[讯訊电電])(?![话話]))"
+    rf"|([{_HAN}A-Za-z]{{2,8}}?(?:通讯社|通訊社|网|網|报|報|台))(?=[讯訊](?![号號])|\s*[{_HAN}]{{0,8}}?\s*"
+    r"\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:电|電|讯|訊|专电|專電)))")
 _ROLE_PREFIX = re.compile(
     r"^(?:本报|本報|本台|本网|本網)?(?:记者|記者|通讯员|通訊員|实习生|實習生)\s*")
-_NAME = re.compile(rf"[{_HAN}]{{2,5}}|[A-Za-z][\w.&·•\- ]{{0,30}}|{_NAME_CHARS}[\w&·•]{{1,15}}")
+# A person's name is short: 2-5 hanzi, a transliteration joined with "·", a Latin
+# name, or a user name mixing scripts ("化成雨_NBJ11143"). Six or more hanzi in a
+# row are a title or an organisation ("方敏北京大学经济学院教授", "维基媒体项目贡献者").
+_NAME = re.compile(rf"[{_HAN}]{{2,5}}|[{_HAN}]{{1,8}}(?:[·•][{_HAN}]{{1,8}}){{1,3}}"
+                   rf"|[A-Za-z][\w.&·•\- ]{{0,30}}"
+                   rf"|(?=\S*[A-Za-z0-9_&])(?!\d+$){_NAME_CHARS}[\w&·•]{{1,19}}")
+_NAME_LIST = re.compile(rf"(?:{_NAME_CHARS}{{2,4}}[\s、]*)+")
+# Words of a sentence, never of a name: "记者采访时称", "记者了解到".
+_NOT_NAME_WORD = re.compile(r"采访|採訪|获悉|獲悉|了解|瞭解|表示|介绍|介紹|透露|指出|告诉|告訴|"
+                            r"发现|發現|看到|注意到|走访|走訪|调查|調查|[称稱说說的了是在被把]")
+# Interface words printed next to a byline value ("来源：人民网 我要评论 字号：大 中 小"):
+# a value ends before the first whitespace-separated token holding one.
+_UI_WORD = re.compile(r"评论|評論|留言|分享|打印|列印|收藏|字号|字號|字体|字體|纠错|糾錯|推荐|推薦|"
+                      r"关闭|關閉|订阅|訂閱|关注|關注|举报|舉報|复制|複製|返回|转发|轉發|点赞|點讚|"
+                      r"阅读|閱讀|浏览|瀏覽|投稿|登录|登入|注册|註冊|手机|手機|扫码|掃碼|大\s*中\s*小")
 _PLACE_REPORT = re.compile(r"(?:报道|報導|報道|电|電)\s*$")
-_CREDIT_SUFFIX = re.compile(r"\s*[/／]\s*(?:文|图|圖|摄|攝|编|編)(?=\s|$).*$")
+# "马俊峰/文", "王明/文 受访者供图": the role after the slash ends the name
+_CREDIT_SUFFIX = re.compile(r"\s*[/／]\s*(?:文|图|圖|摄|攝|编|編)"
+                            r"(?=\s|$|受访|受訪|供[图圖]|[图圖摄攝]).*$")
 _NOT_NAMES = frozenset({"推薦", "推荐", "本文", "本帖", "本贴", "简介", "簡介", "精选", "精選",
                         "排行", "更多", "热门", "熱門", "专栏", "專欄", "团队", "團隊", "部落格",
                         "博客", "首页", "首頁", "登录", "登入", "注册", "註冊"})
 _TRAILING_NOISE = re.compile(r"[\s\-—_|｜·•:：,，;；.。)\]）】>》»]+$")
 _LEADING_NOISE = re.compile(r"^[\s\-—_|｜·•:：,，;；\[（(【<《«]+")
-_DATEISH = re.compile(r"\d{2,4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|\d{4}")
+# Where a byline value runs into the date; digits inside a user name are not a date.
+_DATEISH = re.compile(r"(?<![A-Za-z0-9_])(?:\d{2,4}\s*[-/年.]\s*\d{1,2}|\d{1,2}:\d{2}|\d{4})")
 
 
 @dataclass
@@ -113,7 +139,7 @@ def parse_byline(line: str) -> Byline:
         kind = _LABEL_KIND[match.group(1)]
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         value = text[match.end():end]
-        colon = bool(re.search(r"[:：/／]", match.group(2)))
+        colon = bool(re.search(r"[:：︰/／︱丨｜|]", match.group(2)))
         _assign(result, kind, value, colon)
         if kind != "stop":
             result.labelled = True
@@ -155,14 +181,24 @@ def bracketed_names(line: str) -> str | None:
     return _join_names(names)
 
 
+def is_credit_line(line: str) -> bool:
+    """A production-credit line (``出品︱网易科学人栏目组 胖胖``, ``策划：王明``)."""
+    match = _LABEL_RE.match(line.strip())
+    return bool(match and _LABEL_KIND[match.group(1)] == "credit"
+                and _label_ok(line.strip(), match))
+
+
 def agency_in(line: str) -> str | None:
     """A news agency opening a dateline (``新华社北京4月24日电``)."""
     match = _AGENCY.match(line.strip())
-    return match.group(1) if match else None
+    return (match.group(1) or match.group(2)) if match else None
 
 
 def _label_ok(text: str, match: re.Match[str]) -> bool:
     """A label must start a field: at the line start or after a separator."""
+    if _LABEL_KIND[match.group(1)] == "credit" and not re.search(r"[:：︰/／︱丨｜|]",
+                                                                  match.group(2)):
+        return False  # "设计师说": only "设计：…" / "设计︱…" is a credit
     start = match.start()
     if start == 0:
         return True
@@ -171,12 +207,16 @@ def _label_ok(text: str, match: re.Match[str]) -> bool:
         return True
     if before.isdigit():  # "2020-01-13 08:46來源:" glued to a time
         return True
+    if re.search(r"[:：︰]", match.group(2)):
+        # "来源：求是网作者：方敏": a label with its colon starts a field even when the
+        # page glued it to the previous value, so that value stops here
+        return True
     # "新华网记者王明": an outlet directly before 记者 is common; allow for author labels.
     return _LABEL_KIND[match.group(1)] == "author" and match.group(1) in ("记者", "記者")
 
 
 def _assign(result: Byline, kind: str, value: str, colon: bool) -> None:
-    if kind in ("stop", "time"):
+    if kind in ("stop", "time", "credit"):
         return
     if kind == "tags":
         tags = [t for t in re.split(r"[\s,，、;；|｜/]+", _clean_value(value)) if t]
@@ -193,6 +233,8 @@ def _assign(result: Byline, kind: str, value: str, colon: bool) -> None:
         if _plausible_source(cleaned) and result.source is None:
             result.source = cleaned
         return
+    if not colon and _runs_into_sentence(value):
+        return  # "记者采访时称，《广告法》有明确规定": a sentence, not a byline
     names = _names(cleaned, colon)
     if names is None:
         return
@@ -206,8 +248,25 @@ def _clean_value(value: str) -> str:
     value = _DATEISH.split(value, maxsplit=1)[0]
     value = _CREDIT_SUFFIX.sub("", value)
     value = re.split(r"[|｜\[\]【】<>《》]|\s{3,}", value, maxsplit=1)[0]
+    value = _cut_at_ui_word(value)
     value = _TRAILING_NOISE.sub("", _LEADING_NOISE.sub("", value))
     return value.strip()
+
+
+def _cut_at_ui_word(value: str) -> str:
+    """The value up to the first link label or button word beside it."""
+    tokens = value.split()
+    for position, token in enumerate(tokens):
+        if _UI_WORD.search(token):
+            return " ".join(tokens[:position])
+    return value
+
+
+def _runs_into_sentence(value: str) -> bool:
+    """An unlabelled "name" followed by more clauses: body prose, not a credit."""
+    clauses = [c.strip() for c in re.split(r"[，,。；;！？!?：:]", value.strip())]
+    return any(c and not _NAME_LIST.fullmatch(c) and not _PLACE_REPORT.search(c)
+               for c in clauses[1:])
 
 
 def _cut_at_space(value: str) -> str:
@@ -215,7 +274,9 @@ def _cut_at_space(value: str) -> str:
 
 
 def _plausible_source(value: str) -> bool:
-    return 1 < len(value) <= 30 and not value.startswith(("http", "www"))
+    """An outlet name: short, not a URL, not markup that leaked into the text."""
+    return 1 < len(value) <= 30 and not value.startswith(("http", "www")) \
+        and not re.search(r"[=\"<>{}]", value)
 
 
 def _names(value: str, colon: bool) -> str | None:
@@ -236,7 +297,7 @@ def _names(value: str, colon: bool) -> str | None:
         parts = leading
     kept: list[str] = []
     for part in parts[:8]:
-        if _NAME.fullmatch(part):
+        if _NAME.fullmatch(part) and not _NOT_NAME_WORD.search(part):
             kept.append(part)
         elif kept:
             break
@@ -245,9 +306,15 @@ def _names(value: str, colon: bool) -> str | None:
     return _join_names(kept) if kept else None
 
 
+def is_person_name(value: str) -> bool:
+    """A single name as bylines write it (see ``_NAME``), not a phrase or a title."""
+    return bool(_NAME.fullmatch(value)) and not _NOT_NAME_WORD.search(value) \
+        and not _NOT_A_PERSON.search(value) and value not in _NOT_NAMES
+
+
 def _join_names(names: list[str]) -> str | None:
     names = [n.strip() for n in names if n.strip() and not _NOT_A_PERSON.search(n.strip())
-             and n.strip() not in _NOT_NAMES]
+             and n.strip() not in _NOT_NAMES and not _UI_WORD.search(n)]
     return " ".join(dict.fromkeys(names)) if names else None
 
 
@@ -326,6 +393,19 @@ def outlet_and_reporter(line: str) -> tuple[str, str] | None:
             or not re.fullmatch(rf"[{_HAN}]{{2,4}}", person) or outlet in _NOT_NAMES:
         return None
     return outlet, person
+
+
+_OPENING = re.compile(
+    r"^\s*[(（【\[]?\s*(?:本报讯|本報訊|本报消息|本報消息|本台消息|本网讯|本網訊|"
+    rf"[{_HAN}]{{2,6}}?(?:社|網|网|台|報|报)?\s*[{_HAN}]{{0,6}}\s*\d{{1,2}}\s*月?\s*\d{{1,2}}\s*日\s*"
+    r"(?:電|电|專電|专电)(?![话話脑腦视視影子梯器])|"
+    rf"[{_HAN}]{{2,8}}?(?:報道|報導|报道|訊|讯)\s*[)）】\]])")
+
+
+def opens_story(line: str) -> bool:
+    """A paragraph that starts the story with its dateline: ``新华社北京4月24日电``,
+    ``本报讯``, ``(星島日報報道)``, ``【王家俊／台北報導】``, ``（中央社記者…29日專電）``."""
+    return bool(_OPENING.match(line)) or is_dateline(line)
 
 
 def is_dateline(line: str) -> bool:

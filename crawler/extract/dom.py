@@ -114,6 +114,8 @@ def clean_tree(root: HtmlElement, noise: tuple[str, ...] = ()) -> list[str]:
         if not isinstance(tag, str):  # comments / processing instructions
             doomed.append(el)
             continue
+        if tag == "script":
+            _keep_printed_date(el)
         if tag in DROP_TAGS:
             doomed.append(el)
             continue
@@ -124,6 +126,20 @@ def clean_tree(root: HtmlElement, noise: tuple[str, ...] = ()) -> list[str]:
     for el in doomed:
         drop(el)
     return warnings
+
+
+# An inline script that only prints a date: showDate("2020/04/17 01:43:09"),
+# document.write('2005-07-31 12:30'). The date is what a reader sees there.
+_PRINTED_DATE = re.compile(
+    r"^\s*[\w.]+\(\s*([\"'])(\d{2,4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?[\d:：\s]{0,20})\1\s*\)\s*;?\s*$")
+
+
+def _keep_printed_date(script: HtmlElement) -> None:
+    if script.get("src") or not script.text or len(script.text) > 120:
+        return
+    match = _PRINTED_DATE.match(script.text)
+    if match:
+        script.tail = f" {match.group(2).strip()} {script.tail or ''}"
 
 
 def drop(el: lxml.etree._Element) -> None:
