@@ -9,6 +9,10 @@ margin, so the tests fail when a change makes any page worse.
 
 Run it after an extractor change that improves pages (commit the new floors with
 the change); never hand-edit ``floors.json``.
+
+Pages under a copyleft licence (GPL) are not copied: newsmon is MIT-licensed, and
+those pages carry no ground truth anyway. The bench still reads them from the
+shared corpus.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ REPO = HERE.parents[2]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 FETCHED_AT = datetime(2026, 1, 1, tzinfo=UTC)  # fixed: relative dates must not drift
 MARGIN = 0.03  # score a page may lose before its test fails (fractional fields only)
+COPYLEFT = re.compile(r"\bA?GPL|\bLGPL", re.IGNORECASE)  # licences we do not redistribute
 
 
 def main() -> int:
@@ -47,8 +52,10 @@ def main() -> int:
     shutil.copy(corpus / "score.py", HERE / "score.py")
     scorer = _load(HERE / "score.py")
     cases, floors = [], {}
+    licences = read_licences(corpus)
     with (corpus / "MANIFEST.tsv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+        rows = [row for row in csv.DictReader(handle, delimiter="\t")
+                if not COPYLEFT.search(licences.get(row["folder"], ""))]
     for row in rows:
         page_id = f"{row['folder']}/{row['file']}"
         raw = (corpus / row["folder"] / row["file"]).read_bytes()
@@ -73,7 +80,7 @@ def main() -> int:
                                      encoding="utf-8")
     (HERE / "floors.json").write_text(json.dumps(floors, ensure_ascii=False, indent=1,
                                                  sort_keys=True) + "\n", encoding="utf-8")
-    write_provenance(corpus, rows)
+    write_provenance(licences, rows)
     print(f"{len(cases)} pages, {len(floors)} floors written to {HERE}")
     return 0
 
@@ -112,12 +119,18 @@ def floor(field: str, value: float) -> float:
     return value  # share of snippets found / avoided: no snippet may be lost
 
 
-def write_provenance(corpus: Path, rows: list[dict[str, str]]) -> None:
+def read_licences(corpus: Path) -> dict[str, str]:
+    """Folder -> licence, from the corpus README's sources table."""
     licences = {}
     for line in (corpus / "README.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 2 and cells[0].startswith("`") and cells[0].endswith("`"):
             licences[cells[0].strip("`")] = cells[1]
+    return licences
+
+
+def write_provenance(licences: dict[str, str], rows: list[dict[str, str]]) -> None:
+    skipped = sorted(f for f, licence in licences.items() if COPYLEFT.search(licence))
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["folder"]] = counts.get(row["folder"], 0) + 1
@@ -130,6 +143,10 @@ def write_provenance(corpus: Path, rows: list[dict[str, str]]) -> None:
         "gzipped here; `cases.json` holds the corpus's normalised ground truth for the labelled",
         "pages, `score.py` is the corpus's reference scorer and `floors.json` the per-page",
         "scores the tests hold the extractor to.",
+        "",
+        "Not copied, because newsmon is MIT-licensed and these folders are under a copyleft",
+        "licence (the bench still reads them from the shared corpus): "
+        + (", ".join(f"`{f}` ({licences[f]})" for f in skipped) or "none") + ".",
         "",
         "| folder (source repository owner__name) | licence | pages |",
         "|---|---|---|",
