@@ -10,6 +10,11 @@ Peers get what suits them: trafilatura and readability the raw bytes (they detec
 the encoding themselves), GNE text decoded by newsmon's decoder (it needs str).
 
     python bench/extraction.py [--corpus DIR] [--out DIR] [--only newsmon,gne] [--pages]
+                               [--by-folder]
+
+``--by-folder`` adds newsmon's scores per source folder (one folder = one source
+project, mostly one or a few sites): a folder scoring far above the others is a
+sign of rules fitted to it rather than general ones.
 
 Exits 2 with a message when the corpus is not there.
 """
@@ -79,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     scores = {path.stem: _score(scorer, corpus, path) for path in files}
     print(render_table(scores, speeds, len(pages)))
     print(f"predictions in {out_dir}", file=sys.stderr)
+    if args.by_folder and "newsmon" in extractors:
+        print()
+        print(render_by_folder(scorer, corpus, out_dir / "newsmon.jsonl"))
     if args.pages:
         print_pages(scorer, corpus, out_dir / "newsmon.jsonl")
     return 0
@@ -91,6 +99,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", help="comma-separated extractors to run")
     parser.add_argument("--pages", action="store_true",
                         help="also print newsmon's per-page scores (for debugging)")
+    parser.add_argument("--by-folder", action="store_true",
+                        help="also print newsmon's scores per corpus source folder")
     return parser.parse_args(argv)
 
 
@@ -232,6 +242,38 @@ def render_table(scores: dict[str, dict[str, float]], speeds: dict[str, float],
             cells = [f"{scores[n][field]:.3f}" if field in scores[n] else "-" for n in names]
             lines.append(f"| {field} | " + " | ".join(cells) + " |")
     lines.append("| pages/s | " + " | ".join(f"{speeds[n]:.1f}" for n in names) + " |")
+    return "\n".join(lines)
+
+
+def render_by_folder(scorer: ModuleType, corpus: Path, path: Path) -> str:
+    """newsmon's field means per source folder (``-`` where the folder has no labels)."""
+    truths = scorer.load_truth(str(corpus))
+    predictions = _read_jsonl(path)
+    sums: dict[str, dict[str, list[float]]] = {}
+    for page_id, truth in truths.items():
+        result = scorer.score_page(truth, predictions.get(page_id, {"error": "missing"}))
+        fields = sums.setdefault(page_id.split("/", 1)[0], {})
+        for field, value in result.items():
+            if field != "error":
+                fields.setdefault(field, []).append(float(value))
+    shown = [f for f in FIELDS if f != "date_day"]
+    lines = ["newsmon per source folder",
+             "| folder | pages | " + " | ".join(shown) + " | overall |",
+             "|---|---|" + "---|" * (len(shown) + 1)]
+    overalls = []
+    for folder in sorted(sums):
+        values = sums[folder]
+        means = {f: sum(v) / len(v) for f, v in values.items()}
+        cells = [f"{means[f]:.2f}" if f in means else "-" for f in shown]
+        counted = [means[f] for f in shown if f in means]
+        pages = max(len(v) for v in values.values())
+        overall = sum(counted) / len(counted) if counted else 0.0
+        overalls.append(overall)
+        lines.append(f"| {folder} | {pages} | " + " | ".join(cells) + f" | {overall:.2f} |")
+    # every source counts once: closer to "a site we have not seen" than the page mean
+    macro = sum(overalls) / len(overalls) if overalls else 0.0
+    lines.append(f"folders: {len(overalls)}, mean of folder overalls {macro:.3f}, "
+                 f"lowest {min(overalls, default=0.0):.2f}")
     return "\n".join(lines)
 
 
