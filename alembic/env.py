@@ -14,6 +14,7 @@ from alembic import context
 from sqlalchemy import Connection, Engine, text
 
 from storage.engine import create_db_engine
+from storage.fts import include_in_schema_compare
 from storage.models import Base, UTCDateTime
 
 target_metadata = Base.metadata
@@ -47,6 +48,7 @@ def _run(connection: Connection) -> None:
         render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
+        include_name=include_in_schema_compare,  # the search index is not in the models
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":

@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.fts import register_search_functions
+
 __all__ = ["Database", "DatabaseError", "Session", "create_db_engine", "normalize_url"]
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    register_search_functions(dbapi_connection)  # the search index triggers call it
 
 
 class Database:

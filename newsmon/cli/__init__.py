@@ -47,9 +47,11 @@ def _register() -> None:
         commands_db,
         commands_demo,
         commands_digest,
+        commands_export,
         commands_extract,
         commands_run,
         commands_search,
+        commands_show,
         commands_topics,
     )
 
@@ -59,6 +61,8 @@ def _register() -> None:
         commands_topics,
         commands_digest,
         commands_search,
+        commands_show,
+        commands_export,
         commands_extract,
         commands_db,
         commands_run,

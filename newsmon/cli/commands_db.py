@@ -6,6 +6,7 @@ import click
 
 from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
 from storage.engine import Database, DatabaseError
+from storage.fts import rebuild_search_index
 from storage.migrate import current_revision, head_revision, upgrade_to_head
 
 
@@ -54,3 +55,20 @@ def current(app: AppContext) -> None:
         raise DatabaseUnavailable(str(exc)) from None
     click.echo(f"{database.display_url}: revision {revision or '(empty)'}, "
                f"head {head_revision()}")
+
+
+@command.command("reindex")
+@pass_app
+def reindex(app: AppContext) -> None:
+    """Rebuild the full-text search index from the stored articles.
+
+    Writes keep the index in step by themselves; this repairs it, or rebuilds it
+    after an upgrade that changes how text is indexed.
+
+    \b
+    Example:
+      newsmon db reindex
+    """
+    with app.database.session() as session, session.begin():
+        indexed = rebuild_search_index(session)
+    click.echo(f"{app.database.display_url}: search index rebuilt over {indexed} articles")

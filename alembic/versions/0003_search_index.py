@@ -1,0 +1,162 @@
+"""search index: bigram/word full-text index over the normalised title and body
+
+SQLite: a contentless FTS5 table ``article_search`` (detail=none, ascii tokenizer)
+holding the tokens of ``storage.fts_tokens.document_tokens``; its rowid is the
+"newest first" key, so a search reads matches already in order. Three triggers keep
+it in step with every INSERT, DELETE and UPDATE of ``articles``; they call the SQL
+function ``newsmon_search_tokens``, which ``storage.engine`` registers on every
+connection. A later migration that *recreates* ``articles`` on SQLite (batch mode)
+drops these triggers and must create them again (``tests/test_search_index.py``
+notices).
+
+PostgreSQL: an expression GIN index over ``newsmon_search_tokens(title_norm,
+body_norm)``, a SQL function spelling the same character classes as
+``storage.fts_tokens``, and a btree over the ordering key ``newsmon_search_key``.
+PostgreSQL maintains both on every write; nothing extra is stored in the table.
+
+The token rules are frozen here; changing ``storage.fts_tokens`` needs a new migration
+that rebuilds the index (``storage.fts.rebuild_search_index``).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-26 10:00:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ID_LIMIT = 1 << 30  # the key packs the id into 30 bits
+
+
+def _sqlite_key(row: str) -> str:
+    seconds = f"CAST(strftime('%s', {row}.published_at) AS INTEGER)"
+    return (f"((coalesce(min(max({seconds} + 1, 1), 8589934591), 0) << 30) | {row}.id)")
+
+
+def _sqlite_insert(row: str) -> str:
+    return (f"INSERT INTO article_search(rowid, tokens) VALUES ({_sqlite_key(row)}, "
+            f"newsmon_search_tokens({row}.title_norm, {row}.body_norm));")
+
+
+def _sqlite_delete(row: str) -> str:
+    return (f"INSERT INTO article_search(article_search, rowid, tokens) VALUES ('delete', "
+            f"{_sqlite_key(row)}, newsmon_search_tokens({row}.title_norm, {row}.body_norm));")
+
+
+SQLITE_UPGRADE = [
+    "CREATE VIRTUAL TABLE article_search USING fts5(tokens, content='', detail=none, "
+    "columnsize=0, tokenize='ascii')",
+    "INSERT INTO article_search(rowid, tokens) SELECT "
+    f"{_sqlite_key('articles')}, newsmon_search_tokens(title_norm, body_norm) FROM articles",
+    f"""CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
+        SELECT RAISE(ABORT, 'article id too large for the search index (max {ID_LIMIT - 1})')
+        WHERE NEW.id >= {ID_LIMIT};
+        {_sqlite_insert('NEW')}
+    END""",
+    f"""CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+        {_sqlite_delete('OLD')}
+    END""",
+    f"""CREATE TRIGGER article_search_update
+        AFTER UPDATE OF title_norm, body_norm, published_at ON articles
+        WHEN OLD.title_norm IS NOT NEW.title_norm OR OLD.body_norm IS NOT NEW.body_norm
+             OR OLD.published_at IS NOT NEW.published_at
+    BEGIN
+        {_sqlite_delete('OLD')}
+        {_sqlite_insert('NEW')}
+    END""",
+]
+
+SQLITE_DOWNGRADE = [
+    "DROP TRIGGER article_search_update",
+    "DROP TRIGGER article_search_delete",
+    "DROP TRIGGER article_search_insert",
+    "DROP TABLE article_search",
+]
+
+# storage.fts_tokens.SEPARATOR_RANGES, without NUL (PostgreSQL text cannot hold it).
+SEPARATORS = (
+    r"\x01-\x2f\x3a-\x60\x7b-\xbf\xd7\xf7\u02b0-\u036f\u2000-\u2bff"
+    r"\u2e00-\u2e7f\u3000-\u3004\u3008-\u3020\u3030\u303d-\u303f\u30fb"
+    r"\ufe10-\ufe1f\ufe30-\ufe6f\uff00-\uffff\ue000-\uf8ff"
+)
+
+
+def _pg_field_tokens(field: str) -> str:
+    """Tokens of one field as a text[]: words, then bigrams, then single characters.
+
+    ``s`` is the field with separators turned into spaces, ``g`` that with the word
+    characters also blanked (gram characters only). ``(.)`` -> ``\\1 \\1`` writes
+    each character twice, so splitting on spaces yields every bigram inside a run
+    (plus the run's end characters, which are unigrams anyway).
+    """
+    words = (r"regexp_replace(regexp_replace(s, '[^0-9a-z]+', ' ', 'g'), "
+             r"'([0-9a-z]{64})[0-9a-z]+', '\1', 'g')")
+    return f"""(SELECT array_cat(
+                    string_to_array({words} || ' ' || regexp_replace(g, '(.)', '\\1 \\1', 'g'),
+                                    ' '),
+                    string_to_array(g, NULL))
+                FROM (SELECT s, translate(s, '0123456789abcdefghijklmnopqrstuvwxyz',
+                                          repeat(' ', 36)) AS g
+                      FROM (SELECT regexp_replace({field}, '[{SEPARATORS}]', ' ', 'g') AS s)
+                           AS separated) AS split)"""
+
+
+PG_UPGRADE = [
+    f"""CREATE FUNCTION newsmon_search_tokens(title text, body text) RETURNS tsvector
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
+        SELECT CASE WHEN char_length(title) + char_length(body) > 50000
+            THEN array_to_tsvector(ARRAY[U&'\\E001', U&'\\E002'])
+            ELSE array_to_tsvector(array_remove(array_remove(
+                ARRAY[U&'\\E001'] || {_pg_field_tokens('body')}
+                || t.tokens || ARRAY(SELECT U&'\\E000' || x FROM unnest(t.tokens) AS x
+                                     WHERE x NOT IN ('', ' ')),
+                ''), ' '))
+            END
+        FROM (SELECT {_pg_field_tokens('title')} AS tokens) AS t
+    $$""",
+    """CREATE FUNCTION newsmon_search_key(published timestamp, id integer) RETURNS bigint
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT (CASE WHEN published IS NULL THEN 0::bigint
+                     ELSE least(greatest(floor(extract(epoch FROM published))::bigint + 1, 1),
+                                8589934591) END << 30) | id
+    $$""",
+    "CREATE INDEX article_search_tokens ON articles "
+    "USING gin (newsmon_search_tokens(title_norm, body_norm))",
+    "CREATE INDEX article_search_key ON articles (newsmon_search_key(published_at, id))",
+]
+
+PG_DOWNGRADE = [
+    "DROP INDEX article_search_key",
+    "DROP INDEX article_search_tokens",
+    "DROP FUNCTION newsmon_search_key(timestamp, integer)",
+    "DROP FUNCTION newsmon_search_tokens(text, text)",
+]
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        try:
+            bind.exec_driver_sql("SELECT newsmon_search_tokens('', '')")
+        except Exception as exc:
+            raise RuntimeError(
+                "the SQL function newsmon_search_tokens is missing on this connection; "
+                "run migrations through newsmon (`newsmon db upgrade`), whose engine "
+                "registers it") from exc
+        statements = SQLITE_UPGRADE
+    else:
+        statements = PG_UPGRADE
+    for statement in statements:
+        bind.exec_driver_sql(statement)  # raw: the SQL is full of colons and backslashes
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    for statement in SQLITE_DOWNGRADE if bind.dialect.name == "sqlite" else PG_DOWNGRADE:
+        bind.exec_driver_sql(statement)

@@ -1,0 +1,115 @@
+"""``newsmon show ID``: one stored article in full, with its matches and its story."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.output import dumps, local_time
+from storage.archive import ArticleDetails, article_details
+
+
+class ArticleNotFound(click.ClickException):
+    """No stored article has the id asked for (exit 1, like any failed lookup)."""
+
+    exit_code = 1
+
+
+def details_json(details: ArticleDetails) -> dict[str, Any]:
+    """The ``--json`` shape: the article's fields, then ``matches`` and ``story``."""
+    article = details.article
+    return {
+        "id": article.id,
+        "url": article.canonical_url,
+        "fetched_url": article.url,
+        "title": article.title,
+        "body": article.body,
+        "source": article.source,
+        "site": article.site,
+        "author": article.author,
+        "editor": article.editor,
+        "tags": article.tags,
+        "published_at": article.published_at,
+        "updated_at": details.updated_at,
+        "first_seen": article.first_seen,
+        "last_seen": details.last_seen,
+        "changed_at": details.changed_at,
+        "script": article.script,
+        "encoding_declared": details.encoding_declared,
+        "encoding_used": details.encoding_used,
+        "matches": [{"topic": m.topic, "is_new": m.is_new, "matched_at": m.matched_at,
+                     "snippet": m.snippet, "hits": m.hits} for m in details.matches],
+        "story": None if article.story_id is None else {
+            "id": article.story_id,
+            "origin": details.story_origin,
+            "other_articles": [{"id": o.id, "site": o.site, "source": o.source,
+                                "title": o.title, "url": o.url,
+                                "published_at": o.published_at}
+                               for o in details.story_articles],
+        },
+    }
+
+
+def render_details(details: ArticleDetails, zone: str) -> str:
+    """The plain-text view: header lines, the body, matches, the story's other outlets."""
+    article = details.article
+    people = [f"{label}: {value}" for label, value in
+              (("source", article.source), ("author", article.author),
+               ("editor", article.editor)) if value]
+    lines = [
+        f"#{article.id}  {article.title}",
+        article.canonical_url,
+        "  ".join([f"site: {article.site}", *people]),
+        f"published {local_time(article.published_at, zone)} · first seen "
+        f"{local_time(article.first_seen, zone)}"
+        + (f" · changed {local_time(details.changed_at, zone)}" if details.changed_at else ""),
+    ]
+    if article.tags:
+        lines.append("tags: " + ", ".join(article.tags))
+    encoding = details.encoding_used + (
+        f" (declared {details.encoding_declared})"
+        if details.encoding_declared and details.encoding_declared != details.encoding_used
+        else "")
+    lines += [f"script: {article.script} · encoding: {encoding}", "", article.body.rstrip(), ""]
+    lines.append("Topic matches:" if details.matches else "Topic matches: none")
+    for match in details.matches:
+        flag = "flagged new" if match.is_new else "not flagged"
+        lines.append(f"  {match.topic}  ({flag}, {local_time(match.matched_at, zone)})  "
+                     f"{' '.join(match.snippet.split())}")
+    if article.story_id is not None:
+        origin = f", origin {details.story_origin}" if details.story_origin else ""
+        others = details.story_articles
+        lines.append(f"Story {article.story_id}{origin}: "
+                     + (f"{len(others)} other outlet(s)" if others else "no other outlet"))
+        for other in others:
+            lines.append(f"  #{other.id}  {other.site}  {local_time(other.published_at, zone)}  "
+                         f"{other.title}  {other.url}")
+    return "\n".join(lines) + "\n"
+
+
+@click.command("show")
+@click.argument("article_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@pass_app
+def command(app: AppContext, article_id: int, as_json: bool) -> None:
+    """Show one stored article: text, metadata, topic matches, same story elsewhere.
+
+    ID is the number `newsmon search` lists. Times are shown in the configured
+    time zone (JSON: UTC, ISO 8601).
+
+    \b
+    Example:
+      newsmon search 青島
+      newsmon show 42
+      newsmon show 42 --json
+    """
+    with app.database.session() as session:
+        details = article_details(session, article_id)
+    if details is None:
+        raise ArticleNotFound(f"no stored article with id {article_id}")
+    if as_json:
+        click.echo(dumps(details_json(details)))
+    else:
+        click.echo(render_details(details, app.config.settings.timezone), nl=False)
