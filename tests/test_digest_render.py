@@ -8,6 +8,7 @@ Chromium showing its topic groups.
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import struct
@@ -262,6 +263,41 @@ def test_characters_xml_forbids_are_dropped_from_the_feed() -> None:
     feed_xml = render_atom_feeds(digest_of([broken]))["青島"]
     parsed = feedparser.parse(feed_xml)
     assert parsed.bozo == 0 and parsed.entries[0].title == "控制字符標題"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+IO_LAYERS = ("sqlalchemy", "storage", "socket", "smtplib", "urllib.request", "http",
+             "apprise", "requests", "subprocess")
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Modules ``path`` imports when it runs (``if TYPE_CHECKING:`` blocks skipped)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def is_io(module: str) -> bool:
+    return any(module == layer or module.startswith(layer + ".") for layer in IO_LAYERS)
+
+
+def test_building_and_rendering_touch_no_network_or_database() -> None:
+    pure = [ROOT / "scheduler" / "digest.py", *sorted((ROOT / "scheduler" / "render").glob("*.py"))]
+    offenders = {str(p.relative_to(ROOT)): sorted(filter(is_io, runtime_imports(p)))
+                 for p in pure}
+    assert {name: bad for name, bad in offenders.items() if bad} == {}
+    assert is_io("storage.matches") and is_io("urllib.request") and not is_io("urllib.parse")
 
 
 # --------------------------------------------------------------------------------------
