@@ -2,32 +2,36 @@
 
 Topics are compiled once into a :class:`Matcher`:
 
-* every term of every topic becomes one pattern of a single Aho-Corasick automaton
-  (terms with the same key share a pattern), so an article's normalised title, body and
-  source are each scanned once, however many topics there are;
-* hits of patterns whose ends are Latin letters or digits are kept only on word
-  boundaries (``AI`` is not found in "mail");
-* the hits give the set of (pattern, field) keys present.  Each topic is indexed under
+* every term of every topic becomes one pattern (terms with the same key share one) of a
+  single Hyperscan literal database, so an article's normalised title, body and source
+  are each scanned once, however many topics there are.  The scan reports which patterns
+  occur, each once, not every occurrence: deciding needs no more;
+* patterns whose ends are Latin letters or digits count only on word boundaries (``AI``
+  is not found in "mail"), so their occurrences are confirmed with ``str.find``;
+* the scan gives the set of (pattern, field) keys present.  Each topic is indexed under
   what it requires: for ``青岛 自贸区`` the pair (青岛, 自贸区), for ``青岛 (港口 OR 码头)``
   the pairs (青岛, 港口) and (青岛, 码头), for ``A OR B`` the single keys A and B.  Only
   topics whose index entry is fully present are evaluated; a query that requires no
   term at all is refused by the parser, so nothing is missed;
 * a topic's boolean query is compiled to a small predicate over the present keys.
 
-:meth:`Matcher.match` reports each match with the hits of the topic's required terms as
-written in the original field (offsets into it, via :func:`newsmon.textnorm.align`) and
-a snippet around the first hit; :meth:`Matcher.match_ids` only decides, for counting.
-Everything here is pure: values in, values out.
+:meth:`Matcher.match` then gathers the evidence for the topics that matched, and only
+for them: where their required terms occur (``str.find`` over the field's key,
+overlapping occurrences included), mapped back to the original text with
+:func:`newsmon.textnorm.align` (once per field), and a snippet around the first hit; an
+article's topics share hits and snippets.  :meth:`Matcher.match_ids` only decides, for
+counting.  Everything here is pure: values in, values out.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
-import ahocorasick_rs
+import hyperscan
 
 from newsmon.query import (
     And,
@@ -56,6 +60,7 @@ __all__ = [
 _ANY: Final = 0  # title or body: where an unscoped term is looked for
 _FIELD_CODES: Final[dict[Field, int]] = {"title": 1, "body": 2, "source": 3}
 _CODE_FIELDS: Final[dict[int, Field]] = {code: name for name, code in _FIELD_CODES.items()}
+_SNIPPET_WIDTH: Final = 60  # characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,65 +144,114 @@ _Predicate = Callable[[_Present], bool]
 class _CompiledTopic:
     spec: TopicSpec
     test: _Predicate
-    # (term as typed, pattern, field code) of each required term, for reporting hits
-    reported: tuple[tuple[str, int, int], ...]
+    reported: tuple[int, ...]  # the required terms, for reporting hits: see Matcher._terms
 
 
-@dataclass(slots=True)
-class _ArticleScan:
-    """What one article's scan found, with the per-field lookups made on demand."""
+_Order = tuple[int, int, int, str]  # how hits of several terms are listed: field, start, end, term
+_Term = tuple[str, int, int]  # a required term: as typed, its pattern, its field code
+_TITLE: Final = _FIELD_CODES["title"]
+_BODY: Final = _FIELD_CODES["body"]
 
-    article: ArticleText
-    found: dict[int, list[tuple[int, int, int]]]  # field code -> (pattern, start, end)
-    _by_pattern: dict[int, dict[int, list[tuple[int, int]]]] = field(default_factory=dict)
-    _alignments: dict[int, Alignment] = field(default_factory=dict)
-    _hits: dict[tuple[str, int, int], tuple[Hit, ...]] = field(default_factory=dict)
-    _snippets: dict[tuple[Field, int, int], Snippet] = field(default_factory=dict)
 
-    def snippet(self, first: Hit) -> Snippet:
-        """The snippet around a hit; topics sharing a first hit share it."""
-        cache_key = (first.field, first.start, first.end)
-        cached = self._snippets.get(cache_key)
-        if cached is None:
-            text = self.article.original(first.field)
-            made = make_snippet(text, first.start, first.end)
-            cached = Snippet(made.text, made.hit_start, made.hit_end, first.field)
-            self._snippets[cache_key] = cached
-        return cached
+class _Evidence:
+    """The hits and snippets of one article, made on demand and shared by its topics.
 
-    def hits(self, term_text: str, pattern: int, code: int) -> tuple[Hit, ...]:
-        """The hits of one term in one field (title and body for _ANY), as written."""
-        cache_key = (term_text, pattern, code)
-        cached = self._hits.get(cache_key)
-        if cached is None:
+    The scan only says which patterns occur in which field; where they occur is looked
+    up here, with ``str.find``, for the terms of the topics that matched, and mapped back
+    to the original text once per field.
+    """
+
+    __slots__ = (
+        "_alignments", "_article", "_boundaries", "_hits", "_keys", "_merged", "_ordered",
+        "_present", "_snippets", "_spans", "_term_keys", "_terms", "_texts",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        article: ArticleText,
+        keys: dict[int, str],
+        present: _Present,
+        spans: dict[tuple[int, int], list[tuple[int, int]]],
+        matcher: Matcher,
+    ) -> None:
+        self._article = article
+        self._keys = keys  # field code -> normalised text of the fields scanned
+        self._present = present
+        self._spans = spans  # (pattern, code) -> key spans, as far as looked up
+        self._terms = matcher._terms
+        self._term_keys = matcher._term_keys
+        self._texts = matcher._texts
+        self._boundaries = matcher._boundaries
+        self._alignments: dict[int, Alignment] = {}
+        self._hits: dict[int, tuple[Hit, ...]] = {}  # term -> its hits
+        self._ordered: dict[int, list[tuple[_Order, Hit]]] = {}
+        self._merged: dict[tuple[int, ...], tuple[Hit, ...]] = {}
+        self._snippets: dict[tuple[Field, int, int], Snippet] = {}
+
+    def report(self, topic: _CompiledTopic) -> TopicMatch:
+        """The match of a topic whose query holds: its terms' hits, and a snippet."""
+        reported = topic.reported
+        if len(reported) > 1:  # often only one of them occurs (A OR B)
+            present, term_keys = self._present, self._term_keys
+            reported = tuple([term for term in reported if term_keys[term] in present])
+        if len(reported) == 1:  # one term's hits are already in field and text order
+            hits = self._term_hits(reported[0])
+        else:
+            hits = self._merged_hits(reported) if reported else ()
+        spec = topic.spec
+        return TopicMatch(spec.id, spec.name, self._article.id, hits, self._snippet(hits))
+
+    def _term_hits(self, term: int) -> tuple[Hit, ...]:
+        """The hits of one term, as written: in its field, or in the title then the body."""
+        hits = self._hits.get(term)
+        if hits is None:
+            text, pattern, code = self._terms[term]
             if code == _ANY:
-                cached = self.hits(term_text, pattern, 1) + self.hits(term_text, pattern, 2)
+                title = self._field_hits(text, pattern, _TITLE)
+                body = self._field_hits(text, pattern, _BODY)
+                hits = title + body if title else body
             else:
-                spans = self._spans(code).get(pattern)
-                cached = self._make_hits(term_text, code, spans) if spans else ()
-            self._hits[cache_key] = cached
-        return cached
+                hits = self._field_hits(text, pattern, code)
+            self._hits[term] = hits
+        return hits
 
-    def _spans(self, code: int) -> dict[int, list[tuple[int, int]]]:
-        spans = self._by_pattern.get(code)
+    def _merged_hits(self, terms: tuple[int, ...]) -> tuple[Hit, ...]:
+        """The hits of several terms, in field and text order."""
+        hits = self._merged.get(terms)
+        if hits is None:
+            ordered: list[tuple[_Order, Hit]] = []
+            for term in terms:
+                ordered += self._ordered_hits(term)
+            ordered.sort(key=_first)
+            hits = self._merged[terms] = tuple([hit for _, hit in ordered])
+        return hits
+
+    def _ordered_hits(self, term: int) -> list[tuple[_Order, Hit]]:
+        """:meth:`_term_hits`, each with its place in a list of several terms' hits."""
+        ordered = self._ordered.get(term)
+        if ordered is None:
+            ordered = self._ordered[term] = [
+                ((_FIELD_CODES[hit.field], hit.start, hit.end, hit.term), hit)
+                for hit in self._term_hits(term)
+            ]
+        return ordered
+
+    def _field_hits(self, term_text: str, pattern: int, code: int) -> tuple[Hit, ...]:
+        if pattern * 4 + code not in self._present:
+            return ()
+        spans = self._spans.get((pattern, code))
         if spans is None:
-            spans = {}
-            for pattern, start, end in self.found.get(code, ()):
-                spans.setdefault(pattern, []).append((start, end))
-            self._by_pattern[code] = spans
-        return spans
-
-    def _make_hits(
-        self, term_text: str, code: int, spans: list[tuple[int, int]]
-    ) -> tuple[Hit, ...]:
+            left, right = self._boundaries.get(pattern, (False, False))
+            spans = _occurrences(self._keys[code], self._texts[pattern], left, right)
+            self._spans[pattern, code] = spans
         name = _CODE_FIELDS[code]
-        original = self.article.original(name)
+        original = self._article.original(name)
         alignment = self._alignments.get(code)
         if alignment is None:
-            alignment = self._alignments[code] = align(original, self.article.key(name))
+            alignment = self._alignments[code] = align(original, self._keys[code])
         if alignment.one_to_one:
             return tuple(
-                Hit(term_text, original[start:end], name, start, end) for start, end in spans
+                [Hit(term_text, original[start:end], name, start, end) for start, end in spans]
             )
         hits = []
         for start, end in spans:
@@ -205,6 +259,104 @@ class _ArticleScan:
             first, last = min(first, len(original)), min(last, len(original))
             hits.append(Hit(term_text, original[first:last], name, first, last))
         return tuple(hits)
+
+    def _snippet(self, hits: tuple[Hit, ...]) -> Snippet:
+        """Around the first hit in the body, else the first hit at all; topics sharing
+        that hit share the snippet."""
+        if not hits:  # cannot happen for a valid query; an excerpt of the body then
+            return make_snippet(self._article.body, 0, 0)
+        first = hits[0]
+        if first.field != "body":
+            first = next((hit for hit in hits if hit.field == "body"), first)
+        cache_key = (first.field, first.start, first.end)
+        snippet = self._snippets.get(cache_key)
+        if snippet is None:
+            text = self._article.original(first.field)
+            excerpt, hit_start, hit_end = _excerpt(text, first.start, first.end, _SNIPPET_WIDTH)
+            snippet = Snippet(excerpt, hit_start, hit_end, first.field)
+            self._snippets[cache_key] = snippet
+        return snippet
+
+
+def _first(entry: tuple[_Order, Hit]) -> _Order:
+    return entry[0]
+
+
+def _occurrences(key: str, needle: str, left: bool, right: bool) -> list[tuple[int, int]]:
+    """Spans of every occurrence of ``needle`` in ``key``, overlapping ones included,
+    that pass the word-boundary checks asked for."""
+    spans = []
+    size = len(needle)
+    at = key.find(needle)
+    while at >= 0:
+        end = at + size
+        if not (
+            (left and at > 0 and is_word_char(key[at - 1]))
+            or (right and end < len(key) and is_word_char(key[end]))
+        ):
+            spans.append((at, end))
+        at = key.find(needle, at + 1)
+    return spans
+
+
+class _PatternScanner:
+    """Which patterns occur in a text, each reported once: Hyperscan over UTF-8.
+
+    Hyperscan's literal matcher finds the distinct patterns of a 5 KB article about
+    four times faster than an Aho-Corasick automaton lists every occurrence (see
+    bench/matching.py), and the engine needs only the distinct patterns to decide.
+
+    The binding passes literals to C as NUL-terminated strings, so a pattern holding a
+    NUL is looked for by its longest NUL-free piece (or reported always, if it has none);
+    :attr:`approximate` lists those, whose reports the caller must confirm.  Scratch
+    space may not be shared by threads scanning at once, so each thread gets its own.
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        literals: list[bytes] = []
+        ids: list[int] = []
+        self._always: list[int] = []
+        for pattern, text in enumerate(patterns):
+            piece = max(text.split("\x00"), key=len)
+            if piece:
+                literals.append(_utf8(piece))
+                ids.append(pattern)
+            else:
+                self._always.append(pattern)
+        self.approximate = frozenset(
+            pattern for pattern, text in enumerate(patterns) if "\x00" in text
+        )
+        self._database: hyperscan.Database | None = None
+        if literals:
+            self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            self._database.compile(
+                expressions=literals,
+                ids=ids,
+                elements=len(literals),
+                flags=hyperscan.HS_FLAG_SINGLEMATCH,
+                literal=True,
+            )
+        self._local = threading.local()
+
+    def found(self, text: str) -> list[int]:
+        """The patterns occurring in ``text`` (or maybe, see :attr:`approximate`), unordered."""
+        found = self._always.copy()
+        if self._database is not None:
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = hyperscan.Scratch(self._database)
+            self._database.scan(
+                _utf8(text),
+                match_event_handler=lambda pattern, *_: found.append(pattern),
+                scratch=scratch,
+            )
+        return found
+
+
+def _utf8(text: str) -> bytes:
+    # A lone surrogate (only in a key that is not normalize()'s output) is kept as bytes
+    # that no pattern holds, rather than failing the whole article.
+    return text.encode("utf-8", "surrogatepass")
 
 
 class Matcher:
@@ -221,6 +373,9 @@ class Matcher:
         self._lengths: list[int] = []  # pattern -> length of its text
         self._boundaries: dict[int, tuple[bool, bool]] = {}  # pattern -> (left, right)
         self._topics: list[_CompiledTopic] = []
+        self._terms: list[_Term] = []  # the required terms of all topics, for reporting
+        self._term_ids: dict[_Term, int] = {}
+        self._term_keys: list[int] = []  # term -> its (pattern, field) key
         self._tests: list[_Predicate] = []  # the topics' predicates, by index
         # Candidate index: a topic is evaluated only when its trigger keys are present --
         # one of a set for single-requirement topics, one of each of two sets otherwise.
@@ -232,14 +387,21 @@ class Matcher:
             except QuerySyntaxError as error:
                 raise error.with_label(f"topic {topic.id} {topic.name!r}") from None
             self._add_topic(topic, node)
-        patterns = sorted(self._patterns, key=self._patterns.__getitem__)
-        self._automaton = ahocorasick_rs.AhoCorasick(patterns) if patterns else None
+        self._texts = sorted(self._patterns, key=self._patterns.__getitem__)
+        self._scanner = _PatternScanner(self._texts) if self._texts else None
+        # Patterns whose reported presence str.find confirms: (left, right) word checks.
+        self._confirm = dict(self._boundaries)
+        if self._scanner is not None:
+            self._confirm.update(
+                (pattern, self._confirm.get(pattern, (False, False)))
+                for pattern in self._scanner.approximate
+            )
         self._pairs = {
             key: (frozenset(seconds), {second: tuple(found) for second, found in seconds.items()})
             for key, seconds in self._by_pair.items()
         }
         self._triggers = frozenset(self._by_key) | frozenset(self._by_pair)
-        self._bounded = frozenset(self._boundaries)
+        self._confirmed = frozenset(self._confirm)
         self._by_pair.clear()  # now held, frozen, in self._pairs
 
     @property
@@ -249,9 +411,7 @@ class Matcher:
 
     def _add_topic(self, topic: TopicSpec, node: Node) -> None:
         index = len(self._topics)
-        reported = tuple(
-            (term.text, self._pattern(term), _code(term)) for term in _ordered(positive_terms(node))
-        )
+        reported = tuple(self._term(term) for term in _ordered(positive_terms(node)))
         self._topics.append(_CompiledTopic(topic, self._compile(node), reported))
         self._tests.append(self._topics[-1].test)
         requirements = sorted(set(self._requirements(node)), key=self._rarity)
@@ -277,27 +437,48 @@ class Matcher:
                 self._boundaries[pattern] = (left, right)
         return pattern
 
+    def _term(self, term: Term) -> int:
+        """The id of a required term, as reported in hits (its text as typed)."""
+        entry = (term.text, self._pattern(term), _code(term))
+        number = self._term_ids.get(entry)
+        if number is None:
+            number = self._term_ids[entry] = len(self._terms)
+            self._terms.append(entry)
+            self._term_keys.append(self._key(term))
+        return number
+
     def _key(self, term: Term) -> int:
         return self._pattern(term) * 4 + _code(term)
 
     def _compile(self, node: Node) -> _Predicate:
-        """The query as a predicate over the present (pattern, field) keys."""
+        """The query as a predicate over the present (pattern, field) keys.
+
+        The terms among a group's children become one set operation, and the common
+        shapes avoid a generator: this runs for every candidate topic of every article.
+        """
         if isinstance(node, Term):
             key = self._key(node)
             return lambda present: key in present
         if isinstance(node, Not):
             inner = self._compile(node.child)
             return lambda present: not inner(present)
-        terms = [child for child in node.children if isinstance(child, Term)]
-        if len(terms) == len(node.children):  # the common flat case: one set operation
-            keys = frozenset(self._key(term) for term in terms)
-            if isinstance(node, And):
-                return lambda present: keys <= present
-            return lambda present: not keys.isdisjoint(present)
-        parts = tuple(self._compile(child) for child in node.children)
+        keys = frozenset(self._key(child) for child in node.children if isinstance(child, Term))
+        parts = tuple(
+            self._compile(child) for child in node.children if not isinstance(child, Term)
+        )
         if isinstance(node, And):
-            return lambda present: all(part(present) for part in parts)
-        return lambda present: any(part(present) for part in parts)
+            if not parts:
+                return lambda present: keys <= present
+            if len(parts) == 1:
+                part = parts[0]
+                return lambda present: keys <= present and part(present)
+            return lambda present: keys <= present and all(part(present) for part in parts)
+        if not parts:
+            return lambda present: not keys.isdisjoint(present)
+        if len(parts) == 1:
+            part = parts[0]
+            return lambda present: not keys.isdisjoint(present) or part(present)
+        return lambda present: not keys.isdisjoint(present) or any(part(present) for part in parts)
 
     def _requirements(self, node: Node) -> list[frozenset[int]]:
         """Key sets such that ``node`` holds only if each set has a present key."""
@@ -319,15 +500,19 @@ class Matcher:
 
     def match(self, article: ArticleText) -> list[TopicMatch]:
         """The topics that match ``article`` with their evidence, in the topics' order."""
-        found, present = self._scan(article)
+        keys, present, spans = self._scan(article)
         if not present:
             return []
-        scan = _ArticleScan(article, found)
-        return [self._report(self._topics[index], scan) for index in self._decide(present)]
+        chosen = self._decide(present)
+        if not chosen:
+            return []
+        evidence = _Evidence(article, keys, present, spans, self)
+        topics = self._topics
+        return [evidence.report(topics[index]) for index in chosen]
 
     def match_ids(self, article: ArticleText) -> list[int]:
         """Only the ids of the matching topics (no hits, no snippets): for counting."""
-        _, present = self._scan(article)
+        _, present, _ = self._scan(article)
         return [self._topics[index].spec.id for index in self._decide(present)] if present else []
 
     def _decide(self, present: _Present) -> list[int]:
@@ -344,61 +529,49 @@ class Matcher:
                 for second in seconds & present:
                     candidates.update(by_second[second])
         tests = self._tests
-        return sorted(index for index in candidates if tests[index](present))
+        chosen = [index for index in candidates if tests[index](present)]
+        chosen.sort()
+        return chosen
 
-    def _scan(self, article: ArticleText) -> tuple[dict[int, list[tuple[int, int, int]]], _Present]:
-        """One automaton pass per non-empty field: the hits and the present keys."""
-        found: dict[int, list[tuple[int, int, int]]] = {}
+    def _scan(
+        self, article: ArticleText
+    ) -> tuple[dict[int, str], _Present, dict[tuple[int, int], list[tuple[int, int]]]]:
+        """One scan per non-empty field: the keys scanned and the present (pattern, field)
+        keys, plus the spans already found while checking word boundaries."""
+        keys: dict[int, str] = {}
         present: _Present = set()
-        if self._automaton is None:
-            return found, present
+        spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        if self._scanner is None:
+            return keys, present, spans
         for name, code in _FIELD_CODES.items():
-            key = article.key(name)
+            key = keys[code] = article.key(name)
             if not key:
                 continue
-            hits = self._automaton.find_matches_as_indexes(key, overlapping=True)
-            if not hits:
+            patterns = self._scanner.found(key)
+            if not patterns:
                 continue
-            patterns = {hit[0] for hit in hits}
-            if not self._bounded.isdisjoint(patterns):  # Latin hits: keep those on word bounds
-                hits = [hit for hit in hits if self._on_boundaries(key, *hit)]
-                patterns = {hit[0] for hit in hits}
-            found[code] = hits
+            if not self._confirmed.isdisjoint(patterns):  # e.g. Latin terms: on word boundaries
+                holds = self._confirmed_in
+                patterns = [pattern for pattern in patterns if holds(key, pattern, code, spans)]
             present.update([pattern * 4 + code for pattern in patterns])
             if code != _FIELD_CODES["source"]:  # the keys of unscoped terms: pattern * 4 + _ANY
                 present.update([pattern * 4 for pattern in patterns])
-        return found, present
+        return keys, present, spans
 
-    def _on_boundaries(self, key: str, pattern: int, start: int, end: int) -> bool:
-        checks = self._boundaries.get(pattern)
+    def _confirmed_in(
+        self,
+        key: str,
+        pattern: int,
+        code: int,
+        spans: dict[tuple[int, int], list[tuple[int, int]]],
+    ) -> bool:
+        """Whether ``pattern`` really occurs in ``key`` -- on the word boundaries it needs,
+        or at all for one the scanner only approximates."""
+        checks = self._confirm.get(pattern)
         if checks is None:
             return True
-        left, right = checks
-        if left and start > 0 and is_word_char(key[start - 1]):
-            return False
-        return not (right and end < len(key) and is_word_char(key[end]))
-
-    def _report(self, topic: _CompiledTopic, scan: _ArticleScan) -> TopicMatch:
-        if len(topic.reported) == 1:  # one term's hits are already in field and text order
-            hits = scan.hits(*topic.reported[0])
-        else:
-            hits = tuple(
-                sorted(
-                    (hit for reported in topic.reported for hit in scan.hits(*reported)),
-                    key=lambda hit: (_FIELD_CODES[hit.field], hit.start, hit.end, hit.term),
-                )
-            )
-        return TopicMatch(
-            topic.spec.id, topic.spec.name, scan.article.id, hits, _snippet(scan, hits)
-        )
-
-
-def _snippet(scan: _ArticleScan, hits: tuple[Hit, ...]) -> Snippet:
-    """Around the first hit in the body, else the first hit at all."""
-    first = next((hit for hit in hits if hit.field == "body"), hits[0] if hits else None)
-    if first is None:  # cannot happen for a valid query; an excerpt of the body then
-        return make_snippet(scan.article.body, 0, 0)
-    return scan.snippet(first)
+        found = spans[pattern, code] = _occurrences(key, self._texts[pattern], *checks)
+        return bool(found)
 
 
 def _code(term: Term) -> int:
@@ -416,15 +589,21 @@ _SENTENCE_END_RE = re.compile("[。！？!?；;\n]")
 _SOFT_BREAK_RE = re.compile("[，、,：: \t\u3000]")
 _ELLIPSIS = "…"
 _WHITESPACE_RUN_RE = re.compile(r"\s+")
+_WHITESPACE_RE = re.compile(r"\s")
 
 
-def make_snippet(text: str, start: int, end: int, width: int = 60) -> Snippet:
+def make_snippet(text: str, start: int, end: int, width: int = _SNIPPET_WIDTH) -> Snippet:
     """About ``width`` characters of ``text`` around ``[start, end)``, on one line.
 
     The excerpt starts at a sentence start, or after a comma or space, when one is near,
     and ends after a sentence end or before a comma or space; "…" marks where it cuts
     mid-sentence.  Whitespace runs become single spaces.
     """
+    return Snippet(*_excerpt(text, start, end, width))
+
+
+def _excerpt(text: str, start: int, end: int, width: int) -> tuple[str, int, int]:
+    """:func:`make_snippet`'s text, and where the hit is in it."""
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
     room = max(width - (end - start), 0)
@@ -433,13 +612,20 @@ def make_snippet(text: str, start: int, end: int, width: int = 60) -> Snippet:
     before = min(start, room - after)  # give the left what the right could not use
     left_at, left_cut = _left_edge(text, start - before, start)
     right_at, right_cut = _right_edge(text, end, end + after)
-    left = _one_line(text[left_at:start]).lstrip()
-    hit = _one_line(text[start:end])
-    right = _one_line(text[end:right_at]).rstrip()
+    while left_at < start and text[left_at].isspace():  # as .lstrip() below would
+        left_at += 1
+    while right_at > end and text[right_at - 1].isspace():  # as .rstrip() below would
+        right_at -= 1
+    if _WHITESPACE_RE.search(text, left_at, right_at) is None:  # most excerpts of Chinese
+        left, hit, right = text[left_at:start], text[start:end], text[end:right_at]
+    else:
+        left = _one_line(text[left_at:start]).lstrip()
+        hit = _one_line(text[start:end])
+        right = _one_line(text[end:right_at]).rstrip()
     prefix = _ELLIPSIS if left_cut else ""
     suffix = _ELLIPSIS if right_cut else ""
     hit_start = len(prefix) + len(left)
-    return Snippet(prefix + left + hit + right + suffix, hit_start, hit_start + len(hit))
+    return prefix + left + hit + right + suffix, hit_start, hit_start + len(hit)
 
 
 def _left_edge(text: str, lowest: int, start: int) -> tuple[int, bool]:

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from newsmon.query import QuerySyntaxError, matches, parse_query
-from newsmon.textnorm import normalize, to_simplified, to_traditional
-from scheduler.matching import ArticleText, Hit, Matcher, Snippet, TopicSpec, make_snippet
+from newsmon.query import (
+    DEFAULT_FIELDS,
+    QuerySyntaxError,
+    find_term,
+    matches,
+    parse_query,
+    positive_terms,
+)
+from newsmon.textnorm import normalize, normalize_with_offsets, to_simplified, to_traditional
+from scheduler.matching import (
+    ArticleText,
+    Hit,
+    Matcher,
+    Snippet,
+    TopicMatch,
+    TopicSpec,
+    make_snippet,
+)
 
 EXCERPTS = sorted((Path(__file__).parent / "data" / "textnorm").glob("*.txt"))
 
@@ -209,6 +225,74 @@ def test_engine_equals_brute_force(
         for hit in match.hits:
             assert hit.variant == fields[hit.field][hit.start : hit.end]
             assert normalize(hit.term) in normalize(hit.variant)
+
+
+def every_hit(query: str, fields: dict[str, str]) -> list[Hit]:
+    """The reference hits: every occurrence of every required term, overlapping ones too,
+    found by ``find_term`` on each field's key and mapped back one character at a time."""
+    hits = []
+    for term in positive_terms(parse_query(query)):
+        for name in DEFAULT_FIELDS if term.field is None else (term.field,):
+            text = fields[name]
+            key, offsets = normalize_with_offsets(text)
+            at = find_term(term, key)
+            while at >= 0:
+                first, last = offsets[at], offsets[at + len(term.norm) - 1] + 1
+                hits.append(Hit(term.text, text[first:last], name, first, last))
+                at = find_term(term, key, at + 1)
+    order = {"title": 1, "body": 2, "source": 3}
+    return sorted(hits, key=lambda hit: (order[hit.field], hit.start, hit.end, hit.term))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(queries(), min_size=1, max_size=6), texts, texts, texts)
+def test_hits_are_every_occurrence_of_the_required_terms(
+    topic_queries: list[str], title: str, body: str, source: str
+) -> None:
+    valid = []
+    for number, query in enumerate(topic_queries):
+        try:
+            parse_query(query)
+        except QuerySyntaxError:
+            continue
+        valid.append(TopicSpec(number, f"t{number}", query))
+    assume(valid)
+    fields = {"title": title, "body": body, "source": source}
+    for match in Matcher(valid).match(ArticleText(1, title, body, source)):
+        expected = every_hit(valid[[t.id for t in valid].index(match.topic_id)].query, fields)
+        assert list(match.hits) == expected
+
+
+def test_overlapping_occurrences_are_all_hits() -> None:
+    (match,) = Matcher([TopicSpec(1, "haha", "哈哈")]).match(article("哈哈哈，哈哈"))
+    assert [(hit.start, hit.end) for hit in match.hits] == [(0, 2), (1, 3), (4, 6)]
+
+
+def test_a_term_holding_a_nul_matches_exactly() -> None:
+    # The Hyperscan binding cuts literals at NUL: such terms are found by a piece, then
+    # confirmed; a term of NULs only is looked for in every article.
+    matcher = Matcher([TopicSpec(1, "nul", "青岛\x00港"), TopicSpec(2, "only", "\x00\x00")])
+    assert topic_names(matcher, article("青岛\x00港口")) == ["nul"]
+    assert topic_names(matcher, article("青岛港口")) == []
+    assert topic_names(matcher, article("前\x00\x00后 青岛\x00港")) == ["nul", "only"]
+    assert matcher.match_ids(article("青岛港 \x00")) == []
+
+
+def test_one_matcher_shared_by_threads() -> None:
+    # Hyperscan's scratch space may not be used by two scans at once; each thread has its own.
+    texts = [path.read_text(encoding="utf-8") for path in EXCERPTS]
+    topics = [TopicSpec(number, f"t{number}", text[10:14]) for number, text in enumerate(texts)]
+    matcher = Matcher(topics)
+    bodies = [text for text in texts for _ in range(40)]
+    expected = [matcher.match(article(body)) for body in bodies]
+
+    def run(_: int) -> list[list[TopicMatch]]:
+        return [matcher.match(article(body)) for body in bodies]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, range(4)))
+    assert all(result == expected for result in results)
+    assert all(expected)
 
 
 # --------------------------------------------------------------------------------------
