@@ -157,6 +157,12 @@ def test_date_from_url(url: str, expected: datetime | None) -> None:
     ("作者丨王明", None, "王明", None, []),
     ("出品︱网易科学人栏目组 胖胖", None, None, None, []),
     ("顶端新闻·河南商报记者马俊峰/文受访者供图", None, "马俊峰", None, []),
+    # a label glued to a word names no one unless a family name follows
+    ("作者最新文章", None, None, None, []),
+    ("新华网记者王明 北京报道", None, "王明", None, []),
+    # what 来源/作者 say when there is no one to name; 来源于
+    ("作者：佚名 来源于网络", "网络", None, None, []),
+    ("作者：未知 责任编辑：棒棒不是糖", None, None, "棒棒不是糖", []),
 ])
 def test_parse_byline(line: str, source: str | None, author: str | None, editor: str | None,
                       tags: list[str]) -> None:
@@ -270,6 +276,16 @@ def test_relative_time_uses_fetch_time() -> None:
                 f"<p>{PARAGRAPH}</p>")
     article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
     assert article.published_at == datetime(2024, 5, 1, 9, 0, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize("author", [
+    "网易", "name, email@gmail.com", "新浪科技", "维基媒体项目贡献者", "admin"])
+def test_meta_author_that_is_no_person_is_ignored(author: str) -> None:
+    html = page(f"<h1>標題測試新聞一則</h1><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>",
+                head=f'<meta name="author" content="{author}">').replace(
+        "<title>標題 - 大衆網</title>", "<title>標題測試新聞一則_网易新闻</title>")
+    article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
+    assert article.author is None
 
 
 def test_json_ld_and_meta_fill_fields() -> None:

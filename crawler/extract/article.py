@@ -433,8 +433,8 @@ class _Extraction:
             byline.source = declared or site or _site_from_title(meta)
         if byline.author is None:
             candidates = [*meta.ld_authors, meta.first(*_AUTHOR_META) or ""]
-            site_names = [n for n in (site, byline.source, *(meta.first(k) for k in _SOURCE_META))
-                          if n]
+            site_names = [n for n in (site, byline.source, _site_from_title(meta),
+                                      *(meta.first(k) for k in _SOURCE_META)) if n]
             for candidate in candidates:
                 name = _plausible_author(candidate, site_names)
                 if name:

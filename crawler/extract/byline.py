@@ -18,7 +18,8 @@ _HAN = "\u3400-\u9fff\uf900-\ufaff"
 _NAME_CHARS = rf"[{_HAN}·•A-Za-z]"
 
 _LABELS: dict[str, tuple[str, ...]] = {
-    "source": ("文章来源", "文章來源", "信息来源", "信息來源", "消息来源", "消息來源", "新闻来源",
+    "source": ("来源于", "來源於", "来源自", "來源自",
+               "文章来源", "文章來源", "信息来源", "信息來源", "消息来源", "消息來源", "新闻来源",
                "新聞來源", "本文来源", "本文來源", "稿件来源", "稿件來源", "来源", "來源", "稿源",
                "出处", "出處", "转自", "轉自", "转载自", "轉載自", "出自"),
     "editor": ("责任编辑", "責任編輯", "责任编缉", "值班编辑", "值班編輯", "实习编辑", "實習編輯",
@@ -65,7 +66,10 @@ _POSTED_BY = re.compile(
 # Names that are desks, channels or organisations, not people.
 _NOT_A_PERSON = re.compile(
     r"(?:中心|小組|小组|編輯部|编辑部|新聞|新闻|頻道|频道|網絡|网络|出版社|期刊|公司|集團|集团|"
-    r"簡介|简介|攝|摄|提供|報導|报道|[報报社網网台])$")
+    r"簡介|简介|攝|摄|提供|報導|报道|管理员|管理員|文章|[報报社網网台讯訊])$"
+    # a brand's channel: 新浪科技, 腾讯财经 (a person's name is too short to end so)
+    r"|^.{2,}(?:科技|财经|財經|体育|體育|娱乐|娛樂|汽车|汽車|时尚|時尚|房产|房產|军事|軍事|"
+    r"数码|數碼|游戏|遊戲|视频|視頻|图片|圖片|客户端|客戶端)$")
 # （中央社記者楊思瑞台南4日電）, 新华社北京4月24日电（记者 王明）
 _WIRE = re.compile(rf"(?:記者|记者)\s*([{_HAN}]{{2,3}}?)\s*[{_HAN}]{{2}}\s*\d{{1,2}}\s*日\s*[電电]")
 _PAREN_NAMES = re.compile(
@@ -89,7 +93,10 @@ _NAME = re.compile(rf"[{_HAN}]{{2,5}}|[{_HAN}]{{1,8}}(?:[·•][{_HAN}]{{1,8}}){
 _NAME_LIST = re.compile(rf"(?:{_NAME_CHARS}{{2,4}}[\s、]*)+")
 # Words of a sentence, never of a name: "记者采访时称", "记者了解到".
 _NOT_NAME_WORD = re.compile(r"采访|採訪|获悉|獲悉|了解|瞭解|表示|介绍|介紹|透露|指出|告诉|告訴|"
-                            r"发现|發現|看到|注意到|走访|走訪|调查|調查|[称稱说說的了是在被把]")
+                            r"发现|發現|看到|注意到|走访|走訪|调查|調查|整理|编译|編譯")
+# ...and single characters that make an unlabelled run of hanzi a clause (a nickname
+# after "编辑：" may hold them: 棒棒不是糖)
+_NOT_NAME_CHAR = re.compile(r"[称稱说說的了是在被把]")
 # Interface words printed next to a byline value ("来源：人民网 我要评论 字号：大 中 小"):
 # a value ends before the first whitespace-separated token holding one.
 _UI_WORD = re.compile(r"评论|評論|留言|分享|打印|列印|收藏|字号|字號|字体|字體|纠错|糾錯|推荐|推薦|"
@@ -101,7 +108,29 @@ _CREDIT_SUFFIX = re.compile(r"\s*[/／]\s*(?:文|图|圖|摄|攝|编|編)"
                             r"(?=\s|$|受访|受訪|供[图圖]|[图圖摄攝]).*$")
 _NOT_NAMES = frozenset({"推薦", "推荐", "本文", "本帖", "本贴", "简介", "簡介", "精选", "精選",
                         "排行", "更多", "热门", "熱門", "专栏", "專欄", "团队", "團隊", "部落格",
-                        "博客", "首页", "首頁", "登录", "登入", "注册", "註冊"})
+                        "博客", "首页", "首頁", "登录", "登入", "注册", "註冊",
+                        # what 来源/作者 say when there is no one to name
+                        "佚名", "匿名", "未知", "不详", "不詳", "原创", "原創", "转载", "轉載",
+                        "综合", "綜合", "网友", "網友", "投稿", "本站", "本网", "本網", "互联网",
+                        "互聯網", "管理员", "管理員", "admin", "webmaster",
+                        # channel names printed next to dates
+                        "国内", "國內", "国际", "國際", "社会", "社會", "财经", "財經", "体育",
+                        "體育", "娱乐", "娛樂", "科技", "评论", "評論", "时政", "時政", "要闻",
+                        "要聞", "正文", "资讯", "資訊", "新闻", "新聞",
+                        # template placeholders left in meta tags
+                        "name", "author", "editor", "none", "null", "undefined", "unknown"})
+# The commonest family names (Simplified and Traditional): a 2-3 hanzi value written
+# where an outlet is expected is taken for a person only when it starts with one.
+_SURNAMES = frozenset(
+    "王李张張刘劉陈陳杨楊黄黃赵趙吴吳周徐孙孫马馬朱胡郭何高林罗羅郑鄭梁谢謝宋唐许許韩韓冯馮"
+    "邓鄧曹彭曾肖萧蕭田董袁潘于蒋蔣蔡余杜叶葉程苏蘇魏吕呂丁任沈姚卢盧姜崔钟鍾谭譚陆陸汪范"
+    "範金石廖贾賈夏韦韋付方白邹鄒孟熊秦邱江尹薛闫閆阎閻段雷侯龙龍史陶黎贺賀顾顧毛郝龚龔邵"
+    "万萬钱錢严嚴覃武戴莫孔向汤湯常温溫康施文牛樊葛邢安齐齊易乔喬伍庞龐颜顏倪庄莊聂聶章鲁"
+    "魯岳翟殷詹申欧歐耿关關兰蘭焦俞左柳甘祝包宁寧尚符舒阮柯纪紀梅童凌毕畢单單季裴霍涂成"
+    "苗谷盛曲翁冉骆駱蓝藍路游辛靳管柴蒙鲍鮑华華喻祁蒲房滕屈饶饒解牟艾尤阳陽时時穆农農司卓"
+    "古吉缪繆简簡车車项項连連芦蘆麦麥褚娄婁窦竇戚岑景党黨宫宮费費卜冷晏席卫衛米柏宗瞿桂全"
+    "佟应應臧闵閔苟邬鄔边邊卞姬师師和仇栾欒隋商刁沙荣榮巫寇桑郎甄丛叢仲虞敖巩鞏明佘池查麻"
+    "苑迟遲邝鄺欧歐阙闕")
 _TRAILING_NOISE = re.compile(r"[\s\-—_|｜·•:：,，;；.。)\]）】>》»]+$")
 _LEADING_NOISE = re.compile(r"^[\s\-—_|｜·•:：,，;；\[（(【<《«]+")
 # Where a byline value runs into the date; digits inside a user name are not a date.
@@ -140,6 +169,8 @@ def parse_byline(line: str) -> Byline:
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         value = text[match.end():end]
         colon = bool(re.search(r"[:：︰/／︱丨｜|]", match.group(2)))
+        if not match.group(2) and kind in ("author", "editor") and not _starts_with_name(value):
+            continue  # "作者最新文章": a label glued to a word is a name only if one follows
         _assign(result, kind, value, colon)
         if kind != "stop":
             result.labelled = True
@@ -297,7 +328,8 @@ def _names(value: str, colon: bool) -> str | None:
         parts = leading
     kept: list[str] = []
     for part in parts[:8]:
-        if _NAME.fullmatch(part) and not _NOT_NAME_WORD.search(part):
+        if _NAME.fullmatch(part) and not _NOT_NAME_WORD.search(part) \
+                and (colon or not _NOT_NAME_CHAR.search(part)):
             kept.append(part)
         elif kept:
             break
@@ -306,15 +338,22 @@ def _names(value: str, colon: bool) -> str | None:
     return _join_names(kept) if kept else None
 
 
+def _starts_with_name(value: str) -> bool:
+    """A family name (or a Latin name) right after a label with no separator."""
+    head = _ROLE_PREFIX.sub("", value.lstrip())
+    return bool(head) and (head[0] in _SURNAMES or head[0].isascii())
+
+
 def is_person_name(value: str) -> bool:
     """A single name as bylines write it (see ``_NAME``), not a phrase or a title."""
     return bool(_NAME.fullmatch(value)) and not _NOT_NAME_WORD.search(value) \
-        and not _NOT_A_PERSON.search(value) and value not in _NOT_NAMES
+        and not _NOT_A_PERSON.search(value) and value.lower() not in _NOT_NAMES
 
 
 def _join_names(names: list[str]) -> str | None:
     names = [n.strip() for n in names if n.strip() and not _NOT_A_PERSON.search(n.strip())
-             and n.strip() not in _NOT_NAMES and not _UI_WORD.search(n)]
+             and n.strip().lower() not in _NOT_NAMES and not _UI_WORD.search(n)
+             and not _NOT_NAME_WORD.search(n)]
     return " ".join(dict.fromkeys(names)) if names else None
 
 
@@ -375,8 +414,10 @@ def bracketed_name_beside_date(line: str) -> str | None:
 
 
 def person_like_source(source: str) -> bool:
-    """A 来源 value that is a person's name (old portals put the writer there)."""
-    return bool(re.fullmatch(rf"[{_HAN}]{{2,3}}", source)) and not _NOT_A_PERSON.search(source) \
+    """A 来源 value that is a person's name (old portals put the writer there):
+    2-3 hanzi starting with a family name, not an outlet ("新华", "央视" are not)."""
+    return bool(re.fullmatch(rf"[{_HAN}]{{2,3}}", source)) and source[0] in _SURNAMES \
+        and not _NOT_A_PERSON.search(source) and source not in _NOT_NAMES \
         and not re.search(r"[網网刊站台社报報]$", source)
 
 
@@ -390,7 +431,8 @@ def outlet_and_reporter(line: str) -> tuple[str, str] | None:
         return None
     outlet, person = rest
     if not re.fullmatch(rf"[{_HAN}A-Za-z]{{2,10}}", outlet) or _NOT_A_PERSON.search(person) \
-            or not re.fullmatch(rf"[{_HAN}]{{2,4}}", person) or outlet in _NOT_NAMES:
+            or not re.fullmatch(rf"[{_HAN}]{{2,4}}", person) or outlet in _NOT_NAMES \
+            or person in _NOT_NAMES or person[0] not in _SURNAMES:
         return None
     return outlet, person
 
