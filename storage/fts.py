@@ -56,8 +56,8 @@ SEARCH_OBJECT_PREFIX = "article_search"  # the FTS5 table, its shadow tables, PG
 _fts = table("article_search", column("rowid", BigInteger))
 
 # The key of storage.fts_tokens.search_key in SQLite SQL (migration 0003 has a copy).
-SQLITE_KEY = ("((coalesce(min(max(CAST(strftime('%s', published_at) AS INTEGER) + 1, 1), "
-              "8589934591), 0) << 30) | id)")
+SQLITE_KEY = ("((coalesce(min(max(CAST(strftime('%s', substr(published_at, 1, 19)) "
+              "AS INTEGER) + 1, 1), 8589934591), 0) << 30) | id)")
 
 
 def register_search_functions(dbapi_connection: sqlite3.Connection) -> None:

@@ -40,6 +40,7 @@ class Sample:
     body: str
     source: str | None
     published_at: datetime | None
+    slug: str = ""  # names the URL; default: the position in the list stored
 
 
 def sample_site_articles() -> list[Sample]:
@@ -75,7 +76,7 @@ def store(database: Database, samples: list[Sample]) -> list[int]:
     with database.session() as session, session.begin():
         for index, sample in enumerate(samples):
             source_id = ensure_source(session, sample.site)
-            url = f"http://{sample.site}.example.cn/a/{index}.html"
+            url = f"http://{sample.site}.example.cn/a/{sample.slug or index}.html"
             article = ExtractedArticle(url=url, canonical_url=url, title=sample.title,
                                        body=sample.body, published_at=sample.published_at,
                                        source=sample.source, tags=("t",))

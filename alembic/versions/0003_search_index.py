@@ -35,7 +35,9 @@ ID_LIMIT = 1 << 30  # the key packs the id into 30 bits
 
 
 def _sqlite_key(row: str) -> str:
-    seconds = f"CAST(strftime('%s', {row}.published_at) AS INTEGER)"
+    # substr: whole seconds, as stored ("2024-05-01 08:00:00.999999"); strftime alone
+    # would round to the millisecond and could move the time into the next second.
+    seconds = f"CAST(strftime('%s', substr({row}.published_at, 1, 19)) AS INTEGER)"
     return (f"((coalesce(min(max({seconds} + 1, 1), 8589934591), 0) << 30) | {row}.id)")
 
 
