@@ -376,7 +376,7 @@ class Matcher:
         self._terms: list[_Term] = []  # the required terms of all topics, for reporting
         self._term_ids: dict[_Term, int] = {}
         self._term_keys: list[int] = []  # term -> its (pattern, field) key
-        self._tests: list[_Predicate] = []  # the topics' predicates, by index
+        self._tests: list[_Predicate | None] = []  # by index; None: candidates all match
         # Candidate index: a topic is evaluated only when its trigger keys are present --
         # one of a set for single-requirement topics, one of each of two sets otherwise.
         self._by_key: dict[int, list[int]] = {}
@@ -413,10 +413,11 @@ class Matcher:
         index = len(self._topics)
         reported = tuple(self._term(term) for term in _ordered(positive_terms(node)))
         self._topics.append(_CompiledTopic(topic, self._compile(node), reported))
-        self._tests.append(self._topics[-1].test)
         requirements = sorted(set(self._requirements(node)), key=self._rarity)
         if not requirements:  # e.g. NOT (NOT a): fall back on every required-polarity term
             requirements = [frozenset(self._key(term) for term in positive_terms(node))]
+        # A term, terms ORed, or two terms ANDed hold exactly when the index finds them.
+        self._tests.append(None if _indexed_exactly(node) else self._topics[-1].test)
         if len(requirements) == 1:
             for key in requirements[0]:
                 self._by_key.setdefault(key, []).append(index)
@@ -529,7 +530,9 @@ class Matcher:
                 for second in seconds & present:
                     candidates.update(by_second[second])
         tests = self._tests
-        chosen = [index for index in candidates if tests[index](present)]
+        chosen = [
+            index for index in candidates if (test := tests[index]) is None or test(present)
+        ]
         chosen.sort()
         return chosen
 
@@ -572,6 +575,17 @@ class Matcher:
             return True
         found = spans[pattern, code] = _occurrences(key, self._texts[pattern], *checks)
         return bool(found)
+
+
+def _indexed_exactly(node: Node) -> bool:
+    """Whether a query holds whenever its candidate index entry is present (see
+    ``Matcher._add_topic``): one term, terms ORed (indexed under each), two terms ANDed
+    (indexed as a pair)."""
+    if isinstance(node, Term):
+        return True
+    if isinstance(node, Not) or not all(isinstance(child, Term) for child in node.children):
+        return False
+    return not isinstance(node, And) or len(node.children) == 2
 
 
 def _code(term: Term) -> int:
