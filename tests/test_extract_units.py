@@ -385,3 +385,24 @@ def test_an_editor_is_not_the_author() -> None:
     _body, author, editor = _body_of(
         f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>（责任编辑：魏喆）</p>")
     assert (author, editor) == (None, "魏喆")
+
+
+# -- publish times printed in odd places -----------------------------------------------------
+
+@pytest.mark.parametrize(("head", "under_title", "expected"), [
+    # a date printed in pieces, one element each
+    ("", "<div><span>2019</span><div>09/07</div><div>19:02</div></div>",
+     datetime(2019, 9, 7, 19, 2)),
+    # a date printed by an inline script
+    ("", '<div><script>showDate("2020/04/17 01:43:09")</script> 瀏覽 7</div>',
+     datetime(2020, 4, 17, 1, 43, 9)),
+    # a date only in the page's script data
+    ('<script>window.DATA = {"title": "x", "pubtime": "2019-09-07 19:02:26"};</script>', "",
+     datetime(2019, 9, 7, 19, 2, 26)),
+])
+def test_publish_time_from_pieces_and_scripts(head: str, under_title: str,
+                                              expected: datetime) -> None:
+    html = page(f"<h1>標題測試新聞一則</h1>{under_title}<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>",
+                head=head)
+    article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
+    assert article.published_at == expected.replace(tzinfo=SHANGHAI)

@@ -470,6 +470,10 @@ class _Extraction:
             return visible.when
         if machine:
             return machine.when
+        scripted = dates.parse_iso(meta.script_published, self.tz) \
+            if meta.script_published else None
+        if scripted:
+            return scripted.when
         from_url = dates.date_from_url(self.url, self.tz)
         return from_url.when if from_url else None
 
@@ -478,7 +482,7 @@ class _Extraction:
         """The labelled (发布时间…) date of these lines, else the first, with time if any."""
         labelled: dates.FoundDate | None = None
         plain: dates.FoundDate | None = None
-        for block in lines:
+        for block in [*lines, *_split_dates(lines)]:
             found = dates.find_date(block.text, self.tz, self.fetched_at)
             if found is None:
                 continue
@@ -519,6 +523,28 @@ class _Extraction:
             self.warnings.append(f"search results page at {self.url}")
             return False
         return True
+
+
+_DATE_PIECE = re.compile(r"^[\d/:：.\-年月日号號时時分\s]{2,12}$")
+
+
+def _split_dates(lines: list[Block]) -> list[Block]:
+    """A date printed in pieces, one element each (``2019`` ``09/07`` ``19:02``), joined."""
+    pieces = {b.index: b for b in lines if _DATE_PIECE.match(b.text)}
+    ordered = [pieces[i] for i in sorted(pieces)]
+    runs: list[list[Block]] = []
+    for block in ordered:
+        if runs and block.index == runs[-1][-1].index + 1:
+            runs[-1].append(block)
+        else:
+            runs.append([block])
+    joined = []
+    for run in runs:
+        if len(run) > 1:
+            text = " ".join(b.text for b in run)
+            text = re.sub(r"^((?:19|20)\d{2})\s+(?=\d{1,2}[-/.]\d{1,2})", r"\1/", text)
+            joined.append(replace(run[0], text=text))
+    return joined
 
 
 _DECK_CHARS = 80  # a deck or caption above the byline is one short line...

@@ -7,6 +7,7 @@ string; the caller decides how much to trust each one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ class PageMeta:
     ld_type: str | None = None
     canonical: str | None = None
     time_elements: list[str] = field(default_factory=list)  # <time datetime>/pubdate values
+    script_published: str | None = None  # a publish time set in an inline script
 
     def first(self, *names: str) -> str | None:
         """The first non-empty meta value among ``names``."""
@@ -60,12 +62,25 @@ def read_meta(root: HtmlElement, url: str) -> PageMeta:
     for el in root.iter("script"):
         if (el.get("type") or "").strip().lower() == "application/ld+json" and el.text:
             _read_json_ld(page, el.text)
+        elif el.text and page.script_published is None and not el.get("src"):
+            found = _SCRIPT_PUBLISHED.search(el.text)
+            page.script_published = found.group(1) if found else None
     for el in root.iter("time"):
         value = el.get("datetime") or el.get("pubdate")
         if value:
             page.time_elements.append(value)
     page.canonical = _canonical(root, page, url)
     return page
+
+
+# Pages rendered by script keep their metadata in JS: "pubtime": "2019-09-07 19:02:26",
+# var publishTime = '…'. The first such value is the page's own (lists come later).
+_SCRIPT_PUBLISHED = re.compile(
+    r"""["']?\b(?:pub_?time|pub_?date|publish_?time|publish_?date|date_?published|"""
+    r"""published_?at|publish_?at)["']?\s*[:=]\s*["']"""
+    r"""(\d{4}-\d{1,2}-\d{1,2}"""
+    r"""(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?)["']""",
+    re.IGNORECASE)
 
 
 def _canonical(root: HtmlElement, page: PageMeta, url: str) -> str | None:
