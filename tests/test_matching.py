@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -261,6 +262,12 @@ def test_hits_are_every_occurrence_of_the_required_terms(
     for match in Matcher(valid).match(ArticleText(1, title, body, source)):
         expected = every_hit(valid[[t.id for t in valid].index(match.topic_id)].query, fields)
         assert list(match.hits) == expected
+
+
+def test_hit_as_dict_is_asdict() -> None:
+    hit = Hit("青岛", "青島", "body", 3, 5)
+    assert hit.as_dict() == asdict(hit)
+    assert list(hit.as_dict()) == list(asdict(hit))  # same key order in the stored JSON
 
 
 def test_overlapping_occurrences_are_all_hits() -> None:
