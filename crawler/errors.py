@@ -1,4 +1,5 @@
-"""Naming why a request failed, for the error counters and the log line."""
+"""Naming why a request failed or a page was rejected, for the counters, the log line
+and the URL ledger."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    DropItem,
     IgnoreRequest,
     ResponseDataLossError,
 )
@@ -54,3 +56,25 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
                   | DownloadFailedError):
         return "connection", f"{type(exc).__name__}: {exc}"
     return type(exc).__name__.lower(), str(exc) or type(exc).__name__
+
+
+class Rejected(DropItem):
+    """A fetched page the pipeline will not store, with the reason's ``kind``.
+
+    ``final`` rejects (not an article, not HTML) are remembered in the URL ledger so
+    the page is not fetched again; the others (an empty body, a failed write) are
+    tried again next run. ``urls`` are the URLs that led to the page.
+    """
+
+    def __init__(self, kind: str, message: str, *, urls: tuple[str, ...] = (),
+                 final: bool = False) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.urls = urls
+        self.final = final
+
+
+def http_status_of(failure: Failure) -> int | None:
+    """The HTTP status of a failed request, when the server answered."""
+    exc = failure.value
+    return int(exc.response.status) if isinstance(exc, HttpError) else None

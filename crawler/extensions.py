@@ -29,9 +29,12 @@ def crawl_stats_from(source: str, stats: Mapping[str, Any], finish_reason: str) 
         pages=int(stats.get("newsmon/pages", 0)),
         new_articles=int(stats.get("newsmon/articles/new", 0)),
         updated_articles=int(stats.get("newsmon/articles/updated", 0)),
-        unchanged_articles=int(stats.get("newsmon/articles/unchanged", 0)),
+        unchanged_articles=int(stats.get("newsmon/articles/unchanged", 0))
+        + int(stats.get("newsmon/articles/duplicate", 0)),
         errors=errors,
         finish_reason=finish_reason,
+        skipped_known=int(stats.get("newsmon/articles/skipped_known", 0)),
+        not_modified=int(stats.get("newsmon/pages/not_modified", 0)),
     )
 
 

@@ -21,3 +21,5 @@ class FetchedPage:
     fetched_at: datetime
     timezone: str
     found_on: str | None = None
+    # Every URL that led here: the one requested and any redirects, then ``url``.
+    requested_urls: tuple[str, ...] = ()

@@ -1,27 +1,42 @@
-"""Item pipelines: extract -> normalise -> store, one way.
+"""Item pipelines: extract -> normalise -> dedup -> store, one way.
 
 Each stage takes the previous stage's value and returns the next one; expected
-rejects raise ``DropItem`` with a reason and increment a ``newsmon/dropped/<why>`` or
-``newsmon/errors/<kind>`` stats key, so every page is accounted for.
+rejects raise :class:`~crawler.errors.Rejected` (a ``DropItem``) with a reason and
+increment a ``newsmon/dropped/<why>`` or ``newsmon/errors/<kind>`` stats key, so every
+page is accounted for. Final rejects (not an article, not HTML) are written to the
+URL ledger so the page is not fetched again.
+
+The store stage writes each article with its URL-ledger rows and its story in one
+transaction (several articles per transaction, see :class:`StorePipeline`): a crawl
+killed at any point has either stored a page completely or not at all, and the next
+run fetches exactly what is missing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
 
-from newsmon.textnorm import normalize
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from crawler.canonical import UrlError, article_canonical, canonicalize
+from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
+from crawler.errors import Rejected
 from crawler.extract import extract_article
 from crawler.items import FetchedPage
-from newsmon.config import ExtractOverrides
+from newsmon.config import ExtractOverrides, SourceConfig
+from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
 from storage.articles import UpsertStatus, ensure_source, upsert_article
-from storage.engine import Database
+from storage.engine import Database, Session
+from storage.stories import StoryPrint, assign_story, lock_stories, same_source_copy
+from storage.urls import UrlState, record_article_urls, record_url_outcome
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +52,24 @@ class ExtractedItem:
 class NormalizedItem:
     source: str
     article: NormalizedArticle
+    page: FetchedPage
+
+
+@dataclass
+class DedupedItem:
+    source: str
+    article: NormalizedArticle
+    fingerprint: Fingerprint
+    page: FetchedPage
+
+
+def _source_config(crawler: Crawler) -> SourceConfig | None:
+    config = getattr(crawler.spider, "source_config", None)
+    return config if isinstance(config, SourceConfig) else None
+
+
+def _page_urls(page: FetchedPage) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*page.requested_urls, page.url)))
 
 
 class ExtractPipeline:
@@ -52,10 +85,17 @@ class ExtractPipeline:
         return cls(crawler.stats, crawler)
 
     def _overrides(self) -> ExtractOverrides | None:
-        source_config = getattr(self.crawler.spider, "source_config", None)
-        return getattr(source_config, "extract", None)
+        config = _source_config(self.crawler)
+        return config.extract if config else None
 
     def process_item(self, item: FetchedPage) -> ExtractedItem:
+        urls = _page_urls(item)
+        if item.content_type and not is_html(item.content_type):
+            self.stats.inc_value("newsmon/errors/not_html")
+            log.warning("%s: not_html %s: Content-Type %s", item.source, item.url,
+                        item.content_type)
+            raise Rejected("not_html", f"not an HTML page ({item.content_type}): {item.url}",
+                           urls=urls, final=True)
         try:
             article = extract_article(item.body, url=item.url, content_type=item.content_type,
                                       fetched_at=item.fetched_at, timezone=item.timezone,
@@ -63,14 +103,20 @@ class ExtractPipeline:
         except Exception as exc:  # the extractor promises not to raise; count if it does
             self.stats.inc_value("newsmon/errors/extract")
             log.warning("%s: extract failed for %s: %r", item.source, item.url, exc)
-            raise DropItem(f"extraction failed for {item.url}: {exc!r}") from exc
+            raise Rejected("extract", f"extraction failed for {item.url}: {exc!r}",
+                           urls=urls) from exc
         if not article.is_article:
             self.stats.inc_value("newsmon/dropped/not_article")
-            raise DropItem(f"not an article: {item.url}")
+            raise Rejected("not_article", f"not an article: {item.url}", urls=urls, final=True)
         if not article.body.strip() or not article.title.strip():
             self.stats.inc_value("newsmon/dropped/empty")
-            raise DropItem(f"no title or body found: {item.url}")
+            raise Rejected("empty", f"no title or body found: {item.url}", urls=urls)
         return ExtractedItem(item.source, article, item)
+
+
+def is_html(content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime in {"text/html", "application/xhtml+xml", ""} or mime.startswith("text/")
 
 
 def content_hash(title_norm: str, body_norm: str) -> str:
@@ -78,8 +124,15 @@ def content_hash(title_norm: str, body_norm: str) -> str:
     return hashlib.sha256(f"{title_norm}\n{body_norm}".encode()).hexdigest()
 
 
-def normalize_article(article: ExtractedArticle, page: FetchedPage
-                      ) -> NormalizedArticle:
+def normalize_article(article: ExtractedArticle, page: FetchedPage,
+                      host_aliases: dict[str, str] | None = None) -> NormalizedArticle:
+    """Canonical URL (see ``crawler.canonical``) and script-normalised text."""
+    declared = article.canonical_url if article.canonical_url != article.url else None
+    try:
+        canonical = article_canonical(page.url, declared, host_aliases)
+    except UrlError:
+        canonical = article.canonical_url
+    article = replace(article, canonical_url=canonical)
     title_norm = normalize(article.title)
     body_norm = normalize(article.body)
     return NormalizedArticle(article=article, title_norm=title_norm, body_norm=body_norm,
@@ -88,25 +141,65 @@ def normalize_article(article: ExtractedArticle, page: FetchedPage
 
 
 class NormalizePipeline:
-    """Script-normalise title and body (OpenCC t2s + folding) for matching and search."""
+    """Canonical URL, then script-normalised title and body (OpenCC t2s + folding)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
+        return cls(crawler)
 
     def process_item(self, item: ExtractedItem) -> NormalizedItem:
-        return NormalizedItem(item.source, normalize_article(item.article, item.page))
+        config = _source_config(self.crawler)
+        aliases = dict(config.host_aliases) if config else None
+        return NormalizedItem(item.source, normalize_article(item.article, item.page, aliases),
+                              item.page)
+
+
+class DedupPipeline:
+    """Fingerprint the normalised body: exact hash, MinHash signature, LSH bands.
+
+    Pure computation; the store stage looks the fingerprint up and assigns the story
+    in the same transaction that stores the article.
+    """
+
+    def process_item(self, item: NormalizedItem) -> DedupedItem:
+        return DedupedItem(item.source, item.article, fingerprint(item.article.body_norm),
+                           item.page)
 
 
 class StorePipeline:
-    """Upsert by canonical URL; count new / updated / unchanged articles."""
+    """Upsert by canonical URL with the URL-ledger rows and the story; count outcomes.
 
-    def __init__(self, database_url: str, stats: StatsCollector) -> None:
+    Writes are batched: up to ``NEWSMON_STORE_BATCH`` articles, or what arrived within
+    ``NEWSMON_STORE_BATCH_SECONDS``, go in one transaction (and at the end of the
+    crawl). A batch that fails is retried article by article, so one bad article
+    costs only itself. An article still in an unwritten batch when the crawl is
+    killed has no ledger row either, so the next run fetches it again.
+    """
+
+    def __init__(self, database_url: str, stats: StatsCollector, crawler: Crawler, *,
+                 batch_size: int = 25, batch_seconds: float = 2.0) -> None:
         self.database_url = database_url
         self.stats = stats
+        self.crawler = crawler
+        self.batch_size = max(1, batch_size)
+        self.batch_seconds = batch_seconds
         self.database: Database | None = None
         self._source_ids: dict[str, int] = {}
+        self._pending: list[DedupedItem] = []
+        self._oldest = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         assert crawler.stats is not None
-        return cls(crawler.settings.get("NEWSMON_DB"), crawler.stats)
+        settings = crawler.settings
+        pipeline = cls(settings.get("NEWSMON_DB"), crawler.stats, crawler,
+                       batch_size=settings.getint("NEWSMON_STORE_BATCH", 25),
+                       batch_seconds=settings.getfloat("NEWSMON_STORE_BATCH_SECONDS", 2.0))
+        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        return pipeline
 
     def open_spider(self) -> None:
         self.database = Database(self.database_url)
@@ -114,22 +207,134 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         if self.database is not None:
+            self.flush()
             self.database.dispose()
 
-    def process_item(self, item: NormalizedItem) -> NormalizedItem:
-        assert self.database is not None, "open_spider() opens the database"
-        with self.database.session() as session, session.begin():
-            source_id = self._source_ids.get(item.source)
-            if source_id is None:
-                source_id = self._source_ids[item.source] = ensure_source(session, item.source)
+    def _aliases(self) -> dict[str, str] | None:
+        config = _source_config(self.crawler)
+        return dict(config.host_aliases) if config else None
+
+    def _source_id(self, session: Session, name: str) -> int:
+        source_id = self._source_ids.get(name)
+        if source_id is None:
+            source_id = self._source_ids[name] = ensure_source(session, name)
+        return source_id
+
+    def _ledger_keys(self, item: DedupedItem) -> list[str]:
+        aliases = self._aliases()
+        keys = [item.article.article.canonical_url]
+        for url in _page_urls(item.page):
             try:
-                outcome = upsert_article(session, source_id, item.article)
-            except Exception as exc:  # counted and dropped: the page is fetched again next run
-                self.stats.inc_value("newsmon/errors/store")
-                url = item.article.article.canonical_url
-                log.error("%s: could not store %s: %s", item.source, url, exc)
-                raise DropItem(f"store failed for {url}: {exc}") from exc
-        self.stats.inc_value(f"newsmon/articles/{outcome.status.value}")
-        if outcome.status is UpsertStatus.NEW:
-            log.info("%s: new article %s", item.source, item.article.article.canonical_url)
+                keys.append(canonicalize(url, aliases))
+            except UrlError:
+                continue
+        return list(dict.fromkeys(keys))
+
+    def process_item(self, item: DedupedItem) -> DedupedItem:
+        assert self.database is not None, "open_spider() opens the database"
+        if not self._pending:
+            self._oldest = time.monotonic()
+        self._pending.append(item)
+        if (len(self._pending) >= self.batch_size
+                or time.monotonic() - self._oldest >= self.batch_seconds):
+            self.flush()
         return item
+
+    def flush(self) -> None:
+        """Write the pending articles: one transaction, or one each if that fails."""
+        batch, self._pending = self._pending, []
+        if not batch or self.database is None:
+            return
+        outcomes: list[str | None]
+        try:
+            with self.database.session() as session, session.begin():
+                lock_stories(session)
+                outcomes = [self._store(session, item) for item in batch]
+        except Exception as exc:
+            log.warning("a batch of %d articles failed (%s); storing them one by one",
+                        len(batch), exc)
+            outcomes = [self._store_alone(item) for item in batch]
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                continue
+            self.stats.inc_value(f"newsmon/articles/{outcome}")
+            if outcome == UpsertStatus.NEW.value:
+                log.info("%s: new article %s", item.source, item.article.article.canonical_url)
+
+    def _store_alone(self, item: DedupedItem) -> str | None:
+        assert self.database is not None
+        url = item.article.article.canonical_url
+        try:
+            with self.database.session() as session, session.begin():
+                lock_stories(session)
+                return self._store(session, item)
+        except Exception as exc:  # counted; the page is fetched again next run
+            self.stats.inc_value("newsmon/errors/store")
+            log.error("%s: could not store %s: %s", item.source, url, exc)
+            self._taint_found_on(item)
+            return None
+
+    def _store(self, session: Session, item: DedupedItem) -> str:
+        source_id = self._source_id(session, item.source)
+        now = item.article.fetched_at
+        keys = self._ledger_keys(item)
+        fp = item.fingerprint
+        copy_of = (same_source_copy(session, source_id, fp.body_hash,
+                                    item.article.article.canonical_url)
+                   if fp.signature else None)
+        if copy_of is not None:
+            # The same page of the same site under a second address: not a new article.
+            record_article_urls(session, keys, source_id=source_id, article_id=copy_of, now=now)
+            return "duplicate"
+        outcome = upsert_article(session, source_id, item.article)
+        record_article_urls(session, keys, source_id=source_id, article_id=outcome.article_id,
+                            now=now)
+        if outcome.status is not UpsertStatus.UNCHANGED:
+            story = assign_story(session, outcome.article_id,
+                                 StoryPrint(fp.body_hash, fp.signature, fp.bands),
+                                 origin=item.article.article.source, now=now,
+                                 is_new=outcome.status is UpsertStatus.NEW,
+                                 similarity=similarity, threshold=SAME_STORY)
+            self.stats.inc_value(f"newsmon/stories/{story.how}")
+        return outcome.status.value
+
+    # --- final rejects go to the URL ledger ----------------------------------------
+    def item_dropped(self, item: Any, response: Any, exception: BaseException,
+                     spider: Any = None) -> None:
+        if not isinstance(exception, Rejected) or self.database is None:
+            return
+        if not exception.final:
+            # Tried again next run: its start page must be read in full then.
+            self._taint_found_on(item)
+            return
+        aliases = self._aliases()
+        now = datetime.now(UTC)
+        try:
+            with self.database.session() as session, session.begin():
+                source_id = self._source_id(session, _item_source(item, spider))
+                for url in exception.urls:
+                    try:
+                        key = canonicalize(url, aliases)
+                    except UrlError:
+                        continue
+                    record_url_outcome(session, key, source_id=source_id,
+                                       state=UrlState.NOT_ARTICLE, now=now, status=200)
+        except Exception as exc:  # the page is simply fetched again next run
+            self.stats.inc_value("newsmon/errors/ledger")
+            log.error("could not record %s in the URL ledger: %s", exception.urls, exc)
+
+
+    def _taint_found_on(self, item: Any) -> None:
+        page = getattr(item, "page", item)
+        found_on = getattr(page, "found_on", None)
+        ledger = getattr(self.crawler.spider, "ledger", None)
+        if found_on and ledger is not None:
+            ledger.taint(found_on)
+
+
+def _item_source(item: Any, spider: Any) -> str:
+    source = getattr(item, "source", None)
+    if isinstance(source, str):
+        return source
+    config = getattr(spider, "source_config", None)
+    return str(getattr(config, "name", "?"))

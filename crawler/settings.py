@@ -39,13 +39,29 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# crawler.middlewares.BackoffRetryMiddleware: wait before retrying. Retry-After wins
+# (up to RETRY_AFTER_MAX seconds; longer means "not this run"), otherwise 1 s, 2 s, 4 s …
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 30.0
+RETRY_AFTER_MAX = 60.0
 REDIRECT_MAX_TIMES = 5
 HTTPERROR_ALLOW_ALL = False
 
-# --- pipeline: extract -> normalise -> store (one way) -----------------------------
+# --- incremental crawling: conditional GETs, retries with backoff ---------------------
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ConditionalGetMiddleware": 560,
+}
+
+# --- pipeline: extract -> normalise -> dedup -> store (one way) --------------------
+# The store writes this many articles per transaction, or what arrived in this time.
+NEWSMON_STORE_BATCH = 25
+NEWSMON_STORE_BATCH_SECONDS = 2.0
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 100,
     "crawler.pipelines.NormalizePipeline": 200,
+    "crawler.pipelines.DedupPipeline": 300,
     "crawler.pipelines.StorePipeline": 900,
 }
 EXTENSIONS = {

@@ -64,6 +64,8 @@ class CrawlStats:
     unchanged_articles: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     finish_reason: str = "finished"
+    skipped_known: int = 0  # article links already in the URL ledger, not requested
+    not_modified: int = 0  # start pages answered 304 Not Modified and believed
 
     @property
     def error_count(self) -> int:

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from newsmon.status import RunRecord
 from newsmon.values import CrawlStats
 from storage.models import CrawlRun, Source
 
@@ -28,7 +29,8 @@ def finish_run(session: Session, run_id: int, stats: CrawlStats, now: datetime,
     session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
         finished_at=now, status=status, finish_reason=stats.finish_reason, pages=stats.pages,
         new_articles=stats.new_articles, updated_articles=stats.updated_articles,
-        unchanged_articles=stats.unchanged_articles, errors=dict(stats.errors)))
+        unchanged_articles=stats.unchanged_articles, errors=dict(stats.errors),
+        skipped_known=stats.skipped_known, not_modified=stats.not_modified))
 
 
 def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
@@ -40,3 +42,29 @@ def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
                            .join(Source, Source.id == CrawlRun.source_id)
                            .order_by(Source.name))
     return [(name, run) for name, run in rows]
+
+
+def _record(name: str, run: CrawlRun) -> RunRecord:
+    return RunRecord(
+        source=name, started_at=run.started_at, finished_at=run.finished_at,
+        status=run.status, finish_reason=run.finish_reason, pages=run.pages,
+        new_articles=run.new_articles, updated_articles=run.updated_articles,
+        unchanged_articles=run.unchanged_articles, skipped_known=run.skipped_known,
+        not_modified=run.not_modified,
+        errors={str(k): int(v) for k, v in (run.errors or {}).items()})
+
+
+def run_history(session: Session, per_source: int = 30) -> dict[str, list[RunRecord]]:
+    """The newest ``per_source`` runs of every source, newest first, as plain values."""
+    ranked = (select(CrawlRun.id, func.row_number().over(
+        partition_by=CrawlRun.source_id, order_by=CrawlRun.id.desc()).label("rank"))
+        .subquery())
+    rows = session.execute(select(Source.name, CrawlRun)
+                           .join(ranked, ranked.c.id == CrawlRun.id)
+                           .join(Source, Source.id == CrawlRun.source_id)
+                           .where(ranked.c.rank <= per_source)
+                           .order_by(Source.name, CrawlRun.id.desc()))
+    history: dict[str, list[RunRecord]] = {}
+    for name, run in rows:
+        history.setdefault(name, []).append(_record(name, run))
+    return history

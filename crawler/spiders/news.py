@@ -1,8 +1,18 @@
 """The one spider: crawls a configured source's list pages, feeds and sitemaps.
 
 It only routes requests. Which links are articles is decided in ``crawler.links``;
-what an article says is decided by the pipelines. Every failed request is counted
-under ``newsmon/errors/<kind>`` and logged with its URL; the crawl goes on.
+which of them are already known, in the URL ledger (``crawler.ledger``); what an
+article says, by the pipelines. Every failed request is counted under
+``newsmon/errors/<kind>`` and logged with its URL; the crawl goes on.
+
+Incremental by construction:
+
+* start pages are fetched every run (conditionally, see ``crawler.middlewares``);
+  a believed ``304 Not Modified`` ends that start page for this run;
+* an article link whose canonical URL the ledger knows is not requested
+  (``newsmon/articles/skipped_known``), nor is one already requested this run;
+* a list is followed to its next page only while a page still holds links that
+  were neither known nor already requested.
 
 Run by ``newsmon crawl`` or directly: ``scrapy crawl news -a source=NAME`` (config
 from ``NEWSMON_CONFIG``).
@@ -10,40 +20,61 @@ from ``NEWSMON_CONFIG``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.errors import classify_failure
+from crawler.errors import classify_failure, http_status_of
 from crawler.items import FetchedPage
+from crawler.ledger import CrawlLedger, links_digest
 from crawler.links import find_article_links, find_next_page, parse_feed, parse_sitemap
 from newsmon.config import ConfigError, SourceConfig, load_config
+from storage.engine import Database
 
 MAX_SITEMAP_DEPTH = 3
+NOT_MODIFIED = 304
 
 
 class NewsSpider(scrapy.Spider):
     name = "news"
 
-    def __init__(self, source_config: SourceConfig, **kwargs: Any) -> None:
+    def __init__(self, source_config: SourceConfig, ledger: CrawlLedger | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(name=f"news:{source_config.name}", **kwargs)
         self.source_config = source_config
         self.allowed_domains = list(source_config.allowed_domains) or sorted(
             {urlsplit(u).hostname or "" for u in source_config.start_urls} - {""})
+        self.ledger = ledger
+        self._requested: set[str] = set()  # canonical URLs requested this run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         if "source_config" not in kwargs:
             kwargs["source_config"] = _source_from_settings(crawler, kwargs.pop("source", None))
+        config: SourceConfig = kwargs["source_config"]
+        if "ledger" not in kwargs:
+            kwargs["ledger"] = CrawlLedger(Database(crawler.settings.get("NEWSMON_DB")),
+                                           config.name, dict(config.host_aliases))
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         return spider
+
+    def _opened(self, spider: Any) -> None:
+        if self.ledger is not None:
+            self.ledger.open()
+
+    def closed(self, reason: str) -> None:
+        if self.ledger is not None:
+            written = self.ledger.close(reason, datetime.now(UTC))
+            self.crawler.stats.set_value("newsmon/start_pages/validators_saved", written)
 
     # --- start ------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -53,85 +84,154 @@ class NewsSpider(scrapy.Spider):
     def _start_requests(self) -> Iterator[scrapy.Request]:
         src = self.source_config
         for url in src.lists:
-            yield self._request(url, self.parse_list, page=1, kind="list")
+            yield self._start_request(url, self.parse_list, page=1, kind="list")
         for url in src.feeds:
-            yield self._request(url, self.parse_feed, kind="feed")
+            yield self._start_request(url, self.parse_feed, kind="feed")
         for url in src.sitemaps:
-            yield self._request(url, self.parse_sitemap, depth=0, kind="sitemap")
+            yield self._start_request(url, self.parse_sitemap, depth=0, kind="sitemap")
 
-    def _request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
+    def _start_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
+        # Start pages are fetched every run; a 304 reaches the callback. A link to one
+        # (a sitemap listing the list page) is not fetched again as an article.
+        key = self.ledger.key(url) if self.ledger is not None else url
+        if key:
+            self._requested.add(key)
         return scrapy.Request(url, callback=callback, errback=self.on_error,
-                              meta={"newsmon": meta}, dont_filter=meta.get("kind") != "article")
+                              meta={"newsmon": meta, "handle_httpstatus_list": [NOT_MODIFIED]},
+                              dont_filter=True)
 
     # --- start pages ----------------------------------------------------------------
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
-        self._count_page(response)
+        if self._not_modified(response):
+            return
         src = self.source_config
-        links = find_article_links(response.body, response.url,
+        content_type = _header(response, "Content-Type")
+        links = find_article_links(response.body, response.url, content_type=content_type,
                                    allowed_domains=self.allowed_domains,
                                    pattern=src.article_pattern)
-        self.crawler.stats.inc_value("newsmon/links_found", len(links))
-        yield from self._article_requests((link.url for link in links), response.url)
-        page = response.meta["newsmon"].get("page", 1)
-        next_url = find_next_page(response.body, response.url)
-        if next_url and page < src.max_list_pages:
-            yield self._request(next_url, self.parse_list, page=page + 1, kind="list")
+        next_url = find_next_page(response.body, response.url, content_type)
+        urls = [link.url for link in links if not link.is_document]
+        self._count("newsmon/links_found", len(links))
+        self._count("newsmon/links/documents_skipped", len(links) - len(urls))
+        self._after_full_fetch(response, [*urls, *([next_url] if next_url else [])])
+        fresh = list(self._article_requests(urls, response.url))
+        yield from fresh
+        page = int(response.meta["newsmon"].get("page", 1))
+        if not next_url or page >= src.max_list_pages:
+            return
+        if fresh:
+            yield self._start_request(next_url, self.parse_list, page=page + 1, kind="list")
+        else:
+            # Every link on this page is known: older pages hold nothing new.
+            self._count("newsmon/lists/stopped_at_known_page")
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        self._count_page(response)
+        if self._not_modified(response):
+            return
         links = parse_feed(response.body, response.url)
         if not links:
             self._count_error("empty_feed", response.url, "no entries with links")
-        self.crawler.stats.inc_value("newsmon/links_found", len(links))
-        yield from self._article_requests((link.url for link in links), response.url)
+        urls = [link.url for link in links]
+        self._count("newsmon/links_found", len(urls))
+        self._after_full_fetch(response, urls)
+        yield from self._article_requests(urls, response.url)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        self._count_page(response)
+        if self._not_modified(response):
+            return
         kind, urls = parse_sitemap(response.body)
-        depth = response.meta["newsmon"].get("depth", 0)
+        depth = int(response.meta["newsmon"].get("depth", 0))
         if kind == "sitemapindex":
+            self._after_full_fetch(response, urls, kind="sitemapindex")
             if depth >= MAX_SITEMAP_DEPTH:
                 self._count_error("sitemap_depth", response.url, "sitemap index nested too deep")
                 return
             for url in urls:
-                yield self._request(url, self.parse_sitemap, depth=depth + 1, kind="sitemap")
+                yield self._start_request(url, self.parse_sitemap, depth=depth + 1,
+                                          kind="sitemap")
             return
         if kind != "urlset":
             self._count_error("bad_sitemap", response.url, "not a readable sitemap")
             return
-        self.crawler.stats.inc_value("newsmon/links_found", len(urls))
+        self._count("newsmon/links_found", len(urls))
+        self._after_full_fetch(response, urls)
         yield from self._article_requests(urls, response.url)
 
-    def _article_requests(self, urls: Any, found_on: str) -> Iterator[scrapy.Request]:
+    def _not_modified(self, response: Response) -> bool:
+        """Count the page; True when it is a believed 304 (nothing to read)."""
+        if response.status != NOT_MODIFIED:
+            self._count_page(response)
+            return False
+        self._count("newsmon/pages/not_modified")
+        if self.ledger is not None:
+            self.ledger.start_page_not_modified(response.url, datetime.now(UTC))
+        self.logger.debug("%s: not modified %s", self.source_config.name, response.url)
+        return True
+
+    def _after_full_fetch(self, response: Response, links: list[str],
+                          kind: str | None = None) -> None:
+        """Remember the page's validators and links; check a sampled 304 was honest."""
+        if self.ledger is None:
+            return
+        meta = response.meta["newsmon"]
+        keys = [k for k in (self.ledger.key(u) for u in links) if k]
+        if meta.get("verify_304"):
+            remembered = self.ledger.start_page(response.url)
+            honest = remembered is not None and remembered.links_digest == links_digest(keys)
+            trust = self.ledger.record_check(response.url, honest=honest, now=datetime.now(UTC))
+            self._count(f"newsmon/conditional/{'honest' if honest else 'dishonest'}")
+            if not honest:
+                self.logger.warning("%s: %s answered 304 Not Modified but its links changed; "
+                                    "its 304s are no longer trusted (%s)",
+                                    self.source_config.name, response.url, trust.verdict)
+        self.ledger.remember_start_page(
+            response.url, kind=kind or str(meta.get("kind")),
+            etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
+            links=keys, status=response.status)
+
+    def _article_requests(self, urls: Iterable[str], found_on: str) -> Iterator[scrapy.Request]:
+        """Requests for the links neither known to the ledger nor requested this run."""
+        keyed: dict[str, str] = {}
         for url in urls:
-            request = self._request(url, self.parse_article, kind="article", found_on=found_on)
-            yield request
+            key = self.ledger.key(url) if self.ledger is not None else url
+            if key and key not in self._requested and key not in keyed:
+                keyed[key] = url
+        known = self.ledger.known(keyed) if self.ledger is not None and keyed else set()
+        self._count("newsmon/articles/skipped_known", len(known))
+        for key in keyed:
+            if key in known:
+                continue
+            self._requested.add(key)
+            yield scrapy.Request(key, callback=self.parse_article, errback=self.on_error,
+                                 meta={"newsmon": {"kind": "article", "found_on": found_on}})
 
     # --- articles -------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
         self._count_page(response)
-        content_type = _header(response, "Content-Type")
-        if content_type and not _is_html(content_type):
-            self._count_error("not_html", response.url, f"Content-Type {content_type}")
-            return
+        redirects = tuple(response.meta.get("redirect_urls", ()))
         yield FetchedPage(
             source=self.source_config.name,
             url=response.url,
             body=response.body,
-            content_type=content_type,
+            content_type=_header(response, "Content-Type"),
             fetched_at=datetime.now(UTC),
             timezone=self.source_config.timezone,
             found_on=response.meta["newsmon"].get("found_on"),
+            requested_urls=(*redirects, response.request.url if response.request else ""),
         )
 
     # --- bookkeeping ----------------------------------------------------------------
+    def _count(self, key: str, count: int = 1) -> None:
+        if count:
+            self.crawler.stats.inc_value(key, count)
+
     def _count_page(self, response: Response) -> None:
-        self.crawler.stats.inc_value("newsmon/pages")
+        self._count("newsmon/pages")
         kind = response.meta["newsmon"].get("kind", "page")
-        self.crawler.stats.inc_value(f"newsmon/pages/{kind}")
+        self._count(f"newsmon/pages/{kind}")
 
     def _count_error(self, kind: str, url: str, detail: str) -> None:
-        self.crawler.stats.inc_value(f"newsmon/errors/{kind}")
+        self._count(f"newsmon/errors/{kind}")
         self.logger.warning("%s: %s %s: %s", self.source_config.name, kind, url, detail)
 
     def on_error(self, failure: Failure) -> None:
@@ -139,17 +239,17 @@ class NewsSpider(scrapy.Spider):
         url = request.url if request is not None else "?"
         kind, detail = classify_failure(failure)
         self._count_error(kind, url, detail)
+        meta = (request.meta.get("newsmon") or {}) if request is not None else {}
+        if self.ledger is None:
+            return
+        if meta.get("kind") == "article":
+            self.ledger.record_failure(url, status=http_status_of(failure), kind=kind,
+                                       now=datetime.now(UTC), found_on=meta.get("found_on"))
 
 
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _is_html(content_type: str) -> bool:
-    mime = content_type.split(";", 1)[0].strip().lower()
-    return mime in {"text/html", "application/xhtml+xml", "text/plain", ""} or (
-        mime.startswith("text/"))
 
 
 def _source_from_settings(crawler: Crawler, name: str | None) -> SourceConfig:

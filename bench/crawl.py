@@ -1,0 +1,316 @@
+"""Benchmark: the full newsmon crawl pipeline against a bare Scrapy spider.
+
+Serves a local mirror of ``--pages`` article pages (default 2,000) built from the 169
+real corpus article pages in ``tests/data/corpus``, behind paginated list pages, and
+crawls it twice in the same run, each crawl in its own child process:
+
+(a) a bare Scrapy spider that only downloads pages and follows their links;
+(b) the full newsmon pipeline (link discovery, URL ledger, extract, normalise,
+    dedup/stories, store) into a fresh SQLite file.
+
+Both use the same Scrapy settings (newsmon's, with no download delay). It prints
+pages per minute of each, their ratio, and each crawl's peak resident memory.
+
+Mirror pages: copy 0 of a corpus page is served as recorded; copy *k* maps every
+common Han character through a permutation of its own, so the text keeps the
+statistics of real news (lengths, punctuation, markup) but every copy is a different
+story for dedup, as most articles of a real crawl are. Pages are served as UTF-8.
+
+    python bench/crawl.py [--pages 2000] [--per-list 50] [--target 0.35] [--json]
+
+Exits 1 when the full pipeline is below ``--target`` of the bare spider's speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import html
+import json
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "data" / "corpus"
+_META_CHARSET = re.compile(rb"<meta[^>]+charset[^>]*>", re.IGNORECASE)
+MIRROR_LINKS = r"/(a|list)/\d+\.html$"  # the pages the mirror serves
+
+
+# --- the mirror -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MirrorPage:
+    path: str
+    title: str
+
+
+def _corpus_articles() -> list[tuple[str, bytes]]:
+    cases = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))
+    pages = []
+    for case in cases:
+        if case["page_type"] != "article":
+            continue
+        raw = gzip.decompress((CORPUS / "pages" / f"{case['id']}.gz").read_bytes())
+        pages.append((case["url"], raw))
+    return pages
+
+
+def _permutation(copy: int, common: list[str]) -> dict[int, str]:
+    shuffled = list(common)
+    random.Random(copy).shuffle(shuffled)
+    return {ord(a): b for a, b in zip(common, shuffled, strict=True)}
+
+
+def build_mirror(directory: Path, pages: int, per_list: int) -> list[MirrorPage]:
+    """Write the article and list pages into ``directory``; return the articles."""
+    from crawler.extract import decode_html, extract_article
+    from crawler.extract.decode import _common_cjk
+
+    common = sorted(_common_cjk())
+    originals = []
+    for url, raw in _corpus_articles():
+        decoded = decode_html(raw)
+        title = extract_article(raw, url=url, fetched_at=datetime.now(UTC),
+                                timezone="Asia/Shanghai").title or "新闻"
+        text = _META_CHARSET.sub(b"", decoded.text.encode("utf-8")).decode("utf-8")
+        originals.append((text, title))
+    (directory / "a").mkdir(parents=True, exist_ok=True)
+    (directory / "list").mkdir(parents=True, exist_ok=True)
+    articles: list[MirrorPage] = []
+    tables: dict[int, dict[int, str]] = {}
+    for number in range(pages):
+        copy, index = divmod(number, len(originals))
+        text, title = originals[index]
+        if copy:
+            table = tables.setdefault(copy, _permutation(copy, common))
+            text, title = text.translate(table), title.translate(table)
+        path = f"/a/{number}.html"
+        (directory / "a" / f"{number}.html").write_text(text, encoding="utf-8")
+        articles.append(MirrorPage(path, " ".join(title.split())[:60]))
+    chunks = [articles[i:i + per_list] for i in range(0, len(articles), per_list)]
+    for number, chunk in enumerate(chunks, start=1):
+        items = "\n".join(f'<li><a href="{p.path}">{html.escape(p.title)}</a></li>'
+                          for p in chunk)
+        following = (f'<a href="/list/{number + 1}.html">下一页</a>'
+                     if number < len(chunks) else "")
+        (directory / "list" / f"{number}.html").write_text(
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>滚动新闻 第{number}页'
+            f'</title></head><body><h1>滚动新闻</h1><ul>\n{items}\n</ul>'
+            f'<p class="pager">{following}</p></body></html>', encoding="utf-8")
+    return articles
+
+
+class _MirrorHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    root = Path(".")
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        target = (self.root / path.lstrip("/")).resolve()
+        if not path.endswith(".html") or self.root not in target.parents or not target.is_file():
+            self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+            return
+        self._send(HTTPStatus.OK, target.read_bytes(), "text/html; charset=utf-8")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def serve(directory: Path) -> None:
+    """Serve the mirror on 127.0.0.1:0; print the base URL, then run until killed."""
+    _MirrorHandler.root = directory.resolve()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MirrorHandler)
+    server.daemon_threads = True
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+# --- the two crawls (each runs in a child process) ---------------------------------------
+def _config(base_url: str, pages: int, per_list: int) -> Any:
+    from newsmon.config import parse_config
+
+    lists = -(-pages // per_list)
+    text = f"""[settings]
+timezone = "Asia/Shanghai"
+download_delay = 0.0
+concurrency_per_domain = 8
+
+[[sources]]
+name = "mirror"
+lists = ["{base_url}/list/1.html"]
+allowed_domains = ["127.0.0.1"]
+article_pattern = '/a/\\d+\\.html$'
+max_list_pages = {lists + 1}
+"""
+    return parse_config(text, Path("bench-mirror.toml"))
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # Linux reports KiB
+
+
+def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = True
+               ) -> dict[str, float]:
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.linkextractors import LinkExtractor
+
+    from crawler.runner import scrapy_settings, source_settings
+
+    config = _config(base_url, pages, per_list)
+    settings = source_settings(scrapy_settings(config, "sqlite://"), config.sources[0])
+    settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    settings.set("EXTENSIONS", {"scrapy.extensions.telnet.TelnetConsole": None},
+                 priority="cmdline")
+
+    class BareSpider(scrapy.Spider):
+        """Like ``scrapy bench``'s spider: extract the links of every page and follow
+        them, here only those into the mirror, so both crawls fetch the same pages."""
+
+        name = "bare"
+        allowed_domains: ClassVar[list[str]] = ["127.0.0.1"]
+        links = LinkExtractor(allow=MIRROR_LINKS)
+
+        async def start(self) -> Any:
+            yield scrapy.Request(f"{base_url}/list/1.html", callback=self.parse)
+
+        def parse(self, response: Any) -> Any:
+            if not follow_all and "/list/" not in response.url:
+                return  # download-only variant: articles are leaves
+            for link in self.links.extract_links(response):
+                yield scrapy.Request(link.url, callback=self.parse)
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(BareSpider)
+    process.crawl(crawler)
+    started = time.perf_counter()
+    process.start()
+    seconds = time.perf_counter() - started
+    assert crawler.stats is not None
+    fetched = int(crawler.stats.get_value("response_received_count", 0))
+    return {"pages": fetched, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def crawl_full(base_url: str, pages: int, per_list: int, database_url: str) -> dict[str, float]:
+    from crawler.runner import run_crawl
+    from storage.engine import Database
+
+    config = _config(base_url, pages, per_list)
+    Database(database_url).ensure_schema()  # migrations are not part of the crawl
+    started = time.perf_counter()
+    [result] = run_crawl(config, database_url, list(config.sources))
+    seconds = time.perf_counter() - started
+    return {"pages": result.pages, "seconds": seconds, "peak_rss_mb": _peak_rss_mb(),
+            "new_articles": result.new_articles, "errors": result.error_count}
+
+
+# --- orchestration ---------------------------------------------------------------------
+def _child(*args: str) -> dict[str, float]:
+    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                            check=False, timeout=3600)
+    if result.returncode != 0:
+        raise SystemExit(f"bench child {args[0]} failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    if args.command == "serve":
+        serve(Path(args.directory))
+        return 0
+    if args.command in ("bare", "download"):
+        print(json.dumps(crawl_bare(args.base_url, args.pages, args.per_list,
+                                    follow_all=args.command == "bare")))
+        return 0
+    if args.command == "full":
+        print(json.dumps(crawl_full(args.base_url, args.pages, args.per_list, args.db)))
+        return 0
+    return run_bench(args)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    work = Path(tempfile.mkdtemp(prefix="newsmon-crawl-bench-"))
+    server: subprocess.Popen[str] | None = None
+    try:
+        articles = build_mirror(work / "site", args.pages, args.per_list)
+        server = subprocess.Popen([sys.executable, __file__, "serve", str(work / "site")],
+                                  stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        common = [base_url, "--pages", str(len(articles)), "--per-list", str(args.per_list)]
+        bare = _child("bare", *common)
+        download = _child("download", *common)
+        full = _child("full", *common, "--db", f"sqlite:///{work / 'bench.db'}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    rates = {name: row["pages"] / row["seconds"] * 60
+             for name, row in (("bare", bare), ("download", download), ("full", full))}
+    ratio = rates["full"] / rates["bare"]
+    figures = {"articles": len(articles),
+               "bare": bare | {"pages_per_minute": rates["bare"]},
+               "download_only": download | {"pages_per_minute": rates["download"]},
+               "full": full | {"pages_per_minute": rates["full"]},
+               "ratio": ratio, "ratio_to_download_only": rates["full"] / rates["download"],
+               "target": args.target}
+    if args.json:
+        print(json.dumps(figures, indent=1))
+    else:
+        print(f"mirror: {len(articles)} article pages, {args.per_list} per list page")
+        for label, row, rate in (("(a) bare spider", bare, rates["bare"]),
+                                 ("    download only", download, rates["download"]),
+                                 ("(b) newsmon full", full, rates["full"])):
+            print(f"{label:18} {row['pages']:6.0f} pages in {row['seconds']:6.1f} s  "
+                  f"{rate:8.0f} pages/min  peak RSS {row['peak_rss_mb']:6.0f} MB")
+        print(f"newsmon stored {full.get('new_articles', 0):.0f} new articles, "
+              f"{full.get('errors', 0):.0f} errors")
+        verdict = "meets" if ratio >= args.target else "BELOW"
+        print(f"ratio (b)/(a) = {ratio:.2f} ({verdict} the target {args.target:.2f}); "
+              f"(b)/download-only = {figures['ratio_to_download_only']:.2f}")
+    return 0 if ratio >= args.target else 1
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", default="bench",
+                        choices=["bench", "serve", "bare", "download", "full"],
+                        help=argparse.SUPPRESS)
+    parser.add_argument("directory", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", dest="base_url", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--pages", type=int, default=2000, help="article pages (default 2000)")
+    parser.add_argument("--per-list", type=int, default=50,
+                        help="article links per list page (default 50)")
+    parser.add_argument("--target", type=float, default=0.35,
+                        help="required full/bare ratio (default 0.35)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.command in ("bare", "download", "full"):
+        args.base_url = args.directory
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(main())

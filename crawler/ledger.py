@@ -1,0 +1,164 @@
+"""One crawl's view of the URL ledger: known URLs, failures, start-page validators and
+conditional-GET trust, for one source.
+
+The spider owns one :class:`CrawlLedger`; the conditional-GET middleware and the
+pipelines reach it through the spider. Each call is its own short transaction, so a
+crawl killed at any moment leaves the ledger consistent with the articles table.
+
+Start-page validators are the exception: they are kept in memory and written only
+when the crawl finishes normally, and only for pages none of whose article links
+failed. A crawl killed halfway therefore fetches its start pages in full next time
+and finds every article it had not stored yet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crawler.canonical import UrlError, canonicalize, origin
+from storage.articles import ensure_source
+from storage.engine import Database
+from storage.urls import (
+    StartPage,
+    Trust,
+    UrlState,
+    known_urls,
+    record_check,
+    record_trusted_304,
+    record_url_outcome,
+    save_start_page,
+    start_page,
+    touch_start_page,
+    trust_of,
+)
+
+log = logging.getLogger(__name__)
+
+
+def links_digest(urls: Iterable[str]) -> str:
+    """A hash of the set of links a start page led to: equal iff the set is."""
+    joined = "\n".join(sorted(set(urls)))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Pending:
+    page: StartPage
+    status: int
+
+
+@dataclass
+class CrawlLedger:
+    """The URL ledger for one source during one crawl."""
+
+    database: Database
+    source: str
+    host_aliases: dict[str, str] = field(default_factory=dict)
+    source_id: int = 0
+    _pending: dict[str, _Pending] = field(default_factory=dict)
+    _tainted: set[str] = field(default_factory=set)
+
+    def open(self) -> None:
+        with self.database.session() as session, session.begin():
+            self.source_id = ensure_source(session, self.source)
+
+    def close(self, reason: str, now: datetime) -> int:
+        """Write the validators of start pages whose links were all handled (only when
+        the crawl finished normally); returns how many were written."""
+        written = 0
+        if reason == "finished":
+            with self.database.session() as session, session.begin():
+                for url, pending in self._pending.items():
+                    if url in self._tainted:
+                        continue
+                    save_start_page(session, pending.page, source_id=self.source_id,
+                                    status=pending.status, now=now)
+                    written += 1
+        self.database.dispose()
+        return written
+
+    # --- URLs ---------------------------------------------------------------------
+    def key(self, url: str) -> str | None:
+        """The canonical form the ledger files ``url`` under (None if unusable)."""
+        try:
+            return canonicalize(url, self.host_aliases)
+        except UrlError:
+            return None
+
+    def known(self, keys: Iterable[str]) -> set[str]:
+        with self.database.session() as session:
+            return known_urls(session, keys)
+
+    def record_failure(self, url: str, *, status: int | None, kind: str, now: datetime,
+                       found_on: str | None = None) -> None:
+        """An article request failed: ``gone`` for 404/410, else retried next run.
+
+        The start page it was found on keeps no validators, so the next run reads it
+        in full and meets the link again.
+        """
+        key = self.key(url)
+        if found_on:
+            self.taint(found_on)
+        if key is None:
+            return
+        state = UrlState.GONE if status in (404, 410) else UrlState.FAILED
+        with self.database.session() as session, session.begin():
+            record_url_outcome(session, key, source_id=self.source_id, state=state, now=now,
+                               status=status, error=kind)
+
+    def record_rejected(self, urls: Iterable[str], *, state: UrlState, now: datetime) -> None:
+        """Pages fetched fine that are no article (a channel page, a PDF)."""
+        keys = [k for k in (self.key(u) for u in urls) if k]
+        with self.database.session() as session, session.begin():
+            for key in dict.fromkeys(keys):
+                record_url_outcome(session, key, source_id=self.source_id, state=state,
+                                   now=now, status=200)
+
+    # --- start pages ---------------------------------------------------------------
+    def start_page(self, url: str) -> StartPage | None:
+        key = self.key(url)
+        if key is None:
+            return None
+        with self.database.session() as session:
+            return start_page(session, key)
+
+    def remember_start_page(self, url: str, *, kind: str, etag: str | None,
+                            last_modified: str | None, links: Iterable[str],
+                            status: int) -> None:
+        key = self.key(url)
+        if key is not None:
+            page = StartPage(key, kind, etag, last_modified, links_digest(links))
+            self._pending[key] = _Pending(page, status)
+
+    def taint(self, url: str) -> None:
+        """Do not keep validators for this start page this run."""
+        key = self.key(url)
+        if key is not None:
+            self._tainted.add(key)
+            self._tainted.add(url)
+
+    def is_tainted(self, url: str) -> bool:
+        return url in self._tainted or (self.key(url) or "") in self._tainted
+
+    def start_page_not_modified(self, url: str, now: datetime) -> None:
+        key = self.key(url)
+        if key is not None:
+            with self.database.session() as session, session.begin():
+                touch_start_page(session, key, status=304, now=now)
+
+    # --- conditional-GET trust ---------------------------------------------------------
+    def trust(self, url: str) -> Trust:
+        with self.database.session() as session:
+            return trust_of(session, self.source_id, origin(url))
+
+    def record_check(self, url: str, *, honest: bool, now: datetime) -> Trust:
+        with self.database.session() as session, session.begin():
+            return record_check(session, self.source_id, origin(url), honest=honest, now=now)
+
+    def record_trusted_304(self, url: str) -> None:
+        with self.database.session() as session, session.begin():
+            record_trusted_304(session, self.source_id, origin(url))

@@ -1,0 +1,174 @@
+"""Incremental re-crawls of the real sample sites: the URL ledger, pagination that
+stops at known pages, conditional GETs checked before they are trusted, stories
+across outlets, and the run ledger.
+
+Every crawl is the real ``newsmon crawl`` in a child process, over HTTP on
+127.0.0.1, into a SQLite file; the sample server's request log says exactly what
+was asked for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+
+from newsmon.config import parse_config
+from newsmon.samplesites import (
+    LoggedRequest,
+    SampleSites,
+    site_bandao,
+    site_dzwww,
+    site_qingdaonews,
+    site_wenweipo,
+)
+from newsmon.textnorm import normalize
+from storage.engine import Database
+from storage.models import Article, CrawlRun, Source, Story, UrlRecord
+from tests.conftest import Newsmon
+
+LIST_PAGES = {module.SPEC.name: module.list_page_path
+              for module in (site_dzwww, site_qingdaonews, site_bandao, site_wenweipo)}
+SEED = "dzwww/t20200113_4712345"
+REPUBLISHED = "wenweipo/AP5e1d3c88"
+
+
+def _requests(sites: SampleSites) -> list[LoggedRequest]:
+    return sites.requests.entries()
+
+
+def _path(request: LoggedRequest) -> str:
+    return request.path
+
+
+def _start_paths(sites: SampleSites) -> set[str]:
+    config = parse_config(sites.config_toml(), Path("sites.toml"))
+    return {_full_path(url) for source in config.sources for url in source.start_urls}
+
+
+def _full_path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _pagination_paths() -> set[str]:
+    return {list_page(n) for list_page in LIST_PAGES.values() for n in range(2, 10)}
+
+
+def _db(newsmon: Newsmon) -> Database:
+    return Database(newsmon.db_url)
+
+
+def test_a_day_two_crawl_requests_only_start_pages_and_the_new_articles(
+        newsmon: Newsmon, sites: SampleSites) -> None:
+    newsmon("crawl")
+    day_one = {a.path for a in sites.articles(day=1)}
+    new = {a.path for a in sites.articles(day=2)} - day_one
+    sites.set_day(2)
+    sites.requests.clear()
+    newsmon("crawl")
+
+    asked = Counter(_path(r) for r in _requests(sites))
+    start, pages = _start_paths(sites), _pagination_paths()
+    unexpected = {p for p in asked if p not in start | pages | new | {"/robots.txt"}
+                  and not p.endswith(".xml")}  # sitemap-index children are start pages too
+    assert unexpected == set(), "only start pages and new articles may be requested"
+    assert {p for p in asked if p in new} == new
+    assert all(asked[p] == 1 for p in new), {p: asked[p] for p in new}
+    assert not set(asked) & day_one, "a stored article was requested again"
+    assert all(asked[p] == 1 for p in start), "start pages answered 200: fetched once each"
+
+
+def test_pagination_stops_at_the_first_page_whose_links_are_all_known(
+        newsmon: Newsmon, sites: SampleSites) -> None:
+    newsmon("crawl", "--source", "dzwww")
+    assert any(_path(r) == site_dzwww.list_page_path(2) for r in _requests(sites))
+    # Forget the list validators: the list is read in full again, and every link on
+    # its first page is known, so page two is not requested.
+    database = _db(newsmon)
+    with database.session() as session, session.begin():
+        session.execute(update(UrlRecord).values(etag=None, last_modified=None))
+    database.dispose()
+    sites.requests.clear()
+    newsmon("crawl", "--source", "dzwww")
+    asked = [_path(r) for r in _requests(sites)]
+    assert site_dzwww.list_page_path(1) in asked
+    assert site_dzwww.list_page_path(2) not in asked
+    assert not [p for p in asked if p.endswith(".htm") and "/20200" in p], "no article again"
+
+
+def test_the_republished_story_joins_the_seed_and_different_stories_stay_apart(
+        newsmon: Newsmon, sites: SampleSites) -> None:
+    newsmon("crawl")
+    sites.set_day(2)
+    newsmon("crawl")
+    paths = {a.key: a.path for a in sites.articles(day=2)}
+    database = _db(newsmon)
+    with database.session() as session:
+        by_path = {urlsplit(a.canonical_url).path: a for a in session.scalars(select(Article))}
+        seed, copy = by_path[paths[SEED]], by_path[paths[REPUBLISHED]]
+        assert seed.story_id is not None and seed.story_id == copy.story_id
+        story = session.get(Story, seed.story_id)
+        assert story is not None
+        assert story.origin is not None and normalize(story.origin) == normalize("大衆網")
+        assert story.first_seen == seed.first_seen  # the first copy newsmon saw
+        outlets = session.execute(select(Source.name).join(Article).where(
+            Article.story_id == story.id)).scalars().all()
+        assert sorted(outlets) == ["dzwww", "wenweipo"]
+        # Every other article is a story of its own.
+        others = [a for a in by_path.values() if a.id not in (seed.id, copy.id)]
+        assert len({a.story_id for a in others}) == len(others)
+        assert seed.story_id not in {a.story_id for a in others}
+    database.dispose()
+
+
+def test_a_dishonest_304_is_caught_by_the_sampled_full_fetch(newsmon: Newsmon,
+                                                              sites: SampleSites) -> None:
+    newsmon("crawl", "--source", "dzwww")
+    sites.set_day(2)
+    sites.set_dishonest("dzwww")  # 304 to every conditional request, changed or not
+    sites.requests.clear()
+    newsmon("crawl", "--source", "dzwww")
+    listing = [r.status for r in _requests(sites) if _path(r) == site_dzwww.list_page_path(1)]
+    assert listing == [304, 200], "the 304 of an unproven site is checked by a full fetch"
+    new = {a.path for a in sites.articles("dzwww", day=2)} - {
+        a.path for a in sites.articles("dzwww", day=1)}
+    assert new <= {_path(r) for r in _requests(sites)}, "the new article was still found"
+    sites.requests.clear()
+    newsmon("crawl", "--source", "dzwww")  # distrusted now: no conditional requests at all
+    assert all("If-None-Match" not in r.headers and "If-Modified-Since" not in r.headers
+               for r in _requests(sites))
+
+
+def test_honest_304s_are_trusted_once_a_sampled_full_fetch_confirmed_one(
+        newsmon: Newsmon, sites: SampleSites) -> None:
+    newsmon("crawl", "--source", "wenweipo")
+    sites.requests.clear()
+    newsmon("crawl", "--source", "wenweipo")  # unproven: 304, then a full fetch to check
+    first = [r.status for r in _requests(sites) if _path(r) == site_wenweipo.list_page_path(1)]
+    assert first == [304, 200]
+    sites.requests.clear()
+    result = newsmon("crawl", "--source", "wenweipo")  # honest now: the 304 is believed
+    asked = [(r.status, _path(r)) for r in _requests(sites) if _path(r) != "/robots.txt"]
+    assert asked == [(304, site_wenweipo.list_page_path(1))]
+    assert "0 new articles" in result.stdout
+
+
+def test_the_run_ledger_counts_known_links_and_not_modified_pages(newsmon: Newsmon,
+                                                                   sites: SampleSites) -> None:
+    newsmon("crawl", "--source", "bandao")
+    sites.set_day(2)
+    newsmon("crawl", "--source", "bandao")
+    database = _db(newsmon)
+    with database.session() as session:
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+    database.dispose()
+    first, second = runs
+    assert first.status == second.status == "finished"
+    assert first.new_articles == len(sites.articles("bandao", day=1))
+    assert second.new_articles == len(sites.articles("bandao", day=2)) - first.new_articles
+    assert second.skipped_known >= first.new_articles  # list, feed and sitemap all name them
+    assert second.finished_at is not None and second.finished_at >= second.started_at
+    assert second.errors == {}
