@@ -14,11 +14,12 @@ from click.testing import CliRunner
 from newsmon.cli import cli
 
 PARAGRAPH = "青島市今天召開會議，研究部署今年的重點工作。會議指出，要堅持穩中求進，推動高質量發展。"
+PARAGRAPH2 = "會議要求，各區市要抓好項目建設，優化營商環境，做好春節前後的市場供應工作。"
 PAGE = (
     "<html><head><meta charset=\"gbk\"><title>青島召開會議 - 大衆網</title>"
     "<link rel=canonical href=\"/news/2020/0113/1.htm\"></head><body>"
     "<h1>青島召開會議</h1><div>2020-01-13 08:46 來源:大衆網 標簽:青島</div>"
-    f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>責編:劉亞會</p></body></html>"
+    f"<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p><p>責編:劉亞會</p></body></html>"
 )
 
 
@@ -70,7 +71,7 @@ def test_extract_file_as_json(tmp_path: Path) -> None:
         "author": None,  # the page credits only an editor
         "editor": "劉亞會",
         "tags": ["青島"],
-        "body": f"{PARAGRAPH}\n{PARAGRAPH}",
+        "body": f"{PARAGRAPH}\n{PARAGRAPH2}",
         "script": "traditional",
         "encoding": {"declared": "gbk", "used": "gb18030"},
         "is_article": True,
@@ -94,7 +95,7 @@ def test_summary_without_json(tmp_path: Path) -> None:
     assert code == 0
     assert out.splitlines()[0] == "title      青島召開會議"
     assert "source     大衆網" in out
-    assert out.rstrip().endswith(PARAGRAPH)
+    assert out.rstrip().endswith(PARAGRAPH2)
 
 
 @pytest.mark.parametrize(("target", "message"), [

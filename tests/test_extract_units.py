@@ -17,6 +17,10 @@ TAIPEI = ZoneInfo("Asia/Taipei")
 FETCHED = datetime(2024, 5, 1, 12, 0, tzinfo=SHANGHAI)
 PARAGRAPH = ("青島市今天召開會議，研究部署今年的重點工作。會議指出，要堅持穩中求進，"
              "推動高質量發展，持續改善民生，確保各項任務落到實處。")
+PARAGRAPH2 = ("會議要求，各區市要抓好項目建設，優化營商環境，穩定就業，"
+              "做好春節前後的安全生產和市場供應工作。")
+PARAGRAPH3 = ("與會人員表示，將認真落實會議部署，以更大力度推動改革開放，"
+              "確保全年目標任務順利完成。")
 
 
 def page(body: str, head: str = "", charset: str = "utf-8") -> str:
@@ -225,7 +229,7 @@ SEED_LIKE = page(
     "<dir id=g1nl9c></dir><kbd id=g1nl9c></kbd>"
     "<h1>“活”城如謀戰局——看青島如何憑借頂層設計實現“換道超越”</h1>"
     "<div class=info>2020-01-13 08:46 來源:大衆網 標簽:青島換道超越</div>"
-    f"<div class=content><p>{PARAGRAPH}</p><p>戰略篇</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+    f"<div class=content><p>{PARAGRAPH}</p><p>戰略篇</p><p>{PARAGRAPH2}</p><p>{PARAGRAPH3}</p>"
     "<p>【纠错】</p><p>責編:劉亞會</p></div>"
     "<div>廣播頻率<br>FM926 FM957</div>"
     "<div>論壇 <a href=/1>新區民生</a> <a href=/2>新區鎮街</a> <a href=/3>房産樓市</a></div>"
@@ -245,7 +249,7 @@ def test_seed_like_page_fields_and_clean_body() -> None:
     assert article.script == "traditional"
     assert article.canonical_url == "http://www.dzwww.com/qd/202001/t20200113_4712345.htm"
     assert article.is_article
-    assert article.body.splitlines() == [PARAGRAPH, "戰略篇", PARAGRAPH, PARAGRAPH]
+    assert article.body.splitlines() == [PARAGRAPH, "戰略篇", PARAGRAPH2, PARAGRAPH3]
     for junk in ("g1nl9c", "<d", "廣播頻率", "FM926", "新區民生", "X-POWER-BY", "責編",
                  "纠错", "版權所有", "分享到"):
         assert junk not in article.body
@@ -273,7 +277,7 @@ def test_unknown_timezone_falls_back_with_warning() -> None:
 
 def test_relative_time_uses_fetch_time() -> None:
     html = page(f"<h1>標題測試新聞一則</h1><div>3小時前 來源：新華網</div><p>{PARAGRAPH}</p>"
-                f"<p>{PARAGRAPH}</p>")
+                f"<p>{PARAGRAPH2}</p>")
     article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
     assert article.published_at == datetime(2024, 5, 1, 9, 0, tzinfo=SHANGHAI)
 
@@ -281,7 +285,7 @@ def test_relative_time_uses_fetch_time() -> None:
 @pytest.mark.parametrize("author", [
     "网易", "name, email@gmail.com", "新浪科技", "维基媒体项目贡献者", "admin"])
 def test_meta_author_that_is_no_person_is_ignored(author: str) -> None:
-    html = page(f"<h1>標題測試新聞一則</h1><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>",
+    html = page(f"<h1>標題測試新聞一則</h1><p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>",
                 head=f'<meta name="author" content="{author}">').replace(
         "<title>標題 - 大衆網</title>", "<title>標題測試新聞一則_网易新闻</title>")
     article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
@@ -292,7 +296,7 @@ def test_json_ld_and_meta_fill_fields() -> None:
     head = ('<script type="application/ld+json">{"@type": "NewsArticle", '
             '"headline": "標題測試新聞一則", "datePublished": "2024-04-30T10:15:00+08:00", '
             '"author": {"@type": "Person", "name": "王小明"}, "keywords": "青島,經濟"}</script>')
-    html = page(f"<h1>標題測試新聞一則</h1><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>", head=head)
+    html = page(f"<h1>標題測試新聞一則</h1><p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>", head=head)
     article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
     assert article.published_at == datetime(2024, 4, 30, 10, 15, tzinfo=SHANGHAI)
     assert article.author == "王小明"
@@ -306,7 +310,7 @@ OVERRIDE_PAGE = page(
     + "</p></div>"
     "<div id=story><h2 class=hl>真正的標題在這裏</h2><span class=when>2021年3月4日 10:20</span>"
     "<span class=by>記者 張三</span>"
-    f"<p>{PARAGRAPH}</p><div class=ad>推廣內容：請點擊購買。</div><p>{PARAGRAPH}</p></div>")
+    f"<p>{PARAGRAPH}</p><div class=ad>推廣內容：請點擊購買。</div><p>{PARAGRAPH2}</p></div>")
 
 
 @pytest.mark.parametrize("overrides", [
@@ -324,7 +328,7 @@ def test_overrides_win_over_the_generic_path(overrides: ExtractOverrides) -> Non
     assert article.title == "真正的標題在這裏"
     assert article.published_at == datetime(2021, 3, 4, 10, 20, tzinfo=SHANGHAI)
     assert article.author == "張三"
-    assert article.body.splitlines() == [PARAGRAPH, PARAGRAPH]
+    assert article.body.splitlines() == [PARAGRAPH, PARAGRAPH2]
     assert article.warnings == ()
 
 
@@ -345,7 +349,7 @@ def test_bad_override_selector_is_a_warning_not_a_crash() -> None:
 
 
 def test_fetched_at_in_utc_is_accepted() -> None:
-    html = page(f"<h1>標題測試新聞一則</h1><div>刚刚</div><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>")
+    html = page(f"<h1>標題測試新聞一則</h1><div>刚刚</div><p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>")
     now = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
     article = extract_article(html.encode(), url="http://x/", fetched_at=now)
     assert article.published_at == now.astimezone(SHANGHAI)
@@ -361,29 +365,29 @@ def _body_of(body_html: str) -> tuple[list[str], str | None, str | None]:
 
 @pytest.mark.parametrize(("body_html", "author"), [
     # a caption above the paragraph that opens with the dateline
-    (f"<p>中國外交部發言人警告，中方必然反制。</p><p>(星島日報報道){PARAGRAPH}</p><p>{PARAGRAPH}</p>",
+    (f"<p>中國外交部發言人警告，中方必然反制。</p><p>(星島日報報道){PARAGRAPH}</p><p>{PARAGRAPH2}</p>",
      None),
     # a deck and a caption above the byline
     ("<p>年过五十的她带领学校民乐团的孩子们一路快乐前行</p><p>郭荣梅指挥乐团练习</p>"
-     f"<p>河南商报记者马俊峰/文</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>", "马俊峰"),
+     f"<p>河南商报记者马俊峰/文</p><p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>", "马俊峰"),
     # a standfirst marked by its class
-    (f"<p class=lead>梁振英同時遭到議員質問。</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>", None),
+    (f"<p class=lead>梁振英同時遭到議員質問。</p><p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>", None),
     # a caption closed by a bracketed picture credit, and one left below the text
-    (f"<p>香港航空宣布航班改期。（港台圖片）</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>"
+    (f"<p>香港航空宣布航班改期。（港台圖片）</p><p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>"
      "<p>現任衛生署長呼聲高。資料照片</p>", None),
     # a post stamp with counters, however much punctuation it has
-    (f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>发表于 2024年4月30日 10:15 - (阅读:3727;评论:63)</p>",
-     None),
+    (f"<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>"
+     "<p>发表于 2024年4月30日 10:15 - (阅读:3727;评论:63)</p>", None),
 ])
 def test_only_the_story_is_the_body(body_html: str, author: str | None) -> None:
     body, found_author, _editor = _body_of(body_html)
-    assert body == [PARAGRAPH, PARAGRAPH]
+    assert body == [PARAGRAPH, PARAGRAPH2]
     assert found_author == author
 
 
 def test_an_editor_is_not_the_author() -> None:
     _body, author, editor = _body_of(
-        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>（责任编辑：魏喆）</p>")
+        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p><p>（责任编辑：魏喆）</p>")
     assert (author, editor) == (None, "魏喆")
 
 
@@ -402,7 +406,25 @@ def test_an_editor_is_not_the_author() -> None:
 ])
 def test_publish_time_from_pieces_and_scripts(head: str, under_title: str,
                                               expected: datetime) -> None:
-    html = page(f"<h1>標題測試新聞一則</h1>{under_title}<p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>",
+    html = page(f"<h1>標題測試新聞一則</h1>{under_title}<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>",
                 head=head)
     article = extract_article(html.encode(), url="http://x/", fetched_at=FETCHED)
     assert article.published_at == expected.replace(tzinfo=SHANGHAI)
+
+
+def test_a_paragraph_printed_twice_is_kept_once() -> None:
+    body, _author, _editor = _body_of(
+        f"<div class=summary>{PARAGRAPH}</div><p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p>"
+        "<p>________________________________。</p><p>________________________________。</p>")
+    assert body == [PARAGRAPH, PARAGRAPH2, "________________________________。",
+                    "________________________________。"]
+
+
+@pytest.mark.parametrize("furniture", [
+    "打印 关闭", "延伸 · 推荐", "20190926|国贸|增长率|全球经济", "图片均来自网络",
+    "相关资讯请关注:逆水寒专区", "正文已结束，您可以按alt+4进行评论",
+    "即将播放 取消 50% 75% 100% 播放模式"])
+def test_site_furniture_below_the_text_is_dropped(furniture: str) -> None:
+    body, _author, _editor = _body_of(
+        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p><p>{furniture}</p><p>{PARAGRAPH3}</p>")
+    assert furniture not in body

@@ -292,6 +292,7 @@ class _Extraction:
             pending = []
             chars += block.chars
         layout.tail.extend(pending)
+        _drop_repeats(layout.paragraphs)
         if region.blocks:
             last = region.blocks[-1].index
             layout.after.extend(b for b in blocks[last + 1:last + 6] if b.chars < _META_LINE_MAX)
@@ -616,6 +617,22 @@ def _trim_head(layout: _Layout) -> None:
         if match and len(first.text) > match.end():
             layout.head.append(replace(first, text=match.group(0)))
             paragraphs[0] = replace(first, text=first.text[match.end():].lstrip())
+
+
+_REPEAT_MIN = 20  # a paragraph this long printed twice is a summary box or a template echo
+
+
+def _drop_repeats(paragraphs: list[Block]) -> None:
+    """Keep the first of identical long paragraphs (a summary box repeating the lead)."""
+    seen: set[str] = set()
+    kept = []
+    for block in paragraphs:
+        key = squash(block.text)
+        if len(re.sub(r"[\W_]", "", key)) >= _REPEAT_MIN and key in seen:  # not "____。"
+            continue
+        seen.add(key)
+        kept.append(block)
+    paragraphs[:] = kept
 
 
 def _trim_tail(layout: _Layout) -> None:

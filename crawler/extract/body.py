@@ -36,7 +36,11 @@ _BOILERPLATE = re.compile(
     r"^\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]|"
     r"^[(（]\s*(?:责任编辑|責任編輯|责编|責編|编辑|編輯)\s*[:：]|"
     r"^【?\s*(?:编辑|編輯)\s*[:：]|点击进入|點擊進入|进入论坛|進入論壇|"
-    r"^(?:正在加载|正在載入|加载中|載入中|loading)\s*[.。…]*$|查看更多|展开全文|展開全文|阅读全文|閱讀全文|APP内打开|App內打開|"
+    r"^(?:正在加载|正在載入|加载中|載入中|loading)\s*[.。…]*$|查看更多|展开全文|"
+    r"即将播放|播放模式|观看完整版|觀看完整版|重新播放|您的浏览器不支持|您的瀏覽器不支援|"
+    r"^图片(?:均)?来自网络|^圖片(?:均)?來自網絡|^图片来源[:：]|^圖片來源[:：]|"
+    r"(?:请|請|敬请|敬請)关注.{0,12}(?:专区|專區|专题|專題|频道|頻道|公众号|公眾號|微信|微博|官网|官網)|"
+    r"展開全文|阅读全文|閱讀全文|APP内打开|App內打開|"
     r"^(?:相关新闻|相關新聞|相关阅读|相關閱讀|推荐阅读|推薦閱讀|延伸阅读|延伸閱讀|热门推荐|"
     r"熱門推薦|更多新闻|更多新聞|猜你喜欢|猜你喜歡|热点新闻|熱點新聞|网友评论|網友評論|"
     r"热门评论|熱門評論|论坛|論壇|相关文章|相關文章|精彩推荐|精彩推薦|今日推荐|今日推薦)\s*[:：]?\s*$",
@@ -50,7 +54,8 @@ _END_MARKERS = re.compile(
     r"^[(（【\[]?\s*(?:责任编辑|責任編輯|责编|責編)\s*[:：]|"
     r"^(?:相关新闻|相關新聞|相关阅读|相關閱讀|推荐阅读|推薦閱讀|延伸阅读|延伸閱讀|热门推荐|"
     r"熱門推薦|猜你喜欢|猜你喜歡|相关文章|相關文章|网友评论|網友評論|热门评论|熱門評論|"
-    r"精彩推荐|精彩推薦|更多新闻|更多新聞|相关链接|相關鏈接|上一篇|下一篇)\s*[:：]?|"
+    r"精彩推荐|精彩推薦|更多新闻|更多新聞|相关链接|相關鏈接|上一篇|下一篇|延伸推荐|延伸推薦|"
+    r"相关推荐|相關推薦|正文已结束|正文已結束|正文完)\s*[:：]?|"
     r"^(?:评论|評論|留言|网友留言|網友留言|发表评论|發表評論|我来说两句|我要评论|我要評論|全部评论|"
     r"全部評論|最新评论|最新評論|相关评论|相關評論|comments?|回复|回覆|读者回应|讀者回應)"
     r"\s*[(（]?\s*\d*\s*[)）]?\s*[:：]?\s*$|发表评论|發表評論|我来说两句|我來說兩句|"
@@ -61,6 +66,13 @@ _END_MARKERS = re.compile(
     r"版权说明|版權說明|侵权举报|侵權舉報)\s*[:：]?\s*$",
     re.IGNORECASE)
 
+
+_SPACERS = re.compile(r"[\s·•・|｜/]+")
+_BUTTON = re.compile(r"[【\[]?(?:打印|列印|关闭|關閉|收藏|分享|评论|評論|纠错|糾錯|推荐|推薦|返回|"
+                     r"顶部|頂部|顶|頂|踩|赞|讚|举报|舉報|复制链接|複製連結|转发|轉發|关注|關注|"
+                     r"大|中|小|字号|字號|放大|缩小|縮小)[】\]]?")
+_BARS = re.compile(r"[|｜]")
+_SENTENCE_PUNCT = re.compile(r"[，。！？；,!?;]")
 
 # Clutter (in negative weight) after which further prose counts half.
 _PROSE = 40.0  # clutter is counted from the first block this good
@@ -138,15 +150,28 @@ def find_body(blocks: list[Block], container: HtmlElement | None = None) -> Body
 
 
 def is_boilerplate(block: Block) -> bool:
-    """Furniture inside the body container: link lists and known site lines."""
+    """Furniture inside the body container: link lists, known site lines, rows of
+    buttons ("打印 关闭") and bar-separated tag or menu rows."""
     if block.link_density > 0.5 and not (block.chars > 150 and block.punct > 5):
         return True
-    return block.chars < 160 and bool(_BOILERPLATE.search(block.text))
+    if block.chars >= 160:
+        return False
+    if _BOILERPLATE.search(block.text):
+        return True
+    tokens = block.text.split()
+    if block.chars <= 24 and tokens and all(_BUTTON.fullmatch(t) for t in tokens):
+        return True
+    return block.chars < 80 and len(_BARS.findall(block.text)) >= 3 \
+        and not _SENTENCE_PUNCT.search(block.text)
 
 
 def is_end_marker(block: Block) -> bool:
-    """A line after which only related links, comments and credits follow."""
-    return block.chars < 60 and bool(_END_MARKERS.search(block.text))
+    """A line after which only related links, comments and credits follow
+    (spacing dots and bars ignored: "延伸 · 推荐")."""
+    if block.chars >= 60:
+        return False
+    return bool(_END_MARKERS.search(block.text)
+                or _END_MARKERS.search(_SPACERS.sub("", block.text)))
 
 
 _CAPTION_HINT = re.compile(r"(?:^|[\s_-])(?:caption|photo|pic|img|image|figure|tupian|zhaopian)",
