@@ -352,15 +352,15 @@ class _PatternScanner:
     def found(self, text: str) -> list[int]:
         """The patterns occurring in ``text`` (or maybe, see :attr:`approximate`), unordered."""
         found = self._always.copy()
+
+        def on_match(pattern: int, start: int, end: int, flags: int, context: object) -> None:
+            found.append(pattern)  # and return None: a true result would stop the scan
+
         if self._database is not None:
             scratch = getattr(self._local, "scratch", None)
             if scratch is None:
                 scratch = self._local.scratch = hyperscan.Scratch(self._database)
-            self._database.scan(
-                _utf8(text),
-                match_event_handler=lambda pattern, *_: found.append(pattern),
-                scratch=scratch,
-            )
+            self._database.scan(_utf8(text), match_event_handler=on_match, scratch=scratch)
         return found
 
 
@@ -371,7 +371,7 @@ def _utf8(text: str) -> bytes:
 
 
 class Matcher:
-    """All topics compiled into one automaton; :meth:`match` runs them on an article."""
+    """All topics compiled into one pattern scanner; :meth:`match` runs them on an article."""
 
     def __init__(self, topics: Sequence[TopicSpec], aliases: Mapping[str, str] | None = None):
         """Compile ``topics``; a topic may use another topic's query as ``@name``.
@@ -417,7 +417,7 @@ class Matcher:
 
     @property
     def pattern_count(self) -> int:
-        """How many distinct term keys the automaton holds."""
+        """How many distinct term keys the scanner looks for."""
         return len(self._patterns)
 
     def _add_topic(self, topic: TopicSpec, node: Node) -> None:
@@ -541,9 +541,7 @@ class Matcher:
                 for second in seconds & present:
                     candidates.update(by_second[second])
         tests = self._tests
-        chosen = [
-            index for index in candidates if (test := tests[index]) is None or test(present)
-        ]
+        chosen = [index for index in candidates if (test := tests[index]) is None or test(present)]
         chosen.sort()
         return chosen
 
