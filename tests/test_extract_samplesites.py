@@ -4,6 +4,8 @@ The sample sites (:mod:`newsmon.samplesites`) serve corpus articles re-templated
 four regional-news layouts, and know each article's truth: title, publish time,
 来源, author, editor, tags and body. That makes them a second check, independent of
 the corpus pages: the same content under templates the extractor was not tuned on.
+Every other page of the sites (lists, tag pages, about, search) must come out as "not
+an article".
 
 Field rules (what "right" means here):
 
@@ -23,6 +25,7 @@ Field rules (what "right" means here):
 from __future__ import annotations
 
 import collections
+import importlib
 import re
 import unicodedata
 import urllib.request
@@ -35,6 +38,7 @@ import pytest
 from crawler.extract import extract_article
 from newsmon.samplesites import SampleArticle, SampleSites
 from newsmon.samplesites.catalog import SITE_TIMEZONES, articles_for
+from newsmon.samplesites.pages import RenderContext
 from newsmon.values import ExtractedArticle
 
 FETCHED_AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -61,20 +65,28 @@ class Fetched:
 
 
 @pytest.fixture(scope="module")
-def fetched() -> Iterator[dict[str, Fetched]]:
+def sites() -> Iterator[SampleSites]:
+    with SampleSites(day=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fetched(sites: SampleSites) -> dict[str, Fetched]:
     """Every day-two sample article, fetched once over HTTP and extracted."""
-    with SampleSites(day=2) as sites:
-        assert sorted(a.key for a in sites.articles()) == sorted(a.key for a in ARTICLES)
-        out = {}
-        for article in ARTICLES:
-            url = sites.url(article.path)
-            with urllib.request.urlopen(url, timeout=10) as response:
-                raw = response.read()
-                content_type = response.headers.get("Content-Type")
-            out[article.key] = Fetched(article, url, raw, extract_article(
-                raw, url=url, content_type=content_type, fetched_at=FETCHED_AT,
-                timezone=SITE_TIMEZONES[article.site]))
-        yield out
+    assert sorted(a.key for a in sites.articles()) == sorted(a.key for a in ARTICLES)
+    out = {}
+    for article in ARTICLES:
+        url = sites.url(article.path)
+        raw, content_type = _get(url)
+        out[article.key] = Fetched(article, url, raw, extract_article(
+            raw, url=url, content_type=content_type, fetched_at=FETCHED_AT,
+            timezone=SITE_TIMEZONES[article.site]))
+    return out
+
+
+def _get(url: str) -> tuple[bytes, str | None]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read(), response.headers.get("Content-Type")
 
 
 def test_every_sample_site_and_article_is_checked() -> None:
@@ -91,6 +103,38 @@ def test_sample_article_matches_its_truth(fetched: dict[str, Fetched], key: str)
                 *_people_problems(truth, got), *_tag_problems(page),
                 *_body_problems(truth, got)]
     assert not problems, f"{page.url}: " + "; ".join(problems)
+
+
+def _other_pages() -> list[tuple[str, str]]:
+    """(site, path) of every HTML page that is not an article: lists, tags, about, search."""
+    articles = {a.path for a in ARTICLES}
+    pages: list[tuple[str, str]] = []
+    for site in SITES:
+        module = importlib.import_module(f"newsmon.samplesites.site_{site}")
+        rendered = module.render(RenderContext(base_url="http://127.0.0.1:1", day=2))
+        pages.extend((site, path) for path, resource in rendered.items()
+                     if path not in articles and "html" in (resource.content_type or ""))
+    return pages
+
+
+OTHER_PAGES = _other_pages()
+
+
+def test_there_are_list_pages_to_check() -> None:
+    assert len(OTHER_PAGES) >= 40
+    assert {site for site, _path in OTHER_PAGES} == set(SITES)
+
+
+@pytest.mark.parametrize(("site", "path"), OTHER_PAGES, ids=[p for _s, p in OTHER_PAGES])
+def test_a_sample_page_that_is_no_article_says_so(sites: SampleSites, site: str,
+                                                  path: str) -> None:
+    url = sites.url(path)
+    raw, content_type = _get(url)
+    got = extract_article(raw, url=url, content_type=content_type, fetched_at=FETCHED_AT,
+                          timezone=SITE_TIMEZONES[site])
+    assert not got.is_article, f"{url}: {got.title!r}"
+    assert got.body == ""
+    assert got.warnings
 
 
 def test_furniture_list_is_not_article_text() -> None:
