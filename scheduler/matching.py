@@ -29,6 +29,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Final
 
 import hyperscan
@@ -233,7 +234,7 @@ class _Evidence:
             ordered: list[tuple[_Order, Hit]] = []
             for term in terms:
                 ordered += self._ordered_hits(term)
-            ordered.sort(key=_first)
+            ordered.sort(key=itemgetter(0))  # by _Order only: hits do not compare
             hits = self._merged[terms] = tuple([hit for _, hit in ordered])
         return hits
 
@@ -287,10 +288,6 @@ class _Evidence:
             snippet = Snippet(excerpt, hit_start, hit_end, first.field)
             self._snippets[cache_key] = snippet
         return snippet
-
-
-def _first(entry: tuple[_Order, Hit]) -> _Order:
-    return entry[0]
 
 
 def _occurrences(key: str, needle: str, left: bool, right: bool) -> list[tuple[int, int]]:
