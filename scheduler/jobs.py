@@ -342,10 +342,13 @@ class JobRunner:
         try:
             child.process.wait(timeout=child.spec.timeout.total_seconds())
         except subprocess.TimeoutExpired:
-            timed_out = True
-            log.warning("job %s reached its time limit of %s; ending it", child.spec.job_id,
-                        child.spec.timeout)
-            _end(child.process, self.kill_grace)
+            if child.interrupted:  # a stop is already ending it (SIGKILL after the grace)
+                child.process.wait()
+            else:
+                timed_out = True
+                log.warning("job %s reached its time limit of %s; ending it",
+                            child.spec.job_id, child.spec.timeout)
+                _end(child.process, self.kill_grace)
         for reader in readers:
             reader.join(timeout=5)
         return child.process.returncode, timed_out
