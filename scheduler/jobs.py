@@ -3,8 +3,8 @@
 A crawl needs a fresh process because the Twisted reactor cannot be restarted; a
 child also isolates memory and crashes from the long-running service, and gives the
 time limit teeth (it can be killed). The job is the same command a user would type:
-``python -m newsmon --db URL --config PATH crawl --source NAME --no-progress`` or
-``… digest --subscription NAME``.
+``python -m newsmon --config PATH crawl --source NAME --no-progress`` or
+``… digest --subscription NAME``, with the database URL in ``NEWSMON_DB``.
 
 Around the child, :class:`JobRunner` keeps the job ledger (``job_runs``: start,
 outcome, exit status, duration), logs one line when a job starts and one when it ends
@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO
@@ -130,13 +130,22 @@ def summarize_output(kind: JobKind, output_tail: Sequence[str]) -> str:
     return found[-1][:300] if found else ""
 
 
-def child_argv(spec: JobSpec, database_url: str, config_path: str,
-               python: str = sys.executable) -> list[str]:
-    """The ``newsmon`` command line a job runs."""
-    base = [python, "-m", "newsmon", "--db", database_url, "--config", config_path]
+def child_argv(spec: JobSpec, config_path: str, python: str = sys.executable) -> list[str]:
+    """The ``newsmon`` command line a job runs.
+
+    The database URL goes to the child in ``NEWSMON_DB`` (:func:`child_env`), not on
+    the command line, where any local user could read a password in it (``ps``).
+    """
+    base = [python, "-m", "newsmon", "--config", config_path]
     if spec.kind is JobKind.CRAWL:
         return [*base, "crawl", "--source", spec.target, "--no-progress"]
     return [*base, "digest", "--subscription", spec.target]
+
+
+def child_env(database_url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The child's environment: ours, the database URL, UTF-8 unbuffered output."""
+    return {**environ, "NEWSMON_DB": database_url, "PYTHONIOENCODING": "utf-8",
+            "PYTHONUNBUFFERED": "1"}
 
 
 def _parent_death_hook() -> Callable[[], None] | None:
@@ -319,11 +328,11 @@ class JobRunner:
         return JobResult(spec.job_id, run_id, Outcome.FAILED, -1, self.clock() - now, detail)
 
     def _spawn(self, spec: JobSpec, now: datetime) -> RunningChild:
-        env = dict(os.environ, PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1")
         process = subprocess.Popen(
-            child_argv(spec, self.database_url, self.config_path, self.python),
+            child_argv(spec, self.config_path, self.python),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, encoding="utf-8", errors="replace", env=env,
+            text=True, encoding="utf-8", errors="replace",
+            env=child_env(self.database_url, os.environ),
             start_new_session=True, preexec_fn=_DIE_WITH_PARENT)
         child = RunningChild(spec, process, now)
         with self._lock:

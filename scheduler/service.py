@@ -222,11 +222,16 @@ class Service:
 
     def _serve(self) -> None:
         """Run the schedules while the lease is held; returns on stop or lease loss."""
-        self._recover()
         scheduler = self._build_scheduler()
         self.runner.stopping.clear()
         self._scheduled = {}
-        self._reconcile(scheduler, self.specs, catch_up=True)
+        try:
+            self._recover()
+            self._reconcile(scheduler, self.specs, catch_up=True)
+        except Exception as exc:  # database trouble: try again, still holding the lease
+            log.error("could not start the schedules (%s); retrying", _first_line(exc))
+            self._pause(self.lease.renew_interval.total_seconds())
+            return
         scheduler.start()
         lost = False
         try:
@@ -431,8 +436,8 @@ def schedule_table(specs: list[JobSpec], now: datetime) -> list[dict[str, object
 def configure_logging(log_file: Path, verbose: int = 0) -> None:
     """The service logs to stderr and to a rotating file (5 × 5 MB), one line per event.
 
-    APScheduler's own INFO lines ("Running job …") repeat ours, so it logs warnings
-    only unless ``-vv``.
+    APScheduler's own INFO lines ("Running job …") and its skip/miss warnings repeat
+    ours, so it logs other warnings only, unless ``-vv``.
     """
     log_file.parent.mkdir(parents=True, exist_ok=True)
     formatter = _LocalTimeFormatter("%(asctime)s %(levelname)s %(message)s")
@@ -444,7 +449,18 @@ def configure_logging(log_file: Path, verbose: int = 0) -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    apscheduler = logging.getLogger("apscheduler")
+    apscheduler.setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(name).addFilter(_said_by_us)
+
+
+def _said_by_us(record: logging.LogRecord) -> bool:
+    """Drop APScheduler's warnings for skipped and missed runs: the service logs each
+    one itself, naming the job and the local time of the run (and records misses)."""
+    message = record.getMessage()
+    return not ("maximum number of running instances reached" in message
+                or "was missed by" in message)
 
 
 class _LocalTimeFormatter(logging.Formatter):

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsmon.config import parse_config
-from scheduler.jobs import Outcome, child_argv, classify_exit, summarize_output
+from scheduler.jobs import Outcome, child_argv, child_env, classify_exit, summarize_output
 from scheduler.schedules import (
     JobKind,
     JobSpec,
@@ -243,11 +243,20 @@ def test_exit_statuses_are_classified(code: int, timed_out: bool, interrupted: b
 
 def test_the_child_command_is_the_users_command() -> None:
     crawl, _, digest = specs_of(CONFIG)
-    assert child_argv(crawl, "sqlite:///n.db", "sites.toml", python="py") == [
-        "py", "-m", "newsmon", "--db", "sqlite:///n.db", "--config", "sites.toml",
+    assert child_argv(crawl, "sites.toml", python="py") == [
+        "py", "-m", "newsmon", "--config", "sites.toml",
         "crawl", "--source", "dzwww", "--no-progress"]
-    assert child_argv(digest, "sqlite:///n.db", "sites.toml", python="py")[-3:] == [
+    assert child_argv(digest, "sites.toml", python="py")[-3:] == [
         "digest", "--subscription", "morning"]
+
+
+def test_the_database_url_reaches_the_child_outside_its_command_line() -> None:
+    url = "postgresql://newsmon:s3cret@db.example/news"
+    env = child_env(url, {"PATH": "/bin", "NEWSMON_DB": "sqlite:///other.db"})
+    assert env["NEWSMON_DB"] == url and env["PATH"] == "/bin"
+    assert env["PYTHONIOENCODING"] == "utf-8"
+    crawl = specs_of(CONFIG)[0]
+    assert not any("s3cret" in arg for arg in child_argv(crawl, "sites.toml"))
 
 
 def test_the_summary_line_is_kept_from_the_output() -> None:

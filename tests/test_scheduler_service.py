@@ -225,6 +225,9 @@ def test_a_crawl_over_its_time_limit_is_ended_the_next_still_runs_and_a_stop_int
     assert "stopped" in (crawls[1].finish_reason or "")
     log = service.log()
     assert log.count("reached its time limit") == 1
+    # slots that fell while a crawl ran are logged once each, by the service
+    assert "skipped, its previous run is still going" in log
+    assert "maximum number of running instances" not in log
     assert re.search(r"job crawl:dzwww ended: timeout", log)
     assert re.search(r"job crawl:dzwww ended: interrupted", log)
     assert "SIGTERM: stopping" in log
