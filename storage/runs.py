@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.status import RunRecord
 from newsmon.values import CrawlStats
-from storage.models import CrawlRun, Source
+from storage.models import Article, CrawlRun, Source
 
 
 def start_run(session: Session, source_id: int, now: datetime) -> int:
@@ -68,3 +68,15 @@ def run_history(session: Session, per_source: int = 30) -> dict[str, list[RunRec
     for name, run in rows:
         history.setdefault(name, []).append(_record(name, run))
     return history
+
+
+def source_summaries(session: Session) -> dict[str, dict[str, object]]:
+    """Per source name: stored articles and when its newest run started (ISO 8601)."""
+    counts = dict(session.execute(select(Source.name, func.count(Article.id))
+                                  .join(Article, Article.source_id == Source.id, isouter=True)
+                                  .group_by(Source.name)).tuples().all())
+    summaries: dict[str, dict[str, object]] = {
+        name: {"articles": int(count), "last_run": None} for name, count in counts.items()}
+    for name, run in last_runs(session):
+        summaries.setdefault(name, {"articles": 0})["last_run"] = run.started_at.isoformat()
+    return summaries

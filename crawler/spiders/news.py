@@ -202,8 +202,12 @@ class NewsSpider(scrapy.Spider):
             if key in known:
                 continue
             self._requested.add(key)
+            # dont_filter: this spider already requests each canonical URL once per run;
+            # Scrapy's filter would also drop redirects back to a seen URL silently, so
+            # a redirect loop would never reach REDIRECT_MAX_TIMES and be counted.
             yield scrapy.Request(key, callback=self.parse_article, errback=self.on_error,
-                                 meta={"newsmon": {"kind": "article", "found_on": found_on}})
+                                 meta={"newsmon": {"kind": "article", "found_on": found_on}},
+                                 dont_filter=True)
 
     # --- articles -------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
@@ -243,7 +247,9 @@ class NewsSpider(scrapy.Spider):
         if self.ledger is None:
             return
         if meta.get("kind") == "article":
-            self.ledger.record_failure(url, status=http_status_of(failure), kind=kind,
+            # The URL the link named, not where its redirects ended.
+            first = (request.meta.get("redirect_urls") or [url])[0] if request else url
+            self.ledger.record_failure(first, status=http_status_of(failure), kind=kind,
                                        now=datetime.now(UTC), found_on=meta.get("found_on"))
 
 

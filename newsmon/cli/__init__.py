@@ -52,12 +52,16 @@ def _register() -> None:
         commands_run,
         commands_search,
         commands_show,
+        commands_sources,
+        commands_status,
         commands_topics,
     )
 
     for module in (
         commands_demo,
         commands_crawl,
+        commands_sources,
+        commands_status,
         commands_topics,
         commands_digest,
         commands_search,

@@ -1,0 +1,116 @@
+"""``newsmon status``: did the crawls work? One section per part of newsmon.
+
+The crawl section shows the last run of every source (pages, new / updated / known
+articles, 304s, errors by kind, duration, finish reason) and flags sources that
+failed or have found nothing new for longer than usual (``newsmon/status.py``).
+
+Sections are built by the functions in :data:`SECTIONS`; a part of newsmon that has
+something to report (the scheduler's next runs, say) adds a function there. With
+``--json`` the output is one object with a key per section.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from newsmon.cli.commands_run import runner_section, schedule_section
+from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.output import dumps, local_time, render_table
+from newsmon.status import SourceStatus, source_status, status_record
+
+EXIT_FLAGGED = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One part of the status: a JSON key, a heading, rows and the table's columns."""
+
+    key: str
+    title: str
+    records: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    failing: bool = False
+
+
+def crawl_statuses(app: AppContext, now: datetime) -> list[SourceStatus]:
+    """Every configured source, and every source with runs, with its status."""
+    from storage.runs import run_history
+
+    with app.database.session() as session:
+        history = run_history(session)
+    names = [s.name for s in app.config.sources]
+    names += sorted(set(history) - set(names))
+    return [source_status(name, history.get(name, []), now) for name in names]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
+
+
+def crawl_section(app: AppContext, now: datetime) -> Section:
+    zone = app.config.settings.timezone
+    statuses = crawl_statuses(app, now)
+    records = [status_record(status) for status in statuses]
+    rows = []
+    for status, record in zip(statuses, records, strict=True):
+        run = record["last_run"] or {}
+        last = status.last
+        rows.append({
+            "source": status.source,
+            "last run": local_time(last.started_at, zone) if last else "never",
+            "status": run.get("status", "-"),
+            "took": _duration(run.get("duration_seconds")),
+            "pages": run.get("pages", ""), "new": run.get("new", ""),
+            "updated": run.get("updated", ""), "known": run.get("skipped_known", ""),
+            "304": run.get("not_modified", ""),
+            "errors": ", ".join(f"{k}×{v}" for k, v in run.get("errors", {}).items()),
+            "finish": run.get("finish_reason") or "",
+            "flags": ", ".join(status.flags),
+        })
+    failing = any(flag.startswith("failed") for s in statuses for flag in s.flags)
+    columns = ["source", "last run", "status", "took", "pages", "new", "updated", "known",
+               "304", "errors", "finish", "flags"]
+    return Section("sources", "Crawls", records, rows, columns, failing)
+
+
+# The sections of `newsmon status`, in order.
+SECTIONS: list[Callable[[AppContext, datetime], Section]] = [
+    crawl_section, schedule_section, runner_section]
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, a key per section.")
+@pass_app
+def command(app: AppContext, as_json: bool) -> None:
+    """Show the last crawl of each source and flag the ones that look wrong.
+
+    A source is flagged "failed" when its last run did not finish or fetched
+    nothing but errors, "errors" when some requests failed, and "quiet" when it
+    has found nothing new for longer than usual. Exits 1 when a source is flagged
+    "failed".
+
+    \b
+    Example:
+      newsmon --config sites.toml status
+      newsmon status --json
+    """
+    now = datetime.now(UTC)
+    sections = [build(app, now) for build in SECTIONS]
+    if as_json:
+        click.echo(dumps({section.key: section.records for section in sections}))
+    else:
+        for section in sections:
+            click.echo(f"== {section.title}")
+            click.echo(render_table(section.rows, section.columns), nl=False)
+    if any(section.failing for section in sections):
+        sys.exit(EXIT_FLAGGED)
