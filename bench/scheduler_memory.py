@@ -137,6 +137,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.warmup < args.crawls:
         parser.error("need 0 < --warmup < --crawls")
+    # Stopped from outside (timeout, Ctrl-C): unwind, so the service is stopped too.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     result = run(args)
     if args.json:
         print(json.dumps(asdict(result), indent=2))

@@ -449,6 +449,15 @@ class JobStatus:
         return local_time(self.next_run, self.timezone)
 
     @property
+    def last_result_short(self) -> str:
+        """``ok — 14 pages, 7 new articles, …`` (the status and the run's summary)."""
+        if self.last is None:
+            return "never ran"
+        summary = "; ".join(part for part in (self.last.detail or "").split("; ")
+                            if not part.startswith("exit "))
+        return f"{self.last.status} — {summary}" if summary else self.last.status
+
+    @property
     def last_result(self) -> str:
         if self.last is None:
             return "never ran"

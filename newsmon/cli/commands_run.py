@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from newsmon.cli.context import AppContext, pass_app
-from newsmon.cli.output import render_table
+from newsmon.cli.output import local_time, render_table
 from newsmon.config import ConfigError, default_data_dir, load_config
+
+if TYPE_CHECKING:
+    from newsmon.cli.commands_status import Section
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600}
@@ -94,3 +99,67 @@ def command(app: AppContext, lease_ttl: timedelta, stop_grace: timedelta,
     configure_logging(log_file or default_log_file(), app.verbose)
     service.install_signal_handlers()
     service.run()
+
+
+# -- `newsmon status` sections (listed in commands_status.SECTIONS) ---------------------
+
+
+def schedule_section(app: AppContext, now: datetime) -> Section:
+    """``newsmon status``: each scheduled job, its next run (local time with zone) and
+    how its last run ended."""
+    from newsmon.cli.commands_status import Section  # status imports this module
+    from scheduler.jobs import job_statuses
+    from scheduler.schedules import ScheduleError
+
+    columns = ["job", "schedule", "next run", "last run", "last result"]
+    try:
+        statuses = job_statuses(app.database, app.config, now)
+    except ScheduleError as exc:
+        record = {"job": None, "error": str(exc)}
+        return Section("schedules", "Schedules (newsmon run)", [record],
+                       [{"job": "-", "last result": str(exc)}], columns, failing=True)
+    records = [{
+        "job": s.job_id, "schedule": s.schedule, "timezone": s.timezone,
+        "next_run": s.next_run.isoformat() if s.next_run else None,
+        "next_run_local": s.next_run_local,
+        "last_run": None if s.last is None else {
+            "status": s.last.status, "started_at": s.last.started_at.isoformat(),
+            "finished_at": s.last.finished_at.isoformat() if s.last.finished_at else None,
+            "exit_code": s.last.exit_code, "catch_up": s.last.catch_up,
+            "detail": s.last.detail},
+    } for s in statuses]
+    rows = [{"job": s.job_id, "schedule": f"{s.schedule} ({s.timezone})",
+             "next run": _local_seconds(s.next_run, s.timezone),
+             "last run": _local_seconds(s.last.started_at if s.last else None, s.timezone),
+             "last result": s.last_result_short} for s in statuses]
+    return Section("schedules", "Schedules (newsmon run)", records, rows, columns)
+
+
+def runner_section(app: AppContext, now: datetime) -> Section:
+    """``newsmon status``: which ``newsmon run`` holds the runner lease, if any."""
+    from newsmon.cli.commands_status import Section  # status imports this module
+    from scheduler.jobs import runner_lease
+
+    lease = runner_lease(app.database)
+    zone = app.config.settings.timezone
+    if lease is None:
+        record: dict[str, Any] = {"holder": None, "live": False}
+        row = {"runner": "no newsmon run holds the lease", "state": "-"}
+    else:
+        live = lease.is_live(now)
+        record = {"holder": lease.holder, "live": live,
+                  "acquired_at": lease.acquired_at.isoformat(),
+                  "renewed_at": lease.renewed_at.isoformat(),
+                  "expires_at": lease.expires_at.isoformat()}
+        state = (f"running; lease renewed {local_time(lease.renewed_at, zone)}" if live
+                 else f"stopped; lease lapsed {local_time(lease.expires_at, zone)}")
+        row = {"runner": lease.holder, "state": state}
+    return Section("runner", "Runner (newsmon run)", [record], [row], ["runner", "state"])
+
+
+def _local_seconds(moment: datetime | None, zone: str) -> str:
+    """``2024-05-01 07:00:00 CST``: seconds matter for second-level schedules."""
+    if moment is None:
+        return "-"
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
