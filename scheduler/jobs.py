@@ -92,8 +92,13 @@ CRAWL_RUN_STATUS = {
 }
 
 
-def classify_exit(returncode: int, *, timed_out: bool, interrupted: bool) -> Outcome:
-    """The outcome of a child that exited with ``returncode`` (negative: signal)."""
+def classify_exit(returncode: int, *, timed_out: bool, interrupted: bool,
+                  traceback: bool = False) -> Outcome:
+    """The outcome of a child that exited with ``returncode`` (negative: signal).
+
+    Python also exits 1 on an unhandled exception; with a traceback in the output
+    that is a failure of the command, not a run that went through with errors.
+    """
     if interrupted:
         return Outcome.INTERRUPTED
     if timed_out:
@@ -101,7 +106,7 @@ def classify_exit(returncode: int, *, timed_out: bool, interrupted: bool) -> Out
     if returncode == 0:
         return Outcome.OK
     if returncode == 1:
-        return Outcome.ERRORS
+        return Outcome.FAILED if traceback else Outcome.ERRORS
     if returncode < 0:
         return Outcome.CRASHED
     return Outcome.FAILED
@@ -177,6 +182,7 @@ class RunningChild:
     started_at: datetime
     interrupted: bool = False
     output_tail: deque[str] = field(default_factory=lambda: deque(maxlen=OUTPUT_TAIL_LINES))
+    tracebacks: list[str] = field(default_factory=list)  # the last line of each one
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,8 +347,7 @@ class JobRunner:
 
     def _wait(self, child: RunningChild) -> tuple[int, bool]:
         readers = [
-            threading.Thread(target=_pump, args=(stream, child.spec.job_id,
-                                                 child.output_tail), daemon=True)
+            threading.Thread(target=_pump, args=(stream, child), daemon=True)
             for stream in (child.process.stdout, child.process.stderr)
         ]
         for reader in readers:
@@ -365,8 +370,10 @@ class JobRunner:
     def _record_end(self, spec: JobSpec, run_id: int, child: RunningChild, returncode: int,
                     timed_out: bool) -> JobResult:
         finished = self.clock()
-        outcome = classify_exit(returncode, timed_out=timed_out, interrupted=child.interrupted)
-        summary = summarize_output(spec.kind, list(child.output_tail))
+        outcome = classify_exit(returncode, timed_out=timed_out, interrupted=child.interrupted,
+                                traceback=bool(child.tracebacks))
+        summary = summarize_output(spec.kind, list(child.output_tail)) or (
+            child.tracebacks[-1][:300] if child.tracebacks else "")
         reason = _crawl_reason(outcome, spec, returncode)
         detail = "; ".join(part for part in (describe_exit(returncode), summary, reason)
                            if part)
@@ -403,15 +410,22 @@ def _crawl_reason(outcome: Outcome, spec: JobSpec, returncode: int) -> str:
     return ""
 
 
-def _pump(stream: IO[str] | None, job_id: str, tail: deque[str]) -> None:
-    """Copy a child's output into the service log, one line per line."""
+def _pump(stream: IO[str] | None, child: RunningChild) -> None:
+    """Copy a child's output into the service log, one line per line, noting the
+    exception that ends each Python traceback."""
     if stream is None:
         return
+    in_traceback = False
     for line in stream:
         text = line.rstrip("\n")
-        tail.append(text)  # deque.append is atomic: two pumps may share one tail
+        child.output_tail.append(text)  # deque.append is atomic: both pumps share it
+        if text.startswith("Traceback (most recent call last):"):
+            in_traceback = True
+        elif in_traceback and text and not text[0].isspace():
+            child.tracebacks.append(text)  # "ValueError: …", the line that names it
+            in_traceback = False
         if text.strip():
-            log.info("%s | %s", job_id, text)
+            log.info("%s | %s", child.spec.job_id, text)
     stream.close()
 
 

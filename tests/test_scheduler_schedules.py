@@ -228,7 +228,7 @@ def test_local_time_shows_the_zone() -> None:
 
 @pytest.mark.parametrize(("code", "timed_out", "interrupted", "outcome"), [
     (0, False, False, Outcome.OK),
-    (1, False, False, Outcome.ERRORS),
+    (1, False, False, Outcome.ERRORS),  # ran; a source (or a send) failed
     (2, False, False, Outcome.FAILED),
     (3, False, False, Outcome.FAILED),
     (-9, False, False, Outcome.CRASHED),
@@ -239,6 +239,11 @@ def test_local_time_shows_the_zone() -> None:
 def test_exit_statuses_are_classified(code: int, timed_out: bool, interrupted: bool,
                                       outcome: Outcome) -> None:
     assert classify_exit(code, timed_out=timed_out, interrupted=interrupted) is outcome
+
+
+def test_an_unhandled_exception_is_a_failure_not_a_run_with_errors() -> None:
+    assert classify_exit(1, timed_out=False, interrupted=False, traceback=True) is (
+        Outcome.FAILED)
 
 
 def test_the_child_command_is_the_users_command() -> None:
