@@ -14,7 +14,8 @@ pages per minute of each, their ratio, and each crawl's peak resident memory.
 Mirror pages: copy 0 of a corpus page is served as recorded; copy *k* maps every
 common Han character through a permutation of its own, so the text keeps the
 statistics of real news (lengths, punctuation, markup) but every copy is a different
-story for dedup, as most articles of a real crawl are. Pages are served as UTF-8.
+story for dedup, as most articles of a real crawl are. Pages are served as UTF-8,
+without their ``rel=canonical`` (copies must not claim one address).
 
     python bench/crawl.py [--pages 2000] [--per-list 50] [--target 0.35] [--json]
 
@@ -24,9 +25,11 @@ Exits 1 when the full pipeline is below ``--target`` of the bare spider's speed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import html
 import json
+import os
 import random
 import re
 import resource
@@ -34,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +49,9 @@ from typing import Any, ClassVar
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "corpus"
 _META_CHARSET = re.compile(rb"<meta[^>]+charset[^>]*>", re.IGNORECASE)
+# Copies of a page must not claim one canonical URL (a relative rel=canonical would).
+_CANONICAL = re.compile(rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+og:url[^>]*>",
+                        re.IGNORECASE)
 MIRROR_LINKS = r"/(a|list)/\d+\.html$"  # the pages the mirror serves
 
 
@@ -83,7 +90,8 @@ def build_mirror(directory: Path, pages: int, per_list: int) -> list[MirrorPage]
         decoded = decode_html(raw)
         title = extract_article(raw, url=url, fetched_at=datetime.now(UTC),
                                 timezone="Asia/Shanghai").title or "新闻"
-        text = _META_CHARSET.sub(b"", decoded.text.encode("utf-8")).decode("utf-8")
+        text = _CANONICAL.sub(b"", _META_CHARSET.sub(b"", decoded.text.encode("utf-8"))
+                              ).decode("utf-8")
         originals.append((text, title))
     (directory / "a").mkdir(parents=True, exist_ok=True)
     (directory / "list").mkdir(parents=True, exist_ok=True)
@@ -163,10 +171,40 @@ max_list_pages = {lists + 1}
     return parse_config(text, Path("bench-mirror.toml"))
 
 
-def _peak_rss_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024  # Linux reports KiB
+class _PeakMemory:
+    """Peak resident memory of this process plus its children (worker processes),
+    sampled every 0.2 s (psutil); without psutil, this process's own peak."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        try:
+            import psutil
+        except ImportError:
+            return
+        me = psutil.Process()
+        while not self._stop.wait(0.2):
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def megabytes(self) -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+        return max(self.peak, own) / (1024 * 1024)
 
 
 def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = True
@@ -203,12 +241,13 @@ def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = T
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider)
     process.crawl(crawler)
-    started = time.perf_counter()
-    process.start()
-    seconds = time.perf_counter() - started
+    with _PeakMemory() as memory:
+        started = time.perf_counter()
+        process.start()
+        seconds = time.perf_counter() - started
     assert crawler.stats is not None
     fetched = int(crawler.stats.get_value("response_received_count", 0))
-    return {"pages": fetched, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {"pages": fetched, "seconds": seconds, "peak_rss_mb": memory.megabytes}
 
 
 def crawl_full(base_url: str, pages: int, per_list: int, database_url: str) -> dict[str, float]:
@@ -217,11 +256,35 @@ def crawl_full(base_url: str, pages: int, per_list: int, database_url: str) -> d
 
     config = _config(base_url, pages, per_list)
     Database(database_url).ensure_schema()  # migrations are not part of the crawl
-    started = time.perf_counter()
-    [result] = run_crawl(config, database_url, list(config.sources))
-    seconds = time.perf_counter() - started
-    return {"pages": result.pages, "seconds": seconds, "peak_rss_mb": _peak_rss_mb(),
+    with _PeakMemory() as memory:
+        started = time.perf_counter()
+        [result] = run_crawl(config, database_url, list(config.sources))
+        seconds = time.perf_counter() - started
+    return {"pages": result.pages, "seconds": seconds, "peak_rss_mb": memory.megabytes,
             "new_articles": result.new_articles, "errors": result.error_count}
+
+
+# --- link discovery on the labelled corpus list pages ----------------------------------
+def link_discovery() -> dict[str, Any]:
+    """How many labelled corpus list pages discovery passes (see tests/test_links.py)."""
+    from crawler.links import score_list_page
+
+    cases = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))
+    pages: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        truth = case.get("truth") or {}
+        if case["page_type"] != "list" or not (
+                {"expected_item_count", "first_item_title"} & set(truth)):
+            continue
+        raw = gzip.decompress((CORPUS / "pages" / f"{case['id']}.gz").read_bytes())
+        score = score_list_page(raw, case["url"], expected_items=truth.get("expected_item_count"),
+                                first_item=truth.get("first_item_title"))
+        pages[case["id"]] = {"passed": score.passed, "items": score.items,
+                             "expected": score.expected_items, "links": score.links,
+                             "first_found": score.first_found if score.first_item else None}
+    passed = sum(1 for page in pages.values() if page["passed"])
+    return {"pages": len(pages), "passed": passed, "share": passed / max(1, len(pages)),
+            "per_page": pages}
 
 
 # --- orchestration ---------------------------------------------------------------------
@@ -269,7 +332,8 @@ def run_bench(args: argparse.Namespace) -> int:
     rates = {name: row["pages"] / row["seconds"] * 60
              for name, row in (("bare", bare), ("download", download), ("full", full))}
     ratio = rates["full"] / rates["bare"]
-    figures = {"articles": len(articles),
+    links = link_discovery()
+    figures = {"articles": len(articles), "link_discovery": links,
                "bare": bare | {"pages_per_minute": rates["bare"]},
                "download_only": download | {"pages_per_minute": rates["download"]},
                "full": full | {"pages_per_minute": rates["full"]},
@@ -278,7 +342,9 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures, indent=1))
     else:
-        print(f"mirror: {len(articles)} article pages, {args.per_list} per list page")
+        load = os.getloadavg()
+        print(f"mirror: {len(articles)} article pages, {args.per_list} per list page; "
+              f"{os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
         for label, row, rate in (("(a) bare spider", bare, rates["bare"]),
                                  ("    download only", download, rates["download"]),
                                  ("(b) newsmon full", full, rates["full"])):
@@ -286,6 +352,8 @@ def run_bench(args: argparse.Namespace) -> int:
                   f"{rate:8.0f} pages/min  peak RSS {row['peak_rss_mb']:6.0f} MB")
         print(f"newsmon stored {full.get('new_articles', 0):.0f} new articles, "
               f"{full.get('errors', 0):.0f} errors")
+        print(f"link discovery: expected items found on {links['passed']} of {links['pages']} "
+              f"labelled corpus list pages ({links['share']:.0%})")
         verdict = "meets" if ratio >= args.target else "BELOW"
         print(f"ratio (b)/(a) = {ratio:.2f} ({verdict} the target {args.target:.2f}); "
               f"(b)/download-only = {figures['ratio_to_download_only']:.2f}")

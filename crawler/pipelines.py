@@ -14,10 +14,9 @@ run fetches exactly what is missing.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,13 +24,14 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.canonical import UrlError, article_canonical, canonicalize
+from crawler.canonical import UrlError, canonicalize
 from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
 from crawler.errors import Rejected
 from crawler.extract import extract_article
 from crawler.items import FetchedPage
+from crawler.normalise import content_hash, normalize_article
+from crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.config import ExtractOverrides, SourceConfig
-from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
 from storage.articles import UpsertStatus, ensure_source, upsert_article
 from storage.engine import Database, Session
@@ -39,6 +39,11 @@ from storage.stories import StoryPrint, assign_story, lock_stories, same_source_
 from storage.urls import UrlState, record_article_urls, record_url_outcome
 
 log = logging.getLogger(__name__)
+
+# content_hash and normalize_article live in crawler.normalise (pure, usable by worker
+# processes); they are re-exported here where other modules have always found them.
+__all__ = ["DedupPipeline", "ExtractPipeline", "NormalizePipeline", "StorePipeline",
+           "content_hash", "is_html", "normalize_article"]
 
 
 @dataclass
@@ -68,16 +73,41 @@ def _source_config(crawler: Crawler) -> SourceConfig | None:
     return config if isinstance(config, SourceConfig) else None
 
 
+class _UsesWorkers:
+    """A pure stage that may run its work in the shared worker processes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.pool: PurePool | None = None
+
+    def open_spider(self) -> None:
+        settings = self.crawler.settings
+        self.pool = SHARED.acquire(worker_count(settings.get("NEWSMON_WORKERS", "auto")),
+                                   settings.getint("NEWSMON_WORKERS_AFTER", START_AFTER))
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("newsmon/workers/offloaded", self.pool.offloaded)
+            self.pool = None
+            SHARED.release()
+
+    async def _run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.pool is None:
+            return func(*args, **kwargs)
+        return await self.pool.run(func, *args, **kwargs)
+
+
 def _page_urls(page: FetchedPage) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*page.requested_urls, page.url)))
 
 
-class ExtractPipeline:
+class ExtractPipeline(_UsesWorkers):
     """Decode and extract the article fields from the raw page bytes."""
 
     def __init__(self, stats: StatsCollector, crawler: Crawler) -> None:
+        super().__init__(crawler)
         self.stats = stats
-        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -88,7 +118,7 @@ class ExtractPipeline:
         config = _source_config(self.crawler)
         return config.extract if config else None
 
-    def process_item(self, item: FetchedPage) -> ExtractedItem:
+    async def process_item(self, item: FetchedPage) -> ExtractedItem:
         urls = _page_urls(item)
         if item.content_type and not is_html(item.content_type):
             self.stats.inc_value("newsmon/errors/not_html")
@@ -97,9 +127,9 @@ class ExtractPipeline:
             raise Rejected("not_html", f"not an HTML page ({item.content_type}): {item.url}",
                            urls=urls, final=True)
         try:
-            article = extract_article(item.body, url=item.url, content_type=item.content_type,
-                                      fetched_at=item.fetched_at, timezone=item.timezone,
-                                      overrides=self._overrides())
+            article: ExtractedArticle = await self._run(
+                extract_article, item.body, url=item.url, content_type=item.content_type,
+                fetched_at=item.fetched_at, timezone=item.timezone, overrides=self._overrides())
         except Exception as exc:  # the extractor promises not to raise; count if it does
             self.stats.inc_value("newsmon/errors/extract")
             log.warning("%s: extract failed for %s: %r", item.source, item.url, exc)
@@ -119,54 +149,35 @@ def is_html(content_type: str) -> bool:
     return mime in {"text/html", "application/xhtml+xml", ""} or mime.startswith("text/")
 
 
-def content_hash(title_norm: str, body_norm: str) -> str:
-    """Identity of an article's normalised content (changes when the text changes)."""
-    return hashlib.sha256(f"{title_norm}\n{body_norm}".encode()).hexdigest()
-
-
-def normalize_article(article: ExtractedArticle, page: FetchedPage,
-                      host_aliases: dict[str, str] | None = None) -> NormalizedArticle:
-    """Canonical URL (see ``crawler.canonical``) and script-normalised text."""
-    declared = article.canonical_url if article.canonical_url != article.url else None
-    try:
-        canonical = article_canonical(page.url, declared, host_aliases)
-    except UrlError:
-        canonical = article.canonical_url
-    article = replace(article, canonical_url=canonical)
-    title_norm = normalize(article.title)
-    body_norm = normalize(article.body)
-    return NormalizedArticle(article=article, title_norm=title_norm, body_norm=body_norm,
-                             content_hash=content_hash(title_norm, body_norm),
-                             fetched_at=page.fetched_at)
-
-
-class NormalizePipeline:
+class NormalizePipeline(_UsesWorkers):
     """Canonical URL, then script-normalised title and body (OpenCC t2s + folding)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
         return cls(crawler)
 
-    def process_item(self, item: ExtractedItem) -> NormalizedItem:
+    async def process_item(self, item: ExtractedItem) -> NormalizedItem:
         config = _source_config(self.crawler)
         aliases = dict(config.host_aliases) if config else None
-        return NormalizedItem(item.source, normalize_article(item.article, item.page, aliases),
-                              item.page)
+        article: NormalizedArticle = await self._run(normalize_article, item.article, item.page,
+                                                     aliases)
+        return NormalizedItem(item.source, article, item.page)
 
 
-class DedupPipeline:
+class DedupPipeline(_UsesWorkers):
     """Fingerprint the normalised body: exact hash, MinHash signature, LSH bands.
 
     Pure computation; the store stage looks the fingerprint up and assigns the story
     in the same transaction that stores the article.
     """
 
-    def process_item(self, item: NormalizedItem) -> DedupedItem:
-        return DedupedItem(item.source, item.article, fingerprint(item.article.body_norm),
-                           item.page)
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
+        return cls(crawler)
+
+    async def process_item(self, item: NormalizedItem) -> DedupedItem:
+        fp: Fingerprint = await self._run(fingerprint, item.article.body_norm)
+        return DedupedItem(item.source, item.article, fp, item.page)
 
 
 class StorePipeline:

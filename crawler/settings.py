@@ -58,6 +58,10 @@ DOWNLOADER_MIDDLEWARES = {
 # The store writes this many articles per transaction, or what arrived in this time.
 NEWSMON_STORE_BATCH = 25
 NEWSMON_STORE_BATCH_SECONDS = 2.0
+# crawler.workers: extract / normalise / fingerprint in worker processes once a crawl
+# process has handled NEWSMON_WORKERS_AFTER articles ("auto" = one per CPU; 0 = never).
+NEWSMON_WORKERS = "auto"
+NEWSMON_WORKERS_AFTER = 50
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 100,
     "crawler.pipelines.NormalizePipeline": 200,

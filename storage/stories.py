@@ -1,8 +1,8 @@
 """Stories: the same news across outlets, found by fingerprints kept in the database.
 
 :func:`assign_story` runs in the store transaction of a new or changed article. It
-looks for an earlier article with the same body hash, then for near-duplicates among
-articles that share an LSH band key (``story_bands``), confirms them by comparing
+looks up the earlier articles that share an LSH band key with it (``story_bands``; an
+exact copy shares them all), confirms the best by its body hash or by comparing
 MinHash signatures (``crawler/dedup.py``), and joins that article's story — or opens
 a new one. Then it stores the article's own fingerprint and band keys, so later
 articles, in this process or any other, find it.
@@ -88,9 +88,7 @@ def assign_story(session: Session, article_id: int, fingerprint: StoryPrint, *,
     if current is not None:
         assignment = StoryAssignment(current, "kept")
     elif fingerprint.signature:  # a body too short to compare is never merged
-        assignment = (_exact_match(session, article_id, fingerprint, now)
-                      or _near_match(session, article_id, fingerprint, now, similarity,
-                                     threshold))
+        assignment = _match(session, article_id, fingerprint, now, similarity, threshold)
         if assignment is not None and origin:
             session.execute(_STORIES.update().where(_STORIES.c.id == assignment.story_id,
                                                     _STORIES.c.origin.is_(None))
@@ -106,37 +104,32 @@ def assign_story(session: Session, article_id: int, fingerprint: StoryPrint, *,
     return assignment
 
 
-def _exact_match(session: Session, article_id: int, fingerprint: StoryPrint,
-                 now: datetime) -> StoryAssignment | None:
-    other = session.scalar(select(ArticleFingerprint.article_id)
-                           .where(ArticleFingerprint.body_hash == fingerprint.body_hash,
-                                  ArticleFingerprint.article_id != article_id)
-                           .order_by(ArticleFingerprint.article_id).limit(1))
-    if other is None:
-        return None
-    return StoryAssignment(_story_of(session, other, now), "exact", other, 1.0)
+def _match(session: Session, article_id: int, fingerprint: StoryPrint, now: datetime,
+           similarity: SimilarityFn | None, threshold: float) -> StoryAssignment | None:
+    """The story of the most similar earlier article, if similar enough.
 
-
-def _near_match(session: Session, article_id: int, fingerprint: StoryPrint, now: datetime,
-                similarity: SimilarityFn | None, threshold: float) -> StoryAssignment | None:
-    if not fingerprint.bands or similarity is None:
-        return None
+    An exact copy shares every band, so one query finds exact and near copies alike:
+    articles sharing band keys, most keys first, with their hash and signature.
+    """
     shared = func.count().label("shared")
     candidates = (select(StoryBand.article_id, shared)
                   .where(StoryBand.key.in_(fingerprint.bands), StoryBand.article_id != article_id)
                   .group_by(StoryBand.article_id).order_by(shared.desc(), StoryBand.article_id)
                   .limit(MAX_CANDIDATES).subquery())
-    signatures = session.execute(select(ArticleFingerprint.article_id,
-                                        ArticleFingerprint.signature)
-                                 .join(candidates,
-                                       candidates.c.article_id == ArticleFingerprint.article_id)
-                                 ).all()
-    scored = sorted(((similarity(fingerprint.signature, bytes(sig)), other)
-                     for other, sig in signatures), key=lambda pair: (-pair[0], pair[1]))
-    if not scored or scored[0][0] < threshold:
+    rows = session.execute(select(ArticleFingerprint.article_id, ArticleFingerprint.body_hash,
+                                  ArticleFingerprint.signature)
+                           .join(candidates,
+                                 candidates.c.article_id == ArticleFingerprint.article_id)).all()
+    best: tuple[float, int, str] | None = None
+    for other, body_hash, signature in rows:
+        score = 1.0 if body_hash == fingerprint.body_hash else (
+            similarity(fingerprint.signature, bytes(signature)) if similarity else 0.0)
+        if best is None or (score, -other) > (best[0], -best[1]):
+            best = (score, other, "exact" if body_hash == fingerprint.body_hash else "near")
+    if best is None or best[0] < threshold:
         return None
-    best, other = scored[0]
-    return StoryAssignment(_story_of(session, other, now), "near", other, best)
+    score, other, how = best
+    return StoryAssignment(_story_of(session, other, now), how, other, score)
 
 
 def _story_of(session: Session, article_id: int, now: datetime) -> int:
