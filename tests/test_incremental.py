@@ -27,7 +27,7 @@ from newsmon.samplesites import (
 from newsmon.textnorm import normalize
 from storage.engine import Database
 from storage.models import Article, CrawlRun, Source, Story, UrlRecord
-from tests.conftest import Newsmon
+from tests.conftest import Newsmon, with_settings
 
 LIST_PAGES = {module.SPEC.name: module.list_page_path
               for module in (site_dzwww, site_qingdaonews, site_bandao, site_wenweipo)}
@@ -172,3 +172,15 @@ def test_the_run_ledger_counts_known_links_and_not_modified_pages(newsmon: Newsm
     assert second.skipped_known >= first.new_articles  # list, feed and sitemap all name them
     assert second.finished_at is not None and second.finished_at >= second.started_at
     assert second.errors == {}
+
+
+def test_every_request_carries_the_configured_user_agent(sites: SampleSites, tmp_path: Path,
+                                                         sqlite_url: str) -> None:
+    agent = "newsmon-test/1.0 (+mailto:ops@example.cn)"
+    config = tmp_path / "sites.toml"
+    config.write_text(with_settings(sites.config_toml(), f'user_agent = "{agent}"'),
+                      encoding="utf-8")
+    Newsmon(sqlite_url, config, home=tmp_path / "home")("crawl", "--source", "wenweipo")
+    agents = {r.headers.get("User-Agent") for r in _requests(sites)}
+    assert agents == {agent}
+    assert any(r.path == "/robots.txt" for r in _requests(sites))
