@@ -1,9 +1,10 @@
-"""The full-text index on the database: candidate lookups, rebuild, size.
+"""The full-text index on the database: lookups, counts, rebuild, size.
 
 Migration ``0003`` creates the index (see its docstring): on SQLite a contentless FTS5
-table kept in step by triggers that call :func:`register_search_functions`' SQL
-function, on PostgreSQL an expression GIN index the server maintains itself. Both are
-ordered by the packed "newest first" key of :func:`storage.fts_tokens.search_key`.
+table under the article ids, kept in step by triggers that call the SQL function
+:func:`register_search_functions` installs; on PostgreSQL an expression GIN index the
+server maintains itself. Queries become index conditions in
+:mod:`storage.fts_tokens`; :mod:`storage.search` decides how to use them.
 
 The index lives outside the SQLAlchemy models (an FTS5 virtual table and expression
 indexes cannot be declared there), so schema comparisons skip it by name:
@@ -16,8 +17,8 @@ import sqlite3
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
+    Integer,
     Select,
     bindparam,
     cast,
@@ -30,34 +31,24 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
-from storage.fts_tokens import (
-    MAX_ID,
-    Prefilter,
-    document_tokens,
-    render_fts5,
-    render_tsquery,
-)
+from storage.fts_tokens import Prefilter, document_tokens, render_fts5, render_tsquery
 from storage.models import Article
 
 __all__ = [
     "SEARCH_OBJECT_PREFIX",
-    "article_id_of",
-    "candidate_keys",
+    "count_candidates",
     "include_in_schema_compare",
-    "key_column",
+    "is_postgresql",
     "pg_token_condition",
     "rebuild_search_index",
     "register_search_functions",
     "search_index_bytes",
+    "sqlite_candidates",
 ]
 
 SEARCH_OBJECT_PREFIX = "article_search"  # the FTS5 table, its shadow tables, PG indexes
 
-_fts = table("article_search", column("rowid", BigInteger))
-
-# The key of storage.fts_tokens.search_key in SQLite SQL (migration 0003 has a copy).
-SQLITE_KEY = ("((coalesce(min(max(CAST(strftime('%s', substr(published_at, 1, 19)) "
-              "AS INTEGER) + 1, 1), 8589934591), 0) << 30) | id)")
+_fts = table("article_search", column("rowid", Integer))
 
 
 def register_search_functions(dbapi_connection: sqlite3.Connection) -> None:
@@ -75,9 +66,21 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def key_column() -> ColumnElement[int]:
-    """The "newest first" key of an article row, as SQL (PostgreSQL; SQLite uses rowids)."""
-    return func.newsmon_search_key(Article.published_at, Article.id, type_=BigInteger)
+def sqlite_candidates(condition: Prefilter) -> Select[tuple[int]]:
+    """SQLite: ids of the articles the condition admits (any order)."""
+    return (select(_fts.c.rowid)
+            .where(text("article_search MATCH :expression").bindparams(
+                expression=render_fts5(condition))))
+
+
+def count_candidates(session: Session, condition: Prefilter, cap: int) -> int:
+    """SQLite: how many articles the condition admits, counting no further than ``cap``.
+
+    Cheap (FTS5 counts a few hundred thousand ids in milliseconds), so the search can
+    choose between reading the index and walking the newest articles.
+    """
+    capped = sqlite_candidates(condition).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(capped)) or 0
 
 
 def pg_token_condition(condition: Prefilter) -> ColumnElement[bool] | None:
@@ -89,23 +92,6 @@ def pg_token_condition(condition: Prefilter) -> ColumnElement[bool] | None:
     return tokens.op("@@")(cast(bindparam("tsquery", query), TSQUERY))
 
 
-def candidate_keys(session: Session, condition: Prefilter, low: int, high: int,
-                   limit: int) -> list[int]:
-    """SQLite: keys in ``[low, high]`` of articles the condition admits, newest first."""
-    stmt: Select[tuple[int]] = (
-        select(_fts.c.rowid)
-        .where(text("article_search MATCH :expression").bindparams(
-            expression=render_fts5(condition)))
-        .where(_fts.c.rowid <= high, _fts.c.rowid >= low)
-        .order_by(_fts.c.rowid.desc())
-        .limit(limit))
-    return list(session.scalars(stmt))
-
-
-def article_id_of(key: int) -> int:
-    return key & MAX_ID
-
-
 def rebuild_search_index(session: Session) -> int:
     """Rebuild the whole index from the stored articles; returns how many are indexed.
 
@@ -114,12 +100,12 @@ def rebuild_search_index(session: Session) -> int:
     """
     if is_postgresql(session):
         session.execute(text("REINDEX INDEX article_search_tokens"))
-        session.execute(text("REINDEX INDEX article_search_key"))
+        session.execute(text("REINDEX INDEX article_search_order"))
     else:
         session.execute(text("INSERT INTO article_search(article_search) VALUES ('delete-all')"))
         session.execute(text(
-            f"INSERT INTO article_search(rowid, tokens) SELECT {SQLITE_KEY}, "
-            "newsmon_search_tokens(title_norm, body_norm) FROM articles"))
+            "INSERT INTO article_search(rowid, tokens) "
+            "SELECT id, newsmon_search_tokens(title_norm, body_norm) FROM articles"))
         session.execute(text("INSERT INTO article_search(article_search) VALUES ('optimize')"))
     return session.scalar(select(func.count(Article.id))) or 0
 
@@ -129,7 +115,7 @@ def search_index_bytes(session: Session) -> int:
     if is_postgresql(session):
         return int(session.scalar(text(
             "SELECT pg_relation_size('article_search_tokens') "
-            "+ pg_relation_size('article_search_key')")) or 0)
+            "+ pg_relation_size('article_search_order')")) or 0)
     pages = session.scalar(text(
         "SELECT count(*) FROM dbstat WHERE name LIKE 'article\\_search%' ESCAPE '\\'"))
     return int(pages or 0) * int(session.scalar(text("PRAGMA page_size")) or 0)

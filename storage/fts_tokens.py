@@ -10,10 +10,9 @@ search for most (青岛, 上合, 疫). So the index holds, for the *normalised* 
 * every **Latin word**, a maximal run of ``[0-9a-z]`` (cut to 64 characters),
 * the same three kinds from the title again, each prefixed by :data:`TITLE_MARK`, so a
   ``title:`` scope narrows too,
-* :data:`ALL_MARK` in every article (an index-ordered scan of everything), and nothing
-  but :data:`ALL_MARK` and :data:`UNINDEXED_MARK` for an article longer than
-  :data:`MAX_INDEXED_CHARS` (PostgreSQL caps a ``tsvector`` at 1 MB; such rare articles
-  are simply always candidates).
+* :data:`ALL_MARK` in every article, and nothing but :data:`ALL_MARK` and
+  :data:`UNINDEXED_MARK` for an article longer than :data:`MAX_INDEXED_CHARS`
+  (PostgreSQL caps a ``tsvector`` at 1 MB; such rare articles are always candidates).
 
 Characters fall in three classes, defined by code point ranges so that the PostgreSQL
 function created by migration ``0003`` can apply exactly the same rule without depending
@@ -65,7 +64,6 @@ __all__ = [
     "prefilter",
     "render_fts5",
     "render_tsquery",
-    "search_key",
     "term_tokens",
 ]
 
@@ -87,13 +85,6 @@ SEPARATOR_RANGES = (
 )
 # One pass finds both kinds of run: group 1 a word, group 2 a run of gram characters.
 _RUNS = re.compile(f"([0-9a-z]+)|([^0-9a-z{SEPARATOR_RANGES}]+)")
-
-# The ordering key packs the publish second and the article id into one 63-bit integer,
-# so "newest first" is one index order on both backends (the FTS5 rowid on SQLite).
-ID_BITS = 30
-MAX_ID = (1 << ID_BITS) - 1
-MAX_SECONDS = (1 << 33) - 1
-
 
 def field_tokens(text: str) -> str:
     """The index tokens of one normalised field, space-separated (repeats left in).
@@ -132,20 +123,6 @@ def term_tokens(norm: str) -> list[str]:
         else:
             tokens.extend(map(operator.add, grams, grams[1:]))
     return list(dict.fromkeys(tokens))[:MAX_TERM_TOKENS]
-
-
-def search_key(published_second: int | None, article_id: int) -> int:
-    """The "newest first" key: publish time (whole seconds since 1970), then id.
-
-    Unknown publish times sort last; times before 1970 just before them.
-    """
-    if not 0 < article_id <= MAX_ID:
-        raise ValueError(f"article id {article_id} is outside the search index's range "
-                         f"1..{MAX_ID}")
-    if published_second is None:
-        return article_id
-    seconds = min(max(published_second + 1, 1), MAX_SECONDS)
-    return (seconds << ID_BITS) | article_id
 
 
 # --------------------------------------------------------------------------------------

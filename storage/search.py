@@ -1,21 +1,32 @@
 """Searching stored articles with the topic query language, through the full-text index.
 
-Two steps, so results are exact whatever the index can express:
+Results are exact whatever the index can express, newest first:
 
-1. **Narrow** with the index (:mod:`storage.fts`): the query becomes a condition on
-   character bigrams, single characters and Latin words of the normalised text that
-   every matching article satisfies (:func:`storage.fts_tokens.prefilter`). Candidates
-   come back in "newest first" key order, a batch at a time, so a search for the newest
-   20 matches of a term found in half the archive reads a few dozen rows, not half the
-   archive.
-2. **Check** every candidate with the reference matcher
-   (:func:`newsmon.query.matches`: substrings, phrases, word boundaries, ``NOT``,
-   ``source:``) on its stored normalised title and body.
+1. **Narrow.** The query becomes a condition on the character bigrams, single
+   characters and Latin words the index holds (:func:`storage.fts_tokens.prefilter`);
+   every matching article satisfies it.
+2. **Order.** "Newest first" is ``published_at`` descending, then id descending;
+   articles without a publish time come last, newest id first. Two ways to get the
+   newest candidates, chosen per query because each is fast where the other is slow:
+
+   * *walk*: read the newest articles in order, a window at a time, keeping those whose
+     normalised text contains the query's terms (a ``LIKE``-style superset, in SQL).
+     A term found in 10% of the archive fills a page of 20 after ~200 rows.
+   * *index*: take every candidate from the index and let the database sort them.
+     A term found in 500 articles costs 500 look-ups, wherever they are in time.
+
+   On SQLite the index counts a query's candidates in well under a millisecond (up to a
+   cap), which picks the cheaper way up front; PostgreSQL walks first and turns to the
+   GIN index once a few thousand rows have not filled a page (a rare term).
+3. **Check** every candidate with the reference matcher (:func:`newsmon.query.matches`
+   semantics: substrings, phrases, word boundaries, ``NOT``, ``source:``) on its stored
+   normalised title and body.
 
 So the result is exactly what a scan of every article with ``matches`` returns, in the
 same order (tests check this on SQLite and PostgreSQL). Filters (time, crawl source,
-topic, flagged-new) are applied in SQL. Everything here streams: memory does not grow
-with the number of matches, except for the top-k heap of relevance sorting.
+topic, flagged-new) are applied in SQL. Everything streams in batches of at most
+:data:`MAX_BATCH` rows: memory does not grow with the number of matches, except for the
+top-k heap of relevance sorting.
 """
 
 from __future__ import annotations
@@ -27,26 +38,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
-from newsmon.query import Node, find_term, matches, positive_terms
+from newsmon.query import (
+    DEFAULT_FIELDS,
+    And,
+    Node,
+    Not,
+    Or,
+    Term,
+    evaluate,
+    find_term,
+    positive_terms,
+)
+from newsmon.textnorm import normalize
 from storage.fts import (
-    article_id_of,
-    candidate_keys,
+    count_candidates,
     is_postgresql,
-    key_column,
     pg_token_condition,
+    sqlite_candidates,
 )
-from storage.fts_tokens import (
-    EVERYTHING,
-    ID_BITS,
-    MAX_ID,
-    MAX_SECONDS,
-    Prefilter,
-    prefilter,
-    search_key,
-)
+from storage.fts_tokens import EVERYTHING, Everything, Prefilter, prefilter
 from storage.models import Article, Match, Source, Topic
 
 __all__ = [
@@ -56,6 +83,7 @@ __all__ = [
     "count_matches",
     "find_article",
     "iter_search",
+    "relevance",
     "search_articles",
     "source_names",
 ]
@@ -63,8 +91,15 @@ __all__ = [
 Sort = Literal["newest", "relevance"]
 
 FIRST_BATCH = 64
-MAX_BATCH = 1000  # bounds memory: one batch of rows (with bodies) at a time
-MAX_KEY = (MAX_SECONDS << ID_BITS) | ((1 << ID_BITS) - 1)  # 2**63 - 1: SQL's largest integer
+MIN_BATCH = 8
+MAX_BATCH = 1000  # bounds memory: one batch of rows (with their text) at a time
+FIRST_WINDOW = 200  # newest articles a walk reads first; each further window doubles
+WALK_BUDGET = 4000  # rows a walk may read without filling a page before using the index
+# SQLite: index look-ups cost ~2.5 us a candidate, a walk ~6 us a row; the walk needs
+# about page / share-of-articles rows. Equal cost at candidates ~ sqrt(WALK_VS_INDEX *
+# page * articles); below that, the index is cheaper.
+WALK_VS_INDEX = 4.0
+MIN_THRESHOLD = 500  # below this many candidates the index always wins
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +150,6 @@ class _Candidate:
     article: FoundArticle
     title_norm: str
     body_norm: str
-    key: int
 
 
 def _candidate(row: Row[*tuple[Any, ...]]) -> _Candidate:
@@ -123,13 +157,11 @@ def _candidate(row: Row[*tuple[Any, ...]]) -> _Candidate:
      published_at, first_seen, story_id, script, title_norm, body_norm) = row
     found = FoundArticle(article_id, site, url, canonical_url, title, body, source, author,
                          editor, list(tags or ()), published_at, first_seen, story_id, script)
-    return _Candidate(found, title_norm, body_norm, article_key(published_at, article_id))
+    return _Candidate(found, title_norm, body_norm)
 
 
-def article_key(published_at: datetime | None, article_id: int) -> int:
-    """The "newest first" key of an article (see :func:`storage.fts_tokens.search_key`)."""
-    second = None if published_at is None else math.floor(published_at.timestamp())
-    return search_key(second, article_id)
+def _rows() -> Select[*tuple[Any, ...]]:
+    return select(*_COLUMNS).join(Source, Article.source_id == Source.id)
 
 
 def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:
@@ -152,81 +184,211 @@ def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _key_bounds(filters: SearchFilters) -> tuple[int, int]:
-    """Keys ``[low, high]`` that can hold articles inside the time filters (a superset:
-    whole seconds; the SQL filter is exact)."""
-    low = 0 if filters.since is None else article_key(filters.since, 1) - 1
-    high = MAX_KEY if filters.until is None else article_key(filters.until, MAX_ID)
-    return low, high
+def text_superset(node: Node) -> ColumnElement[bool]:
+    """A SQL condition every article matching ``node`` satisfies: its terms as
+    substrings of the normalised columns (no word boundaries; ``NOT`` narrows nothing)."""
+    if isinstance(node, Term):
+        fields = DEFAULT_FIELDS if node.field is None else (node.field,)
+        if "source" in fields:
+            return true()  # the outlet name is stored as written; the exact check decides
+        columns = {"title": Article.title_norm, "body": Article.body_norm}
+        return or_(*(columns[f].contains(node.norm, autoescape=True) for f in fields))
+    if isinstance(node, Not):
+        return true()
+    if isinstance(node, And):
+        return and_(*(text_superset(child) for child in node.children))
+    if isinstance(node, Or):
+        return or_(*(text_superset(child) for child in node.children))
+    return false()
 
 
-def _rows() -> Select[*tuple[Any, ...]]:
-    return select(*_COLUMNS).join(Source, Article.source_id == Source.id)
+# --------------------------------------------------------------------------------------
+# The order, in two segments
 
 
-def _iter_candidates(session: Session, condition: Prefilter, filters: SearchFilters
-                     ) -> Iterator[_Candidate]:
-    """Articles the index admits and the filters keep, newest first, batch by batch."""
-    low, high = _key_bounds(filters)
-    clauses = _filter_clauses(filters)
-    size = FIRST_BATCH
-    batch_of = _pg_batch if is_postgresql(session) else _sqlite_batch
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """Articles with a publish time (newest first), or those without (newest id first)."""
+
+    dated: bool
+
+    def where(self) -> ColumnElement[bool]:
+        if self.dated:
+            return Article.published_at.is_not(None)
+        return Article.published_at.is_(None)
+
+    def order(self) -> tuple[Any, ...]:
+        if self.dated:
+            return (Article.published_at.desc(), Article.id.desc())
+        return (Article.id.desc(),)
+
+    def below(self, after: _Position | None) -> list[ColumnElement[bool]]:
+        """Rows after ``after`` in this order (keyset paging)."""
+        if after is None:
+            return []
+        if self.dated:
+            published = literal(after.published_at, Article.published_at.type)
+            return [tuple_(Article.published_at, Article.id) < tuple_(published, after.id)]
+        return [Article.id < after.id]
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """Where a batch ended in the order."""
+
+    published_at: datetime | None
+    id: int
+
+    @classmethod
+    def of(cls, candidate: _Candidate) -> _Position:
+        return cls(candidate.article.published_at, candidate.article.id)
+
+
+def _segments(filters: SearchFilters) -> list[_Segment]:
+    undated_possible = filters.since is None and filters.until is None
+    return [_Segment(True), *([_Segment(False)] if undated_possible else [])]
+
+
+# --------------------------------------------------------------------------------------
+# Candidates
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to fetch candidates for one query: walk the newest rows, or ask the index."""
+
+    condition: Prefilter
+    superset: ColumnElement[bool] | None  # the walk's text filter; None: every row
+    clauses: list[ColumnElement[bool]]  # the filters
+    walk: bool
+    segments: list[_Segment]
+
+
+def _plan(session: Session, node: Node | None, filters: SearchFilters, page: int) -> _Plan:
+    condition = EVERYTHING if node is None else prefilter(node)
+    clauses, segments = _filter_clauses(filters), _segments(filters)
+    if node is None:
+        return _Plan(condition, None, clauses, False, segments)  # every article, in order
+    superset = text_superset(node)
+    if isinstance(condition, Everything) or is_postgresql(session):
+        return _Plan(condition, superset, clauses, True, segments)
+    articles = session.scalar(select(func.max(Article.id))) or 0
+    threshold = max(MIN_THRESHOLD, int(math.sqrt(WALK_VS_INDEX * page * articles)))
+    many = count_candidates(session, condition, threshold) >= threshold
+    return _Plan(condition, superset, clauses, many, segments)
+
+
+def _iter_candidates(session: Session, plan: _Plan, first: int) -> Iterator[_Candidate]:
+    """Candidates in "newest first" order, batch by batch, over both segments."""
+    for segment in plan.segments:
+        yield from _iter_segment(session, plan, segment, first)
+
+
+def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int
+                  ) -> Iterator[_Candidate]:
+    after: _Position | None = None
+    size, window, walked = first, FIRST_WINDOW, 0
+    # A query the index cannot narrow walks to the end; others give up after a budget.
+    walk, endless = plan.walk, isinstance(plan.condition, Everything)
     while True:
-        batch, last_key = batch_of(session, condition, clauses, low, high, size)
-        yield from batch
-        if last_key is None:
-            return
-        high = last_key - 1  # keyset paging: the next batch starts below this one
-        size = min(size * 4, MAX_BATCH)
+        if walk:
+            batch, window_end = _walk_window(session, plan, segment, after, window, size)
+            yield from batch
+            if len(batch) == size:
+                after = _Position.of(batch[-1])
+            elif window_end is None:
+                return  # the window reached the end of the segment
+            else:
+                after, walked, window = window_end, walked + window, window * 2
+                walk = endless or walked < WALK_BUDGET
+                continue
+        else:
+            batch = _ordered_batch(session, plan, segment, after, size)
+            yield from batch
+            if len(batch) < size:
+                return
+            after = _Position.of(batch[-1])
+        size = max(MIN_BATCH, min(size * 4, MAX_BATCH))
 
 
-def _sqlite_batch(session: Session, condition: Prefilter, clauses: list[ColumnElement[bool]],
-                  low: int, high: int, size: int) -> tuple[list[_Candidate], int | None]:
-    """Keys from FTS5 (in order), then those rows with the filters; last key if more."""
-    keys = candidate_keys(session, condition, low, high, size)
-    if not keys:
-        return [], None
-    wanted = [article_id_of(key) for key in keys]
-    rows = session.execute(_rows().where(Article.id.in_(wanted), *clauses))
-    found = {candidate.article.id: candidate for candidate in map(_candidate, rows)}
-    ordered = [found[article_id] for article_id in wanted if article_id in found]
-    return ordered, (keys[-1] if len(keys) == size else None)
+def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Position | None,
+                 window: int, size: int) -> tuple[list[_Candidate], _Position | None]:
+    """Of the next ``window`` articles in order, those passing the text superset and the
+    filters (at most ``size``); and the window's last article, None if it was the end."""
+    recent = (select(Article.id).where(segment.where(), *segment.below(after))
+              .order_by(*segment.order()).limit(window).subquery("recent"))
+    stmt = (_rows().join(recent, recent.c.id == Article.id)
+            .where(plan.superset if plan.superset is not None else true(), *plan.clauses)
+            .order_by(*segment.order()).limit(size))
+    batch = [_candidate(row) for row in session.execute(stmt)]
+    last = session.execute(
+        select(Article.id, Article.published_at).where(segment.where(), *segment.below(after))
+        .order_by(*segment.order()).offset(window - 1).limit(1)).one_or_none()
+    return batch, None if last is None else _Position(last.published_at, last.id)
 
 
-def _pg_batch(session: Session, condition: Prefilter, clauses: list[ColumnElement[bool]],
-              low: int, high: int, size: int) -> tuple[list[_Candidate], int | None]:
-    """Rows the GIN index admits, filtered and ordered by the key index; last key if more."""
-    key = key_column()
-    stmt = _rows().where(key <= high, key >= low, *clauses)
-    tokens = pg_token_condition(condition)
-    if tokens is not None:
-        stmt = stmt.where(tokens)
-    batch = [_candidate(row) for row in session.execute(stmt.order_by(key.desc()).limit(size))]
-    more = batch[-1].key if len(batch) == size else None
-    return batch, more
+def _ordered_batch(session: Session, plan: _Plan, segment: _Segment,
+                   after: _Position | None, size: int) -> list[_Candidate]:
+    """The next ``size`` candidates in order, from the index (or all rows if it cannot
+    narrow)."""
+    stmt = _rows().where(segment.where(), *segment.below(after), *plan.clauses)
+    if not isinstance(plan.condition, Everything):
+        if is_postgresql(session):
+            tokens = pg_token_condition(plan.condition)
+            assert tokens is not None
+            # Alone in a materialised CTE, without ORDER BY/LIMIT, the token condition can
+            # only sensibly be read from the GIN index: next to a LIMIT the planner may
+            # walk another index and evaluate the token function (~1 ms) on every row.
+            hits = (select(Article.id.label("id")).where(tokens)
+                    .cte("search_hits").prefix_with("MATERIALIZED"))
+            stmt = stmt.where(Article.id.in_(select(hits.c.id)))
+        else:
+            stmt = stmt.where(Article.id.in_(sqlite_candidates(plan.condition)))
+    return [_candidate(row) for row in session.execute(stmt.order_by(*segment.order())
+                                                       .limit(size))]
+
+
+# --------------------------------------------------------------------------------------
+# Exact results
 
 
 def _is_match(node: Node, candidate: _Candidate) -> bool:
-    return matches(node, {"title": candidate.title_norm, "body": candidate.body_norm,
-                          "source": candidate.article.source or ""})
+    """:func:`newsmon.query.matches` on the stored keys, without normalising them again.
+
+    ``matches`` normalises its fields first; the stored ``*_norm`` columns already are
+    (and normalising is idempotent), so only the outlet name needs it. Tests compare
+    against ``matches`` itself.
+    """
+    keys = {"title": candidate.title_norm, "body": candidate.body_norm,
+            "source": normalize(candidate.article.source or "")}
+
+    def present(term: Term) -> bool:
+        scope = DEFAULT_FIELDS if term.field is None else (term.field,)
+        return any(find_term(term, keys[name]) >= 0 for name in scope)
+
+    return evaluate(node, present)
 
 
-def _iter_matches(session: Session, node: Node | None, filters: SearchFilters
-                  ) -> Iterator[_Candidate]:
-    condition = EVERYTHING if node is None else prefilter(node)
-    for candidate in _iter_candidates(session, condition, filters):
+def _iter_matches(session: Session, node: Node | None, filters: SearchFilters,
+                  first: int = FIRST_BATCH) -> Iterator[_Candidate]:
+    if is_postgresql(session):
+        # The token function's high declared cost would otherwise trigger JIT compilation,
+        # which costs more than these queries take.
+        session.execute(text("SET LOCAL jit = off"))
+    plan = _plan(session, node, filters, first)
+    for candidate in _iter_candidates(session, plan, max(MIN_BATCH, min(first, MAX_BATCH))):
         if node is None or _is_match(node, candidate):
             yield candidate
 
 
-def iter_search(session: Session, node: Node | None, filters: SearchFilters = SearchFilters()
-                ) -> Iterator[FoundArticle]:
+def iter_search(session: Session, node: Node | None, filters: SearchFilters = SearchFilters(),
+                first: int = FIRST_BATCH) -> Iterator[FoundArticle]:
     """Articles matching ``node`` (every article when None), newest first, streamed.
 
-    Newest first means by publish time to the second, then by id; articles without a
-    publish time come last.
+    ``first`` is the size of the first batch read: how many results the caller expects
+    to want (later batches grow).
     """
-    for candidate in _iter_matches(session, node, filters):
+    for candidate in _iter_matches(session, node, filters, first):
         yield candidate.article
 
 
@@ -237,7 +399,7 @@ def search_articles(session: Session, node: Node | None,
     if sort == "relevance" and node is not None:
         return _by_relevance(session, node, filters, limit, offset)
     found: list[FoundArticle] = []
-    for index, article in enumerate(iter_search(session, node, filters)):
+    for index, article in enumerate(iter_search(session, node, filters, offset + limit)):
         if index >= offset + limit:
             break
         if index >= offset:
@@ -259,7 +421,7 @@ def source_names(session: Session) -> list[str]:
 def count_matches(session: Session, node: Node | None,
                   filters: SearchFilters = SearchFilters()) -> int:
     """How many articles match (reads every match: cost grows with the count)."""
-    return sum(1 for _ in _iter_matches(session, node, filters))
+    return sum(1 for _ in _iter_matches(session, node, filters, MAX_BATCH))
 
 
 # --------------------------------------------------------------------------------------
@@ -284,11 +446,11 @@ def relevance(node: Node, title_norm: str, body_norm: str) -> float:
     return score
 
 
-def _count_hits(term: Any, text: str) -> int:
-    count, at = 0, find_term(term, text)
+def _count_hits(term: Term, text_: str) -> int:
+    count, at = 0, find_term(term, text_)
     while at >= 0 and count < MAX_COUNTED_HITS:
         count += 1
-        at = find_term(term, text, at + max(1, len(term.norm)))
+        at = find_term(term, text_, at + max(1, len(term.norm)))
     return count
 
 
@@ -296,12 +458,13 @@ def _by_relevance(session: Session, node: Node, filters: SearchFilters, limit: i
                   offset: int) -> list[FoundArticle]:
     keep = offset + limit
     heap: list[tuple[float, int, FoundArticle]] = []
-    for candidate in _iter_matches(session, node, filters):
-        entry = (relevance(node, candidate.title_norm, candidate.body_norm), candidate.key,
+    for order, candidate in enumerate(_iter_matches(session, node, filters, MAX_BATCH)):
+        # -order: among equal scores the earlier (newer) article ranks first
+        entry = (relevance(node, candidate.title_norm, candidate.body_norm), -order,
                  candidate.article)
         if len(heap) < keep:
             heapq.heappush(heap, entry)
         elif entry[:2] > heap[0][:2]:
             heapq.heapreplace(heap, entry)
-    ranked = sorted(heap, key=lambda entry: entry[:2], reverse=True)  # ties: newest first
+    ranked = sorted(heap, key=lambda entry: entry[:2], reverse=True)
     return [article for _, _, article in ranked[offset:]]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,7 +28,6 @@ from storage.articles import ensure_source, upsert_article
 from storage.engine import Database, Session
 from storage.fts_tokens import MAX_INDEXED_CHARS
 from storage.models import Article
-from storage.search import article_key
 from tests.conftest import PG_BASE_URL, _pg_admin_execute
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -90,6 +90,13 @@ def build_archive(database: Database) -> list[int]:
     return store(database, [*sample_site_articles(), *EDGE_CASES])
 
 
+def newest_first(published_at: datetime | None, article_id: int) -> tuple[Any, ...]:
+    """Sort key (descending) of the search order: publish time, then id; undated last."""
+    if published_at is None:
+        return (0, article_id)
+    return (1, published_at, article_id)
+
+
 def brute_force(session: Session, node: Node) -> list[int]:
     """Ids of every article ``matches`` accepts, newest first: the reference result."""
     rows = session.execute(select(Article.id, Article.title_norm, Article.body_norm,
@@ -97,7 +104,7 @@ def brute_force(session: Session, node: Node) -> list[int]:
     hits = [row for row in rows
             if matches(node, {"title": row.title_norm, "body": row.body_norm,
                               "source": row.source or ""})]
-    return [row.id for row in sorted(hits, key=lambda r: article_key(r.published_at, r.id),
+    return [row.id for row in sorted(hits, key=lambda r: newest_first(r.published_at, r.id),
                                      reverse=True)]
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from newsmon.query import parse_query
 from newsmon.textnorm import normalize, to_traditional
+from storage import search
 from storage.engine import Database
 from storage.matches import NewMatch, record_matches
 from storage.search import (
@@ -63,6 +64,27 @@ def test_search_equals_the_brute_force_scan(archive: Database, query: str) -> No
         expected = brute_force(session, node)
         assert [a.id for a in iter_search(session, node)] == expected
         assert count_matches(session, node) == len(expected)
+
+
+@pytest.mark.parametrize("way", ["walk", "walk, then index", "index"])
+def test_both_ways_to_the_newest_candidates_give_the_same_results(
+        archive: Database, way: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny windows and batches, so that every query pages, and walks (reading the newest
+    articles in order) or turns from walking to the index part-way, or only uses the index
+    (PostgreSQL always walks first, SQLite chooses by the candidate count)."""
+    monkeypatch.setattr(search, "MIN_BATCH", 2)
+    monkeypatch.setattr(search, "MAX_BATCH", 5)
+    monkeypatch.setattr(search, "FIRST_WINDOW", 3)
+    monkeypatch.setattr(search, "WALK_BUDGET", 10**9 if way == "walk" else 9)
+    monkeypatch.setattr(search, "MIN_THRESHOLD", 10**9 if way == "index" else 1)
+    monkeypatch.setattr(search, "WALK_VS_INDEX", 1e-9)
+    for query in QUERIES:
+        node = parse_query(query)
+        with archive.session() as session:
+            expected = brute_force(session, node)
+            assert [a.id for a in iter_search(session, node, first=2)] == expected, query
+            assert [a.id for a in search_articles(session, node, limit=3, offset=2)] == \
+                expected[2:5], query
 
 
 def test_the_sample_queries_are_not_vacuous(archive: Database) -> None:

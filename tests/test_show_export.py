@@ -199,8 +199,8 @@ def test_iter_search_reads_in_bounded_batches(sqlite_url: str) -> None:
     limits: list[int] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "article_search MATCH" in statement:
-            limits.append(parameters[-2] if len(parameters) >= 2 else -1)
+        if statement.startswith("SELECT articles.id") and "LIMIT ? OFFSET ?" in statement:
+            limits.append(parameters[-2])  # the LIMIT of a batch of rows with their text
 
     event.listen(database.engine, "before_cursor_execute", record)
     with database.session() as session:

@@ -1,18 +1,19 @@
 """search index: bigram/word full-text index over the normalised title and body
 
 SQLite: a contentless FTS5 table ``article_search`` (detail=none, ascii tokenizer)
-holding the tokens of ``storage.fts_tokens.document_tokens``; its rowid is the
-"newest first" key, so a search reads matches already in order. Three triggers keep
-it in step with every INSERT, DELETE and UPDATE of ``articles``; they call the SQL
-function ``newsmon_search_tokens``, which ``storage.engine`` registers on every
-connection. A later migration that *recreates* ``articles`` on SQLite (batch mode)
-drops these triggers and must create them again (``tests/test_search_index.py``
-notices).
+holding the tokens of ``storage.fts_tokens.document_tokens`` under the article's id
+(dense rowids keep its doclists small). Three triggers keep it in step with every
+INSERT, DELETE and UPDATE of ``articles``; they call the SQL function
+``newsmon_search_tokens``, which ``storage.engine`` registers on every connection. A
+later migration that *recreates* ``articles`` on SQLite (batch mode) drops these
+triggers and must create them again (``tests/test_search_index.py`` notices).
 
 PostgreSQL: an expression GIN index over ``newsmon_search_tokens(title_norm,
 body_norm)``, a SQL function spelling the same character classes as
-``storage.fts_tokens``, and a btree over the ordering key ``newsmon_search_key``.
-PostgreSQL maintains both on every write; nothing extra is stored in the table.
+``storage.fts_tokens``; PostgreSQL maintains it on every write and nothing extra is
+stored in the table. The function costs about a millisecond per article, and its
+declared COST says so, so that the planner reads the GIN index instead of evaluating it
+row by row. A btree over ``(published_at, id)`` serves "newest first" in pages.
 
 The token rules are frozen here; changing ``storage.fts_tokens`` needs a new migration
 that rebuilds the index (``storage.fts.rebuild_search_index``).
@@ -31,43 +32,30 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ID_LIMIT = 1 << 30  # the key packs the id into 30 bits
-
-
-def _sqlite_key(row: str) -> str:
-    # substr: whole seconds, as stored ("2024-05-01 08:00:00.999999"); strftime alone
-    # would round to the millisecond and could move the time into the next second.
-    seconds = f"CAST(strftime('%s', substr({row}.published_at, 1, 19)) AS INTEGER)"
-    return (f"((coalesce(min(max({seconds} + 1, 1), 8589934591), 0) << 30) | {row}.id)")
-
 
 def _sqlite_insert(row: str) -> str:
-    return (f"INSERT INTO article_search(rowid, tokens) VALUES ({_sqlite_key(row)}, "
+    return (f"INSERT INTO article_search(rowid, tokens) VALUES ({row}.id, "
             f"newsmon_search_tokens({row}.title_norm, {row}.body_norm));")
 
 
 def _sqlite_delete(row: str) -> str:
     return (f"INSERT INTO article_search(article_search, rowid, tokens) VALUES ('delete', "
-            f"{_sqlite_key(row)}, newsmon_search_tokens({row}.title_norm, {row}.body_norm));")
+            f"{row}.id, newsmon_search_tokens({row}.title_norm, {row}.body_norm));")
 
 
 SQLITE_UPGRADE = [
     "CREATE VIRTUAL TABLE article_search USING fts5(tokens, content='', detail=none, "
     "columnsize=0, tokenize='ascii')",
-    "INSERT INTO article_search(rowid, tokens) SELECT "
-    f"{_sqlite_key('articles')}, newsmon_search_tokens(title_norm, body_norm) FROM articles",
+    "INSERT INTO article_search(rowid, tokens) "
+    "SELECT id, newsmon_search_tokens(title_norm, body_norm) FROM articles",
     f"""CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
-        SELECT RAISE(ABORT, 'article id too large for the search index (max {ID_LIMIT - 1})')
-        WHERE NEW.id >= {ID_LIMIT};
         {_sqlite_insert('NEW')}
     END""",
     f"""CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
         {_sqlite_delete('OLD')}
     END""",
-    f"""CREATE TRIGGER article_search_update
-        AFTER UPDATE OF title_norm, body_norm, published_at ON articles
+    f"""CREATE TRIGGER article_search_update AFTER UPDATE OF title_norm, body_norm ON articles
         WHEN OLD.title_norm IS NOT NEW.title_norm OR OLD.body_norm IS NOT NEW.body_norm
-             OR OLD.published_at IS NOT NEW.published_at
     BEGIN
         {_sqlite_delete('OLD')}
         {_sqlite_insert('NEW')}
@@ -103,15 +91,14 @@ def _pg_field_tokens(field: str) -> str:
                     string_to_array({words} || ' ' || regexp_replace(g, '(.)', '\\1 \\1', 'g'),
                                     ' '),
                     string_to_array(g, NULL))
-                FROM (SELECT s, translate(s, '0123456789abcdefghijklmnopqrstuvwxyz',
-                                          repeat(' ', 36)) AS g
+                FROM (SELECT s, regexp_replace(s, '[0-9a-z]', ' ', 'g') AS g
                       FROM (SELECT regexp_replace({field}, '[{SEPARATORS}]', ' ', 'g') AS s)
                            AS separated) AS split)"""
 
 
 PG_UPGRADE = [
     f"""CREATE FUNCTION newsmon_search_tokens(title text, body text) RETURNS tsvector
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 20000 AS $$
         SELECT CASE WHEN char_length(title) + char_length(body) > 50000
             THEN array_to_tsvector(ARRAY[U&'\\E001', U&'\\E002'])
             ELSE array_to_tsvector(array_remove(array_remove(
@@ -122,21 +109,14 @@ PG_UPGRADE = [
             END
         FROM (SELECT {_pg_field_tokens('title')} AS tokens) AS t
     $$""",
-    """CREATE FUNCTION newsmon_search_key(published timestamp, id integer) RETURNS bigint
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT (CASE WHEN published IS NULL THEN 0::bigint
-                     ELSE least(greatest(floor(extract(epoch FROM published))::bigint + 1, 1),
-                                8589934591) END << 30) | id
-    $$""",
     "CREATE INDEX article_search_tokens ON articles "
     "USING gin (newsmon_search_tokens(title_norm, body_norm))",
-    "CREATE INDEX article_search_key ON articles (newsmon_search_key(published_at, id))",
+    "CREATE INDEX article_search_order ON articles (published_at, id)",
 ]
 
 PG_DOWNGRADE = [
-    "DROP INDEX article_search_key",
+    "DROP INDEX article_search_order",
     "DROP INDEX article_search_tokens",
-    "DROP FUNCTION newsmon_search_key(timestamp, integer)",
     "DROP FUNCTION newsmon_search_tokens(text, text)",
 ]
 
