@@ -8,8 +8,10 @@ Everything runs the real ``newsmon crawl`` over HTTP on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crawler.middlewares import retry_delay
 from newsmon.samplesites import SampleSites
@@ -104,14 +106,14 @@ def test_retry_waits(header: str | None, attempt: int, expected: float | None) -
 
 
 def _count_articles(db_url: str) -> int:
-    database = Database(db_url)
+    """Stored articles, read without taking part in the crawl's transactions."""
+    path = db_url.removeprefix("sqlite:///")
     try:
-        with database.session() as session:
-            return session.scalar(select(func.count()).select_from(Article)) or 0
-    except Exception:  # the schema may not exist yet while the crawl starts
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                                timeout=5)) as connection:
+            return int(connection.execute("SELECT count(*) FROM articles").fetchone()[0])
+    except sqlite3.Error:  # no database or no schema yet while the crawl starts
         return 0
-    finally:
-        database.dispose()
 
 
 def test_a_crawl_killed_halfway_and_run_again_loses_and_duplicates_nothing(
@@ -119,19 +121,26 @@ def test_a_crawl_killed_halfway_and_run_again_loses_and_duplicates_nothing(
     expected = {a.path for a in sites.articles(day=1)}
     slow = tmp_path / "slow.toml"  # a polite delay makes the crawl take long enough to kill
     slow.write_text(with_settings(sites.config_toml(), 'backfill_window = "off"')
-                    .replace("download_delay = 0.0", "download_delay = 0.5"), encoding="utf-8")
+                    .replace("download_delay = 0.0", "download_delay = 1.0"), encoding="utf-8")
     killed = Newsmon(sqlite_url, slow, home=tmp_path / "home")
-    child = subprocess.Popen([sys.executable, "-m", "newsmon", "--db", sqlite_url, "--config",
-                              str(slow), "crawl"], env=killed.env(),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while _count_articles(sqlite_url) < 3 and child.poll() is None:
-            assert time.monotonic() < deadline, "the crawl stored nothing in two minutes"
-            time.sleep(0.2)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
+    log = tmp_path / "killed.log"
+    with log.open("w", encoding="utf-8") as stderr:
+        child = subprocess.Popen([sys.executable, "-m", "newsmon", "--db", sqlite_url,
+                                  "--config", str(slow), "crawl"], env=killed.env(),
+                                 stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 120
+            while _count_articles(sqlite_url) < 3 and child.poll() is None:
+                assert time.monotonic() < deadline, "the crawl stored nothing in two minutes"
+                time.sleep(0.1)
+            assert child.poll() is None, (f"the crawl ended (exit {child.returncode}) before "
+                                          f"it could be killed:\n"
+                                          f"{log.read_text(encoding='utf-8')[-2000:]}")
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            child.wait(timeout=30)
     stored_before = _count_articles(sqlite_url)
     assert 0 < stored_before < len(expected), "killed halfway"
 
