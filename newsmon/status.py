@@ -7,6 +7,8 @@ A source is flagged
 * ``failed`` — its last run ended without finishing (interrupted, killed) or fetched
   nothing but errors; ``failed N runs in a row`` when it keeps happening;
 * ``errors`` — its last run finished but some requests failed;
+* ``stale`` — its newest run is still marked running after six hours: the crawl
+  process died without closing it (a kill, a reboot);
 * ``quiet`` — nothing new for longer than usual: at least two runs since the last
   new article, and either more time since then than twice the usual gap between runs
   that found something (the median gap, when there are at least two), or, without
@@ -24,6 +26,8 @@ from typing import Any
 
 QUIET_MIN_RUNS = 2
 QUIET_WITHOUT_HISTORY = 3
+# A run still marked running after this long died without closing its row.
+STALE_RUNNING = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ def source_status(source: str, runs: Sequence[RunRecord], now: datetime) -> Sour
     with_new = [r for r in done if r.new_articles > 0]
     last_new_at = with_new[0].started_at if with_new else None
     flags: list[str] = []
+    if runs[0].status == "running" and now - runs[0].started_at > STALE_RUNNING:
+        flags.append("stale")
     failing = _leading(done, lambda r: r.failed)
     if failing:
         flags.append("failed" if failing == 1 else f"failed {failing} runs in a row")

@@ -47,6 +47,8 @@ def daily(days: int, new_every: int = 1) -> list[RunRecord]:
     ([run(1), run(2)], ()),
     # a crawl still running neither fails nor counts
     ([run(0.1, status="running"), *daily(3)], ()),
+    # ... unless it has been "running" for a day: its process died without closing it
+    ([run(24, status="running"), *[run(24 * d + 1, new=2) for d in range(2, 5)]], ("stale",)),
 ])
 def test_flags(runs: list[RunRecord], flags: tuple[str, ...]) -> None:
     assert source_status("dzwww", runs, NOW).flags == flags
