@@ -93,12 +93,12 @@ Sort = Literal["newest", "relevance"]
 FIRST_BATCH = 64
 MIN_BATCH = 8
 MAX_BATCH = 1000  # bounds memory: one batch of rows (with their text) at a time
-FIRST_WINDOW = 200  # newest articles a walk reads first; each further window doubles
-WALK_BUDGET = 4000  # rows a walk may read without filling a page before using the index
-# SQLite: index look-ups cost ~2.5 us a candidate, a walk ~6 us a row; the walk needs
-# about page / share-of-articles rows. Equal cost at candidates ~ sqrt(WALK_VS_INDEX *
-# page * articles); below that, the index is cheaper.
-WALK_VS_INDEX = 4.0
+FIRST_WINDOW = 250  # newest articles a walk reads first; each further window doubles
+WALK_BUDGET = 1500  # rows a walk may read without filling a page before using the index
+# SQLite: ordering candidates costs ~1 us each (a covering index), a walk ~6 us a row
+# (it reads the text) and needs about page / share-of-articles rows. Equal cost at
+# candidates ~ sqrt(WALK_VS_INDEX * page * articles); below that, the index is cheaper.
+WALK_VS_INDEX = 6.0
 MIN_THRESHOLD = 500  # below this many candidates the index always wins
 
 
@@ -314,13 +314,16 @@ def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int
 def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Position | None,
                  window: int, size: int) -> tuple[list[_Candidate], _Position | None]:
     """Of the next ``window`` articles in order, those passing the text superset and the
-    filters (at most ``size``); and the window's last article, None if it was the end."""
+    filters (at most ``size``); and, when fewer, the window's last article (None if the
+    window reached the end)."""
     recent = (select(Article.id).where(segment.where(), *segment.below(after))
               .order_by(*segment.order()).limit(window).subquery("recent"))
     stmt = (_rows().join(recent, recent.c.id == Article.id)
             .where(plan.superset if plan.superset is not None else true(), *plan.clauses)
             .order_by(*segment.order()).limit(size))
     batch = [_candidate(row) for row in session.execute(stmt)]
+    if len(batch) == size:
+        return batch, None  # the caller continues after the batch; the window end is moot
     last = session.execute(
         select(Article.id, Article.published_at).where(segment.where(), *segment.below(after))
         .order_by(*segment.order()).offset(window - 1).limit(1)).one_or_none()
@@ -331,21 +334,35 @@ def _ordered_batch(session: Session, plan: _Plan, segment: _Segment,
                    after: _Position | None, size: int) -> list[_Candidate]:
     """The next ``size`` candidates in order, from the index (or all rows if it cannot
     narrow)."""
-    stmt = _rows().where(segment.where(), *segment.below(after), *plan.clauses)
-    if not isinstance(plan.condition, Everything):
-        if is_postgresql(session):
-            tokens = pg_token_condition(plan.condition)
-            assert tokens is not None
-            # Alone in a materialised CTE, without ORDER BY/LIMIT, the token condition can
-            # only sensibly be read from the GIN index: next to a LIMIT the planner may
-            # walk another index and evaluate the token function (~1 ms) on every row.
-            hits = (select(Article.id.label("id")).where(tokens)
-                    .cte("search_hits").prefix_with("MATERIALIZED"))
-            stmt = stmt.where(Article.id.in_(select(hits.c.id)))
-        else:
-            stmt = stmt.where(Article.id.in_(sqlite_candidates(plan.condition)))
-    return [_candidate(row) for row in session.execute(stmt.order_by(*segment.order())
-                                                       .limit(size))]
+    if isinstance(plan.condition, Everything):
+        stmt = _rows().where(segment.where(), *segment.below(after), *plan.clauses)
+        return [_candidate(row) for row in session.execute(stmt.order_by(*segment.order())
+                                                           .limit(size))]
+    if is_postgresql(session):
+        tokens = pg_token_condition(plan.condition)
+        assert tokens is not None
+        # Alone in a materialised CTE, without ORDER BY/LIMIT, the token condition can
+        # only sensibly be read from the GIN index: next to a LIMIT the planner may walk
+        # another index and evaluate the token function (~1 ms) on every row.
+        hits = (select(Article.id.label("id")).where(tokens)
+                .cte("search_hits").prefix_with("MATERIALIZED"))
+        stmt = _rows().where(segment.where(), *segment.below(after), *plan.clauses,
+                             Article.id.in_(select(hits.c.id)))
+        return [_candidate(row) for row in session.execute(stmt.order_by(*segment.order())
+                                                           .limit(size))]
+    # SQLite: order the candidates by the covering index (id, published_at, source_id):
+    # a rowid look-up would read each article's text to reach published_at. Then fetch
+    # the winners' rows.
+    order = (select(Article.id).join(Source, Article.source_id == Source.id)
+             .with_hint(Article, "INDEXED BY article_search_when", "sqlite")
+             .where(segment.where(), *segment.below(after), *plan.clauses,
+                    Article.id.in_(sqlite_candidates(plan.condition)))
+             .order_by(*segment.order()).limit(size))
+    wanted = list(session.scalars(order))
+    if not wanted:
+        return []
+    rows = {row[0]: row for row in session.execute(_rows().where(Article.id.in_(wanted)))}
+    return [_candidate(rows[article_id]) for article_id in wanted]
 
 
 # --------------------------------------------------------------------------------------
@@ -400,10 +417,10 @@ def search_articles(session: Session, node: Node | None,
         return _by_relevance(session, node, filters, limit, offset)
     found: list[FoundArticle] = []
     for index, article in enumerate(iter_search(session, node, filters, offset + limit)):
-        if index >= offset + limit:
-            break
         if index >= offset:
             found.append(article)
+        if len(found) == limit:
+            break  # before asking for one more, which may cost another query
     return found
 
 

@@ -6,7 +6,9 @@ holding the tokens of ``storage.fts_tokens.document_tokens`` under the article's
 INSERT, DELETE and UPDATE of ``articles``; they call the SQL function
 ``newsmon_search_tokens``, which ``storage.engine`` registers on every connection. A
 later migration that *recreates* ``articles`` on SQLite (batch mode) drops these
-triggers and must create them again (``tests/test_search_index.py`` notices).
+triggers and must create them again (``tests/test_search_index.py`` notices). A covering
+index ``article_search_when`` (id, published_at, source_id) lets candidates be put in
+date order without reading their text.
 
 PostgreSQL: an expression GIN index over ``newsmon_search_tokens(title_norm,
 body_norm)``, a SQL function spelling the same character classes as
@@ -48,6 +50,9 @@ SQLITE_UPGRADE = [
     "columnsize=0, tokenize='ascii')",
     "INSERT INTO article_search(rowid, tokens) "
     "SELECT id, newsmon_search_tokens(title_norm, body_norm) FROM articles",
+    # Candidates are ordered by publish time through this covering index: reaching
+    # published_at in the table row means reading past the article's text.
+    "CREATE INDEX article_search_when ON articles (id, published_at, source_id)",
     f"""CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
         {_sqlite_insert('NEW')}
     END""",
@@ -63,6 +68,7 @@ SQLITE_UPGRADE = [
 ]
 
 SQLITE_DOWNGRADE = [
+    "DROP INDEX article_search_when",
     "DROP TRIGGER article_search_update",
     "DROP TRIGGER article_search_delete",
     "DROP TRIGGER article_search_insert",
