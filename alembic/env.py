@@ -8,9 +8,10 @@ root), the URL comes from ``NEWSMON_DB`` or ``sqlalchemy.url`` in alembic.ini.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, Engine, text
 
 from storage.engine import create_db_engine
@@ -18,9 +19,6 @@ from storage.fts import include_in_schema_compare
 from storage.models import Base, UTCDateTime
 
 target_metadata = Base.metadata
-
-# Any fixed number: serialises concurrent upgrades of one PostgreSQL database.
-PG_MIGRATION_LOCK = 0x6E65_7773
 
 
 def _engine() -> Engine:
@@ -33,7 +31,7 @@ def _engine() -> Engine:
     return create_db_engine(url)
 
 
-def _render_item(kind: str, obj: Any, _autogen_context: Any) -> str | bool:
+def _render_item(kind: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Autogenerate writes UTCDateTime as the plain DateTime it stores, so migrations
     never import application code."""
     if kind == "type" and isinstance(obj, UTCDateTime):
@@ -52,10 +50,9 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
-            # Two processes starting on a fresh database must not both create tables.
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK}
-            )
+            # Two processes starting on a fresh schema must not both create its tables; the
+            # lock is per schema, so separate schemas (e.g. parallel tests) do not wait.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema()))"))
         context.run_migrations()
 
 
