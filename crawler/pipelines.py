@@ -35,7 +35,7 @@ from newsmon.config import ExtractOverrides, SourceConfig
 from newsmon.values import ExtractedArticle, NormalizedArticle
 from storage.articles import UpsertStatus, ensure_source, upsert_article
 from storage.engine import Database, Session
-from storage.stories import StoryPrint, assign_story, lock_stories, same_source_copy
+from storage.stories import StoryPrint, assign_story, find_match, lock_stories
 from storage.urls import UrlState, record_article_urls, record_url_outcome
 
 log = logging.getLogger(__name__)
@@ -290,12 +290,14 @@ class StorePipeline:
         now = item.article.fetched_at
         keys = self._ledger_keys(item)
         fp = item.fingerprint
-        copy_of = (same_source_copy(session, source_id, fp.body_hash,
-                                    item.article.article.canonical_url)
-                   if fp.signature else None)
-        if copy_of is not None:
+        canonical = item.article.article.canonical_url
+        match = find_match(session, StoryPrint(fp.body_hash, fp.signature, fp.bands),
+                           source_id=source_id, canonical_url=canonical,
+                           similarity=similarity, threshold=SAME_STORY)
+        if match is not None and match.how == "exact" and match.source_id == source_id:
             # The same page of the same site under a second address: not a new article.
-            record_article_urls(session, keys, source_id=source_id, article_id=copy_of, now=now)
+            record_article_urls(session, keys, source_id=source_id,
+                                article_id=match.article_id, now=now)
             return "duplicate"
         outcome = upsert_article(session, source_id, item.article)
         record_article_urls(session, keys, source_id=source_id, article_id=outcome.article_id,
@@ -304,8 +306,7 @@ class StorePipeline:
             story = assign_story(session, outcome.article_id,
                                  StoryPrint(fp.body_hash, fp.signature, fp.bands),
                                  origin=item.article.article.source, now=now,
-                                 is_new=outcome.status is UpsertStatus.NEW,
-                                 similarity=similarity, threshold=SAME_STORY)
+                                 is_new=outcome.status is UpsertStatus.NEW, match=match)
             self.stats.inc_value(f"newsmon/stories/{story.how}")
         return outcome.status.value
 

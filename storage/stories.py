@@ -1,11 +1,11 @@
 """Stories: the same news across outlets, found by fingerprints kept in the database.
 
-:func:`assign_story` runs in the store transaction of a new or changed article. It
-looks up the earlier articles that share an LSH band key with it (``story_bands``; an
-exact copy shares them all), confirms the best by its body hash or by comparing
-MinHash signatures (``crawler/dedup.py``), and joins that article's story — or opens
-a new one. Then it stores the article's own fingerprint and band keys, so later
-articles, in this process or any other, find it.
+In the store transaction of a new or changed article, :func:`find_match` looks up the
+earlier articles that share an LSH band key with it (``story_bands``; an exact copy
+shares them all) and confirms the best by its body hash or by comparing MinHash
+signatures (``crawler/dedup.py``); :func:`assign_story` then joins that article's
+story — or opens a new one — and stores the article's own fingerprint and band keys,
+so later articles, in this process or any other, find it.
 
 Two processes must not both open a story for two copies of the same news, so a
 store transaction calls :func:`lock_stories` first: on PostgreSQL a
@@ -37,6 +37,8 @@ SimilarityFn = Callable[[bytes, bytes], float]
 # Core tables: these writes need no ORM unit of work, and skip its per-statement cost.
 _ARTICLES = cast(Table, Article.__table__)
 _STORIES = cast(Table, Story.__table__)
+_FINGERPRINTS = cast(Table, ArticleFingerprint.__table__)
+_BANDS = cast(Table, StoryBand.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +70,65 @@ def lock_stories(session: Session) -> None:
                         .values(origin=_STORIES.c.origin))
 
 
+@dataclass(frozen=True, slots=True)
+class StoryMatch:
+    """The earlier article most like a new one (see :func:`find_match`)."""
+
+    article_id: int
+    source_id: int
+    canonical_url: str
+    how: str  # exact | near
+    similarity: float
+
+
+def find_match(session: Session, fingerprint: StoryPrint, *, source_id: int,
+               canonical_url: str, similarity: SimilarityFn | None = None,
+               threshold: float = 0.5) -> StoryMatch | None:
+    """The stored article most similar to this fingerprint, if similar enough.
+
+    An exact copy shares every band, so one query finds exact and near copies alike:
+    the articles sharing band keys with it (most keys first), with their hash,
+    signature, source and URL. The article stored under ``canonical_url`` itself is
+    left out; among equally similar articles one of ``source_id`` comes first, so a
+    page the same site serves at two addresses is recognised as such.
+    """
+    if not fingerprint.bands:
+        return None  # a body too short to compare is never merged
+    shared = func.count().label("shared")
+    candidates = (select(StoryBand.article_id, shared)
+                  .where(StoryBand.key.in_(fingerprint.bands))
+                  .group_by(StoryBand.article_id).order_by(shared.desc(), StoryBand.article_id)
+                  .limit(MAX_CANDIDATES).subquery())
+    rows = session.execute(
+        select(ArticleFingerprint.article_id, ArticleFingerprint.body_hash,
+               ArticleFingerprint.signature, Article.source_id, Article.canonical_url)
+        .join(candidates, candidates.c.article_id == ArticleFingerprint.article_id)
+        .join(Article, Article.id == ArticleFingerprint.article_id)
+        .where(Article.canonical_url != canonical_url)).all()
+    best: tuple[tuple[float, bool, int], StoryMatch] | None = None
+    for other, body_hash, signature, other_source, other_url in rows:
+        exact = body_hash == fingerprint.body_hash
+        score = 1.0 if exact else (
+            similarity(fingerprint.signature, bytes(signature)) if similarity else 0.0)
+        rank = (score, other_source == source_id, -other)
+        if best is None or rank > best[0]:
+            best = (rank, StoryMatch(other, other_source, other_url,
+                                     "exact" if exact else "near", score))
+    if best is None or best[1].similarity < threshold:
+        return None
+    return best[1]
+
+
 def assign_story(session: Session, article_id: int, fingerprint: StoryPrint, *,
                  origin: str | None, now: datetime, is_new: bool = True,
-                 similarity: SimilarityFn | None = None, threshold: float = 0.5
-                 ) -> StoryAssignment:
+                 match: StoryMatch | None = None) -> StoryAssignment:
     """Put a stored article into a story and record its fingerprint.
 
-    Call :func:`lock_stories` first in the same transaction. ``similarity`` compares
-    two signatures (``crawler.dedup.similarity``); articles at or above
-    ``threshold`` are the same story. ``origin`` is the 来源 the article names; it
-    becomes the story's origin when the story has none yet. A changed article
-    (``is_new=False``) keeps its story; only its fingerprint is refreshed.
+    Call :func:`lock_stories` first in the same transaction, and :func:`find_match`
+    before storing the article: ``match`` is the earlier article it copies, whose
+    story it joins; without one it opens a story. ``origin`` is the 来源 the article
+    names; it becomes the story's origin when the story has none yet. A changed
+    article (``is_new=False``) keeps its story; only its fingerprint is refreshed.
     """
     current = None
     if not is_new:
@@ -87,9 +137,10 @@ def assign_story(session: Session, article_id: int, fingerprint: StoryPrint, *,
     assignment: StoryAssignment | None = None
     if current is not None:
         assignment = StoryAssignment(current, "kept")
-    elif fingerprint.signature:  # a body too short to compare is never merged
-        assignment = _match(session, article_id, fingerprint, now, similarity, threshold)
-        if assignment is not None and origin:
+    elif match is not None and match.article_id != article_id:
+        assignment = StoryAssignment(_story_of(session, match.article_id, now), match.how,
+                                     match.article_id, match.similarity)
+        if origin:
             session.execute(_STORIES.update().where(_STORIES.c.id == assignment.story_id,
                                                     _STORIES.c.origin.is_(None))
                             .values(origin=origin))
@@ -102,34 +153,6 @@ def assign_story(session: Session, article_id: int, fingerprint: StoryPrint, *,
                         .values(story_id=assignment.story_id))
     _remember_fingerprint(session, article_id, fingerprint)
     return assignment
-
-
-def _match(session: Session, article_id: int, fingerprint: StoryPrint, now: datetime,
-           similarity: SimilarityFn | None, threshold: float) -> StoryAssignment | None:
-    """The story of the most similar earlier article, if similar enough.
-
-    An exact copy shares every band, so one query finds exact and near copies alike:
-    articles sharing band keys, most keys first, with their hash and signature.
-    """
-    shared = func.count().label("shared")
-    candidates = (select(StoryBand.article_id, shared)
-                  .where(StoryBand.key.in_(fingerprint.bands), StoryBand.article_id != article_id)
-                  .group_by(StoryBand.article_id).order_by(shared.desc(), StoryBand.article_id)
-                  .limit(MAX_CANDIDATES).subquery())
-    rows = session.execute(select(ArticleFingerprint.article_id, ArticleFingerprint.body_hash,
-                                  ArticleFingerprint.signature)
-                           .join(candidates,
-                                 candidates.c.article_id == ArticleFingerprint.article_id)).all()
-    best: tuple[float, int, str] | None = None
-    for other, body_hash, signature in rows:
-        score = 1.0 if body_hash == fingerprint.body_hash else (
-            similarity(fingerprint.signature, bytes(signature)) if similarity else 0.0)
-        if best is None or (score, -other) > (best[0], -best[1]):
-            best = (score, other, "exact" if body_hash == fingerprint.body_hash else "near")
-    if best is None or best[0] < threshold:
-        return None
-    score, other, how = best
-    return StoryAssignment(_story_of(session, other, now), how, other, score)
 
 
 def _story_of(session: Session, article_id: int, now: datetime) -> int:
@@ -153,27 +176,15 @@ def _forget_fingerprint(session: Session, article_id: int) -> None:
 
 
 def _remember_fingerprint(session: Session, article_id: int, fingerprint: StoryPrint) -> None:
-    session.execute(insert_for(session, ArticleFingerprint.__table__)
-                    .values(article_id=article_id, body_hash=fingerprint.body_hash,
-                            signature=fingerprint.signature)
-                    .on_conflict_do_nothing(index_elements=["article_id"]))
+    # Parameters, not literal VALUES lists: one cached statement, executemany for bands.
+    session.execute(insert_for(session, _FINGERPRINTS)
+                    .on_conflict_do_nothing(index_elements=["article_id"]),
+                    {"article_id": article_id, "body_hash": fingerprint.body_hash,
+                     "signature": fingerprint.signature})
     if fingerprint.bands:
-        session.execute(insert_for(session, StoryBand.__table__)
-                        .values([{"key": key, "article_id": article_id}
-                                 for key in fingerprint.bands])
-                        .on_conflict_do_nothing(index_elements=["key", "article_id"]))
-
-
-def same_source_copy(session: Session, source_id: int, body_hash: str,
-                     canonical_url: str) -> int | None:
-    """An article of the same source with exactly this body stored under another URL
-    (the same page reached by two addresses), if there is one."""
-    return session.scalar(select(Article.id)
-                          .join(ArticleFingerprint, ArticleFingerprint.article_id == Article.id)
-                          .where(ArticleFingerprint.body_hash == body_hash,
-                                 Article.source_id == source_id,
-                                 Article.canonical_url != canonical_url)
-                          .order_by(Article.id).limit(1))
+        session.execute(insert_for(session, _BANDS)
+                        .on_conflict_do_nothing(index_elements=["key", "article_id"]),
+                        [{"key": key, "article_id": article_id} for key in fingerprint.bands])
 
 
 def story_members(session: Session, story_id: int) -> Sequence[Article]:

@@ -36,7 +36,7 @@ from newsmon.values import ExtractedArticle, NormalizedArticle
 from storage.articles import ensure_source, upsert_article
 from storage.engine import Database
 from storage.models import Article, ArticleFingerprint, Story, StoryBand
-from storage.stories import StoryPrint, assign_story, lock_stories, story_members
+from storage.stories import StoryPrint, assign_story, find_match, lock_stories, story_members
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 T0 = datetime(2020, 1, 14, 2, 0, tzinfo=UTC)
@@ -109,12 +109,15 @@ def _item(url: str, body: str, source: str | None, title: str = "標題",
 def store(database: Database, site: str, item: NormalizedArticle) -> int:
     """What the store stage does for one new article (lock, upsert, story)."""
     fp = fingerprint(item.body_norm)
+    story_print = StoryPrint(fp.body_hash, fp.signature, fp.bands)
     with database.session() as session, session.begin():
         lock_stories(session)
         source_id = ensure_source(session, site)
+        match = find_match(session, story_print, source_id=source_id,
+                           canonical_url=item.article.canonical_url, similarity=similarity)
         outcome = upsert_article(session, source_id, item)
-        assign_story(session, outcome.article_id, StoryPrint(fp.body_hash, fp.signature, fp.bands),
-                     origin=item.article.source, now=item.fetched_at, similarity=similarity)
+        assign_story(session, outcome.article_id, story_print, origin=item.article.source,
+                     now=item.fetched_at, match=match)
         return outcome.article_id
 
 
@@ -216,7 +219,7 @@ def test_an_updated_article_keeps_its_story(database: Database) -> None:
         outcome = upsert_article(session, source_id, changed)
         kept = assign_story(session, outcome.article_id,
                             StoryPrint(fp.body_hash, fp.signature, fp.bands), origin="新华日报",
-                            now=changed.fetched_at, is_new=False, similarity=similarity)
+                            now=changed.fetched_at, is_new=False)
     assert outcome.article_id == article and kept.how == "kept" and kept.story_id == story_id
     with database.session() as session:
         stored = session.get(ArticleFingerprint, article)
