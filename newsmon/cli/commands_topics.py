@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
@@ -11,6 +12,9 @@ from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import dumps, emit_records, format_options, local_time
 from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
 from scheduler.digest import highlight
+from scheduler.matchjobs import MatchRunStats, match_topic_against_archive
+from storage.engine import Session
+from storage.models import Topic
 from storage.topics import (
     TopicError,
     add_topic,
@@ -77,22 +81,27 @@ def add(app: AppContext, name: str, query: str) -> None:
       newsmon topics add 青島 青島
       newsmon topics add port '(青岛港 OR 董家口) -招聘'
     """
-    from scheduler.matchjobs import match_topic_against_archive
-
     node = _parse(query, _aliases(app, excluding=name), name)
-    now = datetime.now(UTC)
-    database = app.database
-    try:
-        with database.session() as session, session.begin():
-            add_topic(session, name, query, now)
-    except TopicError as exc:
-        raise click.UsageError(str(exc)) from None
-    stats = match_topic_against_archive(database, name, now, app.config.settings.backfill)
+    stats = _save_and_match(app, name, query, add_topic)
     click.echo(f"added topic {name!r}: {stats.new_matches} of {stats.articles} stored "
                f"articles match, {stats.flagged} flagged for the next digest")
     for warning in [*short_term_warnings(node), *broad_match_warning(stats.new_matches,
                                                                       stats.articles)]:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _save_and_match(app: AppContext, name: str, query: str,
+                    save: Callable[[Session, str, str, datetime], Topic]) -> MatchRunStats:
+    """Store the topic (add or edit), then match it against the archive at once, so an
+    edit never silently does nothing."""
+    now = datetime.now(UTC)
+    database = app.database
+    try:
+        with database.session() as session, session.begin():
+            save(session, name, query, now)
+    except TopicError as exc:
+        raise click.UsageError(str(exc)) from None
+    return match_topic_against_archive(database, name, now, app.config.settings.backfill)
 
 
 def broad_match_warning(matched: int, total: int) -> list[str]:
@@ -114,17 +123,8 @@ def edit(app: AppContext, name: str, query: str) -> None:
     Example:
       newsmon topics edit qingdao '青島 OR 島城'
     """
-    from scheduler.matchjobs import match_topic_against_archive
-
     _parse(query, _aliases(app, excluding=name), name)
-    now = datetime.now(UTC)
-    database = app.database
-    try:
-        with database.session() as session, session.begin():
-            edit_topic(session, name, query, now)
-    except TopicError as exc:
-        raise click.UsageError(str(exc)) from None
-    stats = match_topic_against_archive(database, name, now, app.config.settings.backfill)
+    stats = _save_and_match(app, name, query, edit_topic)
     click.echo(f"edited topic {name!r}: {stats.new_matches} more stored articles match, "
                f"{stats.flagged} flagged for the next digest")
 
