@@ -28,9 +28,9 @@ def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
 
 def summary_rows(results: Sequence[CrawlStats]) -> list[dict[str, object]]:
     return [
-        {"source": r.source, "pages": r.pages, "new": r.new_articles,
+        {"source": r.source, "pages": r.pages, "304": r.not_modified, "new": r.new_articles,
          "updated": r.updated_articles, "unchanged": r.unchanged_articles,
-         "errors": r.error_count,
+         "known, skipped": r.skipped_known, "errors": r.error_count,
          "error kinds": ", ".join(f"{k}×{v}" for k, v in sorted(r.errors.items())),
          "finish": r.finish_reason}
         for r in results
@@ -67,10 +67,12 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
     results = run_crawl(config, app.database_url, chosen, progress=show_progress,
                         log_level=log_level)
     matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
-    click.echo(render_table(summary_rows(results), list(summary_rows(results)[0])), nl=False)
+    rows = summary_rows(results)
+    click.echo(render_table(rows, list(rows[0])), nl=False)
     click.echo(f"{sum(r.pages for r in results)} pages, "
                f"{sum(r.new_articles for r in results)} new articles, "
-               f"{sum(r.error_count for r in results)} errors; "
+               f"{sum(r.error_count for r in results)} errors, "
+               f"{sum(r.skipped_known for r in results)} known links skipped; "
                f"{matched.new_matches} new topic matches "
                f"({matched.flagged} flagged for the digest)")
     if any(r.error_count for r in results):
