@@ -11,8 +11,9 @@ Incremental by construction:
   a believed ``304 Not Modified`` ends that start page for this run;
 * an article link whose canonical URL the ledger knows is not requested
   (``newsmon/articles/skipped_known``), nor is one already requested this run;
-* a list is followed to its next page only while a page still holds links that
-  were neither known nor already requested.
+* a list is followed to its next page while a page still holds links that were
+  neither known nor already requested, or while the next page has not been read in
+  full by a crawl that finished (so a killed crawl's unread pages are read next run).
 
 Run by ``newsmon crawl`` or directly: ``scrapy crawl news -a source=NAME`` (config
 from ``NEWSMON_CONFIG``).
@@ -119,11 +120,21 @@ class NewsSpider(scrapy.Spider):
         page = int(response.meta["newsmon"].get("page", 1))
         if not next_url or page >= src.max_list_pages:
             return
-        if fresh:
+        if fresh or not self._read_in_full_before(next_url):
             yield self._start_request(next_url, self.parse_list, page=page + 1, kind="list")
         else:
-            # Every link on this page is known: older pages hold nothing new.
+            # Every link on this page is known and a finished crawl read the next page:
+            # older pages hold nothing new.
             self._count("newsmon/lists/stopped_at_known_page")
+
+    def _read_in_full_before(self, url: str) -> bool:
+        """Whether a crawl that finished normally read this list page with every link
+        handled (the ledger keeps its validators only then). A crawl killed before it
+        reached the page did not, so the next run walks on instead of stopping early."""
+        if self.ledger is None:
+            return False
+        key = self.ledger.key(url)
+        return key is not None and bool(self.ledger.known([key]))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         if self._not_modified(response):
