@@ -44,9 +44,9 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
-    false,
     func,
     literal,
+    not_,
     or_,
     select,
     text,
@@ -60,7 +60,6 @@ from newsmon.query import (
     And,
     Node,
     Not,
-    Or,
     Term,
     evaluate,
     find_term,
@@ -186,20 +185,41 @@ def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:
 
 def text_superset(node: Node) -> ColumnElement[bool]:
     """A SQL condition every article matching ``node`` satisfies: its terms as
-    substrings of the normalised columns (no word boundaries; ``NOT`` narrows nothing)."""
+    substrings of the normalised columns. ``NOT`` narrows only where the substring test
+    is exact (no word boundaries to check, not ``source:``)."""
     if isinstance(node, Term):
-        fields = DEFAULT_FIELDS if node.field is None else (node.field,)
-        if "source" in fields:
-            return true()  # the outlet name is stored as written; the exact check decides
-        columns = {"title": Article.title_norm, "body": Article.body_norm}
-        return or_(*(columns[f].contains(node.norm, autoescape=True) for f in fields))
+        exact = _substring_sql(node)
+        return true() if exact is None else exact
     if isinstance(node, Not):
-        return true()
+        inner = _exact_sql(node.child)
+        return true() if inner is None else not_(inner)
     if isinstance(node, And):
         return and_(*(text_superset(child) for child in node.children))
-    if isinstance(node, Or):
-        return or_(*(text_superset(child) for child in node.children))
-    return false()
+    return or_(*(text_superset(child) for child in node.children))
+
+
+def _substring_sql(term: Term) -> ColumnElement[bool] | None:
+    """``LIKE '%term%'`` on the term's fields (None for ``source:``, stored as written)."""
+    fields = DEFAULT_FIELDS if term.field is None else (term.field,)
+    if "source" in fields:
+        return None
+    columns = {"title": Article.title_norm, "body": Article.body_norm}
+    return or_(*(columns[f].contains(term.norm, autoescape=True) for f in fields))
+
+
+def _exact_sql(node: Node) -> ColumnElement[bool] | None:
+    """SQL true exactly when ``node`` matches, or None when SQL cannot say (a Latin term
+    needs word boundaries; ``source:`` is not normalised in the table)."""
+    if isinstance(node, Term):
+        return None if node.latin else _substring_sql(node)
+    if isinstance(node, Not):
+        inner = _exact_sql(node.child)
+        return None if inner is None else not_(inner)
+    parts = [_exact_sql(child) for child in node.children]
+    if any(part is None for part in parts):
+        return None
+    exact = [part for part in parts if part is not None]
+    return and_(*exact) if isinstance(node, And) else or_(*exact)
 
 
 # --------------------------------------------------------------------------------------

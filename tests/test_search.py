@@ -48,6 +48,7 @@ QUERIES = [
     '"上合 峰会"', '"AI-driven"', '"……"', '"5G and 15G"', "“青岛 啤酒”",
     # boolean logic and field scopes
     "青岛 OR 烟台", "青岛 -经济", "青岛 NOT (经济 OR 啤酒)", "(青岛 | 烟台) 港口",
+    "的 -ai", "the -mail", "的 -(title:的 OR source:新华社)", "的 -\"...\"",
     "title:青岛", "body:青岛", "title:港口", "title:(青岛 OR 烟台) 港口",
     "source:新华社", "source:新华社 青岛", "source:reuters OR 东京",
     # Traditional input finds Simplified text and back
