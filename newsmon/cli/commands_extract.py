@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,16 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from crawler.discover import FetchError, fetch
 from crawler.extract import extract_article
 from newsmon.config import DEFAULT_TIMEZONE, DEFAULT_USER_AGENT
 from newsmon.values import ExtractedArticle
-
-FETCH_TIMEOUT = 20.0  # seconds; one interactive fetch, not a crawl
-MAX_BYTES = 10 * 1024 * 1024
-
-
-class FetchError(Exception):
-    """The page could not be read; the message names the path or URL."""
 
 
 @click.command("extract")
@@ -69,28 +61,13 @@ def command(path_or_url: str, original_url: str | None, timezone: str, as_json: 
 def read_input(path_or_url: str) -> tuple[bytes, str | None, str]:
     """Bytes, HTTP content type (if fetched) and URL of a file path or http(s) URL."""
     if path_or_url.startswith(("http://", "https://")):
-        return _fetch(path_or_url)
+        page = fetch(path_or_url, user_agent=DEFAULT_USER_AGENT)
+        return page.body, page.content_type, page.url
     path = Path(path_or_url)
     try:
         return path.read_bytes(), None, path.resolve().as_uri()
     except OSError as exc:
         raise FetchError(f"{path}: {exc.strerror or exc}") from None
-
-
-def _fetch(url: str) -> tuple[bytes, str | None, str]:
-    request = urllib.request.Request(url, headers={"User-Agent": DEFAULT_USER_AGENT})
-    try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
-            raw = response.read(MAX_BYTES + 1)
-            if len(raw) > MAX_BYTES:
-                raise FetchError(f"{url}: page larger than {MAX_BYTES} bytes")
-            return raw, response.headers.get("Content-Type"), response.geturl()
-    except urllib.error.HTTPError as exc:
-        raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except urllib.error.URLError as exc:
-        raise FetchError(f"{url}: {exc.reason}") from None
-    except (TimeoutError, OSError, ValueError) as exc:
-        raise FetchError(f"{url}: {exc}") from None
 
 
 def article_json(article: ExtractedArticle) -> dict[str, Any]:
