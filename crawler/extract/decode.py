@@ -36,6 +36,11 @@ _SUPERSET = {
 }
 _FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
 _MIN_SAMPLE = 20  # CJK characters needed before plausibility is judged
+# The characters plausibility is judged on: CJK ideographs (extension A, unified,
+# compatibility, beyond the BMP) and the private use area, where mis-decodes land.
+_JUDGED_CJK = re.compile("[\u3400-\u9fff\ue000-\ufaff\U00010000-\U0010ffff]+")
+_CONTROL_BYTES = bytes((*range(0, 9), *range(14, 32)))  # not tab, LF, VT, FF, CR
+_BEYOND_TWO_BYTES = re.compile("[\u0800-\U0010ffff]")  # 3- and 4-byte UTF-8 sequences
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -82,7 +87,7 @@ def decode_html(raw: bytes, content_type: str | None = None) -> DecodedPage:
 def looks_binary(raw: bytes) -> bool:
     """Control bytes that no text page contains (images, archives, PDFs)."""
     head = raw[:8192]
-    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return bool(head) and controls * 100 > len(head)
 
 
@@ -129,7 +134,8 @@ def _looks_like_utf8(raw: bytes) -> bool:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return sum(1 for ch in text if ord(ch) > 0x7FF) >= 2
+    wide = _BEYOND_TWO_BYTES.finditer(text)
+    return next(wide, None) is not None and next(wide, None) is not None
 
 
 def _choose(raw: bytes, declared: str | None, codecs_to_try: tuple[str, ...],
@@ -166,26 +172,21 @@ def _implausibility(text: str) -> float:
     """How many CJK characters of a sample are outside the common ones, beyond a margin.
 
     Mis-decoded bytes land on rare characters (and in the private use area); real
-    Chinese text is overwhelmingly made of the few thousand common ones.
+    Chinese text is overwhelmingly made of the few thousand common ones. Counted with
+    regular expressions: a loop over every character of a page costs milliseconds.
     """
-    common = _common_cjk()
-    rare = total = 0
-    for ch in text[:200000]:
-        code = ord(ch)
-        if code < 0x2E80:
-            continue
-        if 0xE000 <= code <= 0xF8FF:  # private use: a classic mis-decode
-            rare += 1
-            total += 1
-            continue
-        if 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or code > 0xFFFF:
-            total += 1
-            if ch not in common:
-                rare += 1
+    judged = "".join(_JUDGED_CJK.findall(text, 0, 200000))
+    total = len(judged)
     if total < _MIN_SAMPLE:
         return 0.0  # too little text to tell a rare word from a mis-decode
+    rare = len(_common_cjk_re().sub("", judged))
     excess = rare / total - 0.12
     return max(0.0, excess) * 100
+
+
+@functools.cache
+def _common_cjk_re() -> re.Pattern[str]:
+    return re.compile("[" + "".join(sorted(_common_cjk())) + "]+")
 
 
 @functools.cache
