@@ -111,8 +111,15 @@ class StoryGroup:
 
     @property
     def lead(self) -> DigestEntry:
-        """The entry whose snippet explains the match (the first that has one)."""
-        return next((e for e in self.entries if e.snippet), self.entries[0])
+        """The entry whose snippet explains the match: the first new one that has one."""
+        with_snippet = [e for e in self.entries if e.snippet]
+        return next((e for e in with_snippet if not e.delivered),
+                    with_snippet[0] if with_snippet else self.entries[0])
+
+    @property
+    def link(self) -> DigestEntry:
+        """The copy the headline links to: the first new one (earlier ones were sent)."""
+        return next((e for e in self.entries if not e.delivered), self.entries[0])
 
     @property
     def is_new(self) -> bool:

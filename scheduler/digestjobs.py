@@ -41,7 +41,12 @@ from storage.digests import (
     source_report,
 )
 from storage.engine import Database
-from storage.matches import delivered_matches, mark_delivered, undelivered_matches
+from storage.matches import (
+    delivered_matches,
+    delivered_story_companions,
+    mark_delivered,
+    undelivered_matches,
+)
 
 FEED_WINDOW = 100  # delivered matches an Atom feed keeps showing
 FIRST_LOOKBACK = timedelta(hours=24)  # source report span before the first digest
@@ -79,7 +84,8 @@ def prepare_digest(database: Database, subscription: SubscriptionConfig, fmt: st
         alerts = source_report(session, since or now - FIRST_LOOKBACK, now,
                                subscription.silent_window, sources)
         history = (delivered_matches(session, subscription.name, topics, FEED_WINDOW)
-                   if fmt == "atom" else [])
+                   if fmt == "atom" else delivered_story_companions(session, subscription.name,
+                                                                    pending))
     return build_digest(subscription.name, pending, now, subscription.timezone,
                         alerts=alerts, since=since, history=history)
 

@@ -127,6 +127,28 @@ def delivered_matches(session: Session, subscription: str, topics: Sequence[str]
             for match, topic, article, site, origin, delivered_at in session.execute(stmt)]
 
 
+def delivered_story_companions(session: Session, subscription: str,
+                               pending: Sequence[PendingMatch]) -> list[PendingMatch]:
+    """Matches ``subscription`` already received of the same topic and story as a
+    pending one: a republished story's earlier outlets, shown beside its new copy."""
+    stories = {match.story_id for match in pending if match.story_id is not None}
+    if not stories:
+        return []
+    wanted = {(match.topic, match.story_id) for match in pending}
+    stmt = (
+        _digest_rows().add_columns(Delivery.delivered_at)
+        .join(Delivery, and_(Delivery.match_id == Match.id,
+                             Delivery.subscription == subscription))
+        .where(Article.story_id.in_(sorted(stories)),
+               Topic.name.in_(sorted({match.topic for match in pending})))
+        .order_by(Match.id)
+    )
+    return [companion for companion in
+            (_pending(match, topic, article, site, origin, delivered_at)
+             for match, topic, article, site, origin, delivered_at in session.execute(stmt))
+            if (companion.topic, companion.story_id) in wanted]
+
+
 def mark_delivered(session: Session, match_ids: Iterable[int], subscription: str,
                    now: datetime) -> None:
     """Record delivery (idempotent: marking twice is harmless)."""

@@ -15,13 +15,14 @@ from newsmon.values import CrawlStats
 from scheduler.delivery import open_channel
 from scheduler.delivery.base import Channel
 from scheduler.digestjobs import deliver_digest
+from scheduler.render.data import digest_as_json
 from storage.articles import ensure_source
 from storage.digests import CLAIM_LEASE, claim_digest, recent_digests
 from storage.engine import Database
 from storage.matches import undelivered_matches
 from storage.models import DigestRun
 from storage.runs import finish_run, start_run
-from tests.digest_support import seed_two_topics, store_article, store_match
+from tests.digest_support import make_story, seed_two_topics, store_article, store_match
 
 NOW = datetime(2024, 5, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 DESK = SubscriptionConfig(name="desk", channel="file:out/{subscription}.txt")
@@ -67,6 +68,35 @@ def test_a_republished_story_is_sent_once_with_all_its_outlets(
     assert "青岛港开通新航线" in text  # the copy is listed under it …
     assert "1 story · 2 outlets · 来源 新華社" in text  # … as a second outlet
     assert "http://dz.example/a/1.html" in text and "http://bd.example/n/9.html" in text
+
+
+def test_a_story_republished_after_a_digest_lists_its_earlier_outlet_as_sent(
+        database: Database, tmp_path: Path) -> None:
+    original = store_article(database, "dzwww", "http://dz.example/a/1.html", "青島港開通新航線",
+                             "青島港今天開通新航線。", NOW - timedelta(hours=3), outlet="新華社")
+    store_match(database, "青島", original, "青島", "青島港今天開通新航線。")
+    deliver_digest(database, DESK, file_channel(tmp_path), "text", NOW)
+
+    copy = store_article(database, "bandao", "http://bd.example/n/9.html", "青岛港开通新航线",
+                         "青岛港今天开通新航线。", NOW + timedelta(hours=1), outlet="新华社")
+    store_match(database, "青島", copy, "青岛", "青岛港今天开通新航线。")
+    make_story(database, [original, copy], origin="新華社")
+    later = NOW + timedelta(hours=2)
+    preview = deliver_digest(database, DESK, file_channel(tmp_path), "json", later,
+                             dry_run=True)
+    assert preview.digest is not None
+    [story] = digest_as_json(preview.digest)["topics"][0]["stories"]
+    assert [e["site"] for e in story["earlier"]] == ["dzwww"]
+    assert story["outlets"] == ["dzwww", "bandao"] and len(story["match_ids"]) == 1
+
+    sent = deliver_digest(database, DESK, file_channel(tmp_path), "text", later)
+    assert sent.status == "sent" and sent.matches == 1  # only the copy is delivered now
+    text = (tmp_path / "out" / "desk.txt").read_text(encoding="utf-8")
+    assert "1 story · 1 article · 1 topic" in text
+    assert "1 story · 2 outlets · 来源 新華社" in text
+    copies = [line for line in text.splitlines() if line.startswith("  - ")]
+    assert copies[0].startswith("  - dzwww") and copies[0].endswith("in an earlier digest")
+    assert copies[1].startswith("  - bandao") and "earlier" not in copies[1]
 
 
 def test_subscriptions_get_only_their_topics(database: Database, tmp_path: Path) -> None:

@@ -170,7 +170,7 @@ def test_json_keeps_the_flat_article_list_and_adds_stories() -> None:
     assert qingdao["stories"][0] == {
         "key": "story-7", "story_id": 7, "origin": "新華社", "source": "新華社",
         "headline": "青島港開通新航線", "outlets": ["dzwww", "bandao", "qingdaonews"],
-        "match_ids": [1, 2, 3]}
+        "match_ids": [1, 2, 3], "earlier": []}
     first = qingdao["articles"][0]
     assert first["published_at"] == "2024-05-01T09:00:00+08:00"
     start, end = first["highlights"][0]

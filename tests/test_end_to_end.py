@@ -98,6 +98,10 @@ def test_demo_lists_the_seed_on_day_one_and_only_new_articles_on_day_two(
     day_two_urls = set(re.findall(r"http://\S+", day_two_digest))
     assert day_two_urls, "day two adds articles about 青島"
     assert not day_one_urls & day_two_urls
+    # The day-two copy of the seed story names the outlet sent on day one, without
+    # sending it again.
+    assert "1 story · 2 outlets" in day_two_digest
+    assert "dzwww · 来源 大衆網 · 2020-01-13 08:46 CST · in an earlier digest" in day_two_digest
 
 
 def test_an_unreachable_source_is_named_and_the_rest_is_crawled(

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from storage.digests import SourceAlert
 
 
+EARLIER = "in an earlier digest"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``1 story``, ``2 stories``: ``many`` is the plural when it is not ``word + "s"``."""
     return f"{count} {word if count == 1 else (many or word + 's')}"
@@ -49,6 +52,8 @@ def entry_details(entry: DigestEntry, headline: str | None = None) -> str:
     from the story's ``headline``."""
     parts = [entry.title] if headline is not None and entry.title != headline else []
     parts += [f"来源 {entry.outlet}" if entry.outlet else "来源 unknown", entry.local_time]
+    if entry.delivered:  # an earlier outlet of a story that has a new copy
+        parts.append(EARLIER)
     return " · ".join(parts)
 
 

@@ -2,7 +2,8 @@
 
 ``topics[].articles`` lists every new article flat (the shape ``newsmon digest --json``
 has always had); ``topics[].stories`` groups them by story, referring to articles by
-``match_id``; ``sources`` is the footer's source report.
+``match_id``, with ``earlier`` the story's copies sent in earlier digests; ``sources``
+is the footer's source report.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def digest_as_json(digest: Digest) -> dict[str, Any]:
                 "topic": group.topic,
                 "stories": [_story(story) for story in group.stories],
                 "articles": [_article(entry, story) for story in group.stories
-                             for entry in story.entries],
+                             for entry in story.entries if not entry.delivered],
             }
             for group in digest.groups
         ],
@@ -50,18 +51,32 @@ def digest_as_json(digest: Digest) -> dict[str, Any]:
 def _story(story: StoryGroup) -> dict[str, Any]:
     return {"key": story.key, "story_id": story.story_id, "origin": story.origin,
             "source": story.source_line, "headline": story.headline,
-            "outlets": list(story.outlets), "match_ids": [e.match_id for e in story.entries]}
+            "outlets": list(story.outlets),
+            "match_ids": [e.match_id for e in story.entries if not e.delivered],
+            "earlier": [_earlier(e) for e in story.entries if e.delivered]}
+
+
+def _earlier(entry: DigestEntry) -> dict[str, Any]:
+    """A copy of the story sent in an earlier digest, listed beside the new copies."""
+    return {"match_id": entry.match_id, "article_id": entry.article_id, "title": entry.title,
+            "url": entry.url, "source": entry.outlet, "site": entry.site,
+            "published_at": _local_iso(entry)}
 
 
 def _article(entry: DigestEntry, story: StoryGroup) -> dict[str, Any]:
     return {
         "match_id": entry.match_id, "article_id": entry.article_id, "title": entry.title,
         "url": entry.url, "source": entry.outlet, "site": entry.site,
-        "published_at": entry.published_at.astimezone(ZoneInfo(entry.zone)).isoformat()
-        if entry.published_at else None,
+        "published_at": _local_iso(entry),
         "story": story.key, "snippet": entry.snippet, "matched": list(entry.variants),
         "highlights": _offsets(entry),
     }
+
+
+def _local_iso(entry: DigestEntry) -> str | None:
+    if entry.published_at is None:
+        return None
+    return entry.published_at.astimezone(ZoneInfo(entry.zone)).isoformat()
 
 
 def _offsets(entry: DigestEntry) -> list[list[int]]:

@@ -97,7 +97,7 @@ def _topic(topic: str, summary: str, stories: tuple[StoryGroup, ...]) -> str:
 def _story(story: StoryGroup) -> str:
     first = story.entries[0]
     parts = [f'<article class="story" data-story="{esc(story.key)}" style="{STYLE["story"]}">',
-             f'<h3 style="{STYLE["h3"]}">{link(first.url, story.headline)}</h3>']
+             f'<h3 style="{STYLE["h3"]}">{link(story.link.url, story.headline)}</h3>']
     if len(story.entries) == 1:
         parts.append(f'<p class="meta" style="{STYLE["meta"]}">{esc(first.site)} · '
                      f"{esc(entry_details(first))}</p>")
@@ -114,7 +114,8 @@ def _story(story: StoryGroup) -> str:
 
 
 def _copy(entry: DigestEntry, headline: str) -> str:
-    return f"<li>{link(entry.url, entry.site)} · {esc(entry_details(entry, headline))}</li>"
+    site = esc(entry.site) if entry.delivered else link(entry.url, entry.site)
+    return f"<li>{site} · {esc(entry_details(entry, headline))}</li>"
 
 
 def highlighted(snippet: str, variants: tuple[str, ...], tag: str = "mark") -> str:

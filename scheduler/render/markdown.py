@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from scheduler.digest import Digest, StoryGroup, highlight_segments
+from scheduler.digest import Digest, DigestEntry, StoryGroup, highlight_segments
 from scheduler.render.common import (
     alert_text,
     digest_headline,
@@ -53,18 +53,24 @@ def render_markdown(digest: Digest) -> str:
 
 def _story_lines(story: StoryGroup) -> list[str]:
     first = story.entries[0]
-    lines = [f"- **[{escape(story.headline)}]({link_target(first.url)})**  "]
+    lines = [f"- **[{escape(story.headline)}]({link_target(story.link.url)})**  "]
     if len(story.entries) == 1:
         lines.append(f"  {escape(entry_line(first))}  ")
     else:
         lines.append(f"  {escape(story_summary(story))}  ")
-        lines.extend(f"  [{escape(entry.site)}]({link_target(entry.url)}) · "
-                     f"{escape(entry_details(entry, story.headline))}  "
+        lines.extend(f"  {_site(entry)} · {escape(entry_details(entry, story.headline))}  "
                      for entry in story.entries)
     lead = story.lead
     if lead.snippet:
         lines.append(f"  {highlighted(lead.snippet, lead.variants)}")
     return lines
+
+
+def _site(entry: DigestEntry) -> str:
+    """The copy's site, linked unless the copy went out in an earlier digest."""
+    if entry.delivered:
+        return escape(entry.site)
+    return f"[{escape(entry.site)}]({link_target(entry.url)})"
 
 
 def highlighted(snippet: str, variants: tuple[str, ...]) -> str:

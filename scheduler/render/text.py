@@ -39,7 +39,9 @@ def _story_lines(story: StoryGroup) -> list[str]:
     else:
         lines.append(f"  {story_summary(story)}")
         for entry in story.entries:
-            lines += [f"  - {entry_line(entry, story.headline)}", f"    {entry.url}"]
+            lines.append(f"  - {entry_line(entry, story.headline)}")
+            if not entry.delivered:  # an earlier copy's link went out with it
+                lines.append(f"    {entry.url}")
     lead = story.lead
     if lead.snippet:
         lines.append(f"  {highlight(lead.snippet, lead.variants)}")
