@@ -95,17 +95,21 @@ class CrawlLedger:
 
     def record_failure(self, url: str, *, status: int | None, kind: str, now: datetime,
                        found_on: str | None = None) -> None:
-        """An article request failed: ``gone`` for 404/410, else retried next run.
+        """An article request failed: ``gone`` for 404/410, ``forbidden`` when robots.txt
+        disallows it (neither is requested again), else retried next run.
 
-        The start page it was found on keeps no validators, so the next run reads it
-        in full and meets the link again.
+        For a retried one, the start page it was found on keeps no validators, so the
+        next run reads it in full and meets the link again.
         """
         key = self.key(url)
-        if found_on:
+        if kind == "robots":
+            state = UrlState.FORBIDDEN
+        else:
+            state = UrlState.GONE if status in (404, 410) else UrlState.FAILED
+        if found_on and state is UrlState.FAILED:
             self.taint(found_on)
         if key is None:
             return
-        state = UrlState.GONE if status in (404, 410) else UrlState.FAILED
         with self.database.session() as session, session.begin():
             record_url_outcome(session, key, source_id=self.source_id, state=state, now=now,
                                status=status, error=kind)

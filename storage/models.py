@@ -182,8 +182,9 @@ class UrlRecord(Base):
     """The URL ledger: what newsmon knows about each URL it fetched, by canonical URL.
 
     Article URLs: ``state`` is ``stored`` (with ``article_id``), ``not_article`` (a
-    list or channel page a sitemap called an article, a PDF), ``gone`` (404/410) —
-    none of which are requested again — or ``failed`` (retried next run).
+    list or channel page a sitemap called an article, a PDF), ``gone`` (404/410),
+    ``forbidden`` (by robots.txt) — none of which are requested again — or ``failed``
+    (retried next run).
     Start pages (lists, feeds, sitemaps): the validators of the last full answer
     (``etag``, ``last_modified``) for conditional GETs, and ``links_digest``, a hash
     of the links it led to, which tells an honest 304 from a dishonest one.

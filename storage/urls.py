@@ -2,8 +2,8 @@
 
 Every URL is recorded by its canonical form (``crawler/canonical.py``):
 
-* an article URL whose page was stored, was not an article, or is gone is never
-  requested again (:func:`known_urls`); one that failed is retried next run;
+* an article URL whose page was stored, was not an article, is gone or is forbidden
+  by robots.txt is never requested again (:func:`known_urls`); one that failed is retried next run;
 * a start page (list, feed, sitemap) keeps the validators of its last full answer
   (ETag, Last-Modified) and a digest of the links it led to, for the next
   conditional GET (:func:`start_page`, :func:`save_start_page`);
@@ -36,13 +36,16 @@ class UrlState(enum.StrEnum):
     STORED = "stored"            # an article was stored from this URL
     NOT_ARTICLE = "not_article"  # fetched fine, but not an article page
     GONE = "gone"                # 404 / 410
+    FORBIDDEN = "forbidden"      # robots.txt forbids it (a later change is not noticed)
     FAILED = "failed"            # any other error: retried next run
     FETCHED = "fetched"          # a start page
 
 
 # Links to URLs in these states are not requested as articles: their page is stored,
-# is not an article, is gone, or is a start page (fetched as such every run).
-DONE_STATES = (UrlState.STORED, UrlState.NOT_ARTICLE, UrlState.GONE, UrlState.FETCHED)
+# is not an article, is gone, is forbidden by robots.txt, or is a start page (fetched
+# as such every run).
+DONE_STATES = (UrlState.STORED, UrlState.NOT_ARTICLE, UrlState.GONE, UrlState.FORBIDDEN,
+               UrlState.FETCHED)
 
 
 class Verdict(enum.StrEnum):

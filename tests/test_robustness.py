@@ -86,6 +86,8 @@ def test_a_second_crawl_does_not_refetch_gone_or_stored_pages(
     assert not asked & {"/broken/gone.html", "/broken/ok.html", "/broken/moved.html",
                         "/broken/wrong-charset.html", "/broken/busy.html"}
     assert "/broken/error.html" in asked  # a server error is tried again next run
+    # A link robots.txt forbids was counted once; it is not an error again every run.
+    assert "robots" not in _last_run(sqlite_url).errors
 
 
 @pytest.mark.parametrize(("header", "attempt", "expected"), [
