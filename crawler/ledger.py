@@ -27,6 +27,7 @@ from storage.urls import (
     Trust,
     UrlState,
     known_urls,
+    read_in_full,
     record_check,
     record_trusted_304,
     record_url_outcome,
@@ -129,6 +130,14 @@ class CrawlLedger:
             return None
         with self.database.session() as session:
             return start_page(session, key)
+
+    def read_in_full(self, url: str) -> bool:
+        """Whether a finished crawl read this start page with every link handled."""
+        key = self.key(url)
+        if key is None:
+            return False
+        with self.database.session() as session:
+            return read_in_full(session, key)
 
     def remember_start_page(self, url: str, *, kind: str, etag: str | None,
                             last_modified: str | None, links: Iterable[str],

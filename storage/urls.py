@@ -149,6 +149,13 @@ def start_page(session: Session, url: str) -> StartPage | None:
     return StartPage(url, row.kind, row.etag, row.last_modified, row.links_digest)
 
 
+def read_in_full(session: Session, url: str) -> bool:
+    """Whether a crawl that finished kept this start page's validators: it read the page
+    and every article link on it was handled (see :func:`save_start_page`)."""
+    return session.scalar(select(UrlRecord.id).where(
+        UrlRecord.url == url, UrlRecord.state == UrlState.FETCHED.value)) is not None
+
+
 def save_start_page(session: Session, page: StartPage, *, source_id: int, status: int,
                     now: datetime) -> None:
     """Remember a start page's validators and link digest (after a full answer)."""

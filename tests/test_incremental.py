@@ -99,6 +99,38 @@ def test_pagination_stops_at_the_first_page_whose_links_are_all_known(
     assert not [p for p in asked if p.endswith(".htm") and "/20200" in p], "no article again"
 
 
+def test_pagination_walks_on_past_known_links_to_a_page_no_finished_crawl_read(
+        newsmon: Newsmon, sites: SampleSites) -> None:
+    # A first crawl that never reached page two (here: limited to one page; a crawl
+    # killed halfway is the same) stores page one's articles.
+    assert newsmon.config is not None
+    full = newsmon.config.read_text(encoding="utf-8")
+    newsmon.config.write_text(full.replace("max_list_pages = 5", "max_list_pages = 1", 1),
+                              encoding="utf-8")
+    newsmon("crawl", "--source", "dzwww")
+    page_two = site_dzwww.list_page_path(2)
+    assert page_two not in [_path(r) for r in _requests(sites)]
+
+    # Page one now holds only known links, yet page two was never read: it is read now.
+    newsmon.config.write_text(full, encoding="utf-8")
+    database = _db(newsmon)
+    with database.session() as session, session.begin():
+        session.execute(update(UrlRecord).values(etag=None, last_modified=None))
+    database.dispose()
+    sites.requests.clear()
+    newsmon("crawl", "--source", "dzwww")
+    assert page_two in [_path(r) for r in _requests(sites)]
+
+    # Once a finished crawl has read it, the known first page is where the list stops.
+    database = _db(newsmon)
+    with database.session() as session, session.begin():
+        session.execute(update(UrlRecord).values(etag=None, last_modified=None))
+    database.dispose()
+    sites.requests.clear()
+    newsmon("crawl", "--source", "dzwww")
+    assert page_two not in [_path(r) for r in _requests(sites)]
+
+
 def test_the_republished_story_joins_the_seed_and_different_stories_stay_apart(
         newsmon: Newsmon, sites: SampleSites) -> None:
     newsmon("crawl")

@@ -120,21 +120,12 @@ class NewsSpider(scrapy.Spider):
         page = int(response.meta["newsmon"].get("page", 1))
         if not next_url or page >= src.max_list_pages:
             return
-        if fresh or not self._read_in_full_before(next_url):
+        # Every link on this page is known: older pages hold nothing new, provided a
+        # finished crawl read the next page (one killed before it got there did not).
+        if fresh or self.ledger is None or not self.ledger.read_in_full(next_url):
             yield self._start_request(next_url, self.parse_list, page=page + 1, kind="list")
         else:
-            # Every link on this page is known and a finished crawl read the next page:
-            # older pages hold nothing new.
             self._count("newsmon/lists/stopped_at_known_page")
-
-    def _read_in_full_before(self, url: str) -> bool:
-        """Whether a crawl that finished normally read this list page with every link
-        handled (the ledger keeps its validators only then). A crawl killed before it
-        reached the page did not, so the next run walks on instead of stopping early."""
-        if self.ledger is None:
-            return False
-        key = self.ledger.key(url)
-        return key is not None and bool(self.ledger.known([key]))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         if self._not_modified(response):
