@@ -61,6 +61,14 @@ def _db(newsmon: Newsmon) -> Database:
     return Database(newsmon.db_url)
 
 
+def _forget_validators(newsmon: Newsmon) -> None:
+    """Drop every start page's ETag and Last-Modified: the next crawl reads lists in full."""
+    database = _db(newsmon)
+    with database.session() as session, session.begin():
+        session.execute(update(UrlRecord).values(etag=None, last_modified=None))
+    database.dispose()
+
+
 def test_a_day_two_crawl_requests_only_start_pages_and_the_new_articles(
         newsmon: Newsmon, sites: SampleSites) -> None:
     newsmon("crawl")
@@ -87,10 +95,7 @@ def test_pagination_stops_at_the_first_page_whose_links_are_all_known(
     assert any(_path(r) == site_dzwww.list_page_path(2) for r in _requests(sites))
     # Forget the list validators: the list is read in full again, and every link on
     # its first page is known, so page two is not requested.
-    database = _db(newsmon)
-    with database.session() as session, session.begin():
-        session.execute(update(UrlRecord).values(etag=None, last_modified=None))
-    database.dispose()
+    _forget_validators(newsmon)
     sites.requests.clear()
     newsmon("crawl", "--source", "dzwww")
     asked = [_path(r) for r in _requests(sites)]
@@ -113,19 +118,13 @@ def test_pagination_walks_on_past_known_links_to_a_page_no_finished_crawl_read(
 
     # Page one now holds only known links, yet page two was never read: it is read now.
     newsmon.config.write_text(full, encoding="utf-8")
-    database = _db(newsmon)
-    with database.session() as session, session.begin():
-        session.execute(update(UrlRecord).values(etag=None, last_modified=None))
-    database.dispose()
+    _forget_validators(newsmon)
     sites.requests.clear()
     newsmon("crawl", "--source", "dzwww")
     assert page_two in [_path(r) for r in _requests(sites)]
 
     # Once a finished crawl has read it, the known first page is where the list stops.
-    database = _db(newsmon)
-    with database.session() as session, session.begin():
-        session.execute(update(UrlRecord).values(etag=None, last_modified=None))
-    database.dispose()
+    _forget_validators(newsmon)
     sites.requests.clear()
     newsmon("crawl", "--source", "dzwww")
     assert page_two not in [_path(r) for r in _requests(sites)]
