@@ -107,6 +107,20 @@ def undelivered_matches(session: Session, subscription: str,
             for match, topic, article, site, origin in session.execute(stmt)]
 
 
+def _delivered_rows(subscription: str) -> Select[Any]:
+    """:func:`_digest_rows` of the matches ``subscription`` received, with when."""
+    return (
+        _digest_rows().add_columns(Delivery.delivered_at)
+        .join(Delivery, and_(Delivery.match_id == Match.id,
+                             Delivery.subscription == subscription))
+    )
+
+
+def _read_delivered(session: Session, stmt: Select[Any]) -> list[PendingMatch]:
+    return [_pending(match, topic, article, site, origin, delivered_at)
+            for match, topic, article, site, origin, delivered_at in session.execute(stmt)]
+
+
 def delivered_matches(session: Session, subscription: str, topics: Sequence[str] | None = None,
                       limit: int = 100) -> list[PendingMatch]:
     """The ``limit`` matches most recently delivered to ``subscription`` (newest first).
@@ -114,17 +128,11 @@ def delivered_matches(session: Session, subscription: str, topics: Sequence[str]
     A feed is a window, not a stream: the Atom feed of a topic shows these beside the
     new ones, so a feed reader that polls late still sees what it missed.
     """
-    stmt = (
-        _digest_rows().add_columns(Delivery.delivered_at)
-        .join(Delivery, and_(Delivery.match_id == Match.id,
-                             Delivery.subscription == subscription))
-        .order_by(Delivery.delivered_at.desc(), Match.id.desc())
-        .limit(limit)
-    )
+    stmt = (_delivered_rows(subscription)
+            .order_by(Delivery.delivered_at.desc(), Match.id.desc()).limit(limit))
     if topics is not None:
         stmt = stmt.where(Topic.name.in_(list(topics)))
-    return [_pending(match, topic, article, site, origin, delivered_at)
-            for match, topic, article, site, origin, delivered_at in session.execute(stmt)]
+    return _read_delivered(session, stmt)
 
 
 def delivered_story_companions(session: Session, subscription: str,
@@ -135,17 +143,11 @@ def delivered_story_companions(session: Session, subscription: str,
     if not stories:
         return []
     wanted = {(match.topic, match.story_id) for match in pending}
-    stmt = (
-        _digest_rows().add_columns(Delivery.delivered_at)
-        .join(Delivery, and_(Delivery.match_id == Match.id,
-                             Delivery.subscription == subscription))
-        .where(Article.story_id.in_(sorted(stories)),
-               Topic.name.in_(sorted({match.topic for match in pending})))
-        .order_by(Match.id)
-    )
-    return [companion for companion in
-            (_pending(match, topic, article, site, origin, delivered_at)
-             for match, topic, article, site, origin, delivered_at in session.execute(stmt))
+    stmt = (_delivered_rows(subscription)
+            .where(Article.story_id.in_(sorted(stories)),
+                   Topic.name.in_(sorted({match.topic for match in pending})))
+            .order_by(Match.id))
+    return [companion for companion in _read_delivered(session, stmt)
             if (companion.topic, companion.story_id) in wanted]
 
 
