@@ -523,8 +523,18 @@ class Alignment:
 
     def original_index(self, position: int) -> int:
         """Index of the original character that key character ``position`` came from."""
-        unmerged = _through(self._merged_at, self._unmerged_at, position)
-        return _through(self._folded_at, self._original_at, unmerged)
+        # Through the two maps, each a breakpoint search: this runs for every hit reported.
+        merged_at = self._merged_at
+        if merged_at:
+            slot = bisect_right(merged_at, position) - 1
+            if slot >= 0:
+                position += self._unmerged_at[slot] - merged_at[slot]
+        folded_at = self._folded_at
+        if folded_at:
+            slot = bisect_right(folded_at, position) - 1
+            if slot >= 0:
+                position += self._original_at[slot] - folded_at[slot]
+        return position
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original span ``[start, end)`` of the key was made from (whole characters)."""
@@ -536,15 +546,6 @@ class Alignment:
     def offsets(self) -> list[int]:
         """For each key character, the index of its original character."""
         return [self.original_index(position) for position in range(len(self.text))]
-
-
-def _through(outputs: Sequence[int], inputs: Sequence[int], position: int) -> int:
-    if not outputs:
-        return position
-    slot = bisect_right(outputs, position) - 1
-    if slot < 0:
-        return position
-    return inputs[slot] + position - outputs[slot]
 
 
 def align(text: str, key: str | None = None) -> Alignment:
