@@ -60,13 +60,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import ahocorasick_rs
 import opencc
+from corpus_articles import extracted_articles
 
-from crawler.extract import extract_article
 from newsmon.query import DEFAULT_FIELDS, Node, Term, evaluate, find_term, parse_query
 from newsmon.textnorm import normalize, to_simplified, to_traditional
 from scheduler.matching import ArticleText, Matcher, TopicSpec
@@ -129,18 +128,7 @@ def corpus_pages(corpus: Path) -> list[tuple[str, str]]:
 def stored_texts(corpus: Path) -> list[str]:
     """Title and body of every corpus article page, as newsmon's extractor stores them:
     the text the match job reads from the database."""
-    texts = []
-    fetched = datetime.now(UTC)
-    with (corpus / "MANIFEST.tsv").open(encoding="utf-8") as manifest:
-        for row in csv.DictReader(manifest, delimiter="\t"):
-            if row["page_type"] != "article":
-                continue
-            raw = (corpus / row["folder"] / row["file"]).read_bytes()
-            article = extract_article(raw, url=f"http://{row['site'] or 'x.cn'}/a.html",
-                                      fetched_at=fetched)
-            if article.is_article and article.body:
-                texts.append(f"{article.title}\n{article.body}")
-    return texts
+    return [f"{article.title}\n{article.body}" for article in extracted_articles(corpus)]
 
 
 def visible_lines(page: str) -> list[str]:

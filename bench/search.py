@@ -46,7 +46,6 @@ faster than the (brute-force) LIKE scan; index <= 1.5x the text. Exits 2 when th
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import random
 import statistics
@@ -59,6 +58,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from corpus_articles import extracted_articles
 from sqlalchemy import (
     ColumnElement,
     LargeBinary,
@@ -72,7 +72,6 @@ from sqlalchemy import (
     text,
 )
 
-from crawler.extract import extract_article
 from crawler.pipelines import content_hash
 from newsmon.query import And, Node, Not, Or, Term, parse_query
 from newsmon.textnorm import normalize
@@ -108,18 +107,11 @@ def load_pool(corpus: Path) -> Pool:
     """Titles and paragraphs of every article page the extractor reads a body from."""
     titles: list[str] = []
     paragraphs: list[str] = []
-    fetched = datetime.now(UTC)
-    with (corpus / "MANIFEST.tsv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            if row["page_type"] != "article":
-                continue
-            raw = (corpus / row["folder"] / row["file"]).read_bytes()
-            article = extract_article(raw, url=f"http://{row['site'] or 'x.cn'}/a.html",
-                                      fetched_at=fetched)
-            if not article.is_article or len(article.body) < 200:
-                continue
-            titles.append(article.title)
-            paragraphs.extend(p for p in article.body.split("\n") if len(p.strip()) >= 10)
+    for article in extracted_articles(corpus):
+        if len(article.body) < 200:
+            continue
+        titles.append(article.title)
+        paragraphs.extend(p for p in article.body.split("\n") if len(p.strip()) >= 10)
     return Pool(titles, paragraphs)
 
 
