@@ -16,8 +16,10 @@ Results are exact whatever the index can express, newest first:
      A term found in 500 articles costs 500 look-ups, wherever they are in time.
 
    On SQLite the index counts a query's candidates in well under a millisecond (up to a
-   cap), which picks the cheaper way up front; PostgreSQL walks first and turns to the
-   GIN index once a few thousand rows have not filled a page (a rare term).
+   cap), which picks the cheaper way up front; PostgreSQL walks first and, after each
+   window that did not fill the page, weighs the rows still to walk against the
+   candidates the GIN index would order, both estimated from the share of rows that
+   matched (a rare term turns to the index after the first window).
 3. **Check** every candidate with the reference matcher (:func:`newsmon.query.matches`
    semantics: substrings, phrases, word boundaries, ``NOT``, ``source:``) on its stored
    normalised title and body.
@@ -99,6 +101,10 @@ WALK_BUDGET = 1500  # rows a walk may read without filling a page before using t
 # candidates ~ sqrt(WALK_VS_INDEX * page * articles); below that, the index is cheaper.
 WALK_VS_INDEX = 6.0
 MIN_THRESHOLD = 500  # below this many candidates the index always wins
+# PostgreSQL: a walk costs ~10 us a row (it de-TOASTs the text), the GIN index ~2.5 us a
+# candidate; after each window the share of rows that matched estimates both (0: do not
+# weigh, walk up to the budget).
+PG_WALK_VS_INDEX = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +288,7 @@ class _Plan:
     clauses: list[ColumnElement[bool]]  # the filters
     walk: bool
     segments: list[_Segment]
+    articles: int | None = None  # PostgreSQL: the highest id, to weigh walk against index
 
 
 def _plan(session: Session, node: Node | None, filters: SearchFilters, page: int) -> _Plan:
@@ -290,9 +297,11 @@ def _plan(session: Session, node: Node | None, filters: SearchFilters, page: int
     if node is None:
         return _Plan(condition, None, clauses, False, segments)  # every article, in order
     superset = text_superset(node)
-    if isinstance(condition, Everything) or is_postgresql(session):
+    if isinstance(condition, Everything):
         return _Plan(condition, superset, clauses, True, segments)
     articles = session.scalar(select(func.max(Article.id))) or 0
+    if is_postgresql(session):  # no cheap candidate count: walk, and judge as it goes
+        return _Plan(condition, superset, clauses, True, segments, articles)
     threshold = max(MIN_THRESHOLD, int(math.sqrt(WALK_VS_INDEX * page * articles)))
     many = count_candidates(session, condition, threshold) >= threshold
     return _Plan(condition, superset, clauses, many, segments)
@@ -307,7 +316,7 @@ def _iter_candidates(session: Session, plan: _Plan, first: int) -> Iterator[_Can
 def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int
                   ) -> Iterator[_Candidate]:
     after: _Position | None = None
-    size, window, walked = first, FIRST_WINDOW, 0
+    size, window, walked, found = first, FIRST_WINDOW, 0, 0
     # A query the index cannot narrow walks to the end; others give up after a budget.
     walk, endless = plan.walk, isinstance(plan.condition, Everything)
     while True:
@@ -320,7 +329,8 @@ def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int
                 return  # the window reached the end of the segment
             else:
                 after, walked, window = window_end, walked + window, window * 2
-                walk = endless or walked < WALK_BUDGET
+                found += len(batch)
+                walk = endless or _walk_on(plan, walked, found, size)
                 continue
         else:
             batch = _ordered_batch(session, plan, segment, after, size)
@@ -329,6 +339,18 @@ def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int
                 return
             after = _Position.of(batch[-1])
         size = max(MIN_BATCH, min(size * 4, MAX_BATCH))
+
+
+def _walk_on(plan: _Plan, walked: int, found: int, wanted: int) -> bool:
+    """After a window that did not fill the batch of ``wanted``: walk on, or use the index?"""
+    if walked >= WALK_BUDGET:
+        return False
+    if plan.articles is None or PG_WALK_VS_INDEX == 0:  # SQLite counted the candidates
+        return True  # up front and chose to walk
+    # The walk needs about (wanted - found) / share more rows; the index would order
+    # about share * articles candidates.
+    share = found / walked
+    return share > 0 and (wanted - found) / share * PG_WALK_VS_INDEX < share * plan.articles
 
 
 def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Position | None,

@@ -16,6 +16,7 @@ from newsmon.query import parse_query
 from newsmon.textnorm import normalize, to_traditional
 from storage import search
 from storage.engine import Database
+from storage.fts_tokens import EVERYTHING
 from storage.matches import NewMatch, record_matches
 from storage.search import (
     SearchFilters,
@@ -79,6 +80,7 @@ def test_both_ways_to_the_newest_candidates_give_the_same_results(
     monkeypatch.setattr(search, "WALK_BUDGET", 10**9 if way == "walk" else 9)
     monkeypatch.setattr(search, "MIN_THRESHOLD", 10**9 if way == "index" else 1)
     monkeypatch.setattr(search, "WALK_VS_INDEX", 1e-9)
+    monkeypatch.setattr(search, "PG_WALK_VS_INDEX", 0.0 if way == "walk" else 4.0)
     for query in QUERIES:
         node = parse_query(query)
         with archive.session() as session:
@@ -86,6 +88,18 @@ def test_both_ways_to_the_newest_candidates_give_the_same_results(
             assert [a.id for a in iter_search(session, node, first=2)] == expected, query
             assert [a.id for a in search_articles(session, node, limit=3, offset=2)] == \
                 expected[2:5], query
+
+
+def test_a_postgresql_walk_turns_to_the_index_when_the_share_found_is_small() -> None:
+    """After a window that did not fill the page, PostgreSQL weighs the rows still to walk
+    against the candidates the index would order, both estimated from the share found."""
+    plan = search._Plan(EVERYTHING, None, [], True, [], articles=200_000)
+    assert search._walk_on(plan, walked=250, found=6, wanted=20)  # 2.4%: ~580 rows more
+    assert not search._walk_on(plan, walked=250, found=2, wanted=20)  # 0.8%: 1,600 candidates
+    assert not search._walk_on(plan, walked=250, found=0, wanted=20)  # rarer still
+    assert not search._walk_on(plan, walked=search.WALK_BUDGET, found=19, wanted=20)
+    sqlite_plan = search._Plan(EVERYTHING, None, [], True, [])  # chose up front: walks on
+    assert search._walk_on(sqlite_plan, walked=250, found=0, wanted=20)
 
 
 def test_the_sample_queries_are_not_vacuous(archive: Database) -> None:
