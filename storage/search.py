@@ -345,8 +345,10 @@ def _walk_on(plan: _Plan, walked: int, found: int, wanted: int) -> bool:
     """After a window that did not fill the batch of ``wanted``: walk on, or use the index?"""
     if walked >= WALK_BUDGET:
         return False
-    if plan.articles is None or PG_WALK_VS_INDEX == 0:  # SQLite counted the candidates
-        return True  # up front and chose to walk
+    if plan.articles is None:  # SQLite counted the candidates up front and chose to walk
+        return True
+    if PG_WALK_VS_INDEX == 0:  # weighing turned off: walk up to the budget
+        return True
     # The walk needs about (wanted - found) / share more rows; the index would order
     # about share * articles candidates.
     share = found / walked
