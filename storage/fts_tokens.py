@@ -6,7 +6,8 @@ search for most (青岛, 上合, 疫). So the index holds, for the *normalised* 
 (:func:`newsmon.textnorm.normalize`):
 
 * every **character bigram** of every run of CJK-like characters (青岛市 -> 青岛 岛市),
-* every **single character** of those runs (青 岛 市), for 1-character terms,
+* for 1-character terms, every **single character** of those runs (青 岛 市) on SQLite;
+  on PostgreSQL only the **last character** of each run (市), see below,
 * every **Latin word**, a maximal run of ``[0-9a-z]`` (cut to 64 characters),
 * the same three kinds from the title again, each prefixed by :data:`TITLE_MARK`, so a
   ``title:`` scope narrows too,
@@ -35,6 +36,16 @@ text that contains the term:
   (``[0-9a-z]`` is; ``_`` is not a word character here, only a separator).
 
 ``NOT`` and ``source:`` narrow nothing (their truth is decided by the exact check).
+
+**Why PostgreSQL keeps fewer single characters.** A GIN index stores a posting for every
+(token, article) pair and compresses it less than FTS5's doclists; single characters were
+a third of those pairs and made the index 1.5-1.7x the text it indexes. A character of a
+gram run is either followed by another one of the run, so a bigram *starting* with it is
+stored, or it ends the run, so it is stored alone: the prefix query ``'X':*`` (every
+token starting with X) therefore finds every article holding X
+(:func:`render_tsquery` asks it for a 1-character gram token). FTS5 would answer a prefix
+query by merging the doclists of every bigram starting with X, which is slow for common
+characters without a prefix index; SQLite's index is small enough to keep them all.
 """
 
 from __future__ import annotations
@@ -86,30 +97,36 @@ SEPARATOR_RANGES = (
 # One pass finds both kinds of run: group 1 a word, group 2 a run of gram characters.
 _RUNS = re.compile(f"([0-9a-z]+)|([^0-9a-z{SEPARATOR_RANGES}]+)")
 
-def field_tokens(text: str) -> str:
+def field_tokens(text: str, *, every_character: bool = True) -> str:
     """The index tokens of one normalised field, space-separated (repeats left in).
 
-    Built with C-level joins rather than a set: this runs on every article write, and
-    FTS5 and ``tsvector`` ignore a repeated token anyway.
+    ``every_character=False`` is PostgreSQL's rule: of a gram run's single characters
+    only the last one. Built with C-level joins rather than a set: this runs on every
+    article write, and FTS5 and ``tsvector`` ignore a repeated token anyway.
     """
     parts: list[str] = []
     for word, grams in _RUNS.findall(text):
         if word:
             parts.append(word[:MAX_WORD_CHARS])
         else:
-            parts.append(" ".join(grams))
+            parts.append(" ".join(grams) if every_character else grams[-1])
             if len(grams) > 1:
                 parts.append(" ".join(map(operator.add, grams, grams[1:])))
     return " ".join(parts)
 
 
-def document_tokens(title_norm: str, body_norm: str) -> str:
-    """What the index stores for one article: space-separated tokens (deterministic)."""
+def document_tokens(title_norm: str, body_norm: str, *, every_character: bool = True) -> str:
+    """What the index stores for one article: space-separated tokens (deterministic).
+
+    SQLite's index stores this with ``every_character`` (the default); PostgreSQL's
+    function (migration ``0007``) computes it without.
+    """
     if len(title_norm) + len(body_norm) > MAX_INDEXED_CHARS:
         return f"{ALL_MARK} {UNINDEXED_MARK}"
-    title = field_tokens(title_norm)
+    title = field_tokens(title_norm, every_character=every_character)
     marked = " ".join(TITLE_MARK + token for token in title.split())
-    return " ".join(part for part in (ALL_MARK, field_tokens(body_norm), title, marked) if part)
+    body = field_tokens(body_norm, every_character=every_character)
+    return " ".join(part for part in (ALL_MARK, body, title, marked) if part)
 
 
 def term_tokens(norm: str) -> list[str]:
@@ -236,4 +253,12 @@ def _tsquery(condition: Prefilter) -> str:
 
 
 def _tsquery_lexeme(token: str) -> str:
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + ":*" if _is_gram_character(token.removeprefix(TITLE_MARK)) else quoted
+
+
+def _is_gram_character(token: str) -> bool:
+    """A 1-character gram token: PostgreSQL stores it only where it ends a run, so it is
+    asked as a prefix (see the module docstring)."""
+    run = _RUNS.fullmatch(token) if len(token) == 1 else None
+    return run is not None and run.group(2) is not None

@@ -28,6 +28,7 @@ from storage.fts_tokens import (
     Everything,
     document_tokens,
     prefilter,
+    render_tsquery,
     term_tokens,
 )
 from storage.models import Article, Source
@@ -39,8 +40,8 @@ from tests.search_support import EDGE_CASES, T0, Sample, brute_force, store
 # What is stored, and what a query asks for (pure)
 
 
-def tokens_of(title: str, body: str) -> set[str]:
-    return set(document_tokens(title, body).split())
+def tokens_of(title: str, body: str, *, every_character: bool = True) -> set[str]:
+    return set(document_tokens(title, body, every_character=every_character).split())
 
 
 def test_document_tokens_are_bigrams_characters_and_words() -> None:
@@ -50,6 +51,27 @@ def test_document_tokens_are_bigrams_characters_and_words() -> None:
                                    TITLE_MARK + "港", TITLE_MARK + "口", TITLE_MARK + "港口"}
     assert tokens_of("", "x" * 100) == {ALL_MARK, "x" * 64}  # long words are cut
     assert tokens_of("", "的" * (MAX_INDEXED_CHARS + 1)) == {ALL_MARK, UNINDEXED_MARK}
+
+
+def test_postgresql_stores_single_characters_only_where_a_run_ends() -> None:
+    def pg(title: str, body: str) -> set[str]:
+        return tokens_of(title, body, every_character=False)
+
+    assert pg("", normalize("青島市，5G網絡 东 foo_bar")) == {
+        ALL_MARK, "市", "青岛", "岛市", "络", "网络", "东", "5g", "foo", "bar"}
+    assert pg("港口", "") == {ALL_MARK, "口", "港口", TITLE_MARK + "口", TITLE_MARK + "港口"}
+
+
+@pytest.mark.parametrize(("query", "tsquery"), [
+    ("岛", f"('岛':*) | '{UNINDEXED_MARK}'"),  # starts a bigram or ends its run
+    ("title:岛", f"('{TITLE_MARK}岛':*) | '{UNINDEXED_MARK}'"),
+    ("a", f"('a') | '{UNINDEXED_MARK}'"),  # a Latin word is stored whole: no prefix
+    ("a岛 青岛", f"('a' & '岛':* & '青岛') | '{UNINDEXED_MARK}'"),
+    ("it's", f"('it' & 's') | '{UNINDEXED_MARK}'"),
+])
+def test_a_one_character_gram_term_is_asked_as_a_prefix_on_postgresql(
+        query: str, tsquery: str) -> None:
+    assert render_tsquery(prefilter(parse_query(query))) == tsquery
 
 
 @pytest.mark.parametrize(("query", "condition"), [
@@ -88,6 +110,15 @@ def test_a_term_cut_from_a_text_asks_only_for_tokens_the_text_has(
     stored = tokens_of("", key)
     assert set(term_tokens(term.norm)) <= stored
     assert {TITLE_MARK + t for t in term_tokens(term.norm)} <= tokens_of(key, "")
+    # PostgreSQL: a 1-character gram token is asked as a prefix ('X':*)
+    for pg_stored, mark in ((tokens_of("", key, every_character=False), ""),
+                            (tokens_of(key, "", every_character=False), TITLE_MARK)):
+        for token in term_tokens(term.norm):
+            asked = mark + token
+            if len(token) == 1 and not token.isascii():
+                assert any(t.startswith(asked) for t in pg_stored), (asked, pg_stored)
+            else:
+                assert asked in pg_stored, (asked, pg_stored)
 
 
 # --------------------------------------------------------------------------------------
@@ -178,6 +209,34 @@ def test_an_article_stored_before_the_index_existed_is_indexed_by_the_migration(
     database.dispose()
 
 
+@pytest.mark.postgres
+def test_migration_0007_rebuilds_the_postgresql_index_with_run_ends_only(pg_url: str) -> None:
+    """The function changes and the GIN index is rebuilt with it, both ways: a stale
+    index would still answer the exact lexeme of a character that starts a run."""
+    from storage.migrate import downgrade, upgrade_to_head
+
+    database = Database(pg_url)
+    database.ensure_schema()
+    downgrade(database.engine, "0006")
+    [one] = store(database, [Sample("s", "标题", "青岛市港口", None, T0)])
+
+    def through_the_index(tsquery: str) -> list[int]:
+        with database.session() as session:
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            return list(session.scalars(text(
+                "SELECT id FROM articles WHERE newsmon_search_tokens(title_norm, body_norm) "
+                "@@ CAST(:q AS tsquery)"), {"q": tsquery}))
+
+    assert through_the_index("'青'") == [one]  # 0003: every character
+    assert upgrade_to_head(database.engine)
+    assert through_the_index("'青'") == [] and through_the_index("'青':*") == [one]
+    assert through_the_index("'口'") == [one]  # the last character of its run
+    assert ids(database, "青") == [one]
+    downgrade(database.engine, "0006")
+    assert through_the_index("'青'") == [one]
+    database.dispose()
+
+
 def test_results_match_brute_force_after_updates(database: Database) -> None:
     samples = [Sample("s", f"标题{i}", f"正文{'青岛' if i % 2 else '烟台'}{i}", None,
                       T0 + timedelta(minutes=i), slug=str(i)) for i in range(12)]
@@ -212,7 +271,7 @@ def test_postgresql_tokenizes_exactly_like_python(pg_database: Database, title: 
         stored = set(session.scalars(text(
             "SELECT unnest(tsvector_to_array(newsmon_search_tokens(:title, :body)))"),
             {"title": title, "body": body}))
-    assert stored == tokens_of(title, body)
+    assert stored == tokens_of(title, body, every_character=False)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,9 @@ declared COST says so, so that the planner reads the GIN index instead of evalua
 row by row. A btree over ``(published_at, id)`` serves "newest first" in pages.
 
 The token rules are frozen here; changing ``storage.fts_tokens`` needs a new migration
-that rebuilds the index (``storage.fts.rebuild_search_index``).
+that rebuilds the index (``storage.fts.rebuild_search_index``). Migration ``0007``
+replaces the PostgreSQL function (single characters only where a run ends), built by
+:func:`pg_tokens_function` here.
 
 Revision ID: 0003
 Revises: 0002
@@ -83,38 +85,53 @@ SEPARATORS = (
 )
 
 
-def _pg_field_tokens(field: str) -> str:
+def _pg_field_tokens(field: str, every_character: bool) -> str:
     """Tokens of one field as a text[]: words, then bigrams, then single characters.
 
     ``s`` is the field with separators turned into spaces, ``g`` that with the word
     characters also blanked (gram characters only). ``(.)`` -> ``\\1 \\1`` writes
     each character twice, so splitting on spaces yields every bigram inside a run
-    (plus the run's end characters, which are unigrams anyway).
+    (plus the run's end characters, which are unigrams anyway). Without
+    ``every_character`` (migration 0007, PostgreSQL's later rule) only characters that
+    follow another gram character are written twice: splitting yields every bigram and
+    the run's last character, and no other single character.
     """
     words = (r"regexp_replace(regexp_replace(s, '[^0-9a-z]+', ' ', 'g'), "
              r"'([0-9a-z]{64})[0-9a-z]+', '\1', 'g')")
-    return f"""(SELECT array_cat(
+    if every_character:
+        tokens = f"""array_cat(
                     string_to_array({words} || ' ' || regexp_replace(g, '(.)', '\\1 \\1', 'g'),
                                     ' '),
-                    string_to_array(g, NULL))
+                    string_to_array(g, NULL))"""
+    else:
+        tokens = (f"string_to_array({words} || ' ' "
+                  f"|| regexp_replace(g, '(?<=[^ ])([^ ])', '\\1 \\1', 'g'), ' ')")
+    return f"""(SELECT {tokens}
                 FROM (SELECT s, regexp_replace(s, '[0-9a-z]', ' ', 'g') AS g
                       FROM (SELECT regexp_replace({field}, '[{SEPARATORS}]', ' ', 'g') AS s)
                            AS separated) AS split)"""
 
 
-PG_UPGRADE = [
-    f"""CREATE FUNCTION newsmon_search_tokens(title text, body text) RETURNS tsvector
+def pg_tokens_function(every_character: bool) -> str:
+    """``CREATE OR REPLACE`` the SQL function the GIN index is built over."""
+    title, body = (_pg_field_tokens(field, every_character) for field in ("title", "body"))
+    return f"""CREATE OR REPLACE FUNCTION newsmon_search_tokens(title text, body text)
+        RETURNS tsvector
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 20000 AS $$
         SELECT CASE WHEN char_length(title) + char_length(body) > 50000
             THEN array_to_tsvector(ARRAY[U&'\\E001', U&'\\E002'])
             ELSE array_to_tsvector(array_remove(array_remove(
-                ARRAY[U&'\\E001'] || {_pg_field_tokens('body')}
+                ARRAY[U&'\\E001'] || {body}
                 || t.tokens || ARRAY(SELECT U&'\\E000' || x FROM unnest(t.tokens) AS x
                                      WHERE x NOT IN ('', ' ')),
                 ''), ' '))
             END
-        FROM (SELECT {_pg_field_tokens('title')} AS tokens) AS t
-    $$""",
+        FROM (SELECT {title} AS tokens) AS t
+    $$"""
+
+
+PG_UPGRADE = [
+    pg_tokens_function(every_character=True),
     "CREATE INDEX article_search_tokens ON articles "
     "USING gin (newsmon_search_tokens(title_norm, body_norm))",
     "CREATE INDEX article_search_order ON articles (published_at, id)",
