@@ -26,6 +26,7 @@ from storage.urls import (
     StartPage,
     Trust,
     UrlState,
+    failed_article_urls,
     known_urls,
     read_in_full,
     record_check,
@@ -93,6 +94,12 @@ class CrawlLedger:
     def known(self, keys: Iterable[str]) -> set[str]:
         with self.database.session() as session:
             return known_urls(session, keys)
+
+    def failed_articles(self) -> list[str]:
+        """Article URLs of this source that failed on an earlier run, to retry by
+        themselves (see :data:`storage.urls.RETRY_FAILED_RUNS`)."""
+        with self.database.session() as session:
+            return failed_article_urls(session, self.source_id)
 
     def record_failure(self, url: str, *, status: int | None, kind: str, now: datetime,
                        found_on: str | None = None) -> None:

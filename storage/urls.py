@@ -3,7 +3,9 @@
 Every URL is recorded by its canonical form (``crawler/canonical.py``):
 
 * an article URL whose page was stored, was not an article, is gone or is forbidden
-  by robots.txt is never requested again (:func:`known_urls`); one that failed is retried next run;
+  by robots.txt is never requested again (:func:`known_urls`); one that failed is retried
+  next run, by itself for its first :data:`RETRY_FAILED_RUNS` failures
+  (:func:`failed_article_urls`) and whenever a start page read links to it;
 * a start page (list, feed, sitemap) keeps the validators of its last full answer
   (ETag, Last-Modified) and a digest of the links it led to, for the next
   conditional GET (:func:`start_page`, :func:`save_start_page`);
@@ -29,6 +31,11 @@ from storage._dialect import insert_for
 from storage.models import Article, ConditionalGetTrust, UrlRecord
 
 CHUNK = 500  # stay below SQLite's bound-parameter limit
+# A failed article is requested again by itself on this many runs: a page that linked to
+# it may not be read again (pagination stops at known pages, a list answers 304) once the
+# link has moved. After that only a start page read that links to it retries it.
+RETRY_FAILED_RUNS = 5
+RETRY_FAILED_MAX = 500  # per source and run: a site down for days does not flood the next
 _LEDGER = cast(Table, UrlRecord.__table__)
 
 
@@ -96,6 +103,18 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
             found.update(session.scalars(select(Article.canonical_url)
                                          .where(Article.canonical_url.in_(rest))))
     return found
+
+
+def failed_article_urls(session: Session, source_id: int) -> list[str]:
+    """The source's article URLs whose last request failed, fewer than
+    :data:`RETRY_FAILED_RUNS` times in a row, least recently tried first."""
+    return list(session.scalars(
+        select(UrlRecord.url)
+        .where(UrlRecord.source_id == source_id, UrlRecord.kind == "article",
+               UrlRecord.state == UrlState.FAILED.value,
+               UrlRecord.failures < RETRY_FAILED_RUNS)
+        .order_by(UrlRecord.last_fetched, UrlRecord.id)
+        .limit(RETRY_FAILED_MAX)))
 
 
 def record_article_urls(session: Session, urls: Iterable[str], *, source_id: int,

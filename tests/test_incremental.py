@@ -9,6 +9,8 @@ was asked for.
 
 from __future__ import annotations
 
+import re
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -128,6 +130,42 @@ def test_pagination_walks_on_past_known_links_to_a_page_no_finished_crawl_read(
     sites.requests.clear()
     newsmon("crawl", "--source", "dzwww")
     assert page_two not in [_path(r) for r in _requests(sites)]
+
+
+def test_an_article_that_failed_is_fetched_again_where_no_page_read_links_to_it(
+        newsmon: Newsmon, sites: SampleSites) -> None:
+    """The URL ledger retries a failed article by itself: the list page that linked to
+    it may not be read next time (here the crawl stops at page one, and the sitemap that
+    also lists it is no longer in the config)."""
+    first_on_page_two = sites.articles(site="dzwww")[site_dzwww.PAGE_SIZE].path
+    page_two = site_dzwww.list_page_path(2)
+    with urllib.request.urlopen(sites.url(page_two)) as response:
+        assert first_on_page_two in response.read().decode("utf-8")
+    sites.set_failing(first_on_page_two)
+    assert newsmon("crawl", "--source", "dzwww", check=False).returncode == 1  # an error
+    assert first_on_page_two not in _stored_paths(newsmon)
+
+    sites.set_failing(first_on_page_two, False)
+    assert newsmon.config is not None
+    full = newsmon.config.read_text(encoding="utf-8")
+    sitemap = re.compile(r'^sitemaps = \["[^"]*/dzwww/sitemap\.xml"\]\n', re.MULTILINE)
+    assert sitemap.search(full)
+    newsmon.config.write_text(sitemap.sub("", full).replace(
+        "max_list_pages = 5", "max_list_pages = 1", 1), encoding="utf-8")
+    sites.requests.clear()
+    newsmon("crawl", "--source", "dzwww")
+    asked = [_path(r) for r in _requests(sites)]
+    assert page_two not in asked and "/dzwww/sitemap.xml" not in asked
+    assert asked.count(first_on_page_two) == 1
+    assert first_on_page_two in _stored_paths(newsmon)
+
+
+def _stored_paths(newsmon: Newsmon) -> set[str]:
+    database = _db(newsmon)
+    with database.session() as session:
+        paths = {urlsplit(url).path for url in session.scalars(select(Article.url))}
+    database.dispose()
+    return paths
 
 
 def test_the_republished_story_joins_the_seed_and_different_stories_stay_apart(

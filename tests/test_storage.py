@@ -125,3 +125,39 @@ def test_every_migration_downgrades_and_upgrades_again(database: Database) -> No
     assert current_revision(database.engine) is None
     assert upgrade_to_head(database.engine)
     assert current_revision(database.engine) == head_revision()
+
+
+def test_failed_articles_are_retried_by_themselves_for_a_few_runs(database: Database) -> None:
+    from storage.urls import (
+        RETRY_FAILED_RUNS,
+        StartPage,
+        UrlState,
+        failed_article_urls,
+        record_url_outcome,
+        save_start_page,
+    )
+
+    now = datetime(2024, 5, 1, tzinfo=UTC)
+    with database.session() as session, session.begin():
+        ours, theirs = ensure_source(session, "ours"), ensure_source(session, "theirs")
+        for run in range(RETRY_FAILED_RUNS):  # fails every run: given up after the last
+            record_url_outcome(session, "http://a/always", source_id=ours,
+                               state=UrlState.FAILED, now=now + timedelta(days=run))
+        record_url_outcome(session, "http://a/late", source_id=ours, state=UrlState.FAILED,
+                           now=now + timedelta(days=2))
+        record_url_outcome(session, "http://a/early", source_id=ours, state=UrlState.FAILED,
+                           now=now)
+        record_url_outcome(session, "http://a/gone", source_id=ours, state=UrlState.GONE,
+                           now=now, status=404)
+        record_url_outcome(session, "http://b/x", source_id=theirs, state=UrlState.FAILED,
+                           now=now)
+        save_start_page(session, StartPage("http://a/list", "list", None, None, None),
+                        source_id=ours, status=200, now=now)
+    with database.session() as session:
+        assert failed_article_urls(session, ours) == ["http://a/early", "http://a/late"]
+    # an answer that is no failure ends its retries
+    with database.session() as session, session.begin():
+        record_url_outcome(session, "http://a/early", source_id=ours,
+                           state=UrlState.NOT_ARTICLE, now=now + timedelta(days=3), status=200)
+    with database.session() as session:
+        assert failed_article_urls(session, ours) == ["http://a/late"]

@@ -90,6 +90,17 @@ class NewsSpider(scrapy.Spider):
             yield self._start_request(url, self.parse_feed, kind="feed")
         for url in src.sitemaps:
             yield self._start_request(url, self.parse_sitemap, depth=0, kind="sitemap")
+        yield from self._retry_failed_articles()
+
+    def _retry_failed_articles(self) -> Iterator[scrapy.Request]:
+        """Articles that failed on an earlier run, requested by themselves: the page that
+        linked to one may not be read this run (its link moved past where pagination
+        stops, or the list answers 304), and nothing else would find it again."""
+        if self.ledger is None:
+            return
+        retries = list(self._article_requests(self.ledger.failed_articles(), found_on=None))
+        self._count("newsmon/articles/retried_failed", len(retries))
+        yield from retries
 
     def _start_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
         # Start pages are fetched every run; a 304 reaches the callback. A link to one
@@ -191,7 +202,8 @@ class NewsSpider(scrapy.Spider):
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
             links=keys, status=response.status)
 
-    def _article_requests(self, urls: Iterable[str], found_on: str) -> Iterator[scrapy.Request]:
+    def _article_requests(self, urls: Iterable[str], found_on: str | None
+                          ) -> Iterator[scrapy.Request]:
         """Requests for the links neither known to the ledger nor requested this run."""
         keyed: dict[str, str] = {}
         for url in urls:

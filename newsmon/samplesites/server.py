@@ -100,6 +100,7 @@ class _State:
     resources: dict[str, Resource] = field(default_factory=dict)
     stopping: threading.Event = field(default_factory=threading.Event)
     dishonest: set[str] = field(default_factory=set)
+    failing: set[str] = field(default_factory=set)  # paths answered 500
     busy_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -111,6 +112,10 @@ class _State:
     def is_dishonest(self, site: str) -> bool:
         with self.lock:
             return site in self.dishonest
+
+    def is_failing(self, path: str) -> bool:
+        with self.lock:
+            return path in self.failing
 
 
 class _Server(ThreadingHTTPServer):
@@ -208,6 +213,14 @@ class SampleSites:
             else:
                 self._state.dishonest.discard(site)
 
+    def set_failing(self, path: str, failing: bool = True) -> None:
+        """Make ``path`` (e.g. an article's) answer 500 Internal Server Error, or not."""
+        with self._state.lock:
+            if failing:
+                self._state.failing.add(path)
+            else:
+                self._state.failing.discard(path)
+
     def site_names(self) -> list[str]:
         """The news sites (the ``broken`` site is not one of them)."""
         return [site.spec.name for site in sites.NEWS_SITES]
@@ -278,6 +291,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(state, split.path, split.query, site, send_body)
 
     def _route(self, state: _State, path: str, query: str, site: str, send_body: bool) -> None:
+        if state.is_failing(path):
+            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, path, send_body)
+            return
         params = parse_qs(query)
         dynamic = _BROKEN_HANDLERS.get(path)
         if dynamic is not None:
