@@ -191,9 +191,10 @@ def drop_index(database: Database) -> None:
             for trigger in ("insert", "update", "delete"):
                 connection.execute(text(f"DROP TRIGGER IF EXISTS article_search_{trigger}"))
             connection.execute(text("DROP TABLE IF EXISTS article_search"))
+            connection.execute(text("DROP INDEX IF EXISTS article_search_when"))
         else:
             connection.execute(text("DROP INDEX IF EXISTS article_search_tokens"))
-            connection.execute(text("DROP INDEX IF EXISTS article_search_key"))
+            connection.execute(text("DROP INDEX IF EXISTS article_search_order"))
 
 
 # --------------------------------------------------------------------------------------
