@@ -231,13 +231,14 @@ class _Evidence:
         hits = self._hits.get(term)
         if hits is None:
             text, pattern, code = self._terms[term]
-            present = self._present
-            if code == _ANY:
-                key = pattern * 4
-                hits = self._field_hits(text, pattern, _TITLE) if key + _TITLE in present else ()
-                if key + _BODY in present:
+            present, key = self._present, self._term_keys[term]
+            if code == _ANY:  # looked for in the title and the body: their keys
+                unscoped = key - _ANY
+                hits = (self._field_hits(text, pattern, _TITLE)
+                        if unscoped + _TITLE in present else ())
+                if unscoped + _BODY in present:
                     hits += self._field_hits(text, pattern, _BODY)
-            elif pattern * 4 + code in present:
+            elif key in present:
                 hits = self._field_hits(text, pattern, code)
             else:
                 hits = ()
