@@ -68,12 +68,11 @@ def test_search_equals_the_brute_force_scan(archive: Database, query: str) -> No
         assert count_matches(session, node) == len(expected)
 
 
-@pytest.mark.parametrize("way", ["walk", "walk, then index", "index"])
-def test_both_ways_to_the_newest_candidates_give_the_same_results(
-        archive: Database, way: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tiny windows and batches, so that every query pages, and walks (reading the newest
-    articles in order) or turns from walking to the index part-way, or only uses the index
-    (PostgreSQL always walks first, SQLite chooses by the candidate count)."""
+WAYS = ["walk", "walk, then index", "index"]
+
+
+def take_the_way(monkeypatch: pytest.MonkeyPatch, way: str) -> None:
+    """Tiny windows and batches, and thresholds that force one of the WAYS."""
     monkeypatch.setattr(search, "MIN_BATCH", 2)
     monkeypatch.setattr(search, "MAX_BATCH", 5)
     monkeypatch.setattr(search, "FIRST_WINDOW", 3)
@@ -81,6 +80,15 @@ def test_both_ways_to_the_newest_candidates_give_the_same_results(
     monkeypatch.setattr(search, "MIN_THRESHOLD", 10**9 if way == "index" else 1)
     monkeypatch.setattr(search, "WALK_VS_INDEX", 1e-9)
     monkeypatch.setattr(search, "PG_WALK_VS_INDEX", 0.0 if way == "walk" else 4.0)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_both_ways_to_the_newest_candidates_give_the_same_results(
+        archive: Database, way: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tiny windows and batches, so that every query pages, and walks (reading the newest
+    articles in order) or turns from walking to the index part-way, or only uses the index
+    (PostgreSQL always walks first, SQLite chooses by the candidate count)."""
+    take_the_way(monkeypatch, way)
     for query in QUERIES:
         node = parse_query(query)
         with archive.session() as session:
@@ -93,12 +101,13 @@ def test_both_ways_to_the_newest_candidates_give_the_same_results(
 def test_a_postgresql_walk_turns_to_the_index_when_the_share_found_is_small() -> None:
     """After a window that did not fill the page, PostgreSQL weighs the rows still to walk
     against the candidates the index would order, both estimated from the share found."""
-    plan = search._Plan(EVERYTHING, None, [], True, [], articles=200_000)
+    plan = search._Plan(EVERYTHING, None, SearchFilters(), [], True, [], articles=200_000)
     assert search._walk_on(plan, walked=250, found=6, wanted=20)  # 2.4%: ~580 rows more
     assert not search._walk_on(plan, walked=250, found=2, wanted=20)  # 0.8%: 1,600 candidates
     assert not search._walk_on(plan, walked=250, found=0, wanted=20)  # rarer still
     assert not search._walk_on(plan, walked=search.WALK_BUDGET, found=19, wanted=20)
-    sqlite_plan = search._Plan(EVERYTHING, None, [], True, [])  # chose up front: walks on
+    # SQLite chose up front: walks on
+    sqlite_plan = search._Plan(EVERYTHING, None, SearchFilters(), [], True, [])
     assert search._walk_on(sqlite_plan, walked=250, found=0, wanted=20)
 
 
@@ -143,8 +152,13 @@ def test_generated_queries_equal_the_brute_force_scan(archive: Database, data: s
         assert [a.id for a in iter_search(session, node)] == brute_force(session, node), query
 
 
-def test_filters_by_time_source_topic_and_new(database: Database) -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_filters_by_time_source_topic_and_new(database: Database, way: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each way applies the filters itself (PostgreSQL's index way on the keys it reads
+    off the index hits, not on the table's columns)."""
     build_archive(database)
+    take_the_way(monkeypatch, way)
     node = parse_query("的")
     with database.session() as session, session.begin():
         everything = {a.id: a for a in iter_search(session, node)}
