@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -326,35 +326,45 @@ def _plan(session: Session, node: Node | None, filters: SearchFilters, page: int
 
 
 def _iter_candidates(session: Session, plan: _Plan, first: int) -> Iterator[_Candidate]:
-    """Candidates in "newest first" order, batch by batch, over both segments."""
+    """Candidates in "newest first" order, batch by batch, over both segments. The way
+    one segment ended on carries over to the next: a rare term that turned to the index
+    among dated articles would only walk the undated ones to turn again."""
+    walk = plan.walk
     for segment in plan.segments:
-        yield from _iter_segment(session, plan, segment, first)
+        walk = yield from _iter_segment(session, plan, segment, first, walk)
 
 
-def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int
-                  ) -> Iterator[_Candidate]:
+def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int, walk: bool
+                  ) -> Generator[_Candidate, None, bool]:
+    """One segment's candidates in order; returns whether it ended walking."""
     after: _Position | None = None
     size, window, walked, found = first, FIRST_WINDOW, 0, 0
     # A query the index cannot narrow walks to the end; others give up after a budget.
-    walk, endless = plan.walk, isinstance(plan.condition, Everything)
+    endless = isinstance(plan.condition, Everything)
     while True:
         if walk:
-            batch, window_end = _walk_window(session, plan, segment, after, window, size)
+            batch = _walk_window(session, plan, segment, after, window, size)
             yield from batch
-            if len(batch) == size:
-                after = _Position.of(batch[-1])
-            elif window_end is None:
-                return  # the window reached the end of the segment
-            else:
-                after, walked, window = window_end, walked + window, window * 2
-                found += len(batch)
+            if len(batch) < size:  # the whole window was read
+                walked, found = walked + window, found + len(batch)
                 walk = endless or _walk_on(plan, walked, found, size)
+                if walk:
+                    after = _window_end(session, segment, after, window)
+                    if after is None:
+                        return True  # the window reached the end of the segment
+                    window *= 2
+                elif batch:
+                    # The index goes on after the window's last match, not its last row:
+                    # the rows between failed the walk's text test, a superset of the
+                    # query, so the index's candidates among them fail the exact check.
+                    after = _Position.of(batch[-1])
                 continue
+            after = _Position.of(batch[-1])
         else:
             batch = _ordered_batch(session, plan, segment, after, size)
             yield from batch
             if len(batch) < size:
-                return
+                return False
             after = _Position.of(batch[-1])
         size = max(MIN_BATCH, min(size * 4, MAX_BATCH))
 
@@ -374,11 +384,11 @@ def _walk_on(plan: _Plan, walked: int, found: int, wanted: int) -> bool:
 
 
 def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Position | None,
-                 window: int, size: int) -> tuple[list[_Candidate], _Position | None]:
+                 window: int, size: int) -> list[_Candidate]:
     """Of the next ``window`` articles in order, those passing the text superset and the
-    filters (at most ``size``); and, when fewer, the window's last article (None if the
-    window reached the end)."""
-    recent = (select(Article.id, Article.published_at).where(segment.where(), *segment.below(after))
+    filters (at most ``size``)."""
+    recent = (select(Article.id, Article.published_at)
+              .where(segment.where(), *segment.below(after))
               .order_by(*segment.order()).limit(window).subquery("recent"))
     # Ordered by the window's own columns, the join keeps the window's order, so the
     # database reads rows (and their text) only until the batch is full, not the whole
@@ -387,13 +397,16 @@ def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Posit
     stmt = (_rows().join(recent, recent.c.id == Article.id)
             .where(plan.superset if plan.superset is not None else true(), *plan.clauses)
             .order_by(*segment.order(in_window)).limit(size))
-    batch = [_candidate(row) for row in session.execute(stmt)]
-    if len(batch) == size:
-        return batch, None  # the caller continues after the batch; the window end is moot
+    return [_candidate(row) for row in session.execute(stmt)]
+
+
+def _window_end(session: Session, segment: _Segment, after: _Position | None, window: int
+                ) -> _Position | None:
+    """The last article of the next ``window`` in order (None: the segment ends sooner)."""
     last = session.execute(
         select(Article.id, Article.published_at).where(segment.where(), *segment.below(after))
         .order_by(*segment.order()).offset(window - 1).limit(1)).one_or_none()
-    return batch, None if last is None else _Position(last.published_at, last.id)
+    return None if last is None else _Position(last.published_at, last.id)
 
 
 def _ordered_batch(session: Session, plan: _Plan, segment: _Segment,
