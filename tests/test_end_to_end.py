@@ -1,7 +1,7 @@
 """The whole path on the real sample sites: crawl -> store -> match -> digest -> search.
 
 Every test runs the real ``newsmon`` command (real Scrapy crawls over HTTP on
-127.0.0.1) against a real SQLite file.
+127.0.0.1) against a real SQLite file, or the local PostgreSQL server where it says.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from newsmon.samplesites import SampleSites
 from storage.engine import Database
+from storage.fts import settle_search_index
 from storage.models import Article
-from tests.conftest import Newsmon
+from tests.conftest import Newsmon, with_settings
 
 SEED_TITLE = "“活”城如謀戰局——看青島如何憑借頂層設計實現“換道超越”"
 SEED_LEAKS = ["g1nl9c", "廣播頻率", "FM926", "新區鎮街", "X-POWER-BY", "<div", "責編", "新區民生"]
@@ -84,6 +86,23 @@ def test_topic_matches_either_script_and_the_digest_delivers_once(newsmon: Newsm
     assert {"id", "url", "title", "source", "published_at"} <= set(simplified[0])
     for literal in ['"g1nl9c"', '"廣播頻率"', '"X-POWER-BY"', '"<div"']:
         assert json.loads(newsmon("search", literal, "--json").stdout) == [], literal
+
+
+@pytest.mark.postgres
+def test_a_crawl_into_postgresql_is_searchable_with_no_index_entries_left_pending(
+        sites: SampleSites, tmp_path: Path, pg_url: str) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(with_settings(sites.config_toml(), 'backfill_window = "off"'),
+                      encoding="utf-8")
+    newsmon = Newsmon(pg_url, config, home=tmp_path / "home")
+    assert summary_numbers(newsmon("crawl").stdout)["new"] == len(stored_articles(pg_url)) >= 25
+    found = json.loads(newsmon("search", "換道超越", "--json").stdout)
+    assert [a["title"] for a in found] == [SEED_TITLE]
+    database = Database(pg_url)
+    with database.session() as session, session.begin():
+        # the crawl (through its match step) folded its entries into the GIN index
+        assert settle_search_index(session) == 0
+    database.dispose()
 
 
 def test_demo_lists_the_seed_on_day_one_and_only_new_articles_on_day_two(

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, text, update
 from newsmon.query import Term, find_term, parse_query
 from newsmon.textnorm import normalize
 from storage.engine import Database
-from storage.fts import rebuild_search_index
+from storage.fts import rebuild_search_index, settle_search_index
 from storage.fts_tokens import (
     ALL_MARK,
     MAX_INDEXED_CHARS,
@@ -173,6 +173,21 @@ def test_reindex_rebuilds_the_same_index(database: Database) -> None:
     before = {q: ids(database, q) for q in ("青岛", "ai", "独一无二的长文标记", "...")}
     with database.session() as session, session.begin():
         assert rebuild_search_index(session) == len(EDGE_CASES)
+    assert {q: ids(database, q) for q in before} == before
+    assert_index_matches_the_table(database)
+
+
+def test_settling_folds_the_pending_entries_in_and_changes_no_result(database: Database
+                                                                     ) -> None:
+    """PostgreSQL queues new articles' tokens in the GIN index's pending list; settling
+    moves them into the index proper (nothing to move the second time, or on SQLite)."""
+    store(database, [*EDGE_CASES])
+    before = {q: ids(database, q) for q in ("青岛", "ai", "独一无二的长文标记", "岛")}
+    postgresql = database.engine.dialect.name == "postgresql"
+    with database.session() as session, session.begin():
+        assert (settle_search_index(session) > 0) is postgresql
+    with database.session() as session, session.begin():
+        assert settle_search_index(session) == 0
     assert {q: ids(database, q) for q in before} == before
     assert_index_matches_the_table(database)
 
