@@ -355,8 +355,9 @@ def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int, 
                     window *= 2
                 elif batch:
                     # The index goes on after the window's last match, not its last row:
-                    # the rows between failed the walk's text test, a superset of the
-                    # query, so the index's candidates among them fail the exact check.
+                    # the rows between failed the filters or the walk's text test (a
+                    # superset of the query), so none of them is a match the index way
+                    # could add; asking where the window ended would cost a statement.
                     after = _Position.of(batch[-1])
                 continue
             after = _Position.of(batch[-1])
