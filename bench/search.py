@@ -186,9 +186,11 @@ def build(databases: list[Database], pool: Pool, count: int, label: str) -> list
 
 def settle(database: Database) -> int:
     """Fold the pending index entries in (PostgreSQL), as every crawl run ends by doing;
-    returns the pages folded."""
+    returns the pages folded (0 for the archive built without the index)."""
     with database.session() as session, session.begin():
-        return settle_search_index(session)
+        index = session.scalar(text("SELECT to_regclass('article_search_tokens')")
+                               ) if session.get_bind().dialect.name == "postgresql" else ""
+        return 0 if index is None else settle_search_index(session)
 
 
 def stored_count(database: Database) -> int:
