@@ -8,22 +8,17 @@ re-crawl, a restart or a topic edit never flags it again.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from scheduler.matching import ArticleText, Matcher, TopicMatch, TopicSpec
 from storage.articles import iter_article_batches, mark_matched, pending_match_articles
 from storage.engine import Database, Session
-from storage.fts import settle_search_index
+from storage.fts import settle_search_index_quietly
 from storage.matches import NewMatch, record_matches
 from storage.models import Article, Topic
 from storage.topics import get_topic, list_topics
-
-log = logging.getLogger(__name__)
 
 BATCH = 500
 
@@ -101,27 +96,11 @@ def match_pending(database: Database, now: datetime, window: timedelta | None) -
             total += record_batch(session, matcher, batch, now, window)
             mark_matched(session, [a.id for a in batch], now)
     if total.articles:
-        _settle_search_index(database)
+        # On PostgreSQL marking an article matched writes a new row version, and so new
+        # GIN entries too (matched_at is indexed: no HOT update). Fold them and the
+        # crawl's own into the index, so searches need not read the pending list.
+        settle_search_index_quietly(database)
     return total
-
-
-def _settle_search_index(database: Database) -> None:
-    """Fold the index entries the crawl's inserts and the marks above left pending.
-
-    On PostgreSQL marking an article matched writes a new row version, and so new GIN
-    entries too (``matched_at`` is indexed, so the update cannot be HOT). Pending
-    entries are read by every search until folded in (:func:`settle_search_index`);
-    failing to fold them costs speed, not data.
-    """
-    try:
-        with database.session() as session, session.begin():
-            pages = settle_search_index(session)
-    except SQLAlchemyError as exc:
-        log.warning("could not fold pending entries into the search index (%s); searches "
-                    "read them from the pending list until autovacuum does", exc)
-        return
-    if pages:
-        log.info("search index: folded in %d pending pages", pages)
 
 
 def match_topic_against_archive(database: Database, topic_name: str, now: datetime,

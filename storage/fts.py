@@ -13,8 +13,9 @@ indexes cannot be declared there), so schema comparisons skip it by name:
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,10 +30,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from storage.fts_tokens import Prefilter, document_tokens, render_fts5, render_tsquery
 from storage.models import Article
+
+if TYPE_CHECKING:  # storage.engine imports this module
+    from storage.engine import Database
 
 __all__ = [
     "SEARCH_OBJECT_PREFIX",
@@ -44,8 +49,11 @@ __all__ = [
     "register_search_functions",
     "search_index_bytes",
     "settle_search_index",
+    "settle_search_index_quietly",
     "sqlite_candidates",
 ]
+
+log = logging.getLogger(__name__)
 
 SEARCH_OBJECT_PREFIX = "article_search"  # the FTS5 table, its shadow tables, PG indexes
 
@@ -124,6 +132,22 @@ def settle_search_index(session: Session) -> int:
         return 0
     return int(session.scalar(text(
         "SELECT gin_clean_pending_list('article_search_tokens'::regclass)")) or 0)
+
+
+def settle_search_index_quietly(database: Database) -> int:
+    """:func:`settle_search_index` in a transaction of its own, for the end of a run:
+    a failure (say, a role that does not own the index) costs speed, not data, so it
+    is logged and gives 0."""
+    try:
+        with database.session() as session, session.begin():
+            pages = settle_search_index(session)
+    except SQLAlchemyError as exc:
+        log.warning("could not fold pending entries into the search index (%s); searches "
+                    "read them from the pending list until autovacuum does", exc)
+        return 0
+    if pages:
+        log.info("search index: folded in %d pending pages", pages)
+    return pages
 
 
 def search_index_bytes(session: Session) -> int:

@@ -16,7 +16,11 @@ from sqlalchemy import delete, select, text, update
 from newsmon.query import Term, find_term, parse_query
 from newsmon.textnorm import normalize
 from storage.engine import Database
-from storage.fts import rebuild_search_index, settle_search_index
+from storage.fts import (
+    rebuild_search_index,
+    settle_search_index,
+    settle_search_index_quietly,
+)
 from storage.fts_tokens import (
     ALL_MARK,
     MAX_INDEXED_CHARS,
@@ -190,6 +194,20 @@ def test_settling_folds_the_pending_entries_in_and_changes_no_result(database: D
         assert settle_search_index(session) == 0
     assert {q: ids(database, q) for q in before} == before
     assert_index_matches_the_table(database)
+
+
+@pytest.mark.postgres
+def test_a_settle_that_fails_is_logged_and_raises_nothing(pg_url: str,
+                                                          caplog: pytest.LogCaptureFixture
+                                                          ) -> None:
+    database = Database(pg_url)
+    store(database, [*EDGE_CASES])
+    with database.engine.begin() as connection:  # what it would fold into is gone
+        connection.execute(text("DROP INDEX article_search_tokens"))
+    assert settle_search_index_quietly(database) == 0
+    assert "could not fold pending entries into the search index" in caplog.text
+    assert "article_search_tokens" in caplog.text
+    database.dispose()
 
 
 def test_sqlite_triggers_survive_every_later_migration(sqlite_url: str) -> None:
