@@ -303,7 +303,6 @@ class _Plan:
     condition: Prefilter
     superset: ColumnElement[bool] | None  # the walk's text filter; None: every row
     filters: SearchFilters
-    clauses: list[ColumnElement[bool]]  # the filters, on the table's columns
     walk: bool
     segments: list[_Segment]
     articles: int | None = None  # PostgreSQL: the highest id, to weigh walk against index
@@ -311,18 +310,18 @@ class _Plan:
 
 def _plan(session: Session, node: Node | None, filters: SearchFilters, page: int) -> _Plan:
     condition = EVERYTHING if node is None else prefilter(node)
-    clauses, segments = _filter_clauses(filters), _segments(filters)
+    segments = _segments(filters)
     if node is None:
-        return _Plan(condition, None, filters, clauses, False, segments)  # every article, in order
+        return _Plan(condition, None, filters, False, segments)  # every article, in order
     superset = text_superset(node)
     if isinstance(condition, Everything):
-        return _Plan(condition, superset, filters, clauses, True, segments)
+        return _Plan(condition, superset, filters, True, segments)
     articles = session.scalar(select(func.max(Article.id))) or 0
     if is_postgresql(session):  # no cheap candidate count: walk, and judge as it goes
-        return _Plan(condition, superset, filters, clauses, True, segments, articles)
+        return _Plan(condition, superset, filters, True, segments, articles)
     threshold = max(MIN_THRESHOLD, int(math.sqrt(WALK_VS_INDEX * page * articles)))
     many = count_candidates(session, condition, threshold) >= threshold
-    return _Plan(condition, superset, filters, clauses, many, segments)
+    return _Plan(condition, superset, filters, many, segments)
 
 
 def _iter_candidates(session: Session, plan: _Plan, first: int) -> Iterator[_Candidate]:
@@ -396,7 +395,8 @@ def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Posit
     # window (PostgreSQL: a 500-row window for a term in 5% of articles reads ~250).
     in_window = _Keys(recent.c.id, recent.c.published_at, Article.source_id)
     stmt = (_rows().join(recent, recent.c.id == Article.id)
-            .where(plan.superset if plan.superset is not None else true(), *plan.clauses)
+            .where(plan.superset if plan.superset is not None else true(),
+                   *_filter_clauses(plan.filters))
             .order_by(*segment.order(in_window)).limit(size))
     return [_candidate(row) for row in session.execute(stmt)]
 
@@ -415,7 +415,8 @@ def _ordered_batch(session: Session, plan: _Plan, segment: _Segment,
     """The next ``size`` candidates in order, from the index (or all rows if it cannot
     narrow)."""
     if isinstance(plan.condition, Everything):
-        stmt = _rows().where(segment.where(), *segment.below(after), *plan.clauses)
+        stmt = _rows().where(segment.where(), *segment.below(after),
+                             *_filter_clauses(plan.filters))
         return [_candidate(row) for row in session.execute(stmt.order_by(*segment.order())
                                                            .limit(size))]
     if is_postgresql(session):
@@ -425,7 +426,7 @@ def _ordered_batch(session: Session, plan: _Plan, segment: _Segment,
     # the winners' rows.
     order = (select(Article.id)
              .with_hint(Article, "INDEXED BY article_search_when", "sqlite")
-             .where(segment.where(), *segment.below(after), *plan.clauses,
+             .where(segment.where(), *segment.below(after), *_filter_clauses(plan.filters),
                     Article.id.in_(sqlite_candidates(plan.condition)))
              .order_by(*segment.order()).limit(size))
     return _rows_in_order(session, list(session.scalars(order)))

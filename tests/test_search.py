@@ -101,13 +101,13 @@ def test_both_ways_to_the_newest_candidates_give_the_same_results(
 def test_a_postgresql_walk_turns_to_the_index_when_the_share_found_is_small() -> None:
     """After a window that did not fill the page, PostgreSQL weighs the rows still to walk
     against the candidates the index would order, both estimated from the share found."""
-    plan = search._Plan(EVERYTHING, None, SearchFilters(), [], True, [], articles=200_000)
+    plan = search._Plan(EVERYTHING, None, SearchFilters(), True, [], articles=200_000)
     assert search._walk_on(plan, walked=250, found=6, wanted=20)  # 2.4%: ~580 rows more
     assert not search._walk_on(plan, walked=250, found=2, wanted=20)  # 0.8%: 1,600 candidates
     assert not search._walk_on(plan, walked=250, found=0, wanted=20)  # rarer still
     assert not search._walk_on(plan, walked=search.WALK_BUDGET, found=19, wanted=20)
     # SQLite chose up front: walks on
-    sqlite_plan = search._Plan(EVERYTHING, None, SearchFilters(), [], True, [])
+    sqlite_plan = search._Plan(EVERYTHING, None, SearchFilters(), True, [])
     assert search._walk_on(sqlite_plan, walked=250, found=0, wanted=20)
 
 
