@@ -125,8 +125,9 @@ def settle_search_index(session: Session) -> int:
     PostgreSQL adds new articles' tokens to the GIN index's pending list (up to
     ``gin_pending_list_limit``, 4 MB), and every lookup reads that list in full: about
     1 ms when cached, tens of ms when not, however rare the term. Autovacuum empties
-    it eventually; a crawl calls this when it ends, so the searches after it need not
-    wait for that. SQLite's FTS5 table merges as it goes: 0. Caller commits.
+    it eventually; each crawl run's topic matching calls this when it ends (the last
+    write of the run), so the searches after it need not wait for that. SQLite's FTS5
+    table merges as it goes: 0. Caller commits.
     """
     if not is_postgresql(session):
         return 0
