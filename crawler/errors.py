@@ -26,6 +26,8 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
+from crawler.gate import GateDropped
+
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
     """``(kind, detail)`` for a failed request, e.g. ``("http_500", "HTTP 500")``."""
@@ -43,6 +45,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
     if isinstance(exc, CancelledError | DownloadCancelledError):
         # Scrapy cancels downloads that exceed DOWNLOAD_MAXSIZE.
         return "too_large", "response larger than the size cap (download cancelled)"
+    if isinstance(exc, GateDropped):
+        return f"gate_{exc.reason}", str(exc)
     if isinstance(exc, IgnoreRequest):
         reason = str(exc) or "request dropped"
         if "robots.txt" in reason.lower():

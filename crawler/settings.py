@@ -47,8 +47,16 @@ RETRY_AFTER_MAX = 60.0
 REDIRECT_MAX_TIMES = 5
 HTTPERROR_ALLOW_ALL = False
 
+# Only HTTP(S) can be fetched, even by a request that got past the gate: no
+# file:///dev/zero, no anonymous FTP logins, no data: "pages".
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
 # --- incremental crawling: conditional GETs, retries with backoff ---------------------
+# crawler.gate: every request stays on the source's origins (http/https only); the
+# RequestGate runs before robots.txt, the RedirectGate before Scrapy's redirects.
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.gate.RequestGate": 50,
+    "crawler.gate.RedirectGate": 650,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalGetMiddleware": 560,

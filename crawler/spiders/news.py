@@ -37,6 +37,7 @@ from crawler.errors import classify_failure, http_status_of
 from crawler.items import FetchedPage
 from crawler.ledger import CrawlLedger, links_digest
 from crawler.links import find_article_links, find_next_page, parse_feed, parse_sitemap
+from crawler.gate import Origins
 from newsmon.config import ConfigError, SourceConfig, load_config
 from storage.engine import Database
 
@@ -53,6 +54,8 @@ class NewsSpider(scrapy.Spider):
         self.source_config = source_config
         self.allowed_domains = list(source_config.allowed_domains) or sorted(
             {urlsplit(u).hostname or "" for u in source_config.start_urls} - {""})
+        # crawler.gate.RequestGate reads this: the origins every request must stay on.
+        self.gate_origins = Origins.of(source_config.start_urls, source_config.allowed_domains)
         self.ledger = ledger
         self._requested: set[str] = set()  # canonical URLs requested this run
 
