@@ -34,10 +34,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.errors import classify_failure, http_status_of
+from crawler.gate import Origins
 from crawler.items import FetchedPage
 from crawler.ledger import CrawlLedger, links_digest
 from crawler.links import find_article_links, find_next_page, parse_feed, parse_sitemap
-from crawler.gate import Origins
 from newsmon.config import ConfigError, SourceConfig, load_config
 from storage.engine import Database
 
