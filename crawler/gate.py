@@ -142,16 +142,20 @@ class RequestGate:
     the requests redirects produce.
     """
 
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, crawler: Crawler | None = None) -> None:
         self.stats = stats
+        self.crawler = crawler  # its spider carries the origins (Scrapy >= 2.13 passes none)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequestGate:
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        return cls(crawler.stats, crawler)
+
+    def _origins(self, spider: Any) -> Origins:
+        return spider_origins(spider or getattr(self.crawler, "spider", None))
 
     def process_request(self, request: Request, spider: Any = None) -> None:
-        reason = gate_reason(request.url, spider_origins(spider))
+        reason = gate_reason(request.url, self._origins(spider))
         if reason is not None:
             self.stats.inc_value(STATS_PREFIX + reason)
             what = "scheme" if reason == "scheme" else "origin"
@@ -162,13 +166,17 @@ class RedirectGate:
     """Downloader middleware before Scrapy's redirect one: a redirect off the source's
     origins (or to another scheme) is not followed; it is counted and named."""
 
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, crawler: Crawler | None = None) -> None:
         self.stats = stats
+        self.crawler = crawler  # its spider carries the origins (Scrapy >= 2.13 passes none)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedirectGate:
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        return cls(crawler.stats, crawler)
+
+    def _origins(self, spider: Any) -> Origins:
+        return spider_origins(spider or getattr(self.crawler, "spider", None))
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:
@@ -177,7 +185,7 @@ class RedirectGate:
         target = redirect_target(request, response)
         if target is None:
             return response
-        reason = gate_reason(target, spider_origins(spider))
+        reason = gate_reason(target, self._origins(spider))
         if reason is None:
             return response
         self.stats.inc_value(f"{STATS_PREFIX}redirect_{reason}")

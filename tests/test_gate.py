@@ -72,8 +72,10 @@ class _Spider:
 
 def test_request_gate_drops_and_counts() -> None:
     stats = _stats()
-    gate = RequestGate(stats)
-    gate.process_request(Request("http://127.0.0.1:8000/a"), _Spider())  # no raise
+    crawler = get_crawler()
+    crawler.spider = _Spider()  # type: ignore[assignment]
+    gate = RequestGate(stats, crawler)
+    gate.process_request(Request("http://127.0.0.1:8000/a"))  # no spider arg: Scrapy >= 2.13
     with pytest.raises(GateDropped, match="not fetched, origin outside the source"):
         gate.process_request(Request("http://127.0.0.1:9/a"), _Spider())
     with pytest.raises(GateDropped) as dropped:
