@@ -494,7 +494,7 @@ class _Extraction:
         add(machine, machine_source)
         if meta.script_published:
             add(dates.parse_iso(meta.script_published, self.tz), "script")
-        add(self._relative_byline_date(layout.head), "byline-relative")
+        add(self._relative_byline_date(layout), "byline-relative")
         add(dates.date_from_url(self.url, self.tz), "url")
         for source in ("feed", "sitemap", "http-last-modified"):
             hint = self.date_hints.get(source)
@@ -523,8 +523,14 @@ class _Extraction:
                 return found, source
         return None, ""
 
-    def _relative_byline_date(self, head: list[Block]) -> dates.FoundDate | None:
-        for block in head:
+    def _relative_byline_date(self, layout: _Layout) -> dates.FoundDate | None:
+        """今日 15:23 / 3小时前 in the byline block: the short lines above the text's
+        first paragraph (the window after the headline also reaches sidebars below a
+        short text, whose "今日 08:00" stamp other stories)."""
+        start = layout.paragraphs[0].index if layout.paragraphs else None
+        for block in layout.head:
+            if start is not None and block.index > start:
+                continue
             found = dates.relative_date(block.text, self.tz, self.fetched_at)
             if found is not None:
                 return found
