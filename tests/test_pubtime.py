@@ -11,7 +11,7 @@ import gzip
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -236,7 +236,7 @@ class _Forum:
         forum = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+            def do_GET(self) -> None:
                 body = forum.page(urlsplit(self.path).path)
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8"
@@ -262,8 +262,9 @@ class _Forum:
             return _page("2018年06月29日 15:23", sidebar="今日 08:00",
                          title=f"銀保監向險企發{TOPIC_A}函")
         if path == "/thread.html":
+            warning = f"今晚{TOPIC_B}來襲，大家小心。"  # topic b from the second reply on
             replies = "".join(
-                f"<p>第{n}樓回覆：{'今晚' + TOPIC_B + '來襲，大家小心。' if n >= 2 else '同意樓主。'}"
+                f"<p>第{n}樓回覆：{warning if n >= 2 else '同意樓主。'}"
                 f"這個{TOPIC_A}問題值得再討論，請大家發表意見，謝謝各位。</p>"
                 for n in range(1, self.crawl + 1))
             return (f"<html><head><meta charset='utf-8'><title>討論區：{TOPIC_A}新規</title>"

@@ -21,10 +21,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("published_source", sa.String(length=40), nullable=True))
+    # A plain ADD COLUMN on both dialects: a batch copy of ``articles`` on SQLite
+    # would drop the search index's triggers (migration 0003).
+    op.add_column("articles", sa.Column("published_source", sa.String(length=40),
+                                        nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_column("published_source")
+    # SQLite >= 3.35 drops a plain column in place, keeping the triggers
+    op.drop_column("articles", "published_source")

@@ -96,7 +96,7 @@ def render_summary(article: ExtractedArticle) -> str:
         ("title", article.title),
         ("url", article.canonical_url),
         ("published", _iso(article.published_at) or "-"),
-        ("published from", article.published_source or "-"),
+        ("dated by", article.published_source or "-"),
         ("updated", _iso(article.updated_at) or "-"),
         ("source", article.source or "-"),
         ("author", article.author or "-"),
