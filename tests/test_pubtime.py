@@ -253,6 +253,8 @@ class _Forum:
         if path == "/feed.xml":
             items = (f"<item><title>銀保監向險企發監管函</title><link>{self.base}/old.html</link>"
                      "</item>"
+                     f"<item><title>通告</title><link>{self.base}/notice.html</link>"
+                     "<pubDate>Mon, 04 Mar 2019 02:00:00 GMT</pubDate></item>"
                      f"<item><title>討論區：監管新規</title>"
                      f"<link>{self.base}/thread.html?crawl={self.crawl}</link></item>")
             return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
@@ -261,6 +263,14 @@ class _Forum:
         if path == "/old.html":
             return _page("2018年06月29日 15:23", sidebar="今日 08:00",
                          title=f"銀保監向險企發{TOPIC_A}函")
+        if path == "/notice.html":  # undated on the page; the feed dates it
+            return (f"<html><head><meta charset='utf-8'><title>{TOPIC_A}通告</title></head>"
+                    f"<body><h1>{TOPIC_A}通告</h1><div><p>本會就{TOPIC_A}安排作出以下通告："
+                    "所有會員須於月底前提交年度報告，逾期者將被暫停會籍。</p><p>如有查詢，"
+                    "請於辦公時間致電秘書處，或以電郵聯絡本會職員，謝謝合作。</p>"
+                    "<p>本會另將於下月舉行會員大會，討論新規對各行業的影響，並選出新一屆"
+                    "理事會成員，歡迎各位會員踴躍出席，共同商討未來發展方向。</p></div>"
+                    "</body></html>").encode()
         if path == "/thread.html":
             warning = f"今晚{TOPIC_B}來襲，大家小心。"  # topic b from the second reply on
             replies = "".join(
@@ -315,16 +325,22 @@ def test_old_pages_are_not_flagged_and_an_undated_one_is_flagged_once_in_three_c
         articles = {a.canonical_url.rsplit("/", 1)[1]: a for a in session.scalars(select(Article))}
         flags = [(m.article_id, m.is_new) for m in session.scalars(select(Match))]
     database.dispose()
-    old, thread = articles["old.html"], articles["thread.html"]
-    assert set(articles) == {"old.html", "thread.html"}  # the thread's URLs: one canonical
+    old, thread, notice = articles["old.html"], articles["thread.html"], articles["notice.html"]
+    assert set(articles) == {"old.html", "thread.html", "notice.html"}  # thread: one URL
     assert old.published_at is not None
     assert old.published_at.replace(tzinfo=UTC) == datetime(2018, 6, 29, 7, 23, tzinfo=UTC)
     assert old.published_source == "byline"
     assert thread.published_at is None and thread.changed_at is not None  # it did change
+    assert notice.published_source == "feed" and notice.published_at is not None
+    assert notice.published_at.replace(tzinfo=UTC) == datetime(2019, 3, 4, 2, 0, tzinfo=UTC)
     # topic a matched both articles from the first crawl on, topic b the thread from the
     # second: only the thread's first-crawl match is flagged
-    assert sorted(flags) == sorted([(old.id, False), (thread.id, True), (thread.id, False)])
+    assert sorted(flags) == sorted([(old.id, False), (notice.id, False), (thread.id, True),
+                                    (thread.id, False)])
     assert "討論區" in digests[0] and "time unknown (first seen " in digests[0]
-    assert "銀保監" not in "".join(digests)
+    assert "銀保監" not in "".join(digests) and "通告" not in "".join(digests)
     assert all("No new matches" in d for d in digests[1:]), digests
+    assert json.loads(newsmon("show", str(old.id), "--json").stdout)["published_source"] \
+        == "byline"
+    assert "(from feed) · first seen" in newsmon("show", str(notice.id)).stdout
 
