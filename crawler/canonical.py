@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import tldextract
 from w3lib.url import canonicalize_url
@@ -122,6 +122,48 @@ def article_canonical(page_url: str, declared: str | None,
             urlsplit(fetched).path):
         return fetched
     return claimed
+
+
+_ENCODED_URL = re.compile(r"^https?%3A%2F%2F", re.IGNORECASE)
+_HOST_FIRST = re.compile(r"^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::\d+)?(?:[/?#]|$)")
+
+
+def resolve_declared(page_url: str, href: str) -> str | None:
+    """A page's ``rel=canonical``/``og:url`` value as an absolute http(s) URL, or None.
+
+    Written absolute (``https://…``), protocol-relative (``//host/…``) or from the
+    root (``/path``) it is resolved against ``page_url``. Two broken forms that
+    CMSs print are recognised rather than joined onto the current path (which names
+    a page that does not exist): the whole URL percent-encoded (``https%3A%2F%2F…``,
+    decoded) and a URL without its scheme (``std.stheadline.com/instant/…``, given
+    the page's scheme when its first segment is a host under a public suffix). A
+    path relative to the current one is ignored: canonicals written so are
+    templates gone wrong far more often than they are right.
+    """
+    href = href.strip()
+    if _ENCODED_URL.match(href):
+        href = unquote(href)
+    lowered = href.lower()
+    if lowered.startswith(("http://", "https://")):
+        resolved = href
+    elif href.startswith("/"):
+        try:
+            resolved = urljoin(page_url, href)
+        except ValueError:
+            return None
+    else:
+        host = _HOST_FIRST.match(href)
+        if host is None or not _extractor()(host.group(1).lower()).suffix:
+            return None
+        resolved = f"{urlsplit(page_url).scheme or 'http'}://{href}"
+    try:
+        parts = urlsplit(resolved)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return resolved
 
 
 def origin(url: str) -> str:

@@ -23,3 +23,6 @@ class FetchedPage:
     found_on: str | None = None
     # Every URL that led here: the one requested and any redirects, then ``url``.
     requested_urls: tuple[str, ...] = ()
+    # Dates seen outside the page (feed pubDate, sitemap lastmod, HTTP Last-Modified):
+    # the extractor's weakest publish-time evidence.
+    date_hints: dict[str, str] = field(default_factory=dict)

@@ -59,6 +59,7 @@ MIN_LATIN_TITLE = 20
 class Link:
     url: str
     text: str
+    published: str | None = None  # a feed entry's published/updated date, as written
 
     @property
     def is_document(self) -> bool:
@@ -264,7 +265,9 @@ def parse_feed(body: bytes, feed_url: str) -> list[Link]:
     for entry in parsed.entries:
         href = entry.get("link")
         if href:
-            links.append(Link(urljoin(feed_url, href), " ".join(entry.get("title", "").split())))
+            when = entry.get("published") or entry.get("updated")
+            links.append(Link(urljoin(feed_url, href), " ".join(entry.get("title", "").split()),
+                              when if isinstance(when, str) else None))
     return links
 
 
@@ -285,14 +288,21 @@ def _parse_json_feed(body: bytes, feed_url: str) -> list[Link]:
 
 def parse_sitemap(body: bytes) -> tuple[str, list[str]]:
     """``("urlset" | "sitemapindex", locations)`` of a sitemap; ``"invalid"`` if unreadable."""
+    kind, entries = parse_sitemap_entries(body)
+    return kind, [url for url, _ in entries]
+
+
+def parse_sitemap_entries(body: bytes) -> tuple[str, list[tuple[str, str | None]]]:
+    """Like :func:`parse_sitemap`, with each location's ``lastmod`` (None if absent)."""
     try:
         sitemap = Sitemap(body)
     except Exception:  # lxml raises several unrelated types on garbage; all mean "not a sitemap"
         return "invalid", []
-    urls = [entry["loc"].strip() for entry in sitemap if entry.get("loc")]
+    entries = [(entry["loc"].strip(), (entry.get("lastmod") or "").strip() or None)
+               for entry in sitemap if entry.get("loc")]
     if sitemap.type not in ("urlset", "sitemapindex"):
         return "invalid", []
-    return str(sitemap.type), urls
+    return str(sitemap.type), entries
 
 
 def unique(urls: Iterable[str]) -> list[str]:

@@ -129,7 +129,8 @@ class ExtractPipeline(_UsesWorkers):
         try:
             article: ExtractedArticle = await self._run(
                 extract_article, item.body, url=item.url, content_type=item.content_type,
-                fetched_at=item.fetched_at, timezone=item.timezone, overrides=self._overrides())
+                fetched_at=item.fetched_at, timezone=item.timezone, overrides=self._overrides(),
+                date_hints=item.date_hints)
         except Exception as exc:  # the extractor promises not to raise; count if it does
             self.stats.inc_value("newsmon/errors/extract")
             log.warning("%s: extract failed for %s: %r", item.source, item.url, exc)

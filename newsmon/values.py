@@ -26,6 +26,8 @@ class ExtractedArticle:
     body: str
     published_at: datetime | None = None
     updated_at: datetime | None = None
+    # which evidence gave published_at: json-ld, meta, byline, script, url, feed, …
+    published_source: str | None = None
     source: str | None = None  # the 来源/來源 outlet or agency named on the page
     author: str | None = None
     editor: str | None = None  # 责编/責編/责任编辑

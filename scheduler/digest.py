@@ -71,6 +71,9 @@ class DigestEntry:
 
     @property
     def local_time(self) -> str:
+        """The publish time, or when newsmon first saw an article that gives none."""
+        if self.published_at is None:
+            return f"time unknown (first seen {local_time(self.first_seen, self.zone)})"
         return local_time(self.published_at, self.zone)
 
     @property

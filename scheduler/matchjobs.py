@@ -40,7 +40,9 @@ def is_flagged_new(published_at: datetime | None, first_seen: datetime, now: dat
     """Whether a match found ``now`` alerts, or is a backfilled old article.
 
     An article published longer than ``window`` ago (or first seen that long ago, if
-    it has no publish time) is stored and searchable but not flagged: that keeps the
+    it has no publish time: ``published_at`` already holds the best date evidence,
+    down to a feed's pubDate, the URL or HTTP Last-Modified, see
+    ``articles.published_source``) is stored and searchable but not flagged: that keeps the
     first crawl of a source, a newly added topic, and old pages surfacing from
     flooding the digest. ``window=None`` flags everything.
     """
@@ -58,21 +60,30 @@ def build_matcher(all_topics: Sequence[Topic], only: Iterable[Topic] | None = No
 
 
 def _new_match(found: TopicMatch, article: Article, now: datetime,
-               window: timedelta | None) -> NewMatch:
+               window: timedelta | None, first_store_only: bool) -> NewMatch:
+    # An article changed since it was first stored (a forum thread gaining replies, a
+    # page whose counters move) was judged when first stored: a later edit that
+    # makes it match a topic does not make it news again.
+    fresh = not (first_store_only and article.changed_at is not None)
     return NewMatch(
         topic_id=found.topic_id,
         article_id=article.id,
-        is_new=is_flagged_new(article.published_at, article.first_seen, now, window),
+        is_new=fresh and is_flagged_new(article.published_at, article.first_seen, now, window),
         hits=[hit.as_dict() for hit in found.hits],
         snippet=found.snippet.text,
     )
 
 
 def record_batch(session: Session, matcher: Matcher, articles: Sequence[Article],
-                 now: datetime, window: timedelta | None) -> MatchRunStats:
-    """Match ``articles`` and record the pairs not recorded before."""
+                 now: datetime, window: timedelta | None,
+                 first_store_only: bool = False) -> MatchRunStats:
+    """Match ``articles`` and record the pairs not recorded before.
+
+    ``first_store_only``: flag only articles not changed since they were first
+    stored (the crawl's matching; a topic added later judges every article afresh).
+    """
     found = [
-        _new_match(match, article, now, window)
+        _new_match(match, article, now, window, first_store_only)
         for article in articles
         for match in matcher.match(ArticleText(
             id=article.id, title=article.title, body=article.body, source=article.source or "",
@@ -93,7 +104,7 @@ def match_pending(database: Database, now: datetime, window: timedelta | None) -
             batch = pending_match_articles(session, BATCH)
             if not batch:
                 break
-            total += record_batch(session, matcher, batch, now, window)
+            total += record_batch(session, matcher, batch, now, window, first_store_only=True)
             mark_matched(session, [a.id for a in batch], now)
     if total.articles:
         # On PostgreSQL marking an article matched writes a new row version, and so new

@@ -52,6 +52,7 @@ class ArticleDetails:
     matches: list[TopicMatch]
     story_origin: str | None
     story_articles: list[StoryArticle]  # the other articles of its story, oldest first
+    published_source: str | None = None  # which evidence gave the publish time
 
 
 def article_details(session: Session, article_id: int) -> ArticleDetails | None:
@@ -59,16 +60,16 @@ def article_details(session: Session, article_id: int) -> ArticleDetails | None:
     article = find_article(session, article_id)
     if article is None:
         return None
-    last_seen, changed_at, updated_at, declared, used = session.execute(
+    last_seen, changed_at, updated_at, declared, used, published_source = session.execute(
         select(Article.last_seen, Article.changed_at, Article.updated_at,
-               Article.encoding_declared, Article.encoding_used)
+               Article.encoding_declared, Article.encoding_used, Article.published_source)
         .where(Article.id == article_id)).one()
     origin = None
     if article.story_id is not None:
         origin = session.scalar(select(Story.origin).where(Story.id == article.story_id))
     return ArticleDetails(article, last_seen, changed_at, updated_at, declared, used,
                           _topic_matches(session, article_id), origin,
-                          _story_articles(session, article))
+                          _story_articles(session, article), published_source)
 
 
 def _topic_matches(session: Session, article_id: int) -> list[TopicMatch]:

@@ -58,6 +58,7 @@ def _article_values(item: NormalizedArticle) -> dict[str, object]:
         "editor": art.editor,
         "tags": list(art.tags),
         "published_at": art.published_at,
+        "published_source": art.published_source,
         "updated_at": art.updated_at,
         "script": art.script,
         "encoding_declared": art.encoding_declared,

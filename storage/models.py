@@ -117,6 +117,7 @@ class Article(Base):
     editor: Mapped[str | None] = mapped_column(String(200))
     tags: Mapped[list[str]] = mapped_column(default=list)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
+    published_source: Mapped[str | None] = mapped_column(String(40))  # evidence used
     updated_at: Mapped[datetime | None]
     script: Mapped[str] = mapped_column(String(20))
     encoding_declared: Mapped[str | None] = mapped_column(String(40))

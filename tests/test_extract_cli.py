@@ -66,6 +66,7 @@ def test_extract_file_as_json(tmp_path: Path) -> None:
         "canonical_url": "http://www.dzwww.com/news/2020/0113/1.htm",
         "title": "青島召開會議",
         "published_at": "2020-01-13T08:46:00+08:00",
+        "published_source": "byline",
         "updated_at": None,
         "source": "大衆網",
         "author": None,  # the page credits only an editor

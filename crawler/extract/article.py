@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -94,15 +95,18 @@ _TIME_LABEL = re.compile(r"发布|發布|發佈|发表|發表|时间|時間|日�
 
 def extract_article(raw: bytes, *, url: str, content_type: str | None = None,
                     fetched_at: datetime, timezone: str = _DEFAULT_ZONE,
-                    overrides: ExtractOverrides | None = None) -> ExtractedArticle:
+                    overrides: ExtractOverrides | None = None,
+                    date_hints: Mapping[str, str] | None = None) -> ExtractedArticle:
     """Extract headline, times, people, tags and body text from one fetched page.
 
     ``fetched_at`` anchors relative times ("3小时前"); ``timezone`` is the site's zone
-    for times written without an offset. Never raises.
+    for times written without an offset; ``date_hints`` are dates the crawl saw
+    outside the page (``feed`` pubDate, ``sitemap`` lastmod, ``http-last-modified``),
+    the weakest publish-time evidence. Never raises.
     """
     try:
         return _Extraction(raw, url, content_type, fetched_at, timezone,
-                           overrides or ExtractOverrides()).run()
+                           overrides or ExtractOverrides(), date_hints or {}).run()
     except Exception as exc:  # the contract: bad input never crashes the crawl
         return ExtractedArticle(
             url=url, canonical_url=url, title="", body="", is_article=False,
@@ -127,7 +131,7 @@ class _Layout:
 @dataclass
 class _Fields:
     byline: Byline = field(default_factory=Byline)
-    published: datetime | None = None
+    published: dates.DateEvidence | None = None
     updated: datetime | None = None
 
 
@@ -135,12 +139,14 @@ class _Extraction:
     """State of one extraction; each step a small method."""
 
     def __init__(self, raw: bytes, url: str, content_type: str | None, fetched_at: datetime,
-                 timezone: str, overrides: ExtractOverrides) -> None:
+                 timezone: str, overrides: ExtractOverrides,
+                 date_hints: Mapping[str, str]) -> None:
         self.raw = raw
         self.url = url
         self.content_type = content_type
         self.fetched_at = fetched_at
         self.overrides = overrides
+        self.date_hints = date_hints
         self.warnings: list[str] = []
         self.tz = self._zone(timezone)
         self._title_index: int | None = None
@@ -180,7 +186,8 @@ class _Extraction:
             canonical_url=meta.canonical or self.url,
             title=title.text,
             body=body,
-            published_at=fields.published,
+            published_at=fields.published.when if fields.published else None,
+            published_source=fields.published.source if fields.published else None,
             updated_at=fields.updated,
             source=fields.byline.source,
             author=fields.byline.author,
@@ -447,36 +454,87 @@ class _Extraction:
             byline.tags = [t for t in tags if t][:10]
 
     def _published(self, meta: PageMeta, layout: _Layout,
-                   forced: str | None) -> datetime | None:
+                   forced: str | None) -> dates.DateEvidence | None:
+        """The best-evidenced publish time not later than the fetch (see
+        :meth:`_date_candidates` for the order)."""
+        return dates.choose_published(self._date_candidates(meta, layout, forced),
+                                      self.fetched_at)
+
+    def _date_candidates(self, meta: PageMeta, layout: _Layout,
+                         forced: str | None) -> list[dates.DateEvidence]:
+        """Every publish-time candidate, strongest evidence first.
+
+        A configured selector; the page's own structured data and meta tags (refined
+        by a visible byline time of the same day); an absolute date in the byline
+        block, the lines after the text or its first/last paragraphs; a publish time
+        in an inline script; a relative byline time (今日 15:23, 3小时前: only the
+        byline's, read against the fetch time, and below any absolute date because a
+        cached page's 今日 is the day it was rendered); the URL; then what the crawl
+        saw outside the page (feed pubDate, sitemap lastmod, HTTP Last-Modified).
+        Sidebars, lists and related-story blocks are never read.
+        """
+        out: list[dates.DateEvidence] = []
+
+        def add(found: dates.FoundDate | None, source: str) -> None:
+            if found is not None:
+                out.append(dates.DateEvidence(found.when, source))
+
         if forced:
-            found = dates.parse_iso(forced, self.tz) or dates.find_date(forced, self.tz,
-                                                                          self.fetched_at)
-            if found:
-                return found.when
-        machine = None
-        for value in (meta.ld_published, meta.first(*_PUBLISHED_META), *meta.time_elements):
-            if value:
-                machine = dates.parse_iso(value, self.tz)
-                if machine:
-                    break
-        visible = (self._visible_date(layout.head) or self._visible_date(layout.tail)
-                   or self._body_date(layout.paragraphs)
-                   or self._visible_date(layout.after, labelled_only=True))
+            add(dates.parse_iso(forced, self.tz)
+                or dates.find_date(forced, self.tz, self.fetched_at), "selector")
+        machine, machine_source = self._machine_date(meta)
+        visible, visible_source = self._absolute_visible_date(layout)
         if machine and machine.has_time:
             if visible and visible.has_time and visible.when.date() == machine.when.date():
-                return visible.when
-            return machine.when
+                add(visible, visible_source)
+            add(machine, machine_source)
         if visible and (machine is None or visible.when.date() == machine.when.date()
                         or visible.has_time):
-            return visible.when
-        if machine:
-            return machine.when
-        scripted = dates.parse_iso(meta.script_published, self.tz) \
-            if meta.script_published else None
-        if scripted:
-            return scripted.when
-        from_url = dates.date_from_url(self.url, self.tz)
-        return from_url.when if from_url else None
+            add(visible, visible_source)
+        add(machine, machine_source)
+        if meta.script_published:
+            add(dates.parse_iso(meta.script_published, self.tz), "script")
+        add(self._relative_byline_date(layout), "byline-relative")
+        add(dates.date_from_url(self.url, self.tz), "url")
+        for source in ("feed", "sitemap", "http-last-modified"):
+            hint = self.date_hints.get(source)
+            if hint:
+                add(dates.parse_hint(hint, self.tz), source)
+        return out
+
+    def _machine_date(self, meta: PageMeta) -> tuple[dates.FoundDate | None, str]:
+        for value, source in ((meta.ld_published, "json-ld"),
+                              (meta.first(*_PUBLISHED_META), "meta"),
+                              *((t, "time-element") for t in meta.time_elements)):
+            if value:
+                found = dates.parse_iso(value, self.tz)
+                if found:
+                    return found, source
+        return None, ""
+
+    def _absolute_visible_date(self, layout: _Layout) -> tuple[dates.FoundDate | None, str]:
+        """An absolute date printed on the page: byline block, lines after the text,
+        the text's first/last paragraphs, labelled lines below the body."""
+        for found, source in ((self._visible_date(layout.head), "byline"),
+                              (self._visible_date(layout.tail), "byline"),
+                              (self._body_date(layout.paragraphs), "body"),
+                              (self._visible_date(layout.after, labelled_only=True), "byline")):
+            if found is not None:
+                return found, source
+        return None, ""
+
+    def _relative_byline_date(self, layout: _Layout) -> dates.FoundDate | None:
+        """今日 15:23 / 3小时前 in the byline block: the short lines above the text's
+        first paragraph (the window after the headline also reaches sidebars below a
+        short text, whose "今日 08:00" stamp other stories)."""
+        start = layout.paragraphs[0].index if layout.paragraphs else None
+        for block in layout.head:
+            if start is not None and block.index > start:
+                continue
+            found = dates.relative_date(block.text, self.tz, self.fetched_at)
+            if found is not None:
+                return found
+        return None
 
     def _visible_date(self, lines: list[Block],
                       labelled_only: bool = False) -> dates.FoundDate | None:
@@ -484,7 +542,7 @@ class _Extraction:
         labelled: dates.FoundDate | None = None
         plain: dates.FoundDate | None = None
         for block in [*lines, *_split_dates(lines)]:
-            found = dates.find_date(block.text, self.tz, self.fetched_at)
+            found = dates.find_date(block.text, self.tz, self.fetched_at, relative=False)
             if found is None:
                 continue
             before = block.text[:found.start].rstrip()

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from email.utils import parsedate_to_datetime
 
 _ISO = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
@@ -76,14 +77,16 @@ def parse_iso(value: str, tz: tzinfo) -> FoundDate | None:
     return find_date(text, tz)
 
 
-def find_date(text: str, tz: tzinfo, fetched_at: datetime | None = None) -> FoundDate | None:
-    """The first plausible date (with time if written) in a line of visible text."""
-    found = find_dates(text, tz, fetched_at, limit=1)
+def find_date(text: str, tz: tzinfo, fetched_at: datetime | None = None, *,
+              relative: bool = True) -> FoundDate | None:
+    """The first plausible date (with time if written) in a line of visible text;
+    ``relative=False`` skips 今日/昨天/N分钟前 (they count only in the byline)."""
+    found = find_dates(text, tz, fetched_at, limit=1, relative=relative)
     return found[0] if found else None
 
 
 def find_dates(text: str, tz: tzinfo, fetched_at: datetime | None = None,
-               limit: int = 20) -> list[FoundDate]:
+               limit: int = 20, *, relative: bool = True) -> list[FoundDate]:
     """Every plausible date in ``text``, in order of appearance (at most ``limit``)."""
     text = normalise(text)
     out: list[FoundDate] = []
@@ -98,7 +101,8 @@ def find_dates(text: str, tz: tzinfo, fetched_at: datetime | None = None,
     if not out:
         out.extend(_us_dates(text, tz))
     if fetched_at is not None:
-        out.extend(_relative_dates(text, tz, fetched_at))
+        if relative:
+            out.extend(_relative_dates(text, tz, fetched_at))
         out.extend(_month_day_dates(text, tz, fetched_at))
     out.sort(key=lambda f: f.start)
     return out[:limit]
@@ -183,6 +187,13 @@ def _us_dates(text: str, tz: tzinfo) -> list[FoundDate]:
     return out
 
 
+def relative_date(text: str, tz: tzinfo, fetched_at: datetime) -> FoundDate | None:
+    """The first relative time (刚刚, 3小时前, 今日 15:23) in ``text``, resolved against
+    ``fetched_at`` in the source's zone ``tz``."""
+    found = _relative_dates(normalise(text), tz, fetched_at)
+    return found[0] if found else None
+
+
 def _relative_dates(text: str, tz: tzinfo, fetched_at: datetime) -> list[FoundDate]:
     now = fetched_at.astimezone(tz)
     out = []
@@ -235,3 +246,38 @@ def date_from_url(url: str, tz: tzinfo) -> FoundDate | None:
         return None
     when = _make(int(match.group(1)), int(match.group(2)), int(match.group(3)), 0, 0, 0, tz)
     return None if when is None else FoundDate(when, False, 0)
+
+
+# How far past the fetch time a publish time may lie (clock skew between us and the
+# site); anything later is an ID, a typo or a sidebar's clock, never stored.
+FUTURE_SKEW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class DateEvidence:
+    """One publish-time candidate and where it was read (``published_source``)."""
+
+    when: datetime
+    source: str
+
+
+def parse_hint(value: str, tz: tzinfo) -> FoundDate | None:
+    """A date the crawl saw outside the page: an RFC 2822 feed ``pubDate`` or HTTP
+    ``Last-Modified``, or an ISO 8601 sitemap ``lastmod``."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return parse_iso(text, tz)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    return FoundDate(when.astimezone(tz), True, 0)
+
+
+def choose_published(candidates: list[DateEvidence], fetched_at: datetime) -> DateEvidence | None:
+    """The first candidate (they come strongest evidence first) not later than the
+    fetch time plus :data:`FUTURE_SKEW`."""
+    latest = fetched_at + FUTURE_SKEW
+    return next((c for c in candidates if c.when <= latest), None)

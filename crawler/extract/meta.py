@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
+
+from crawler.canonical import resolve_declared
 
 _ARTICLE_TYPES = ("article", "newsarticle", "blogposting", "reportagenewsarticle",
                   "webpage", "analysisnewsarticle", "socialmediaposting", "report")
@@ -74,10 +75,11 @@ def read_meta(root: HtmlElement, url: str) -> PageMeta:
 
 
 # Pages rendered by script keep their metadata in JS: "pubtime": "2019-09-07 19:02:26",
-# var publishTime = '…'. The first such value is the page's own (lists come later).
+# var publishTime = '…', ejValue['publishDateTime']="…". The first such value is the
+# page's own (lists come later).
 _SCRIPT_PUBLISHED = re.compile(
-    r"""["']?\b(?:pub_?time|pub_?date|publish_?time|publish_?date|date_?published|"""
-    r"""published_?at|publish_?at)["']?\s*[:=]\s*["']"""
+    r"""["']?\b(?:pub_?time|pub_?date|publish_?date_?time|publish_?time|publish_?date|"""
+    r"""date_?published|published_?at|publish_?at)["']?\]?\s*[:=]\s*["']"""
     r"""(\d{4}-\d{1,2}-\d{1,2}"""
     r"""(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?)["']""",
     re.IGNORECASE)
@@ -94,11 +96,7 @@ def _canonical(root: HtmlElement, page: PageMeta, url: str) -> str | None:
 
 
 def _resolve(base: str, href: str) -> str | None:
-    try:
-        resolved = urljoin(base, href) if base else href
-    except ValueError:
-        return None
-    return resolved if resolved.startswith(("http://", "https://")) else None
+    return resolve_declared(base, href)
 
 
 def _read_json_ld(page: PageMeta, text: str) -> None:

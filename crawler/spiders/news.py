@@ -21,7 +21,7 @@ from ``NEWSMON_CONFIG``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,12 @@ from crawler.errors import classify_failure, http_status_of
 from crawler.gate import Origins
 from crawler.items import FetchedPage
 from crawler.ledger import CrawlLedger, links_digest
-from crawler.links import find_article_links, find_next_page, parse_feed, parse_sitemap
+from crawler.links import (
+    find_article_links,
+    find_next_page,
+    parse_feed,
+    parse_sitemap_entries,
+)
 from newsmon.config import ConfigError, SourceConfig, load_config
 from storage.engine import Database
 
@@ -150,12 +155,14 @@ class NewsSpider(scrapy.Spider):
         urls = [link.url for link in links]
         self._count("newsmon/links_found", len(urls))
         self._after_full_fetch(response, urls)
-        yield from self._article_requests(urls, response.url)
+        dated = {link.url: {"feed": link.published} for link in links if link.published}
+        yield from self._article_requests(urls, response.url, dated)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if self._not_modified(response):
             return
-        kind, urls = parse_sitemap(response.body)
+        kind, entries = parse_sitemap_entries(response.body)
+        urls = [url for url, _ in entries]
         depth = int(response.meta["newsmon"].get("depth", 0))
         if kind == "sitemapindex":
             self._after_full_fetch(response, urls, kind="sitemapindex")
@@ -171,7 +178,8 @@ class NewsSpider(scrapy.Spider):
             return
         self._count("newsmon/links_found", len(urls))
         self._after_full_fetch(response, urls)
-        yield from self._article_requests(urls, response.url)
+        dated = {url: {"sitemap": lastmod} for url, lastmod in entries if lastmod}
+        yield from self._article_requests(urls, response.url, dated)
 
     def _not_modified(self, response: Response) -> bool:
         """Count the page; True when it is a believed 304 (nothing to read)."""
@@ -205,14 +213,19 @@ class NewsSpider(scrapy.Spider):
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
             links=keys, status=response.status)
 
-    def _article_requests(self, urls: Iterable[str], found_on: str | None
+    def _article_requests(self, urls: Iterable[str], found_on: str | None,
+                          date_hints: Mapping[str, dict[str, str]] | None = None
                           ) -> Iterator[scrapy.Request]:
-        """Requests for the links neither known to the ledger nor requested this run."""
+        """Requests for the links neither known to the ledger nor requested this run.
+
+        ``date_hints`` (by URL) travel in the request meta to the extractor: the feed
+        entry's or sitemap's date for the page, evidence when the page has none."""
         keyed: dict[str, str] = {}
         for url in urls:
             key = self.ledger.key(url) if self.ledger is not None else url
             if key and key not in self._requested and key not in keyed:
                 keyed[key] = url
+        hints = date_hints or {}
         known = self.ledger.known(keyed) if self.ledger is not None and keyed else set()
         self._count("newsmon/articles/skipped_known", len(known))
         for key in keyed:
@@ -223,7 +236,8 @@ class NewsSpider(scrapy.Spider):
             # Scrapy's filter would also drop redirects back to a seen URL silently, so
             # a redirect loop would never reach REDIRECT_MAX_TIMES and be counted.
             yield scrapy.Request(key, callback=self.parse_article, errback=self.on_error,
-                                 meta={"newsmon": {"kind": "article", "found_on": found_on}},
+                                 meta={"newsmon": {"kind": "article", "found_on": found_on,
+                                                   "date_hints": hints.get(keyed[key], {})}},
                                  dont_filter=True)
 
     # --- articles -------------------------------------------------------------------
@@ -239,6 +253,7 @@ class NewsSpider(scrapy.Spider):
             timezone=self.source_config.timezone,
             found_on=response.meta["newsmon"].get("found_on"),
             requested_urls=(*redirects, response.request.url if response.request else ""),
+            date_hints=_date_hints(response),
         )
 
     # --- bookkeeping ----------------------------------------------------------------
@@ -268,6 +283,15 @@ class NewsSpider(scrapy.Spider):
             first = (request.meta.get("redirect_urls") or [url])[0] if request else url
             self.ledger.record_failure(first, status=http_status_of(failure), kind=kind,
                                        now=datetime.now(UTC), found_on=meta.get("found_on"))
+
+
+def _date_hints(response: Response) -> dict[str, str]:
+    """The link's feed/sitemap date from the request meta, and ``Last-Modified``."""
+    hints = dict(response.meta["newsmon"].get("date_hints") or {})
+    last_modified = _header(response, "Last-Modified")
+    if last_modified:
+        hints["http-last-modified"] = last_modified
+    return hints
 
 
 def _header(response: Response, name: str) -> str | None:

@@ -32,6 +32,7 @@ def details_json(details: ArticleDetails) -> dict[str, Any]:
         "editor": article.editor,
         "tags": article.tags,
         "published_at": article.published_at,
+        "published_source": details.published_source,
         "updated_at": details.updated_at,
         "first_seen": article.first_seen,
         "last_seen": details.last_seen,
@@ -62,7 +63,9 @@ def render_details(details: ArticleDetails, zone: str) -> str:
         f"#{article.id}  {article.title}",
         article.canonical_url,
         "  ".join([f"site: {article.site}", *people]),
-        f"published {local_time(article.published_at, zone)} · first seen "
+        f"published {local_time(article.published_at, zone)}"
+        + (f" (from {details.published_source})" if details.published_source else "")
+        + " · first seen "
         f"{local_time(article.first_seen, zone)}"
         + (f" · changed {local_time(details.changed_at, zone)}" if details.changed_at else ""),
     ]

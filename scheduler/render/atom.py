@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from scheduler.digest import Digest, StoryGroup, TopicGroup, local_time
+from scheduler.digest import Digest, StoryGroup, TopicGroup
 from scheduler.render.common import story_summary
 from scheduler.render.html import esc, highlighted, link, safe_href
 
@@ -67,7 +67,7 @@ def _entry(feed: ET.Element, entry_id: str, story: StoryGroup, zone: str) -> Non
 def _content_html(story: StoryGroup, zone: str) -> str:
     copies = "".join(
         f"<li>{link(entry.url, entry.site)} · {esc(entry.outlet or 'unknown')} · "
-        f"{esc(local_time(entry.published_at, zone))}</li>" for entry in story.entries)
+        f"{esc(entry.local_time)}</li>" for entry in story.entries)
     lead = story.lead
     # <strong>, not <mark>: feed readers' sanitisers (feedparser's too) drop <mark>.
     snippet = (f"<p>{highlighted(lead.snippet, lead.variants, 'strong')}</p>"
