@@ -23,3 +23,5 @@ class FetchedPage:
     found_on: str | None = None
     # Every URL that led here: the one requested and any redirects, then ``url``.
     requested_urls: tuple[str, ...] = ()
+    # The canonical URL the page was linked as: its outcome is counted under it.
+    link_key: str | None = None

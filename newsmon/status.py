@@ -46,6 +46,7 @@ class RunRecord:
     skipped_known: int = 0
     not_modified: int = 0
     errors: Mapping[str, int] = field(default_factory=dict)
+    outcomes: Mapping[str, int] = field(default_factory=dict)  # per linked page
 
     @property
     def error_count(self) -> int:

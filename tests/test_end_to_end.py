@@ -125,7 +125,7 @@ def test_demo_lists_the_seed_on_day_one_and_only_new_articles_on_day_two(
 
 def test_the_demo_keeps_its_articles_out_of_the_default_database(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    user = Newsmon(None, home=home)  # no --db: the per-user default database
+    user = Newsmon("", home=home)  # no --db: the per-user default database
     user("topics", "add", "青島", "青島")  # the user's own topic, same words as the demo's
     out = user("demo", timeout=600).stdout
     data_dir = home / "data" / "newsmon"

@@ -389,5 +389,8 @@ def check(app: AppContext, name: str, shown: int) -> None:
         click.echo(f"no article extracted: {report.article_error}")
     else:
         click.echo(render_summary(report.article))
+        if not report.article.is_article:
+            click.echo(f"\nnot an article: {report.article.url}: "
+                       f"{report.article.not_article_reason}")
     if not report.ok:
         sys.exit(EXIT_FAILED)
