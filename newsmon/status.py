@@ -137,6 +137,7 @@ def status_record(status: SourceStatus, zone_name: str | None = None) -> dict[st
         "skipped_known": last.skipped_known,
         "not_modified": last.not_modified,
         "errors": dict(sorted(last.errors.items())),
+        "outcomes": dict(last.outcomes),  # per linked page: new, known, not_article …
     }
     return record
 
