@@ -12,6 +12,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from crawler.outcomes import outcome_counts
 from newsmon.values import CrawlStats
 from storage.articles import ensure_source
 from storage.engine import Database
@@ -35,6 +36,7 @@ def crawl_stats_from(source: str, stats: Mapping[str, Any], finish_reason: str) 
         finish_reason=finish_reason,
         skipped_known=int(stats.get("newsmon/articles/skipped_known", 0)),
         not_modified=int(stats.get("newsmon/pages/not_modified", 0)),
+        outcomes=outcome_counts(stats),
     )
 
 

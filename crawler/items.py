@@ -26,3 +26,5 @@ class FetchedPage:
     # Dates seen outside the page (feed pubDate, sitemap lastmod, HTTP Last-Modified):
     # the extractor's weakest publish-time evidence.
     date_hints: dict[str, str] = field(default_factory=dict)
+    # The canonical URL the page was linked as: its outcome is counted under it.
+    link_key: str | None = None

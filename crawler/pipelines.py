@@ -30,6 +30,7 @@ from crawler.errors import Rejected
 from crawler.extract import extract_article
 from crawler.items import FetchedPage
 from crawler.normalise import content_hash, normalize_article
+from crawler.outcomes import PageOutcomes
 from crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.config import ExtractOverrides, SourceConfig
 from newsmon.values import ExtractedArticle, NormalizedArticle
@@ -138,7 +139,8 @@ class ExtractPipeline(_UsesWorkers):
                            urls=urls) from exc
         if not article.is_article:
             self.stats.inc_value("newsmon/dropped/not_article")
-            raise Rejected("not_article", f"not an article: {item.url}", urls=urls, final=True)
+            raise Rejected("not_article", f"not an article ({article.not_article_reason}): "
+                           f"{item.url}", urls=urls, final=True)
         if not article.body.strip() or not article.title.strip():
             self.stats.inc_value("newsmon/dropped/empty")
             raise Rejected("empty", f"no title or body found: {item.url}", urls=urls)
@@ -211,6 +213,7 @@ class StorePipeline:
                        batch_size=settings.getint("NEWSMON_STORE_BATCH", 25),
                        batch_seconds=settings.getfloat("NEWSMON_STORE_BATCH_SECONDS", 2.0))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         return pipeline
 
     def open_spider(self) -> None:
@@ -267,6 +270,7 @@ class StorePipeline:
                         len(batch), exc)
             outcomes = [self._store_alone(item) for item in batch]
         for item, outcome in zip(batch, outcomes, strict=True):
+            _settle(self.crawler, item.page, outcome or "error")
             if outcome is None:
                 continue
             self.stats.inc_value(f"newsmon/articles/{outcome}")
@@ -312,8 +316,14 @@ class StorePipeline:
         return outcome.status.value
 
     # --- final rejects go to the URL ledger ----------------------------------------
+    def item_error(self, item: Any, response: Any, failure: Any, spider: Any = None) -> None:
+        """A stage raised something unexpected (Scrapy logs it): the page failed."""
+        _settle(self.crawler, getattr(item, "page", item), "error")
+
     def item_dropped(self, item: Any, response: Any, exception: BaseException,
                      spider: Any = None) -> None:
+        kind = exception.kind if isinstance(exception, Rejected) else "dropped"
+        _settle(self.crawler, getattr(item, "page", item), _REJECT_OUTCOMES.get(kind, "error"))
         if not isinstance(exception, Rejected) or self.database is None:
             return
         if not exception.final:
@@ -343,6 +353,17 @@ class StorePipeline:
         ledger = getattr(self.crawler.spider, "ledger", None)
         if found_on and ledger is not None:
             ledger.taint(found_on)
+
+
+# What a reject means for the page's outcome; other kinds (a failed extraction) are errors.
+_REJECT_OUTCOMES = {"not_article": "not_article", "not_html": "not_html", "empty": "empty"}
+
+
+def _settle(crawler: Crawler, page: Any, outcome: str) -> None:
+    """Count ``outcome`` for the linked page ``page`` (see ``crawler.outcomes``)."""
+    outcomes = getattr(crawler.spider, "outcomes", None)
+    if isinstance(outcomes, PageOutcomes):
+        outcomes.settle(getattr(page, "link_key", None), outcome)
 
 
 def _item_source(item: Any, spider: Any) -> str:

@@ -46,6 +46,7 @@ class RunRecord:
     skipped_known: int = 0
     not_modified: int = 0
     errors: Mapping[str, int] = field(default_factory=dict)
+    outcomes: Mapping[str, int] = field(default_factory=dict)  # per linked page
 
     @property
     def error_count(self) -> int:
@@ -136,6 +137,7 @@ def status_record(status: SourceStatus, zone_name: str | None = None) -> dict[st
         "skipped_known": last.skipped_known,
         "not_modified": last.not_modified,
         "errors": dict(sorted(last.errors.items())),
+        "outcomes": dict(last.outcomes),  # per linked page: new, known, not_article …
     }
     return record
 

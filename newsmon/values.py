@@ -38,6 +38,18 @@ class ExtractedArticle:
     is_article: bool = True
     warnings: tuple[str, ...] = field(default=())
 
+    @property
+    def not_article_reason(self) -> str | None:
+        """Why the extractor judged the page not an article (its last warning says)."""
+        if self.is_article:
+            return None
+        if not self.warnings:
+            return "no article body found"
+        reason = self.warnings[-1]
+        for where in (f" on {self.url}", f" at {self.url}"):
+            reason = reason.removesuffix(where)  # the URL is shown next to it anyway
+        return reason
+
 
 @dataclass(frozen=True, slots=True)
 class NormalizedArticle:
@@ -68,6 +80,12 @@ class CrawlStats:
     finish_reason: str = "finished"
     skipped_known: int = 0  # article links already in the URL ledger, not requested
     not_modified: int = 0  # start pages answered 304 Not Modified and believed
+    # What became of each linked page: {outcome: pages} (see crawler/outcomes.py).
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def linked_pages(self) -> int:
+        return sum(self.outcomes.values())
 
     @property
     def error_count(self) -> int:

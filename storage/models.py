@@ -332,6 +332,9 @@ class CrawlRun(Base):
     skipped_known: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Start pages answered 304 Not Modified and believed.
     not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What became of each linked page, {outcome: pages} (crawler/outcomes.py); NULL on
+    # runs from before it was counted.
+    outcomes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class RunnerLease(Base):

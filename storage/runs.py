@@ -30,7 +30,8 @@ def finish_run(session: Session, run_id: int, stats: CrawlStats, now: datetime,
         finished_at=now, status=status, finish_reason=stats.finish_reason, pages=stats.pages,
         new_articles=stats.new_articles, updated_articles=stats.updated_articles,
         unchanged_articles=stats.unchanged_articles, errors=dict(stats.errors),
-        skipped_known=stats.skipped_known, not_modified=stats.not_modified))
+        skipped_known=stats.skipped_known, not_modified=stats.not_modified,
+        outcomes=dict(stats.outcomes)))
 
 
 def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
@@ -51,7 +52,8 @@ def _record(name: str, run: CrawlRun) -> RunRecord:
         new_articles=run.new_articles, updated_articles=run.updated_articles,
         unchanged_articles=run.unchanged_articles, skipped_known=run.skipped_known,
         not_modified=run.not_modified,
-        errors={str(k): int(v) for k, v in (run.errors or {}).items()})
+        errors={str(k): int(v) for k, v in (run.errors or {}).items()},
+        outcomes={str(k): int(v) for k, v in (run.outcomes or {}).items()})
 
 
 def run_history(session: Session, per_source: int = 30) -> dict[str, list[RunRecord]]:

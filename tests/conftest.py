@@ -81,13 +81,15 @@ class Newsmon:
     """Runs the real ``newsmon`` command in a child process (a crawl needs its own
     Twisted reactor), against one database and config."""
 
-    db_url: str
+    db_url: str  # "": no --db, so the default database (in ``home``)
     config: Path | None = None
     home: Path | None = None  # XDG data/config dirs, so tests never touch the user's
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 300
                  ) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "newsmon", "--db", self.db_url]
+        cmd = [sys.executable, "-m", "newsmon"]
+        if self.db_url:
+            cmd += ["--db", self.db_url]
         if self.config is not None:
             cmd += ["--config", str(self.config)]
         result = subprocess.run([*cmd, *args], capture_output=True, text=True,

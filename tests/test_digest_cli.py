@@ -12,9 +12,10 @@ from click.testing import CliRunner, Result
 
 from newsmon.cli import cli
 from newsmon.config import ConfigError, parse_config
+from storage.digests import recent_digests
 from storage.engine import Database
 from storage.matches import undelivered_matches
-from tests.digest_support import seed_two_topics
+from tests.digest_support import HttpReceiver, seed_two_topics
 
 SUBSCRIPTIONS = """\
 [settings]
@@ -166,3 +167,32 @@ def test_silent_after_defaults_to_two_days_and_can_be_off() -> None:
     first, second = config.subscriptions
     assert first.silent_window is not None and first.silent_window.days == 2
     assert second.silent_window is None
+
+
+def test_an_empty_digest_to_a_webhook_sends_nothing_and_is_recorded_empty(
+        seeded: str) -> None:
+    with HttpReceiver().running() as receiver:
+        first = newsmon(seeded, "digest", "--to", f"webhook:{receiver.url}")
+        assert first.exit_code == 0, first.output
+        assert len(receiver.requests) == 1  # the pending matches do arrive
+        second = newsmon(seeded, "digest", "--to", f"webhook:{receiver.url}")
+        assert second.exit_code == 0, second.output
+        assert len(receiver.requests) == 1  # nothing pending: nothing posted
+    assert "digest default: nothing new; not sent (heartbeat off)" in second.stderr
+    database = Database(seeded)
+    with database.session() as session:
+        runs = recent_digests(session, "default")
+    database.dispose()
+    assert [run.status for run in runs] == ["empty", "sent"]
+
+
+def test_a_configured_heartbeat_sends_the_empty_digest_to_the_webhook(
+        seeded: str, tmp_path: Path) -> None:
+    config = tmp_path / "newsmon.toml"
+    config.write_text('[[subscriptions]]\nname = "desk"\nheartbeat = true\n', encoding="utf-8")
+    with HttpReceiver().running() as receiver:
+        for _ in range(2):
+            result = newsmon(seeded, "digest", "--to", f"webhook:{receiver.url}", config=config)
+            assert result.exit_code == 0, result.output
+    assert len(receiver.requests) == 2
+    assert json.loads(receiver.requests[1].body)["topics"] == []  # the heartbeat

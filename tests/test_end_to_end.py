@@ -123,6 +123,24 @@ def test_demo_lists_the_seed_on_day_one_and_only_new_articles_on_day_two(
     assert "dzwww · 来源 大衆網 · 2020-01-13 08:46 CST · in an earlier digest" in day_two_digest
 
 
+def test_the_demo_keeps_its_articles_out_of_the_default_database(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    user = Newsmon("", home=home)  # no --db: the per-user default database
+    user("topics", "add", "青島", "青島")  # the user's own topic, same words as the demo's
+    out = user("demo", timeout=600).stdout
+    data_dir = home / "data" / "newsmon"
+    demo_url = f"sqlite:///{data_dir / 'demo.db'}"
+    assert f"database: {demo_url} (the demo's own; your default database is untouched)" in out
+    assert f"Try: newsmon --db {demo_url} search 青岛" in out
+    assert "換道超越" in out  # the demo did crawl and match
+
+    digest = user("digest")
+    assert digest.stdout.startswith("newsmon digest · default · ")
+    assert digest.stdout.splitlines()[1:] == ["No new matches."]
+    assert stored_articles(f"sqlite:///{data_dir / 'newsmon.db'}") == []
+    assert len(stored_articles(demo_url)) >= 25
+
+
 def test_an_unreachable_source_is_named_and_the_rest_is_crawled(
         sites: SampleSites, tmp_path: Path, sqlite_url: str) -> None:
     with socket.socket() as probe:  # a port nothing listens on

@@ -43,6 +43,7 @@ from crawler.links import (
     parse_feed,
     parse_sitemap_entries,
 )
+from crawler.outcomes import PageOutcomes, failure_outcome
 from newsmon.config import ConfigError, SourceConfig, load_config
 from storage.engine import Database
 
@@ -63,6 +64,7 @@ class NewsSpider(scrapy.Spider):
         self.gate_origins = Origins.of(source_config.start_urls, source_config.allowed_domains)
         self.ledger = ledger
         self._requested: set[str] = set()  # canonical URLs requested this run
+        self.outcomes: PageOutcomes | None = None  # set once the crawler's stats exist
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -77,6 +79,7 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     def _opened(self, spider: Any) -> None:
+        self.outcomes = PageOutcomes(self.crawler.stats)
         if self.ledger is not None:
             self.ledger.open()
 
@@ -133,6 +136,7 @@ class NewsSpider(scrapy.Spider):
         urls = [link.url for link in links if not link.is_document]
         self._count("newsmon/links_found", len(links))
         self._count("newsmon/links/documents_skipped", len(links) - len(urls))
+        self._skip_documents(link.url for link in links if link.is_document)
         self._after_full_fetch(response, [*urls, *([next_url] if next_url else [])])
         fresh = list(self._article_requests(urls, response.url))
         yield from fresh
@@ -213,6 +217,19 @@ class NewsSpider(scrapy.Spider):
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
             links=keys, status=response.status)
 
+    def _skip_documents(self, urls: Iterable[str]) -> None:
+        """Links to PDFs and the like: linked pages, counted, never fetched."""
+        for url in urls:
+            key = self.ledger.key(url) if self.ledger is not None else url
+            if key and key not in self._requested:
+                self._requested.add(key)
+                self._settle_new_link(key, "document")
+
+    def _settle_new_link(self, key: str, outcome: str) -> None:
+        if self.outcomes is not None:
+            self.outcomes.link(key)
+            self.outcomes.settle(key, outcome)
+
     def _article_requests(self, urls: Iterable[str], found_on: str | None,
                           date_hints: Mapping[str, dict[str, str]] | None = None
                           ) -> Iterator[scrapy.Request]:
@@ -230,14 +247,19 @@ class NewsSpider(scrapy.Spider):
         self._count("newsmon/articles/skipped_known", len(known))
         for key in keyed:
             if key in known:
+                self._requested.add(key)  # linked again this run: one page, counted once
+                self._settle_new_link(key, "known")
                 continue
+            if self.outcomes is not None:
+                self.outcomes.link(key)
             self._requested.add(key)
             # dont_filter: this spider already requests each canonical URL once per run;
             # Scrapy's filter would also drop redirects back to a seen URL silently, so
             # a redirect loop would never reach REDIRECT_MAX_TIMES and be counted.
             yield scrapy.Request(key, callback=self.parse_article, errback=self.on_error,
                                  meta={"newsmon": {"kind": "article", "found_on": found_on,
-                                                   "date_hints": hints.get(keyed[key], {})}},
+                                                   "date_hints": hints.get(keyed[key], {}),
+                                                   "key": key}},
                                  dont_filter=True)
 
     # --- articles -------------------------------------------------------------------
@@ -254,6 +276,7 @@ class NewsSpider(scrapy.Spider):
             found_on=response.meta["newsmon"].get("found_on"),
             requested_urls=(*redirects, response.request.url if response.request else ""),
             date_hints=_date_hints(response),
+            link_key=response.meta["newsmon"].get("key"),
         )
 
     # --- bookkeeping ----------------------------------------------------------------
@@ -276,6 +299,8 @@ class NewsSpider(scrapy.Spider):
         kind, detail = classify_failure(failure)
         self._count_error(kind, url, detail)
         meta = (request.meta.get("newsmon") or {}) if request is not None else {}
+        if meta.get("kind") == "article" and self.outcomes is not None:
+            self.outcomes.settle(meta.get("key"), failure_outcome(kind))
         if self.ledger is None:
             return
         if meta.get("kind") == "article":

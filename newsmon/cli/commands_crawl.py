@@ -11,6 +11,7 @@ import click
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
+from newsmon.outcomes import describe_outcomes
 from newsmon.values import CrawlStats
 
 
@@ -35,6 +36,12 @@ def summary_rows(results: Sequence[CrawlStats]) -> list[dict[str, object]]:
          "finish": r.finish_reason}
         for r in results
     ]
+
+
+def outcome_lines(results: Sequence[CrawlStats]) -> list[str]:
+    """Per source, what became of every page its lists, feeds and sitemaps linked to."""
+    return [f"{r.source}: {r.linked_pages} linked page{'' if r.linked_pages == 1 else 's'}: "
+            f"{describe_outcomes(r.outcomes)}" for r in results]
 
 
 @click.command("crawl")
@@ -69,6 +76,8 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
     matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
     rows = summary_rows(results)
     click.echo(render_table(rows, list(rows[0])), nl=False)
+    for line in outcome_lines(results):
+        click.echo(line)
     click.echo(f"{sum(r.pages for r in results)} pages, "
                f"{sum(r.new_articles for r in results)} new articles, "
                f"{sum(r.error_count for r in results)} errors, "

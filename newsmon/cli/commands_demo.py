@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
 from newsmon.config import default_data_dir
+from storage.engine import Database, DatabaseError
 
 DEMO_TOPIC = "青島"
 
@@ -18,9 +20,30 @@ DEMO_TOPIC = "青島"
 DEMO_SETTINGS = 'backfill_window = "off"\n'
 
 
+def demo_database_url(app: AppContext) -> str:
+    """``--db`` when given on the command line; otherwise the demo's own SQLite file in
+    the data directory, so the sample articles never reach the user's digests (nor
+    does ``NEWSMON_DB``, which names the database of real use)."""
+    root = click.get_current_context().find_root()
+    from_env = root.get_parameter_source("db") is ParameterSource.ENVIRONMENT
+    if app.db_option and not from_env:
+        return app.db_option
+    return f"sqlite:///{default_data_dir() / 'demo.db'}"
+
+
+def _open_demo_database(url: str) -> Database:
+    """The demo database, migrated now so the demo fails before starting anything."""
+    try:
+        database = Database(url)
+        database.ensure_schema()
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(str(exc)) from None
+    return database
+
+
 def _newsmon(app: AppContext, config_path: Path, *args: str) -> int:
     """Run a newsmon sub-command in a child process (a crawl needs a fresh reactor)."""
-    cmd = [sys.executable, "-m", "newsmon", "--db", app.database_url,
+    cmd = [sys.executable, "-m", "newsmon", "--db", demo_database_url(app),
            "--config", str(config_path), *args]
     return subprocess.run(cmd, check=False).returncode
 
@@ -46,18 +69,21 @@ def command(app: AppContext, workdir: Path | None) -> None:
     """Serve the sample sites, crawl day one, track 青島, print the digest, crawl
     day two, print only the new matches.
 
-    Uses the default database unless --db is given, so afterwards `newsmon search`
-    and friends work on what the demo stored.
+    Uses its own database, demo.db in the data directory, unless --db is given on
+    the command line: the sample articles never reach the default database or its
+    digests. The output names the database to pass to `newsmon search` and friends.
 
     \b
     Example:
       newsmon demo
-      newsmon --db sqlite:///demo.db demo
+      newsmon --db sqlite:///fresh-demo.db demo
     """
     from newsmon.samplesites import SampleSites
 
-    database = app.database  # migrate now; fail before starting anything
-    click.echo(f"database: {database.display_url}")
+    database = _open_demo_database(demo_database_url(app))
+    own = demo_database_url(app) != app.db_option
+    click.echo(f"database: {database.display_url}"
+               + (" (the demo's own; your default database is untouched)" if own else ""))
     with SampleSites(day=1) as sites:
         config_path = _write_demo_config(sites.config_toml(), workdir or default_data_dir())
         click.echo(f"sample sites: {sites.base_url} ({', '.join(sites.site_names())})")
@@ -79,11 +105,17 @@ def command(app: AppContext, workdir: Path | None) -> None:
         _newsmon(app, config_path, "crawl", "--no-progress")
         _heading("Day two: digest (only what is new since day one)")
         _newsmon(app, config_path, "digest")
-    click.echo("Try: newsmon search 青岛   ·   newsmon topics list   ·   newsmon --help")
+    db = f"--db {demo_database_url(app)}"
+    click.echo(f"Try: newsmon {db} search 青岛   ·   newsmon {db} topics list   ·   "
+               "newsmon --help")
+    database.dispose()
 
 
 def _has_topic(app: AppContext) -> bool:
     from storage.topics import get_topic
 
-    with app.database.session() as session:
-        return get_topic(session, DEMO_TOPIC) is not None
+    database = Database(demo_database_url(app))
+    with database.session() as session:
+        found = get_topic(session, DEMO_TOPIC) is not None
+    database.dispose()
+    return found

@@ -59,7 +59,7 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
     config = app.config
     now = datetime.now(UTC)
     fmt = "json" if as_json else fmt
-    subscriptions = _chosen(config, names)
+    subscriptions = _chosen(config, names, channel)
     with app.database.session() as session:
         known_topics = {topic.name for topic in list_topics(session)}
     sources = [s.name for s in config.sources] or None
@@ -81,15 +81,19 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
         raise SystemExit(EXIT_PARTIAL)
 
 
-def _chosen(config: Config, names: tuple[str, ...]) -> list[SubscriptionConfig]:
+def _chosen(config: Config, names: tuple[str, ...], override: str | None
+            ) -> list[SubscriptionConfig]:
     """The subscriptions to run: the named ones, else every configured one.
 
     With none configured, each name (``default`` if none) is an ad-hoc subscription
     that prints text to stdout and says "No new matches." when there are none, as
-    ``newsmon digest`` always has.
+    ``newsmon digest`` always has. Sent anywhere else (``--to``), it has no heartbeat:
+    a receiver is never woken by an empty digest nobody asked for.
     """
     if not config.subscriptions:
-        return [SubscriptionConfig(name=name, heartbeat=True, timezone=config.settings.timezone)
+        to_terminal = override is None or override == "stdout"
+        return [SubscriptionConfig(name=name, heartbeat=to_terminal,
+                                   timezone=config.settings.timezone)
                 for name in dict.fromkeys(names or (DEFAULT_SUBSCRIPTION,))]
     try:
         return [config.subscription(name) for name in dict.fromkeys(names)] if names else list(

@@ -104,7 +104,7 @@ def render_summary(article: ExtractedArticle) -> str:
         ("tags", ", ".join(article.tags) or "-"),
         ("script", article.script),
         ("encoding", f"{article.encoding_used} (declared {article.encoding_declared or '-'})"),
-        ("article", "yes" if article.is_article else "no (list page or no body found)"),
+        ("article", "yes" if article.is_article else f"no: {article.not_article_reason}"),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name.ljust(width)}  {value}" for name, value in rows]

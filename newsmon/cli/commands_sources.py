@@ -113,6 +113,28 @@ def _existing(path: Path) -> tuple[str, Config | None]:
         raise click.UsageError(f"{exc}") from None
 
 
+def _url_key(url: str) -> str:
+    from crawler.canonical import UrlError, canonicalize
+
+    try:
+        return canonicalize(url)
+    except UrlError:
+        return url
+
+
+def _refuse_if_configured(path: Path, config: Config, urls: Sequence[str]) -> None:
+    """Exit 1 naming the source that already crawls one of ``urls``: a second source
+    on the same start pages would crawl every page twice."""
+    wanted = {_url_key(url): url for url in urls}
+    for source in config.sources:
+        for start in (*source.lists, *source.feeds, *source.sitemaps):
+            if _url_key(start) in wanted:
+                click.echo(f"{path}:{source.line}: {wanted[_url_key(start)]} is already "
+                           f"configured as source {source.name!r}; nothing added "
+                           "(--force adds a second source)", err=True)
+                sys.exit(EXIT_FAILED)
+
+
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -130,9 +152,11 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--name", metavar="NAME", help="Source name (default: from the host name).")
 @click.option("--timezone", metavar="TZ", help="The site's time zone [default: the config's].")
 @click.option("--dry-run", is_flag=True, help="Print the entry; do not write the config.")
+@click.option("--force", is_flag=True,
+              help="Add it even if a configured source already crawls this URL.")
 @pass_app
 def add(app: AppContext, url: str, name: str | None, timezone: str | None,
-        dry_run: bool) -> None:
+        dry_run: bool, force: bool) -> None:
     """Discover a site's list page, feeds and sitemaps and add it as a source.
 
     URL is a list page (or a feed or sitemap). Feeds come from the page's
@@ -157,12 +181,16 @@ def add(app: AppContext, url: str, name: str | None, timezone: str | None,
         assert config is not None
         line = config.source(name).line
         raise click.UsageError(f"{path}:{line}: a source named {name!r} exists already")
+    if config is not None and not force:
+        _refuse_if_configured(path, config, [url])
     try:
         found = discover_source(url, user_agent=settings.user_agent,
                                 timeout=settings.download_timeout)
     except FetchError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
+    if config is not None and not force:  # a feed or sitemap found for it may be known
+        _refuse_if_configured(path, config, [*found.lists, *found.feeds, *found.sitemaps])
     chosen = name or suggested_name(url, taken)
     entry = source_entry(chosen, lists=found.lists, feeds=found.feeds, sitemaps=found.sitemaps,
                          timezone=timezone or settings.timezone,
@@ -184,6 +212,97 @@ def add(app: AppContext, url: str, name: str | None, timezone: str | None,
     click.echo(f"added source {chosen!r} to {path}: {len(found.lists)} list page(s) "
                f"({found.article_links} article links on it), {len(found.feeds)} feed(s), "
                f"{len(found.sitemaps)} sitemap(s)", err=True)
+
+
+# --- remove ----------------------------------------------------------------------------
+_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([^\]\s]+)\s*\]")
+_COMMENT = re.compile(r"^\s*#")
+
+
+class EntryNotFound(click.ClickException):
+    """The source's entry cannot be cut out of the file safely."""
+
+
+def without_source(text: str, config: Config, name: str) -> str:
+    """``text`` without the ``[[sources]]`` entry called ``name``; every other byte kept.
+
+    The entry runs from its header (with the comment lines right above it, such as
+    the one ``sources add`` writes) to the next table that is not one of its own
+    ``[sources.*]`` sub-tables, less the comment lines right above that table (they
+    belong to it). The result must parse to the same config minus that source, or
+    nothing is cut.
+    """
+    lines = text.splitlines(keepends=True)
+    start = config.source(name).line - 1
+    while start > 0 and _COMMENT.match(lines[start - 1]):
+        start -= 1
+    end = config.source(name).line
+    while end < len(lines) and not _starts_other_table(lines[end]):
+        end += 1
+    while end < len(lines) and end > start and _COMMENT.match(lines[end - 1]):
+        end -= 1
+    updated = "".join(lines[:start] + lines[end:])
+    expected = dict(config.raw)
+    expected["sources"] = [s for s in config.raw.get("sources", [])
+                           if s.get("name") != name]
+    if not expected["sources"]:
+        del expected["sources"]
+    try:
+        parsed = parse_config(updated, config.path or Path("config.toml"))
+    except ConfigError:
+        parsed = None
+    if parsed is None or dict(parsed.raw) != expected:
+        where = f"{config.path}:{config.source(name).line}"
+        raise EntryNotFound(f"{where}: cannot remove source {name!r} without touching the "
+                            "rest of the file; remove its [[sources]] entry by hand")
+    return updated
+
+
+def _starts_other_table(line: str) -> bool:
+    header = _TABLE_HEADER.match(line)
+    return header is not None and not header.group(1).startswith("sources.")
+
+
+@command.command("remove")
+@click.argument("name")
+@click.option("--purge", is_flag=True,
+              help="Also delete its articles, matches, URL ledger, crawl runs and story "
+              "memberships from the database.")
+@pass_app
+def remove(app: AppContext, name: str, purge: bool) -> None:
+    """Remove a source from the config file; with --purge, also everything stored for it.
+
+    The rest of the config file is kept byte for byte. Without --purge the stored
+    articles stay searchable; with it, no row of the source is left.
+
+    \b
+    Example:
+      newsmon --config sites.toml sources remove bandao
+      newsmon --config sites.toml sources remove bandao --purge
+    """
+    path = _config_path(app)
+    text, config = _existing(path)
+    configured = config is not None and name in {s.name for s in config.sources}
+    if not configured and not purge:
+        raise click.UsageError(f"{path}: unknown source {name!r}")
+    if configured:
+        assert config is not None
+        _write_atomically(path, without_source(text, config, name))
+        click.echo(f"removed source {name!r} from {path}", err=True)
+    if purge:
+        _purge(app, name)
+
+
+def _purge(app: AppContext, name: str) -> None:
+    from storage.sources import purge_source
+
+    with app.database.session() as session, session.begin():
+        counts = purge_source(session, name)
+    if not counts:
+        click.echo(f"no stored rows of source {name!r}", err=True)
+        return
+    deleted = ", ".join(f"{count} {table}" for table, count in counts.items() if count)
+    click.echo(f"purged source {name!r} from {app.database.display_url}: {deleted}", err=True)
 
 
 # --- list ------------------------------------------------------------------------------
@@ -270,5 +389,8 @@ def check(app: AppContext, name: str, shown: int) -> None:
         click.echo(f"no article extracted: {report.article_error}")
     else:
         click.echo(render_summary(report.article))
+        if not report.article.is_article:
+            click.echo(f"\nnot an article: {report.article.url}: "
+                       f"{report.article.not_article_reason}")
     if not report.ok:
         sys.exit(EXIT_FAILED)
