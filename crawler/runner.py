@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
@@ -63,6 +64,30 @@ def source_settings(base: Settings, source: SourceConfig) -> Settings:
     return settings
 
 
+class CrawlInterrupted(Exception):
+    """The crawl was stopped by a signal (Ctrl-C, SIGTERM) before it finished; every
+    source closed its run row as ``interrupted`` and ``results`` hold what was done."""
+
+    def __init__(self, signum: int, results: list[CrawlStats]) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+        self.results = results
+
+
+class _SignalNotingProcess(CrawlerProcess):
+    """A CrawlerProcess that remembers which signal stopped it, so ``newsmon crawl`` can
+    exit 130 after Ctrl-C (Scrapy handles the signal itself and returns normally)."""
+
+    stop_signal: int | None = None
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        self.stop_signal = signum
+        super()._signal_shutdown(signum, frame)
+
+
+# Newsmon's own loggers: shown at DEBUG with -v, while Scrapy's wait for -vv.
+NEWSMON_LOGGERS = ("crawler", "storage", "scheduler", "newsmon", NewsSpider.name)
+
 # These loggers report a failed request a second time, with a traceback; the spider's
 # errback already logs one line naming the URL and counts the error.
 _DUPLICATE_ERROR_LOGGERS = (
@@ -72,18 +97,42 @@ _DUPLICATE_ERROR_LOGGERS = (
 )
 
 
-def _quiet_duplicate_error_logs(log_level: str) -> None:
-    if log_level == "WARNING":
+def _quiet_duplicate_error_logs(verbosity: int) -> None:
+    if verbosity < 2:
         for name in _DUPLICATE_ERROR_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def _log_level(verbosity: int) -> str:
+    """Scrapy's log handler level: warnings by default, everything from -v on (the
+    loggers' own levels then decide, see :func:`_scrapy_quiet_unless_very_verbose`)."""
+    return "WARNING" if verbosity <= 0 else "DEBUG"
+
+
+def _scrapy_quiet_unless_very_verbose(verbosity: int) -> None:
+    """With -v, only newsmon's own debug lines: Scrapy's start-up report (~100 lines
+    for a 3-page crawl) and per-request lines need -vv. Called before the process logs
+    its first line and after Scrapy set the root logger to pass everything."""
+    if verbosity == 1:
+        logging.getLogger("scrapy").setLevel(logging.WARNING)
+        logging.root.setLevel(logging.WARNING)
+        for name in NEWSMON_LOGGERS:
+            logging.getLogger(name).setLevel(logging.DEBUG)
+
+
 def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig], *,
-              progress: bool = False, log_level: str = "WARNING") -> list[CrawlStats]:
-    """Crawl ``sources`` concurrently in this process; one :class:`CrawlStats` each."""
-    base = scrapy_settings(config, database_url, progress=progress, log_level=log_level)
-    process = CrawlerProcess(base)
-    _quiet_duplicate_error_logs(log_level)
+              progress: bool = False, verbosity: int = 0) -> list[CrawlStats]:
+    """Crawl ``sources`` concurrently in this process; one :class:`CrawlStats` each.
+
+    ``verbosity``: 0 warnings, 1 newsmon's debug lines, 2 Scrapy's too. Raises
+    :class:`CrawlInterrupted` (with the results) when a signal stopped the crawl.
+    """
+    base = scrapy_settings(config, database_url, progress=progress,
+                           log_level=_log_level(verbosity))
+    _scrapy_quiet_unless_very_verbose(verbosity)
+    process = _SignalNotingProcess(base)
+    _scrapy_quiet_unless_very_verbose(verbosity)
+    _quiet_duplicate_error_logs(verbosity)
     crawlers: list[tuple[SourceConfig, Crawler]] = []
     for index, source in enumerate(sources):
         # The first crawler installs the reactor named in the settings; the rest reuse it.
@@ -98,4 +147,6 @@ def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig]
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}
         reason = str(stats.get("finish_reason", "not started"))
         results.append(crawl_stats_from(source.name, stats, reason))
+    if process.stop_signal is not None:
+        raise CrawlInterrupted(process.stop_signal, results)
     return results

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, WorkFailed, pass_app
+from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import emit_records, format_options
 from newsmon.config import (
     Config,
@@ -31,7 +32,6 @@ from newsmon.config import (
     parse_config,
 )
 
-EXIT_FAILED = 1
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 _HOST_PREFIXES = ("www.", "m.", "wap.", "news.")
 
@@ -161,8 +161,7 @@ def add(app: AppContext, url: str, name: str | None, timezone: str | None,
         found = discover_source(url, user_agent=settings.user_agent,
                                 timeout=settings.download_timeout)
     except FetchError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        raise WorkFailed(str(exc)) from None
     chosen = name or suggested_name(url, taken)
     entry = source_entry(chosen, lists=found.lists, feeds=found.feeds, sitemaps=found.sitemaps,
                          timezone=timezone or settings.timezone,
@@ -271,4 +270,4 @@ def check(app: AppContext, name: str, shown: int) -> None:
     else:
         click.echo(render_summary(report.article))
     if not report.ok:
-        sys.exit(EXIT_FAILED)
+        sys.exit(EXIT_ERRORS)

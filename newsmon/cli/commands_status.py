@@ -21,10 +21,9 @@ import click
 
 from newsmon.cli.commands_run import runner_section, schedule_section
 from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import dumps, local_time, render_table
 from newsmon.status import SourceStatus, source_status, status_record
-
-EXIT_FLAGGED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,4 +112,4 @@ def command(app: AppContext, as_json: bool) -> None:
             click.echo(f"== {section.title}")
             click.echo(render_table(section.rows, section.columns), nl=False)
     if any(section.failing for section in sections):
-        sys.exit(EXIT_FLAGGED)
+        sys.exit(EXIT_ERRORS)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, UserError, pass_app
 from newsmon.cli.output import dumps, emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
@@ -165,8 +164,7 @@ def remove(app: AppContext, name: str) -> None:
         with app.database.session() as session, session.begin():
             remove_topic(session, name)
     except TopicError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise UserError(str(exc)) from None
     click.echo(f"removed topic {name!r}")
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from newsmon.cli.exitcodes import EXIT_UNAVAILABLE, EXIT_USAGE
+from newsmon.cli.exitcodes import EXIT_ERRORS, EXIT_UNAVAILABLE, EXIT_USAGE
 from newsmon.config import (
     Config,
     ConfigError,
@@ -76,6 +76,12 @@ class UserError(click.ClickException):
     exit 2, and no usage block (the command line itself was fine)."""
 
     exit_code = EXIT_USAGE
+
+
+class WorkFailed(click.ClickException):
+    """The command ran but its work failed (a fetch, a lookup): one line, exit 1."""
+
+    exit_code = EXIT_ERRORS
 
 
 class DatabaseUnavailable(click.ClickException):
