@@ -93,10 +93,10 @@ SECTIONS: list[Callable[[AppContext, datetime], Section]] = [
 def command(app: AppContext, as_json: bool) -> None:
     """Show the last crawl of each source and flag the ones that look wrong.
 
-    A source is flagged "failed" when its last run did not finish or fetched
-    nothing but errors, "errors" when some requests failed, and "quiet" when it
-    has found nothing new for longer than usual. Exits 1 when a source is flagged
-    "failed".
+    A source is flagged "failed" when its last run crashed, timed out or fetched
+    nothing but errors, "interrupted" when it was stopped (Ctrl-C, the service),
+    "errors" when some requests failed, and "quiet" when it has found nothing new
+    for longer than usual. Exits 1 when a source is flagged "failed".
 
     \b
     Example:
