@@ -104,20 +104,33 @@ def _quiet_duplicate_error_logs(verbosity: int) -> None:
 
 
 def _log_level(verbosity: int) -> str:
-    """Scrapy's log handler level: warnings by default, everything from -v on (the
-    loggers' own levels then decide, see :func:`_scrapy_quiet_unless_very_verbose`)."""
-    return "WARNING" if verbosity <= 0 else "DEBUG"
+    """Scrapy's log handler level: its own lines (start-up report, every request) only
+    from -vv on; newsmon's debug lines at -v get a handler of their own."""
+    return "DEBUG" if verbosity >= 2 else "WARNING"
 
 
-def _scrapy_quiet_unless_very_verbose(verbosity: int) -> None:
-    """With -v, only newsmon's own debug lines: Scrapy's start-up report (~100 lines
-    for a 3-page crawl) and per-request lines need -vv. Called before the process logs
-    its first line and after Scrapy set the root logger to pass everything."""
-    if verbosity == 1:
-        logging.getLogger("scrapy").setLevel(logging.WARNING)
-        logging.root.setLevel(logging.WARNING)
+def _newsmon_debug_handler(settings: Settings, verbosity: int) -> logging.Handler | None:
+    """With -v exactly: newsmon's loggers at DEBUG on their own stderr handler (in
+    Scrapy's log format), while Scrapy's root handler stays at WARNING — its start-up
+    report is ~100 lines for a 3-page crawl."""
+    if verbosity != 1:
+        return None
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
+                                           settings.get("LOG_DATEFORMAT")))
+    for name in NEWSMON_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+        logger.propagate = False  # the root handler would print the warnings again
+    return handler
+
+
+def _remove_handler(handler: logging.Handler | None) -> None:
+    if handler is not None:
         for name in NEWSMON_LOGGERS:
-            logging.getLogger(name).setLevel(logging.DEBUG)
+            logging.getLogger(name).removeHandler(handler)
+            logging.getLogger(name).propagate = True
 
 
 def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig], *,
@@ -129,9 +142,8 @@ def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig]
     """
     base = scrapy_settings(config, database_url, progress=progress,
                            log_level=_log_level(verbosity))
-    _scrapy_quiet_unless_very_verbose(verbosity)
     process = _SignalNotingProcess(base)
-    _scrapy_quiet_unless_very_verbose(verbosity)
+    debug_handler = _newsmon_debug_handler(base, verbosity)
     _quiet_duplicate_error_logs(verbosity)
     crawlers: list[tuple[SourceConfig, Crawler]] = []
     for index, source in enumerate(sources):
@@ -139,7 +151,10 @@ def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig]
         crawler = Crawler(NewsSpider, source_settings(base, source), init_reactor=index == 0)
         process.crawl(crawler, source_config=source)
         crawlers.append((source, crawler))
-    process.start()
+    try:
+        process.start()
+    finally:
+        _remove_handler(debug_handler)
     if progress:
         BOARD.finish()
     results = []

@@ -94,13 +94,12 @@ def check_argv_encoding(argv: Sequence[str]) -> None:
     """Python keeps undecodable argv bytes as lone surrogates; name the argument and byte
     before they reach a query, a path or the database."""
     for number, arg in enumerate(argv, start=1):
+        raw = os.fsencode(arg)
         try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raw = os.fsencode(arg[: exc.start + 1])
-            raise ArgvNotUTF8(
-                f"argument {number} is not valid UTF-8 (byte 0x{raw[-1]:02x} at byte "
-                f"{len(raw)}): {os.fsencode(arg)!r}") from None
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ArgvNotUTF8(f"argument {number} is not valid UTF-8: {raw!r} (byte "
+                              f"{exc.start + 1} is 0x{raw[exc.start]:02x})") from None
 
 
 def show_usage(exc: click.UsageError) -> None:
