@@ -3,7 +3,8 @@
 The query language writes an exclusion as ``-term``, so a query may lead with one;
 click would take it for an unknown option (``No such option '-香'``) or, worse, for a
 known one (``export '-obama'`` is ``-o bama``). A :class:`QueryCommand` reads an
-argument that starts with ``-`` but is none of the command's options as query text;
+argument that starts with a single ``-`` but is none of the command's options as
+query text (``--nope`` stays an unknown option);
 ``--`` still ends the options as usual. The query may also be given as several words
 (``newsmon search NOT 香港 青岛``): they are joined with spaces.
 """
@@ -45,8 +46,9 @@ def mark_query_words(args: Sequence[str], params: Sequence[click.Parameter]) -> 
             takes_value = False
         elif arg == "--":
             return [*marked, *args[index:]]
-        elif not arg.startswith("-") or arg == "-" or _is_flag_cluster(arg, options):
-            marked.append(arg)
+        elif (not arg.startswith("-") or arg.startswith("--") or arg == "-"
+              or _is_flag_cluster(arg, options)):
+            marked.append(arg)  # `--nope` stays a mistyped option: no query starts so
         elif arg.split("=", 1)[0] in options:
             option = options[arg.split("=", 1)[0]]
             takes_value = "=" not in arg and not option.is_flag and not option.count
