@@ -96,7 +96,8 @@ def test_a_query_may_lead_with_an_exclusion_in_search(archive: Archive) -> None:
     expected = archive.run("search", "青岛 -香港", "--json")
     assert expected.returncode == 0 and json.loads(expected.stdout)
     for args in (["search", "-香港 青岛", "--json"], ["search", "--json", "--", "-香港 青岛"],
-                 ["search", "NOT", "香港", "青岛", "--json"], ["search", "-香港", "青岛", "--json"]):
+                 ["search", "NOT", "香港", "青岛", "--json"],
+                 ["search", "-香港", "青岛", "--json"]):
         result = archive.run(*args)
         assert (result.returncode, result.stderr, result.stdout) == (0, "", expected.stdout)
     # the exclusion really excludes: 记者 with 中国 and without it add up to 记者
