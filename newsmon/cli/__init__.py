@@ -17,7 +17,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -38,13 +38,14 @@ class NewsmonGroup(click.Group):
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, False, windows_expand_args,
-                                **extra)
+            return super().main(args, prog_name, complete_var, False,
+                                windows_expand_args=windows_expand_args, **extra)
         argv = list(sys.argv[1:] if args is None else args)
 
         def invoke() -> Any:
             return super(NewsmonGroup, self).main(argv, prog_name or PROG, complete_var, False,
-                                                  windows_expand_args, **extra)
+                                                  windows_expand_args=windows_expand_args,
+                                                  **extra)
 
         sys.exit(run_reporting_errors(invoke, argv))
 
@@ -180,6 +181,6 @@ def _register() -> None:
 _register()
 
 
-def main() -> NoReturn:
-    """Console-script entry point."""
+def main() -> None:
+    """Console-script entry point (exits with the command's exit code)."""
     cli.main(prog_name=PROG)
