@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
@@ -63,6 +64,30 @@ def source_settings(base: Settings, source: SourceConfig) -> Settings:
     return settings
 
 
+class CrawlInterrupted(Exception):
+    """The crawl was stopped by a signal (Ctrl-C, SIGTERM) before it finished; every
+    source closed its run row as ``interrupted`` and ``results`` hold what was done."""
+
+    def __init__(self, signum: int, results: list[CrawlStats]) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+        self.results = results
+
+
+class _SignalNotingProcess(CrawlerProcess):
+    """A CrawlerProcess that remembers which signal stopped it, so ``newsmon crawl`` can
+    exit 130 after Ctrl-C (Scrapy handles the signal itself and returns normally)."""
+
+    stop_signal: int | None = None
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        self.stop_signal = signum
+        super()._signal_shutdown(signum, frame)
+
+
+# Newsmon's own loggers: shown at DEBUG with -v, while Scrapy's wait for -vv.
+NEWSMON_LOGGERS = ("crawler", "storage", "scheduler", "newsmon", NewsSpider.name)
+
 # These loggers report a failed request a second time, with a traceback; the spider's
 # errback already logs one line naming the URL and counts the error.
 _DUPLICATE_ERROR_LOGGERS = (
@@ -72,25 +97,64 @@ _DUPLICATE_ERROR_LOGGERS = (
 )
 
 
-def _quiet_duplicate_error_logs(log_level: str) -> None:
-    if log_level == "WARNING":
+def _quiet_duplicate_error_logs(verbosity: int) -> None:
+    if verbosity < 2:
         for name in _DUPLICATE_ERROR_LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def _log_level(verbosity: int) -> str:
+    """Scrapy's log handler level: its own lines (start-up report, every request) only
+    from -vv on; newsmon's debug lines at -v get a handler of their own."""
+    return "DEBUG" if verbosity >= 2 else "WARNING"
+
+
+def _newsmon_debug_handler(settings: Settings, verbosity: int) -> logging.Handler | None:
+    """With -v exactly: newsmon's loggers at DEBUG on their own stderr handler (in
+    Scrapy's log format), while Scrapy's root handler stays at WARNING — its start-up
+    report is ~100 lines for a 3-page crawl."""
+    if verbosity != 1:
+        return None
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"),
+                                           settings.get("LOG_DATEFORMAT")))
+    for name in NEWSMON_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+        logger.propagate = False  # the root handler would print the warnings again
+    return handler
+
+
+def _remove_handler(handler: logging.Handler | None) -> None:
+    if handler is not None:
+        for name in NEWSMON_LOGGERS:
+            logging.getLogger(name).removeHandler(handler)
+            logging.getLogger(name).propagate = True
+
+
 def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig], *,
-              progress: bool = False, log_level: str = "WARNING") -> list[CrawlStats]:
-    """Crawl ``sources`` concurrently in this process; one :class:`CrawlStats` each."""
-    base = scrapy_settings(config, database_url, progress=progress, log_level=log_level)
-    process = CrawlerProcess(base)
-    _quiet_duplicate_error_logs(log_level)
+              progress: bool = False, verbosity: int = 0) -> list[CrawlStats]:
+    """Crawl ``sources`` concurrently in this process; one :class:`CrawlStats` each.
+
+    ``verbosity``: 0 warnings, 1 newsmon's debug lines, 2 Scrapy's too. Raises
+    :class:`CrawlInterrupted` (with the results) when a signal stopped the crawl.
+    """
+    base = scrapy_settings(config, database_url, progress=progress,
+                           log_level=_log_level(verbosity))
+    process = _SignalNotingProcess(base)
+    debug_handler = _newsmon_debug_handler(base, verbosity)
+    _quiet_duplicate_error_logs(verbosity)
     crawlers: list[tuple[SourceConfig, Crawler]] = []
     for index, source in enumerate(sources):
         # The first crawler installs the reactor named in the settings; the rest reuse it.
         crawler = Crawler(NewsSpider, source_settings(base, source), init_reactor=index == 0)
         process.crawl(crawler, source_config=source)
         crawlers.append((source, crawler))
-    process.start()
+    try:
+        process.start()
+    finally:
+        _remove_handler(debug_handler)
     if progress:
         BOARD.finish()
     results = []
@@ -98,4 +162,6 @@ def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig]
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}
         reason = str(stats.get("finish_reason", "not started"))
         results.append(crawl_stats_from(source.name, stats, reason))
+    if process.stop_signal is not None:
+        raise CrawlInterrupted(process.stop_signal, results)
     return results

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from newsmon.tomlerrors import explain_toml_error
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; polite news monitor)"
 
@@ -189,7 +191,7 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_toml_error_message(path, exc)) from None
+        raise ConfigError(explain_toml_error(path, text, exc)) from None
     locator = _Locator(path, text)
     unknown = set(data) - {"settings", "sources", "subscriptions"}
     if unknown:
@@ -201,17 +203,6 @@ def parse_config(text: str, path: Path) -> Config:
     subscriptions = _parse_subscriptions(data.get("subscriptions", []), locator, settings)
     return Config(path=path, settings=settings, sources=sources,
                   subscriptions=subscriptions, raw=data)
-
-
-def _toml_error_message(path: Path, exc: tomllib.TOMLDecodeError) -> str:
-    lineno = getattr(exc, "lineno", None)
-    msg = getattr(exc, "msg", str(exc))
-    if lineno is None:
-        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        if match:
-            return f"{path}:{match.group(1)}: {str(exc)[: match.start()].strip()}"
-        return f"{path}: {exc}"
-    return f"{path}:{lineno}: {msg} (column {getattr(exc, 'colno', '?')})"
 
 
 class _Locator:

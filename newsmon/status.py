@@ -4,8 +4,10 @@ wrong (pure functions; "now" is passed in).
 A source is flagged
 
 * ``never run`` — configured but no crawl has recorded a run yet;
-* ``failed`` — its last run ended without finishing (interrupted, killed) or fetched
-  nothing but errors; ``failed N runs in a row`` when it keeps happening;
+* ``failed`` — its last run ended without finishing (crashed, killed, timed out) or
+  fetched nothing but errors; ``failed N runs in a row`` when it keeps happening;
+* ``interrupted`` — its last run was stopped on purpose (Ctrl-C, the service stopping
+  it): worth knowing, not a failure, so ``status`` does not exit 1 for it;
 * ``errors`` — its last run finished but some requests failed;
 * ``stale`` — its newest run is still marked running after six hours: the crawl
   process died without closing it (a kill, a reboot);
@@ -57,8 +59,13 @@ class RunRecord:
         return None if self.finished_at is None else self.finished_at - self.started_at
 
     @property
+    def interrupted(self) -> bool:
+        """Stopped on purpose (a signal from the user or the service), not broken."""
+        return self.status == "interrupted"
+
+    @property
     def failed(self) -> bool:
-        if self.status == "running":
+        if self.status == "running" or self.interrupted:
             return False
         unfinished = self.status != "finished" or (self.finish_reason or "finished") != "finished"
         return unfinished or (self.pages == 0 and self.error_count > 0)
@@ -85,7 +92,9 @@ def source_status(source: str, runs: Sequence[RunRecord], now: datetime) -> Sour
     flags: list[str] = []
     if runs[0].status == "running" and now - runs[0].started_at > STALE_RUNNING:
         flags.append("stale")
-    failing = _leading(done, lambda r: r.failed)
+    if done and done[0].interrupted:
+        flags.append("interrupted")
+    failing = _leading([r for r in done if not r.interrupted], lambda r: r.failed)
     if failing:
         flags.append("failed" if failing == 1 else f"failed {failing} runs in a row")
     elif done and done[0].error_count:

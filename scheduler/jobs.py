@@ -92,6 +92,10 @@ CRAWL_RUN_STATUS = {
 }
 
 
+# `newsmon crawl` stopped cleanly by SIGINT or SIGTERM (128 + the signal's number).
+INTERRUPTED_EXIT_CODES = frozenset({128 + signal.SIGINT, 128 + signal.SIGTERM})
+
+
 def classify_exit(returncode: int, *, timed_out: bool, interrupted: bool,
                   traceback: bool = False) -> Outcome:
     """The outcome of a child that exited with ``returncode`` (negative: signal).
@@ -103,6 +107,8 @@ def classify_exit(returncode: int, *, timed_out: bool, interrupted: bool,
         return Outcome.INTERRUPTED
     if timed_out:
         return Outcome.TIMEOUT
+    if returncode in INTERRUPTED_EXIT_CODES:  # stopped by a signal it handled (Ctrl-C, TERM)
+        return Outcome.INTERRUPTED
     if returncode == 0:
         return Outcome.OK
     if returncode == 1:

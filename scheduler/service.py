@@ -154,6 +154,11 @@ class Service:
         self._stop.set()
         self._wake.set()
 
+    @property
+    def stopped_by(self) -> tuple[str, ...]:
+        """The names of the signals that asked the service to stop, first first."""
+        return tuple(self._signal_names)
+
     def request_reload(self) -> None:
         self._reload.set()
         self._wake.set()

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fts import register_search_functions
 
-__all__ = ["Database", "DatabaseError", "Session", "create_db_engine", "normalize_url"]
+__all__ = ["Database", "DatabaseError", "Session", "check_database_target", "create_db_engine",
+           "normalize_url"]
 
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
 class DatabaseError(RuntimeError):
@@ -42,14 +44,49 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def check_database_target(url: str, *, create: bool = False) -> None:
+    """Refuse a SQLite URL that would quietly give the user a database they did not mean.
+
+    An in-memory database (``sqlite://``, ``sqlite:///``) keeps nothing after the
+    command; a file that exists must be a SQLite database; a new file's directory must
+    exist unless ``create`` (then it is made). PostgreSQL URLs pass: the server says.
+    """
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    if database in ("", ":memory:"):
+        raise DatabaseError(f"{url}: an in-memory SQLite database keeps nothing after the "
+                            "command; give a file, e.g. sqlite:///news.db")
+    if database.startswith("file:"):
+        return  # a SQLite URI filename: its options are the user's business
+    path = Path(database).expanduser()
+    if path.exists():
+        _check_sqlite_file(path)
+    elif create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        raise DatabaseError(f"{path}: directory {path.parent} does not exist (a mistyped "
+                            "path? `newsmon --db URL db upgrade` creates it)")
+
+
+def _check_sqlite_file(path: Path) -> None:
+    if path.is_dir():
+        raise DatabaseError(f"{path}: is a directory, not a SQLite database file")
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if header and header != SQLITE_HEADER:  # an empty file is a new database to SQLite
+        raise DatabaseError(f"{path}: not a SQLite database (the file holds something else)")
+
+
 def create_db_engine(url: str) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True

@@ -11,6 +11,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import DatabaseError as SQLDatabaseError
 from sqlalchemy.exc import OperationalError
 
 from storage.engine import DatabaseError
@@ -35,7 +36,9 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The schema revision of the database (None when empty)."""
-    with _reporting_connection_errors(engine), engine.connect() as connection:
+    # Opening is where a corrupt file shows ("file is not a database" is not an
+    # OperationalError), so any database error here means "cannot open".
+    with _reporting_connection_errors(engine, SQLDatabaseError), engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -49,10 +52,12 @@ def upgrade_to_head(engine: Engine) -> bool:
 
 
 @contextmanager
-def _reporting_connection_errors(engine: Engine) -> Iterator[None]:
+def _reporting_connection_errors(engine: Engine,
+                                 errors: type[SQLDatabaseError] = OperationalError
+                                 ) -> Iterator[None]:
     try:
         yield
-    except OperationalError as exc:
+    except errors as exc:
         shown = engine.url.render_as_string(hide_password=True)
         raise DatabaseError(f"cannot open database {shown}: "
                             f"{str(exc.orig or exc).strip().splitlines()[0]}") from None

@@ -57,7 +57,7 @@ def test_a_full_config_is_read_into_typed_values() -> None:
 
 
 @pytest.mark.parametrize(("text", "line", "message"), [
-    ("[settings\n", 1, "Expected ']'"),
+    ("[settings\n", 1, "TOML syntax: unclosed table header: ']' is missing"),
     ('[settings]\ntimezone = "Mars/Olympus"\n', 2, "unknown time zone 'Mars/Olympus'"),
     ('[settings]\nbackfill_window = "soon"\n', 2, "not a duration: 'soon'"),
     ('[settings]\ncolour = "red"\n', 2, "unknown setting 'colour'"),

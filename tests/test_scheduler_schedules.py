@@ -233,7 +233,10 @@ def test_local_time_shows_the_zone() -> None:
     (3, False, False, Outcome.FAILED),
     (-9, False, False, Outcome.CRASHED),
     (-15, True, False, Outcome.TIMEOUT),
-    (0, False, True, Outcome.INTERRUPTED),  # Scrapy exits 0 after a graceful SIGTERM
+    (143, False, True, Outcome.INTERRUPTED),  # a crawl exits 143 after a graceful SIGTERM
+    (143, True, False, Outcome.TIMEOUT),  # ... also when the time limit sent it
+    (143, False, False, Outcome.INTERRUPTED),  # stopped by someone else's SIGTERM
+    (130, False, False, Outcome.INTERRUPTED),  # Ctrl-C
     (-9, True, True, Outcome.INTERRUPTED),
 ])
 def test_exit_statuses_are_classified(code: int, timed_out: bool, interrupted: bool,

@@ -32,7 +32,10 @@ def daily(days: int, new_every: int = 1) -> list[RunRecord]:
 @pytest.mark.parametrize(("runs", "flags"), [
     ([], ("never run",)),
     (daily(5), ()),
-    ([run(1, status="interrupted", reason="shutdown"), *daily(4)], ("failed",)),
+    # stopped on purpose (Ctrl-C, the service's SIGTERM): shown, but not a failure
+    ([run(1, status="interrupted", reason="shutdown"), *daily(4)], ("interrupted",)),
+    ([run(1, status="crashed", reason="shutdown"), *daily(4)], ("failed",)),
+    ([run(1, status="timeout", reason="shutdown"), *daily(4)], ("failed",)),
     ([run(1, pages=0, errors={"connection_refused": 1}),
       run(25, pages=0, errors={"connection_refused": 1}), *daily(3)],
      ("failed 2 runs in a row",)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.exitcodes import EXIT_ERRORS, exit_code_for_signal
 from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
 from newsmon.outcomes import describe_outcomes
@@ -56,24 +58,41 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
     List pages, feeds and sitemaps lead to article pages; each article is
     extracted, cleaned, normalised and upserted by canonical URL (crawling the
     same pages twice adds nothing). Prints a summary per source; exits 1 if any
-    source had errors (each error is logged on stderr with its URL).
+    source had errors (each error is logged on stderr with its URL). Ctrl-C stops
+    the crawl cleanly (runs recorded "interrupted", exit 130; SIGTERM: 143); topics
+    are then matched by the next crawl.
 
     \b
     Example:
       newsmon --config sites.toml crawl
       newsmon --config sites.toml crawl --source dzwww --source bandao
     """
-    from crawler.runner import run_crawl  # imports scrapy; keep other commands light
+    from crawler.runner import CrawlInterrupted, run_crawl  # imports scrapy: kept lazy
     from scheduler.matchjobs import match_pending
 
     config = app.config
     chosen = select_sources(config, sources)
     database = app.database  # migrate before the crawl, and fail early if unusable
     show_progress = sys.stderr.isatty() if progress is None else progress
-    log_level = {0: "WARNING", 1: "INFO"}.get(app.verbose, "DEBUG")
-    results = run_crawl(config, app.database_url, chosen, progress=show_progress,
-                        log_level=log_level)
+    try:
+        results = run_crawl(config, app.database_url, chosen, progress=show_progress,
+                            verbosity=app.verbose)
+    except CrawlInterrupted as stop:
+        # Stored articles are kept; matching them waits for the next crawl, so a stop
+        # asked for by the user (or the service) is not held up by it.
+        print_summary(stop.results, "topics not matched (interrupted)")
+        click.echo(f"newsmon: interrupted ({signal.Signals(stop.signum).name}); the runs "
+                   "are recorded as interrupted", err=True)
+        sys.exit(exit_code_for_signal(stop.signum))
     matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
+    print_summary(results, f"{matched.new_matches} new topic matches "
+                           f"({matched.flagged} flagged for the digest)")
+    if any(r.error_count for r in results):
+        sys.exit(EXIT_ERRORS)
+
+
+def print_summary(results: Sequence[CrawlStats], matching: str) -> None:
+    """The per-source table and the totals line (the scheduler reads the latter)."""
     rows = summary_rows(results)
     click.echo(render_table(rows, list(rows[0])), nl=False)
     for line in outcome_lines(results):
@@ -81,8 +100,4 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
     click.echo(f"{sum(r.pages for r in results)} pages, "
                f"{sum(r.new_articles for r in results)} new articles, "
                f"{sum(r.error_count for r in results)} errors, "
-               f"{sum(r.skipped_known for r in results)} known links skipped; "
-               f"{matched.new_matches} new topic matches "
-               f"({matched.flagged} flagged for the digest)")
-    if any(r.error_count for r in results):
-        sys.exit(1)
+               f"{sum(r.skipped_known for r in results)} known links skipped; {matching}")

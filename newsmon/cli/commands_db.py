@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
-from storage.engine import Database, DatabaseError
+from storage.engine import DatabaseError
 from storage.fts import rebuild_search_index
 from storage.migrate import current_revision, head_revision, upgrade_to_head
 
@@ -26,12 +26,15 @@ def command() -> None:
 def upgrade(app: AppContext) -> None:
     """Apply pending migrations (also done automatically on first use).
 
+    Also creates a new SQLite file's directory, which other commands refuse to do
+    (a mistyped --db path is an error there, not a new empty archive).
+
     \b
     Example:
       newsmon --db sqlite:///news.db db upgrade
     """
+    database = app.open_database(create=True, migrate=False)  # may make its directory
     try:
-        database = Database(app.database_url, auto_upgrade=False)
         ran = upgrade_to_head(database.engine)
     except DatabaseError as exc:
         raise DatabaseUnavailable(str(exc)) from None
@@ -48,8 +51,8 @@ def current(app: AppContext) -> None:
     Example:
       newsmon db current
     """
+    database = app.open_database(migrate=False)
     try:
-        database = Database(app.database_url, auto_upgrade=False)
         revision = current_revision(database.engine)
     except DatabaseError as exc:
         raise DatabaseUnavailable(str(exc)) from None

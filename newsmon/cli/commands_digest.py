@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.config import Config, ConfigError, SubscriptionConfig
 from scheduler.delivery import Channel, ChannelError, open_channel
 from scheduler.digest import local_time
@@ -22,7 +23,6 @@ from scheduler.render import FORMATS, render
 from storage.topics import list_topics
 
 DEFAULT_SUBSCRIPTION = "default"
-EXIT_PARTIAL = 1
 
 
 @click.command("digest")
@@ -78,7 +78,7 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
         _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions)
         failures += outcome.status in ("failed", "busy")
     if failures:
-        raise SystemExit(EXIT_PARTIAL)
+        raise SystemExit(EXIT_ERRORS)
 
 
 def _chosen(config: Config, names: tuple[str, ...], override: str | None

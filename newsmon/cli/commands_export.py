@@ -23,6 +23,7 @@ from newsmon.cli.commands_search import (
 )
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import dumps
+from newsmon.cli.queryarg import QueryCommand, query_argument
 from storage.search import FoundArticle, iter_search
 
 EXPORT_COLUMNS = ["id", "url", "fetched_url", "title", "source", "site", "author", "editor",
@@ -67,8 +68,8 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-@click.command("export")
-@click.argument("query", required=False)
+@click.command("export", cls=QueryCommand)
+@query_argument(required=False)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True, help="JSON lines (one article per line) or CSV.")
 @filter_options
@@ -88,6 +89,7 @@ def command(app: AppContext, query: str | None, fmt: str, since: str | None,
     Example:
       newsmon export -o archive.jsonl
       newsmon export '上合 -峰会' --since 30d --format csv -o report.csv
+      newsmon export '-广告 青岛' -o qingdao.jsonl
       newsmon export --source dzwww --topic qingdao | gzip > qingdao.jsonl.gz
     """
     with app.database.session() as session:

@@ -8,7 +8,6 @@ in a crawl.
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import click
 
 from crawler.discover import FetchError, fetch
 from crawler.extract import extract_article
+from newsmon.cli.context import WorkFailed
 from newsmon.config import DEFAULT_TIMEZONE, DEFAULT_USER_AGENT
 from newsmon.values import ExtractedArticle
 
@@ -46,8 +46,7 @@ def command(path_or_url: str, original_url: str | None, timezone: str, as_json: 
     try:
         raw, content_type, fetched_url = read_input(path_or_url)
     except FetchError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        raise WorkFailed(str(exc)) from None
     article = extract_article(raw, url=original_url or fetched_url, content_type=content_type,
                               fetched_at=fetched_at, timezone=timezone)
     if as_json:

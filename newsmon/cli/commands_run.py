@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.exitcodes import EXIT_INTERRUPTED
 from newsmon.cli.output import local_time, render_table
 from newsmon.config import ConfigError, default_data_dir, load_config
 
@@ -63,6 +65,8 @@ def command(app: AppContext, lease_ttl: timedelta, stop_grace: timedelta,
             log_file: Path | None, dry_run: bool) -> None:
     """Run crawls and digests on their schedules until stopped (SIGTERM or Ctrl-C).
 
+    Exits 0 when stopped by SIGTERM, 130 after Ctrl-C (SIGINT).
+
     Each source with a `schedule` is crawled on it (cron, in the source's time
     zone) and each subscription with a `schedule` gets its digest; every job runs
     in its own process with a time limit. One `newsmon run` per database runs
@@ -99,6 +103,8 @@ def command(app: AppContext, lease_ttl: timedelta, stop_grace: timedelta,
     configure_logging(log_file or default_log_file(), app.verbose)
     service.install_signal_handlers()
     service.run()
+    if service.stopped_by[:1] == ("SIGINT",):  # Ctrl-C; SIGTERM is a normal service stop
+        sys.exit(EXIT_INTERRUPTED)
 
 
 # -- `newsmon status` sections (listed in commands_status.SECTIONS) ---------------------

@@ -14,6 +14,7 @@ import click
 
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import emit_records, format_options, local_time
+from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.config import parse_duration
 from newsmon.query import Node, QuerySyntaxError, parse_query
 from storage.engine import Session
@@ -107,8 +108,8 @@ def _check_names(kind: str, given: tuple[str, ...], known: list[str]) -> None:
             raise click.UsageError(f"no {kind} named {name!r} (known: {shown})")
 
 
-@click.command("search")
-@click.argument("query")
+@click.command("search", cls=QueryCommand)
+@query_argument()
 @filter_options
 @click.option("--sort", type=click.Choice(["newest", "relevance"]), default="newest",
               show_default=True, help="relevance ranks every match (slower on common terms).")
@@ -129,18 +130,20 @@ def command(app: AppContext, query: str, since: str | None, until: str | None,
 
     QUERY uses the topic query language: terms, "exact phrases", OR, NOT/-term,
     parentheses, title:/body:/source: and topic:NAME. 青島 and 青岛 find the same
-    articles; 1- and 2-character terms are fine.
+    articles; 1- and 2-character terms are fine. A query may start with an exclusion
+    (-term) and may be given as several words.
 
     \b
     Example:
       newsmon search 青島
       newsmon search '上合 -峰会' --since 7d --json
+      newsmon search '-香港 青岛'
       newsmon search '"自贸区"' --source dzwww --csv > report.csv
       newsmon search 港口 --topic qingdao --new --page 2
       newsmon search '青岛 OR 烟台' --sort relevance --limit 5
     """
     if page is not None and offset is not None:
-        raise click.UsageError("give --page or --offset, not both")
+        raise click.BadOptionUsage("offset", "give --page or --offset, not both")
     skip = offset if offset is not None else ((page or 1) - 1) * limit
     with app.database.session() as session:
         node = parse_search_query(session, query)

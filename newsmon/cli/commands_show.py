@@ -6,15 +6,13 @@ from typing import Any
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.output import dumps, local_time
 from storage.archive import ArticleDetails, article_details
 
 
-class ArticleNotFound(click.ClickException):
+class ArticleNotFound(WorkFailed):
     """No stored article has the id asked for (exit 1, like any failed lookup)."""
-
-    exit_code = 1
 
 
 def details_json(details: ArticleDetails) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, WorkFailed, pass_app
+from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import emit_records, format_options
 from newsmon.config import (
     Config,
@@ -31,7 +32,6 @@ from newsmon.config import (
     parse_config,
 )
 
-EXIT_FAILED = 1
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 _HOST_PREFIXES = ("www.", "m.", "wap.", "news.")
 
@@ -132,7 +132,7 @@ def _refuse_if_configured(path: Path, config: Config, urls: Sequence[str]) -> No
                 click.echo(f"{path}:{source.line}: {wanted[_url_key(start)]} is already "
                            f"configured as source {source.name!r}; nothing added "
                            "(--force adds a second source)", err=True)
-                sys.exit(EXIT_FAILED)
+                sys.exit(EXIT_ERRORS)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -187,8 +187,7 @@ def add(app: AppContext, url: str, name: str | None, timezone: str | None,
         found = discover_source(url, user_agent=settings.user_agent,
                                 timeout=settings.download_timeout)
     except FetchError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        raise WorkFailed(str(exc)) from None
     if config is not None and not force:  # a feed or sitemap found for it may be known
         _refuse_if_configured(path, config, [*found.lists, *found.feeds, *found.sitemaps])
     chosen = name or suggested_name(url, taken)
@@ -393,4 +392,4 @@ def check(app: AppContext, name: str, shown: int) -> None:
             click.echo(f"\nnot an article: {report.article.url}: "
                        f"{report.article.not_article_reason}")
     if not report.ok:
-        sys.exit(EXIT_FAILED)
+        sys.exit(EXIT_ERRORS)

@@ -21,10 +21,9 @@ import click
 
 from newsmon.cli.commands_run import runner_section, schedule_section
 from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import dumps, local_time, render_table
 from newsmon.status import SourceStatus, source_status, status_record
-
-EXIT_FLAGGED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +93,10 @@ SECTIONS: list[Callable[[AppContext, datetime], Section]] = [
 def command(app: AppContext, as_json: bool) -> None:
     """Show the last crawl of each source and flag the ones that look wrong.
 
-    A source is flagged "failed" when its last run did not finish or fetched
-    nothing but errors, "errors" when some requests failed, and "quiet" when it
-    has found nothing new for longer than usual. Exits 1 when a source is flagged
-    "failed".
+    A source is flagged "failed" when its last run crashed, timed out or fetched
+    nothing but errors, "interrupted" when it was stopped (Ctrl-C, the service),
+    "errors" when some requests failed, and "quiet" when it has found nothing new
+    for longer than usual. Exits 1 when a source is flagged "failed".
 
     \b
     Example:
@@ -113,4 +112,4 @@ def command(app: AppContext, as_json: bool) -> None:
             click.echo(f"== {section.title}")
             click.echo(render_table(section.rows, section.columns), nl=False)
     if any(section.failing for section in sections):
-        sys.exit(EXIT_FLAGGED)
+        sys.exit(EXIT_ERRORS)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, UserError, pass_app
 from newsmon.cli.output import dumps, emit_records, format_options, local_time
+from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
 from scheduler.digest import highlight
 from scheduler.matchjobs import MatchRunStats, match_topic_against_archive
@@ -66,9 +66,9 @@ def command() -> None:
     """
 
 
-@command.command("add")
+@command.command("add", cls=QueryCommand)
 @click.argument("name")
-@click.argument("query")
+@query_argument()
 @pass_app
 def add(app: AppContext, name: str, query: str) -> None:
     """Track a new topic and match it against the stored articles.
@@ -80,6 +80,7 @@ def add(app: AppContext, name: str, query: str) -> None:
     Example:
       newsmon topics add 青島 青島
       newsmon topics add port '(青岛港 OR 董家口) -招聘'
+      newsmon topics add port-jobs '-海鲜 青岛港 招聘'
     """
     node = _parse(query, _aliases(app, excluding=name), name)
     stats = _save_and_match(app, name, query, add_topic)
@@ -112,9 +113,9 @@ def broad_match_warning(matched: int, total: int) -> list[str]:
     return []
 
 
-@command.command("edit")
+@command.command("edit", cls=QueryCommand)
 @click.argument("name")
-@click.argument("query")
+@query_argument()
 @pass_app
 def edit(app: AppContext, name: str, query: str) -> None:
     """Change a topic's query; matches already recorded are kept and never re-flagged.
@@ -122,6 +123,7 @@ def edit(app: AppContext, name: str, query: str) -> None:
     \b
     Example:
       newsmon topics edit qingdao '青島 OR 島城'
+      newsmon topics edit qingdao '-房产 青島'
     """
     _parse(query, _aliases(app, excluding=name), name)
     stats = _save_and_match(app, name, query, edit_topic)
@@ -162,13 +164,12 @@ def remove(app: AppContext, name: str) -> None:
         with app.database.session() as session, session.begin():
             remove_topic(session, name)
     except TopicError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise UserError(str(exc)) from None
     click.echo(f"removed topic {name!r}")
 
 
-@command.command("test")
-@click.argument("query")
+@command.command("test", cls=QueryCommand)
+@query_argument()
 @click.option("--since", default=None, metavar="WHEN",
               help="Only articles published after this: a duration (30d) or a date.")
 @click.option("--sample", default=10, show_default=True, type=click.IntRange(0, 1000),
@@ -184,6 +185,7 @@ def test(app: AppContext, query: str, since: str | None, sample: int, as_json: b
     \b
     Example:
       newsmon topics test '青島 -房产' --since 30d
+      newsmon topics test '-房产 青島'
       newsmon topics test 'title:(青岛 OR 烟台) 港口' --json
     """
     from newsmon.cli.commands_search import since_option

@@ -1,4 +1,9 @@
-"""Shared state of one ``newsmon`` invocation: global options, config, database."""
+"""Shared state of one ``newsmon`` invocation: global options, config, database.
+
+Errors a user can fix without reading a traceback are raised here as one-line
+:class:`click.ClickException` subclasses with designed exit codes
+(:mod:`newsmon.cli.exitcodes`); ``newsmon.cli`` prints them as ``newsmon: error: …``.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,16 @@ from typing import Any, TypeVar
 
 import click
 
+from newsmon.cli.exitcodes import EXIT_ERRORS, EXIT_UNAVAILABLE, EXIT_USAGE
 from newsmon.config import (
     Config,
     ConfigError,
     default_config_path,
+    default_database_url,
     load_config,
     resolve_database_url,
 )
-from storage.engine import Database, DatabaseError
+from storage.engine import Database, DatabaseError, check_database_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,7 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def global_options(func: F) -> F:
     """``--db``, ``--config`` and ``-v``, shared by the group."""
     func = click.option("-v", "--verbose", count=True,
-                        help="More log output on stderr (-vv for debug).")(func)
+                        help="More log output on stderr: -v newsmon's debug lines, -vv "
+                        "Scrapy's too.")(func)
     func = click.option("--config", "config", envvar="NEWSMON_CONFIG", metavar="PATH",
                         help="Sources/settings TOML file [env NEWSMON_CONFIG; default "
                         f"{default_config_path()} if it exists].")(func)
@@ -35,10 +43,57 @@ def global_options(func: F) -> F:
     return func
 
 
+def late_global_options() -> list[click.Option]:
+    """The global options again, for after a command's name (hidden from its help: the
+    group's help documents them). Their values go into the :class:`AppContext` the group
+    made, the later one winning, as with any repeated option."""
+    return [
+        click.Option(["--db"], metavar="URL", hidden=True, expose_value=False,
+                     callback=_store_global("db_option")),
+        click.Option(["--config"], metavar="PATH", hidden=True, expose_value=False,
+                     callback=_store_global("config_option")),
+        click.Option(["-v", "--verbose"], count=True, hidden=True, expose_value=False,
+                     callback=_add_verbosity),
+    ]
+
+
+def _store_global(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def store(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        app = ctx.find_object(AppContext)
+        if value is not None and app is not None:
+            setattr(app, attribute, value)
+    return store
+
+
+def _add_verbosity(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    app = ctx.find_object(AppContext)
+    if value and app is not None:
+        app.verbose += value
+
+
+class UserError(click.ClickException):
+    """Input that cannot be used — a config file, a query, an unknown name: one line,
+    exit 2, and no usage block (the command line itself was fine)."""
+
+    exit_code = EXIT_USAGE
+
+
+class WorkFailed(click.ClickException):
+    """The command ran but its work failed (a fetch, a lookup): one line, exit 1."""
+
+    exit_code = EXIT_ERRORS
+
+
 class DatabaseUnavailable(click.ClickException):
     """The database cannot be opened or migrated."""
 
-    exit_code = 3
+    exit_code = EXIT_UNAVAILABLE
+
+
+class ConfigUnavailable(click.ClickException):
+    """The config file named by ``--config`` is missing or cannot be read."""
+
+    exit_code = EXIT_UNAVAILABLE
 
 
 @dataclass
@@ -53,12 +108,26 @@ class AppContext:
     def database_url(self) -> str:
         return resolve_database_url(self.db_option)
 
+    def open_database(self, *, create: bool = False, migrate: bool = True) -> Database:
+        """The database, migrated on first use when ``migrate`` (exit 3 if it cannot be
+        used).
+
+        A SQLite file may be created, but its directory only when ``create`` is set
+        or for the default location: a mistyped path is an error, not a new archive.
+        """
+        url = self.database_url
+        try:
+            check_database_target(url, create=create or url == default_database_url())
+            return Database(url, auto_upgrade=migrate)
+        except DatabaseError as exc:
+            raise DatabaseUnavailable(str(exc)) from None
+
     @property
     def database(self) -> Database:
         """The database, migrated to the current schema (exit 3 if unusable)."""
         if self._database is None:
+            database = self.open_database()
             try:
-                database = Database(self.database_url)
                 database.ensure_schema()
             except DatabaseError as exc:
                 raise DatabaseUnavailable(str(exc)) from None
@@ -78,19 +147,35 @@ class AppContext:
             path = default_config_path()
             if not path.exists():
                 return Config()
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "does not exist"
+            raise ConfigUnavailable(f"{path}: config file {what}")
         try:
             return load_config(path)
         except ConfigError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise UserError(str(exc)) from None
+        except OSError as exc:
+            raise ConfigUnavailable(f"{path}: cannot read the config file: "
+                                    f"{exc.strerror or exc}") from None
 
 
 def pass_app(func: F) -> F:
-    """Hand the command the :class:`AppContext` as its first argument."""
+    """Hand the command the :class:`AppContext` as its first argument.
+
+    A plain :class:`click.UsageError` raised by the command body (a config, query or
+    name it cannot use) becomes a one-line :class:`UserError`: the usage block is for
+    mistakes in the command line's shape, which click's parser reports itself.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         app = click.get_current_context().find_object(AppContext)
         assert app is not None, "newsmon commands run under the newsmon group"
-        return func(app, *args, **kwargs)
+        try:
+            return func(app, *args, **kwargs)
+        except click.UsageError as exc:
+            if type(exc) is not click.UsageError:
+                raise
+            raise UserError(exc.message) from None
 
     return wrapper  # type: ignore[return-value]
