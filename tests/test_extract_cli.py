@@ -108,7 +108,7 @@ def test_unreadable_input_is_one_line_and_exit_1(server: str, target: str, messa
     code, out, err = _run(where)
     assert code == 1
     assert out == ""
-    assert err.startswith("error: ") and message in err
+    assert err.startswith("newsmon: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
 
 
