@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from crawler.canonical import registrable_domain
-from crawler.extract import decode_html, extract_article
+from crawler.extract import ExtractionFailed, decode_html, extract_article
 from crawler.links import (
     find_article_links,
     find_feed_links,
@@ -225,9 +225,13 @@ def check_source(source: SourceConfig, *, user_agent: str,
     except FetchError as exc:
         report.article_error = str(exc)
         return report
-    report.article = extract_article(page.body, url=page.url, content_type=page.content_type,
-                                     fetched_at=datetime.now(UTC), timezone=source.timezone,
-                                     overrides=source.extract)
+    try:
+        report.article = extract_article(page.body, url=page.url,
+                                         content_type=page.content_type,
+                                         fetched_at=datetime.now(UTC),
+                                         timezone=source.timezone, overrides=source.extract)
+    except ExtractionFailed as exc:
+        report.article_error = f"{page.url}: {exc}"
     return report
 
 

@@ -132,11 +132,11 @@ class ExtractPipeline(_UsesWorkers):
                 extract_article, item.body, url=item.url, content_type=item.content_type,
                 fetched_at=item.fetched_at, timezone=item.timezone, overrides=self._overrides(),
                 date_hints=item.date_hints)
-        except Exception as exc:  # the extractor promises not to raise; count if it does
+        except Exception as exc:  # ExtractionFailed: a bug the page trips, not its verdict
+            detail = " ".join(str(exc).split()) or type(exc).__name__
             self.stats.inc_value("newsmon/errors/extract")
-            log.warning("%s: extract failed for %s: %r", item.source, item.url, exc)
-            raise Rejected("extract", f"extraction failed for {item.url}: {exc!r}",
-                           urls=urls) from exc
+            log.warning("%s: extract %s: %s", item.source, item.url, detail)
+            raise Rejected("extract", f"{item.url}: {detail}", urls=urls) from exc
         if not article.is_article:
             self.stats.inc_value("newsmon/dropped/not_article")
             raise Rejected("not_article", f"not an article ({article.not_article_reason}): "
@@ -327,6 +327,8 @@ class StorePipeline:
         if not isinstance(exception, Rejected) or self.database is None:
             return
         if not exception.final:
+            if exception.kind == "extract":
+                self._record_extract_failure(item, exception)
             # Tried again next run: its start page must be read in full then.
             self._taint_found_on(item)
             return
@@ -346,6 +348,18 @@ class StorePipeline:
             self.stats.inc_value("newsmon/errors/ledger")
             log.error("could not record %s in the URL ledger: %s", exception.urls, exc)
 
+    def _record_extract_failure(self, item: Any, exception: Rejected) -> None:
+        """A page the extractor broke on is a failed article, like a failed fetch: the
+        next runs request it again by itself (see ``storage.urls``)."""
+        ledger = getattr(self.crawler.spider, "ledger", None)
+        if ledger is None or not exception.urls:
+            return
+        try:
+            ledger.record_failure(exception.urls[0], status=200, kind="extract",
+                                  now=datetime.now(UTC))
+        except Exception as exc:  # the page is still fetched again: its link is not known
+            self.stats.inc_value("newsmon/errors/ledger")
+            log.error("could not record %s in the URL ledger: %s", exception.urls[0], exc)
 
     def _taint_found_on(self, item: Any) -> None:
         page = getattr(item, "page", item)

@@ -2,11 +2,12 @@
 
 Pure functions over values (no network, database or clock; the fetch time is an
 argument), importable without Scrapy so the CLI, the crawler and tests share one
-code path. ``extract_article`` never raises; ``decode_html`` is exposed for callers
-that need only the text.
+code path. ``extract_article`` raises only :class:`ExtractionFailed` (a bug the page
+trips, never a verdict on it); ``decode_html`` is exposed for callers that need only
+the text.
 """
 
-from crawler.extract.article import extract_article
+from crawler.extract.article import ExtractionFailed, extract_article
 from crawler.extract.decode import DecodedPage, decode_html
 
-__all__ = ["DecodedPage", "decode_html", "extract_article"]
+__all__ = ["DecodedPage", "ExtractionFailed", "decode_html", "extract_article"]

@@ -2,8 +2,10 @@
 
 decode -> parse -> read metadata -> apply per-source noise/overrides -> clean ->
 linearise -> headline -> body container -> metadata lines (bylines, dates) ->
-fields. Pure: no network, database or clock (``fetched_at`` is passed in), and it
-never raises; a page it cannot read gives ``is_article=False`` with a warning.
+fields. Pure: no network, database or clock (``fetched_at`` is passed in). A page it
+cannot read (binary, empty, no text) gives ``is_article=False`` with a warning; a bug
+the page trips in the extractor raises :class:`ExtractionFailed` instead, so the crawl
+counts an error and fetches the page again rather than filing it as "not an article".
 """
 
 from __future__ import annotations
@@ -93,6 +95,17 @@ _TIME_LABEL = re.compile(r"发布|發布|發佈|发表|發表|时间|時間|日�
                          re.IGNORECASE)
 
 
+class ExtractionFailed(Exception):
+    """The extractor broke on a page: a bug to fix, not a verdict on the page.
+
+    The message is one line naming the exception; the caller adds the URL. A page that
+    raises this is not "not an article": the crawl counts it as an error and retries it.
+    """
+
+    def __init__(self, message: str) -> None:  # one argument: it crosses process pools
+        super().__init__(" ".join(message.split()))
+
+
 def extract_article(raw: bytes, *, url: str, content_type: str | None = None,
                     fetched_at: datetime, timezone: str = _DEFAULT_ZONE,
                     overrides: ExtractOverrides | None = None,
@@ -102,15 +115,13 @@ def extract_article(raw: bytes, *, url: str, content_type: str | None = None,
     ``fetched_at`` anchors relative times ("3小时前"); ``timezone`` is the site's zone
     for times written without an offset; ``date_hints`` are dates the crawl saw
     outside the page (``feed`` pubDate, ``sitemap`` lastmod, ``http-last-modified``),
-    the weakest publish-time evidence. Never raises.
+    the weakest publish-time evidence. Raises only :class:`ExtractionFailed`.
     """
     try:
         return _Extraction(raw, url, content_type, fetched_at, timezone,
                            overrides or ExtractOverrides(), date_hints or {}).run()
-    except Exception as exc:  # the contract: bad input never crashes the crawl
-        return ExtractedArticle(
-            url=url, canonical_url=url, title="", body="", is_article=False,
-            warnings=(f"{url}: extraction failed: {type(exc).__name__}: {exc}",))
+    except Exception as exc:
+        raise ExtractionFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
 
 
 @dataclass

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from crawler.discover import FetchError, fetch
-from crawler.extract import extract_article
+from crawler.extract import ExtractionFailed, extract_article
 from newsmon.cli.context import WorkFailed
 from newsmon.config import DEFAULT_TIMEZONE, DEFAULT_USER_AGENT
 from newsmon.values import ExtractedArticle
@@ -47,8 +47,12 @@ def command(path_or_url: str, original_url: str | None, timezone: str, as_json: 
         raw, content_type, fetched_url = read_input(path_or_url)
     except FetchError as exc:
         raise WorkFailed(str(exc)) from None
-    article = extract_article(raw, url=original_url or fetched_url, content_type=content_type,
-                              fetched_at=fetched_at, timezone=timezone)
+    url = original_url or fetched_url
+    try:
+        article = extract_article(raw, url=url, content_type=content_type,
+                                  fetched_at=fetched_at, timezone=timezone)
+    except ExtractionFailed as exc:
+        raise WorkFailed(f"{url}: {exc}") from None
     if as_json:
         click.echo(json.dumps(article_json(article), ensure_ascii=False, indent=1))
     else:
