@@ -4,7 +4,9 @@ A crawl needs a fresh process because the Twisted reactor cannot be restarted; a
 child also isolates memory and crashes from the long-running service, and gives the
 time limit teeth (it can be killed). The job is the same command a user would type:
 ``python -m newsmon --config PATH crawl --source NAME --no-progress`` or
-``… digest --subscription NAME``, with the database URL in ``NEWSMON_DB``.
+``… digest --subscription NAME``, with the database URL in ``NEWSMON_DB`` and the
+hidden ``--result-file PATH``: the child writes how the run went there as JSON
+(:mod:`newsmon.jobresult`), which the runner reads instead of the printed text.
 
 Around the child, :class:`JobRunner` keeps the job ledger (``job_runs``: start,
 outcome, exit status, duration), logs one line when a job starts and one when it ends
@@ -24,19 +26,20 @@ import ctypes
 import enum
 import logging
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO
 
 from newsmon.config import Config
+from newsmon.jobresult import JobReport, ResultFileError, read_result
 from scheduler.lease import LEASE_NAME
 from scheduler.schedules import (
     JobKind,
@@ -63,7 +66,6 @@ DEFAULT_CRAWL_TIMEOUT = timedelta(hours=1)
 DEFAULT_DIGEST_TIMEOUT = timedelta(minutes=10)
 # After SIGTERM a crawl closes its spider and writes its run row; this long at most.
 DEFAULT_KILL_GRACE = timedelta(seconds=15)
-OUTPUT_TAIL_LINES = 20
 
 
 def utc_now() -> datetime:
@@ -127,30 +129,28 @@ def describe_exit(returncode: int) -> str:
     return f"exit {returncode}"
 
 
-_SUMMARY = {
-    JobKind.CRAWL: re.compile(r"\d+ pages, \d+ new articles, \d+ errors.*"),
-    JobKind.DIGEST: re.compile(r"^digest \S+: .*"),
-}
-
-
-def summarize_output(kind: JobKind, output_tail: Sequence[str]) -> str:
-    """The line worth keeping from a child's output: a crawl's closing summary
-    ("14 pages, 7 new articles, 0 errors; …") or a digest's "digest NAME: sent …"."""
-    found = [m.group(0).strip() for line in output_tail
-             if (m := _SUMMARY[kind].search(line.strip()))]
-    return found[-1][:300] if found else ""
-
-
-def child_argv(spec: JobSpec, config_path: str, python: str = sys.executable) -> list[str]:
-    """The ``newsmon`` command line a job runs.
+def child_argv(spec: JobSpec, config_path: str, result_file: Path,
+               python: str = sys.executable) -> list[str]:
+    """The ``newsmon`` command line a job runs; it writes its result to ``result_file``.
 
     The database URL goes to the child in ``NEWSMON_DB`` (:func:`child_env`), not on
     the command line, where any local user could read a password in it (``ps``).
     """
     base = [python, "-m", "newsmon", "--config", config_path]
     if spec.kind is JobKind.CRAWL:
-        return [*base, "crawl", "--source", spec.target, "--no-progress"]
-    return [*base, "digest", "--subscription", spec.target]
+        command = ["crawl", "--source", spec.target, "--no-progress"]
+    else:
+        command = ["digest", "--subscription", spec.target]
+    return [*base, *command, "--result-file", str(result_file)]
+
+
+def read_job_report(path: Path) -> JobReport | None:
+    """What the child wrote to its result file; None (with a warning) if nothing usable."""
+    try:
+        return read_result(path)
+    except ResultFileError as exc:
+        log.warning("%s", exc)
+        return None
 
 
 def child_env(database_url: str, environ: Mapping[str, str]) -> dict[str, str]:
@@ -186,8 +186,8 @@ class RunningChild:
     spec: JobSpec
     process: subprocess.Popen[str]
     started_at: datetime
+    result_file: Path
     interrupted: bool = False
-    output_tail: deque[str] = field(default_factory=lambda: deque(maxlen=OUTPUT_TAIL_LINES))
     tracebacks: list[str] = field(default_factory=list)  # the last line of each one
 
 
@@ -199,6 +199,7 @@ class JobResult:
     returncode: int
     duration: timedelta
     summary: str
+    report: JobReport | None = None  # what the child wrote to its result file
 
 
 class JobRunner:
@@ -309,19 +310,21 @@ class JobRunner:
             run_id = start_job_run(session, spec.job_id, scheduled_for=scheduled,
                                    started_at=now, holder=self.holder, host=self.host,
                                    catch_up=catch_up)
-        try:
-            child = self._spawn(spec, now)
-        except OSError as exc:
-            return self._record_unstartable(spec, run_id, now, exc)
-        try:
-            self._note_child(run_id, child.process.pid)
-            log.info("job %s started: run %d, pid %d, %s", spec.job_id, run_id,
-                     child.process.pid, _why(spec, scheduled, catch_up))
-            returncode, timed_out = self._wait(child)
-        finally:
-            with self._lock:
-                self._running.pop(spec.job_id, None)
-        return self._record_end(spec, run_id, child, returncode, timed_out)
+        with tempfile.TemporaryDirectory(prefix="newsmon-job-") as results:
+            try:
+                child = self._spawn(spec, now, Path(results) / "result.json")
+            except OSError as exc:
+                return self._record_unstartable(spec, run_id, now, exc)
+            try:
+                self._note_child(run_id, child.process.pid)
+                log.info("job %s started: run %d, pid %d, %s", spec.job_id, run_id,
+                         child.process.pid, _why(spec, scheduled, catch_up))
+                returncode, timed_out = self._wait(child)
+            finally:
+                with self._lock:
+                    self._running.pop(spec.job_id, None)
+            report = read_job_report(child.result_file)
+        return self._record_end(spec, run_id, child, returncode, timed_out, report)
 
     def _note_child(self, run_id: int, pid: int) -> None:
         try:
@@ -339,14 +342,14 @@ class JobRunner:
         log.error("job %s ended: failed (%s)", spec.job_id, detail)
         return JobResult(spec.job_id, run_id, Outcome.FAILED, -1, self.clock() - now, detail)
 
-    def _spawn(self, spec: JobSpec, now: datetime) -> RunningChild:
+    def _spawn(self, spec: JobSpec, now: datetime, result_file: Path) -> RunningChild:
         process = subprocess.Popen(
-            child_argv(spec, self.config_path, self.python),
+            child_argv(spec, self.config_path, result_file, self.python),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", errors="replace",
             env=child_env(self.database_url, os.environ),
             start_new_session=True, preexec_fn=_DIE_WITH_PARENT)
-        child = RunningChild(spec, process, now)
+        child = RunningChild(spec, process, now, result_file)
         with self._lock:
             self._running[spec.job_id] = child
         return child
@@ -374,11 +377,11 @@ class JobRunner:
         return child.process.returncode, timed_out
 
     def _record_end(self, spec: JobSpec, run_id: int, child: RunningChild, returncode: int,
-                    timed_out: bool) -> JobResult:
+                    timed_out: bool, report: JobReport | None) -> JobResult:
         finished = self.clock()
         outcome = classify_exit(returncode, timed_out=timed_out, interrupted=child.interrupted,
                                 traceback=bool(child.tracebacks))
-        summary = summarize_output(spec.kind, list(child.output_tail)) or (
+        summary = report.summary()[:300] if report is not None else (
             child.tracebacks[-1][:300] if child.tracebacks else "")
         reason = _crawl_reason(outcome, spec, returncode)
         detail = "; ".join(part for part in (describe_exit(returncode), summary, reason)
@@ -396,7 +399,7 @@ class JobRunner:
         log.log(level, "job %s ended: %s (%s) in %.1fs%s", spec.job_id, outcome.value,
                 describe_exit(returncode), duration.total_seconds(),
                 f" — {summary}" if summary else "")
-        return JobResult(spec.job_id, run_id, outcome, returncode, duration, summary)
+        return JobResult(spec.job_id, run_id, outcome, returncode, duration, summary, report)
 
 
 def _why(spec: JobSpec, scheduled: datetime | None, catch_up: bool) -> str:
@@ -424,7 +427,6 @@ def _pump(stream: IO[str] | None, child: RunningChild) -> None:
     in_traceback = False
     for line in stream:
         text = line.rstrip("\n")
-        child.output_tail.append(text)  # deque.append is atomic: both pumps share it
         if text.startswith("Traceback (most recent call last):"):
             in_traceback = True
         elif in_traceback and text and not text[0].isspace():

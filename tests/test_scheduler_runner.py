@@ -13,14 +13,30 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from newsmon.jobresult import (
+    CrawlResult,
+    DigestResult,
+    DigestResults,
+    JobReport,
+    read_result,
+    write_result,
+)
 from scheduler.jobs import JobRunner, Outcome
 from scheduler.schedules import JobKind, JobSpec
 from storage.engine import Database
 from storage.jobruns import job_runs
+from storage.models import CrawlRun
+from tests.conftest import Newsmon
 
 CRAWL = JobSpec(JobKind.CRAWL, "dzwww", "* * * * * *", "Asia/Shanghai", timedelta(seconds=30))
-SUMMARY = "14 pages, 7 new articles, 0 errors; 1 new topic matches (1 flagged for the digest)"
+TOTALS = CrawlResult(pages=14, new_articles=7, errors=0, skipped_known=3, new_matches=1,
+                     flagged=1)
+SUMMARY = ("14 pages, 7 new articles, 0 errors, 3 known links skipped; "
+           "1 new topic matches (1 flagged for the digest)")
+# The fake child writes its result where the last argument (--result-file PATH) says.
+WRITE_RESULT = 'for last in "$@"; do :; done\ncp {result} "$last"'
 
 
 def fake_newsmon(tmp_path: Path, body: str) -> str:
@@ -44,9 +60,17 @@ def runner(database: Database, python: str, may_start: bool = True) -> JobRunner
                      kill_grace=timedelta(seconds=2))
 
 
+def result_file(tmp_path: Path, report: JobReport) -> Path:
+    """A result as a ``newsmon`` child writes it, for a fake child to copy."""
+    path = tmp_path / "child-result.json"
+    write_result(path, report)
+    return path
+
+
 def test_a_clean_run_is_recorded_with_its_summary(database: Database, tmp_path: Path,
                                                   caplog: pytest.LogCaptureFixture) -> None:
-    python = fake_newsmon(tmp_path, f'echo "$@" >&2\necho "{SUMMARY}"')
+    write = WRITE_RESULT.format(result=result_file(tmp_path, TOTALS))
+    python = fake_newsmon(tmp_path, f'echo "$@" >&2\n{write}')
     scheduled = datetime(2024, 5, 1, 7, tzinfo=UTC)
     with caplog.at_level("INFO", logger="newsmon.run"):
         result = runner(database, python).run(CRAWL, scheduled_for=scheduled)
@@ -60,8 +84,34 @@ def test_a_clean_run_is_recorded_with_its_summary(database: Database, tmp_path: 
     assert any(m.startswith("job crawl:dzwww started: run ") for m in messages)
     assert any(m.startswith("job crawl:dzwww ended: ok (exit 0)") for m in messages)
     # the child got the user's command line, and no database URL on it
-    assert "crawl:dzwww | -m newsmon --config sites.toml crawl --source dzwww --no-progress" \
-        in messages
+    assert any(m.startswith("crawl:dzwww | -m newsmon --config sites.toml crawl --source "
+                            "dzwww --no-progress --result-file ") for m in messages)
+
+
+def test_the_result_comes_from_the_result_file_whatever_the_child_prints(
+        database: Database, tmp_path: Path) -> None:
+    """The printed wording is for people: a child that words its summary differently
+    (or prints an old-style summary with other numbers) changes nothing recorded."""
+    digest = JobSpec(JobKind.DIGEST, "daily", "* * * * * *", "UTC", timedelta(seconds=30))
+    sent = DigestResults((DigestResult("daily", "sent", 2, "stdout", "text"),))
+    write = WRITE_RESULT.format(result=result_file(tmp_path, sent))
+    python = fake_newsmon(tmp_path, 'echo "Digest for daily went out: two stories"\n'
+                          'echo "99 pages, 99 new articles, 99 errors; 0 new topic matches"\n'
+                          f"{write}")
+    result = runner(database, python).run(digest)
+    assert result is not None and result.outcome is Outcome.OK
+    assert result.report == sent
+    assert result.summary == "digest daily: sent 2 matches to stdout (text)"
+    with database.session() as session:
+        [run] = job_runs(session)
+    assert run.detail == "exit 0; digest daily: sent 2 matches to stdout (text)"
+
+
+def test_a_child_that_writes_no_result_has_none(database: Database, tmp_path: Path) -> None:
+    python = fake_newsmon(tmp_path, f'echo "{SUMMARY}"')  # the words alone are not read
+    result = runner(database, python).run(CRAWL)
+    assert result is not None and result.outcome is Outcome.OK
+    assert result.report is None and result.summary == ""
 
 
 def test_an_unhandled_exception_is_a_failure_named_in_the_ledger(
@@ -128,3 +178,23 @@ def test_a_catch_up_run_is_marked_and_carries_the_missed_slot(database: Database
     assert (first.catch_up, first.scheduled_for) == (True, missed)
     assert (second.catch_up, second.scheduled_for) == (False, datetime(2024, 5, 4, 7,
                                                                        tzinfo=UTC))
+
+
+def test_the_real_crawl_and_digest_commands_write_their_result(newsmon: Newsmon,
+                                                               tmp_path: Path) -> None:
+    crawled = tmp_path / "crawl.json"
+    out = newsmon("crawl", "--source", "dzwww", "--result-file", str(crawled)).stdout
+    report = read_result(crawled)
+    assert isinstance(report, CrawlResult)
+    database = Database(newsmon.db_url)
+    with database.session() as session:
+        [run] = session.scalars(select(CrawlRun)).all()
+    database.dispose()
+    assert (report.pages, report.new_articles, report.errors) == (
+        run.pages, run.new_articles, 0)
+    assert report.new_articles > 0 and report.new_matches == 0
+    assert report.summary() in out  # people read the same totals
+    sent = tmp_path / "digest.json"
+    newsmon("digest", "--result-file", str(sent))
+    assert read_result(sent) == DigestResults(
+        (DigestResult("default", "sent", 0, "stdout", "text"),))

@@ -13,9 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsmon.config import parse_config
-from scheduler.jobs import Outcome, child_argv, child_env, classify_exit, summarize_output
+from scheduler.jobs import Outcome, child_argv, child_env, classify_exit
 from scheduler.schedules import (
-    JobKind,
     JobSpec,
     LastRun,
     ScheduleError,
@@ -251,11 +250,12 @@ def test_an_unhandled_exception_is_a_failure_not_a_run_with_errors() -> None:
 
 def test_the_child_command_is_the_users_command() -> None:
     crawl, _, digest = specs_of(CONFIG)
-    assert child_argv(crawl, "sites.toml", python="py") == [
+    result = Path("/run/job/result.json")
+    assert child_argv(crawl, "sites.toml", result, python="py") == [
         "py", "-m", "newsmon", "--config", "sites.toml",
-        "crawl", "--source", "dzwww", "--no-progress"]
-    assert child_argv(digest, "sites.toml", python="py")[-3:] == [
-        "digest", "--subscription", "morning"]
+        "crawl", "--source", "dzwww", "--no-progress", "--result-file", str(result)]
+    assert child_argv(digest, "sites.toml", result, python="py")[-5:] == [
+        "digest", "--subscription", "morning", "--result-file", str(result)]
 
 
 def test_the_database_url_reaches_the_child_outside_its_command_line() -> None:
@@ -264,14 +264,4 @@ def test_the_database_url_reaches_the_child_outside_its_command_line() -> None:
     assert env["NEWSMON_DB"] == url and env["PATH"] == "/bin"
     assert env["PYTHONIOENCODING"] == "utf-8"
     crawl = specs_of(CONFIG)[0]
-    assert not any("s3cret" in arg for arg in child_argv(crawl, "sites.toml"))
-
-
-def test_the_summary_line_is_kept_from_the_output() -> None:
-    crawl_out = ["source  pages", "dzwww   14", "14 pages, 7 new articles, 0 errors; "
-                 "1 new topic matches (1 flagged for the digest)", ""]
-    assert summarize_output(JobKind.CRAWL, crawl_out).startswith("14 pages, 7 new articles")
-    digest_out = ["* title", "digest daily: sent 1 match to stdout (text)", "  http://x/"]
-    assert summarize_output(JobKind.DIGEST, digest_out) == (
-        "digest daily: sent 1 match to stdout (text)")
-    assert summarize_output(JobKind.CRAWL, ["Traceback …"]) == ""
+    assert not any("s3cret" in arg for arg in child_argv(crawl, "sites.toml", Path("r")))

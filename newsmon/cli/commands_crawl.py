@@ -6,13 +6,15 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS, exit_code_for_signal
 from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
+from newsmon.jobresult import CrawlResult, write_result
 from newsmon.outcomes import describe_outcomes
 from newsmon.values import CrawlStats
 
@@ -51,8 +53,11 @@ def outcome_lines(results: Sequence[CrawlStats]) -> list[str]:
               help="Crawl only this source (repeatable). Default: all configured sources.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a live progress line on stderr [default: when stderr is a terminal].")
+@click.option("--result-file", type=click.Path(dir_okay=False, path_type=Path), hidden=True,
+              help="Write the totals here as JSON (for `newsmon run`, which reads them).")
 @pass_app
-def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) -> None:
+def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
+            result_file: Path | None) -> None:
     """Crawl the configured sources into the database, then match topics.
 
     List pages, feeds and sitemaps lead to article pages; each article is
@@ -80,24 +85,42 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
     except CrawlInterrupted as stop:
         # Stored articles are kept; matching them waits for the next crawl, so a stop
         # asked for by the user (or the service) is not held up by it.
-        print_summary(stop.results, "topics not matched (interrupted)")
+        totals = crawl_result(stop.results, None, 0)
+        _report(stop.results, totals, result_file)
         click.echo(f"newsmon: interrupted ({signal.Signals(stop.signum).name}); the runs "
                    "are recorded as interrupted", err=True)
         sys.exit(exit_code_for_signal(stop.signum))
     matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
-    print_summary(results, f"{matched.new_matches} new topic matches "
-                           f"({matched.flagged} flagged for the digest)")
+    _report(results, crawl_result(results, matched.new_matches, matched.flagged), result_file)
     if any(r.error_count for r in results):
         sys.exit(EXIT_ERRORS)
 
 
-def print_summary(results: Sequence[CrawlStats], matching: str) -> None:
-    """The per-source table and the totals line (the scheduler reads the latter)."""
+def crawl_result(results: Sequence[CrawlStats], new_matches: int | None,
+                 flagged: int) -> CrawlResult:
+    """The crawl's totals (``new_matches`` None: topics were not matched)."""
+    return CrawlResult(pages=sum(r.pages for r in results),
+                       new_articles=sum(r.new_articles for r in results),
+                       errors=sum(r.error_count for r in results),
+                       skipped_known=sum(r.skipped_known for r in results),
+                       new_matches=new_matches, flagged=flagged)
+
+
+def _report(results: Sequence[CrawlStats], totals: CrawlResult, result_file: Path | None
+            ) -> None:
+    """The summary for people on stdout; the totals for ``newsmon run`` in its file."""
+    print_summary(results, totals)
+    if result_file is not None:
+        try:
+            write_result(result_file, totals)
+        except OSError as exc:
+            raise WorkFailed(f"{result_file}: {exc.strerror or exc}") from None
+
+
+def print_summary(results: Sequence[CrawlStats], totals: CrawlResult) -> None:
+    """The per-source table, each source's linked pages, and the totals line."""
     rows = summary_rows(results)
     click.echo(render_table(rows, list(rows[0])), nl=False)
     for line in outcome_lines(results):
         click.echo(line)
-    click.echo(f"{sum(r.pages for r in results)} pages, "
-               f"{sum(r.new_articles for r in results)} new articles, "
-               f"{sum(r.error_count for r in results)} errors, "
-               f"{sum(r.skipped_known for r in results)} known links skipped; {matching}")
+    click.echo(totals.summary())

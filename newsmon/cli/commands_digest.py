@@ -13,9 +13,10 @@ from pathlib import Path
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.config import Config, ConfigError, SubscriptionConfig
+from newsmon.jobresult import DigestResult, DigestResults, write_result
 from scheduler.delivery import Channel, ChannelError, open_channel
 from scheduler.digest import local_time
 from scheduler.digestjobs import DigestOutcome, deliver_digest
@@ -37,9 +38,11 @@ DEFAULT_SUBSCRIPTION = "default"
               "smtp://HOST:PORT, smtps://HOST, webhook:URL or an Apprise URL.")
 @click.option("--dry-run", is_flag=True,
               help="Print the digest that would be sent; send nothing, mark nothing.")
+@click.option("--result-file", type=click.Path(dir_okay=False, path_type=Path), hidden=True,
+              help="Write each outcome here as JSON (for `newsmon run`, which reads them).")
 @pass_app
 def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: bool,
-            channel: str | None, dry_run: bool) -> None:
+            channel: str | None, dry_run: bool, result_file: Path | None) -> None:
     """Send new topic matches, grouped by topic and story, to each subscription.
 
     Each story shows its title as published, every outlet that carried it, the
@@ -64,6 +67,7 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
         known_topics = {topic.name for topic in list_topics(session)}
     sources = [s.name for s in config.sources] or None
     failures = 0
+    results: list[DigestResult] = []
     for subscription in subscriptions:
         for topic in subscription.topics:
             if topic not in known_topics:
@@ -77,8 +81,19 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
             click.echo(render(outcome.digest, chosen_format), nl=False)
         _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions)
         failures += outcome.status in ("failed", "busy")
+        results.append(DigestResult(outcome.subscription, outcome.status, outcome.matches,
+                                    outcome.channel, outcome.format, outcome.error))
+    if result_file is not None:
+        _write_result(result_file, DigestResults(tuple(results)))
     if failures:
         raise SystemExit(EXIT_ERRORS)
+
+
+def _write_result(path: Path, results: DigestResults) -> None:
+    try:
+        write_result(path, results)
+    except OSError as exc:
+        raise WorkFailed(f"{path}: {exc.strerror or exc}") from None
 
 
 def _chosen(config: Config, names: tuple[str, ...], override: str | None

@@ -1,0 +1,132 @@
+"""What a job's child process tells the service that started it: a JSON result file.
+
+``newsmon run`` starts each crawl and digest as a child ``newsmon`` process with the
+hidden option ``--result-file PATH``. Before it exits, the child writes how the run
+went to that file as JSON; the service reads the file, never the child's printed
+text, so the wording people read can change without the service noticing. A child
+that dies before writing leaves no file: the service then has no result (and says
+why from the exit status and any traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+RESULT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlResult:
+    """The totals of one ``newsmon crawl``."""
+
+    pages: int
+    new_articles: int
+    errors: int
+    skipped_known: int
+    new_matches: int | None = None  # None: topics were not matched (the crawl was stopped)
+    flagged: int = 0
+
+    def summary(self) -> str:
+        """``14 pages, 7 new articles, 0 errors, 3 known links skipped; …``."""
+        matching = ("topics not matched (interrupted)" if self.new_matches is None else
+                    f"{self.new_matches} new topic matches ({self.flagged} flagged for the "
+                    "digest)")
+        return (f"{self.pages} pages, {self.new_articles} new articles, {self.errors} errors, "
+                f"{self.skipped_known} known links skipped; {matching}")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestResult:
+    """What became of one subscription's digest (see ``scheduler.digestjobs``)."""
+
+    subscription: str
+    status: str  # sent, empty, held, failed, busy, dry-run
+    matches: int
+    channel: str
+    format: str
+    error: str | None = None
+
+    def summary(self) -> str:
+        noun = "match" if self.matches == 1 else "matches"
+        if self.status == "sent":
+            return (f"digest {self.subscription}: sent {self.matches} {noun} to "
+                    f"{self.channel} ({self.format})")
+        if self.status == "empty":
+            return f"digest {self.subscription}: nothing new; not sent"
+        if self.status == "held":
+            return f"digest {self.subscription}: quiet hours; {self.matches} {noun} held"
+        if self.error:
+            return f"digest {self.subscription}: {self.status}: {self.error}"
+        return f"digest {self.subscription}: {self.status}, {self.matches} {noun}"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestResults:
+    """The digests one ``newsmon digest`` sent (one per subscription it ran)."""
+
+    subscriptions: tuple[DigestResult, ...]
+
+    def summary(self) -> str:
+        return "; ".join(result.summary() for result in self.subscriptions)
+
+
+JobReport = CrawlResult | DigestResults
+
+
+class ResultFileError(ValueError):
+    """A result file that is not what a ``newsmon`` child writes."""
+
+
+def write_result(path: Path, report: JobReport) -> None:
+    """Write ``report`` to ``path`` whole or not at all (a reader never sees half)."""
+    if isinstance(report, CrawlResult):
+        payload: dict[str, Any] = {"kind": "crawl", **asdict(report)}
+    else:
+        payload = {"kind": "digest",
+                   "subscriptions": [asdict(result) for result in report.subscriptions]}
+    payload["version"] = RESULT_VERSION
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def read_result(path: Path) -> JobReport | None:
+    """The report a child wrote to ``path``; None when it wrote none.
+
+    Raises :class:`ResultFileError` for a file that is there but unreadable as one.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ResultFileError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        payload = json.loads(text)
+        if not isinstance(payload, dict) or payload.get("version") != RESULT_VERSION:
+            raise ValueError(f"expected a JSON object of version {RESULT_VERSION}")
+        return _report_from(payload)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ResultFileError(f"{path}: not a newsmon result: {exc}") from None
+
+
+def _report_from(payload: dict[str, Any]) -> JobReport:
+    kind = payload["kind"]
+    if kind == "crawl":
+        return CrawlResult(
+            pages=int(payload["pages"]), new_articles=int(payload["new_articles"]),
+            errors=int(payload["errors"]), skipped_known=int(payload["skipped_known"]),
+            new_matches=None if payload["new_matches"] is None else int(payload["new_matches"]),
+            flagged=int(payload["flagged"]))
+    if kind == "digest":
+        return DigestResults(tuple(
+            DigestResult(subscription=str(entry["subscription"]), status=str(entry["status"]),
+                         matches=int(entry["matches"]), channel=str(entry["channel"]),
+                         format=str(entry["format"]),
+                         error=None if entry["error"] is None else str(entry["error"]))
+            for entry in payload["subscriptions"]))
+    raise ValueError(f"unknown result kind {kind!r}")
