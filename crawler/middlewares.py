@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -33,6 +32,7 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
 from crawler.ledger import CrawlLedger
+from newsmon.retryafter import retry_after_seconds
 from storage.urls import Verdict
 
 log = logging.getLogger(__name__)
@@ -50,25 +50,10 @@ def retry_delay(retry_after: str | None, attempt: int, now: datetime, *,
     ``now``); it is ``None`` — do not retry now — when the server asks for longer
     than ``retry_after_max``. Otherwise ``base * 2**(attempt-1)``, at most ``cap``.
     """
-    asked = _parse_retry_after(retry_after, now)
+    asked = retry_after_seconds(retry_after, now)
     if asked is not None:
         return None if asked > retry_after_max else asked
     return min(cap, base * 2.0 ** max(attempt - 1, 0))
-
-
-def _parse_retry_after(value: str | None, now: datetime) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None  # unparseable: fall back to our own backoff
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

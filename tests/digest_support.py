@@ -118,9 +118,11 @@ class Received:
 
 @dataclass
 class HttpReceiver:
-    """Records POSTs; answers ``statuses`` in turn, then 200 (e.g. [503, 503])."""
+    """Records POSTs; answers ``statuses`` in turn, then 200 (e.g. [503, 503]); a 429
+    carries ``Retry-After: retry_after``."""
 
     statuses: list[int] = field(default_factory=list)
+    retry_after: str = "0"
     on_request: Callable[[Received], None] | None = None
     requests: list[Received] = field(default_factory=list)
     port: int = 0
@@ -143,7 +145,7 @@ class HttpReceiver:
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 if status == 429:
-                    self.send_header("Retry-After", "0")
+                    self.send_header("Retry-After", receiver.retry_after)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

@@ -77,6 +77,20 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_it_on_the_third_try(
     assert pending(database) == 0
 
 
+def test_a_retry_after_http_date_is_honoured(database: Database,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    """A date that has passed means "now": no wait, not our own backoff (0.01 s)."""
+    seed_two_topics(database)
+    receiver = HttpReceiver(statuses=[429], retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
+    with receiver.running():
+        channel = fast_webhook(receiver.url)
+        with caplog.at_level(logging.WARNING, logger="scheduler.delivery.webhook"):
+            outcome = deliver_digest(database, DESK, channel, "json", NOW)
+    assert outcome.status == "sent" and channel.tries == 2
+    [retry] = [r.getMessage() for r in caplog.records]
+    assert retry.endswith("failed (HTTP 429 Too Many Requests); retrying in 0 s")
+
+
 def test_a_receiver_that_keeps_failing_leaves_the_matches_pending(database: Database) -> None:
     seed_two_topics(database)
     with HttpReceiver(statuses=[500, 502, 503]).running() as receiver:

@@ -3,10 +3,11 @@
 The body is the JSON digest (``scheduler.render.data``) plus ``"text"``: the digest
 rendered as text (or Markdown, when that is the subscription's format) for receivers
 that just show a message. Any 2xx status is acceptance. A refused connection, a
-timeout, 408, 429 and 5xx are retried with exponential backoff (``Retry-After`` is
-honoured up to a minute); other statuses fail at once, as retrying cannot help.
-Redirects are not followed: a POST must reach its URL. Every request of one digest
-carries the same ``Idempotency-Key``, so a receiver can drop repeats.
+timeout, 408, 429 and 5xx are retried with exponential backoff (``Retry-After``, in
+seconds or as an HTTP date, is honoured up to a minute); other statuses fail at once,
+as retrying cannot help. Redirects are not followed: a POST must reach its URL. Every
+request of one digest carries the same ``Idempotency-Key``, so a receiver can drop
+repeats.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from email.message import Message
 
+from newsmon.retryafter import retry_after_seconds
 from scheduler.delivery.base import DeliveryError, scrub
 from scheduler.digest import Digest
 from scheduler.render import digest_as_json, render_markdown, render_text
@@ -107,10 +110,7 @@ def payload(digest: Digest, fmt: str) -> bytes:
 
 def _retry_after(headers: Message) -> float | None:
     value = headers.get("Retry-After") if headers is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
+    return retry_after_seconds(value, datetime.now(UTC))
 
 
 def _reason(reason: object) -> str:
