@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scheduler.matching import ArticleText, Matcher, TopicMatch, TopicSpec
-from storage.articles import iter_article_batches, mark_matched, pending_match_articles
+from storage.articles import (
+    MatchableArticle,
+    iter_article_batches,
+    mark_matched,
+    pending_match_articles,
+)
 from storage.engine import Database, Session
 from storage.fts import settle_search_index_quietly
 from storage.matches import NewMatch, record_matches
-from storage.models import Article, Topic
-from storage.topics import get_topic, list_topics
+from storage.topics import TopicRecord, get_topic, list_topics
 
 BATCH = 500
 
@@ -51,7 +55,8 @@ def is_flagged_new(published_at: datetime | None, first_seen: datetime, now: dat
     return now - (published_at or first_seen) <= window
 
 
-def build_matcher(all_topics: Sequence[Topic], only: Iterable[Topic] | None = None) -> Matcher:
+def build_matcher(all_topics: Sequence[TopicRecord],
+                  only: Iterable[TopicRecord] | None = None) -> Matcher:
     """A matcher for ``only`` (default: all topics); any topic name is usable as
     ``topic:NAME`` inside a query."""
     chosen = all_topics if only is None else list(only)
@@ -59,7 +64,7 @@ def build_matcher(all_topics: Sequence[Topic], only: Iterable[Topic] | None = No
                    aliases={t.name: t.query for t in all_topics})
 
 
-def _new_match(found: TopicMatch, article: Article, now: datetime,
+def _new_match(found: TopicMatch, article: MatchableArticle, now: datetime,
                window: timedelta | None, first_store_only: bool) -> NewMatch:
     # An article changed since it was first stored (a forum thread gaining replies, a
     # page whose counters move) was judged when first stored: a later edit that
@@ -74,7 +79,7 @@ def _new_match(found: TopicMatch, article: Article, now: datetime,
     )
 
 
-def record_batch(session: Session, matcher: Matcher, articles: Sequence[Article],
+def record_batch(session: Session, matcher: Matcher, articles: Sequence[MatchableArticle],
                  now: datetime, window: timedelta | None,
                  first_store_only: bool = False) -> MatchRunStats:
     """Match ``articles`` and record the pairs not recorded before.

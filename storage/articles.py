@@ -120,22 +120,43 @@ def count_articles(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Article)) or 0
 
 
-def pending_match_articles(session: Session, limit: int = 500) -> Sequence[Article]:
+@dataclass(frozen=True, slots=True)
+class MatchableArticle:
+    """What matching a stored article against topics reads of it."""
+
+    id: int
+    title: str
+    body: str
+    source: str | None
+    title_norm: str
+    body_norm: str
+    published_at: datetime | None
+    first_seen: datetime
+    changed_at: datetime | None
+
+
+def _matchable(row: Article) -> MatchableArticle:
+    return MatchableArticle(row.id, row.title, row.body, row.source, row.title_norm,
+                            row.body_norm, row.published_at, row.first_seen, row.changed_at)
+
+
+def pending_match_articles(session: Session, limit: int = 500) -> list[MatchableArticle]:
     """Articles not yet matched against the topics (oldest first)."""
-    return session.scalars(select(Article).where(Article.matched_at.is_(None))
-                           .order_by(Article.id).limit(limit)).all()
+    return [_matchable(row) for row in session.scalars(
+        select(Article).where(Article.matched_at.is_(None)).order_by(Article.id).limit(limit))]
 
 
 def iter_article_batches(session: Session, batch: int = 500,
                          published_since: datetime | None = None
-                         ) -> Iterator[Sequence[Article]]:
+                         ) -> Iterator[list[MatchableArticle]]:
     """Every stored article (published since a time, if given), in id order, ``batch``
     at a time (constant memory)."""
     last_id = 0
     since = [] if published_since is None else [Article.published_at >= published_since]
     while True:
-        rows = session.scalars(select(Article).where(Article.id > last_id, *since)
-                               .order_by(Article.id).limit(batch)).all()
+        rows = [_matchable(row) for row in session.scalars(
+            select(Article).where(Article.id > last_id, *since).order_by(Article.id)
+            .limit(batch))]
         if not rows:
             return
         yield rows

@@ -1,8 +1,12 @@
-"""Tracked topics: named queries in the query language."""
+"""Tracked topics: named queries in the query language.
+
+Callers get :class:`TopicRecord` values, never ORM rows (which stay in ``storage``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, delete, func, select
@@ -16,17 +20,35 @@ class TopicError(ValueError):
     """A topic operation that cannot be done; the message names the topic."""
 
 
-def list_topics(session: Session) -> Sequence[Topic]:
-    return session.scalars(select(Topic).order_by(Topic.name)).all()
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    id: int
+    name: str
+    query: str
+    created_at: datetime
+    updated_at: datetime
 
 
-def get_topic(session: Session, name: str) -> Topic | None:
+def _record(row: Topic) -> TopicRecord:
+    return TopicRecord(row.id, row.name, row.query, row.created_at, row.updated_at)
+
+
+def _row(session: Session, name: str) -> Topic | None:
     return session.scalar(select(Topic).where(Topic.name == name))
 
 
-def add_topic(session: Session, name: str, query: str, now: datetime) -> Topic:
+def list_topics(session: Session) -> Sequence[TopicRecord]:
+    return [_record(row) for row in session.scalars(select(Topic).order_by(Topic.name))]
+
+
+def get_topic(session: Session, name: str) -> TopicRecord | None:
+    row = _row(session, name)
+    return None if row is None else _record(row)
+
+
+def add_topic(session: Session, name: str, query: str, now: datetime) -> TopicRecord:
     """Create a topic; a topic of that name must not exist yet."""
-    if get_topic(session, name) is not None:
+    if _row(session, name) is not None:
         raise TopicError(f"topic {name!r} already exists (use `topics edit` to change it)")
     topic = Topic(name=name, query=query, created_at=now, updated_at=now)
     session.add(topic)
@@ -34,17 +56,17 @@ def add_topic(session: Session, name: str, query: str, now: datetime) -> Topic:
         session.flush()
     except IntegrityError:
         raise TopicError(f"topic {name!r} already exists") from None
-    return topic
+    return _record(topic)
 
 
-def edit_topic(session: Session, name: str, query: str, now: datetime) -> Topic:
-    topic = get_topic(session, name)
+def edit_topic(session: Session, name: str, query: str, now: datetime) -> TopicRecord:
+    topic = _row(session, name)
     if topic is None:
         raise TopicError(f"no topic named {name!r}")
     topic.query = query
     topic.updated_at = now
     session.flush()
-    return topic
+    return _record(topic)
 
 
 def remove_topic(session: Session, name: str) -> None:

@@ -14,9 +14,9 @@ from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
 from scheduler.digest import highlight
 from scheduler.matchjobs import MatchRunStats, match_topic_against_archive
 from storage.engine import Session
-from storage.models import Topic
 from storage.topics import (
     TopicError,
+    TopicRecord,
     add_topic,
     edit_topic,
     list_topics,
@@ -92,7 +92,8 @@ def add(app: AppContext, name: str, query: str) -> None:
 
 
 def _save_and_match(app: AppContext, name: str, query: str,
-                    save: Callable[[Session, str, str, datetime], Topic]) -> MatchRunStats:
+                    save: Callable[[Session, str, str, datetime], TopicRecord]
+                    ) -> MatchRunStats:
     """Store the topic (add or edit), then match it against the archive at once, so an
     edit never silently does nothing."""
     now = datetime.now(UTC)
