@@ -75,7 +75,7 @@ from sqlalchemy import (
     text,
 )
 
-from crawler.pipelines import content_hash
+from crawler.normalise import content_hash
 from newsmon.query import And, Node, Not, Or, Term, parse_query
 from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle

@@ -29,7 +29,7 @@ from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
 from crawler.errors import Rejected
 from crawler.extract import extract_article
 from crawler.items import FetchedPage
-from crawler.normalise import content_hash, normalize_article
+from crawler.normalise import normalize_article
 from crawler.outcomes import PageOutcomes
 from crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.config import ExtractOverrides, SourceConfig
@@ -40,11 +40,6 @@ from storage.stories import StoryPrint, assign_story, find_match, lock_stories
 from storage.urls import UrlState, record_article_urls, record_url_outcome
 
 log = logging.getLogger(__name__)
-
-# content_hash and normalize_article live in crawler.normalise (pure, usable by worker
-# processes); they are re-exported here where other modules have always found them.
-__all__ = ["DedupPipeline", "ExtractPipeline", "NormalizePipeline", "StorePipeline",
-           "content_hash", "is_html", "normalize_article"]
 
 
 @dataclass

@@ -69,7 +69,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 import ahocorasick_rs
 import opencc
@@ -78,7 +77,6 @@ __all__ = [
     "VARIANT_FOLDS",
     "Alignment",
     "align",
-    "detect_script",
     "normalize",
     "normalize_with_offsets",
     "to_simplified",
@@ -284,35 +282,6 @@ def to_simplified(text: str) -> str:
 def to_traditional(text: str) -> str:
     """Simplified -> Traditional, identical to ``opencc.OpenCC('s2t').convert(text)``."""
     return _converter("s2t").convert(text)
-
-
-# --------------------------------------------------------------------------------------
-# Script detection
-
-
-@cache
-def _script_markers() -> tuple[frozenset[str], frozenset[str]]:
-    """Characters only Traditional text uses, and characters only Simplified text uses.
-
-    A character counts only when its own conversion never keeps it: 后 is not a
-    Simplified marker because s2t may keep it (皇后).
-    """
-    t2s = _read_opencc_dictionary("TSCharacters.txt")
-    s2t = _read_opencc_dictionary("STCharacters.txt")
-    traditional = frozenset(key for key, values in t2s.items() if key not in values)
-    simplified = frozenset(key for key, values in s2t.items() if key not in values)
-    return traditional, simplified
-
-
-def detect_script(text: str) -> Literal["simplified", "traditional"]:
-    """Which script the text is written in, by counting script-only characters.
-
-    Text with no Chinese, or as many markers of each, counts as Simplified.
-    """
-    traditional, simplified = _script_markers()
-    traditional_count = sum(1 for char in text if char in traditional)
-    simplified_count = sum(1 for char in text if char in simplified)
-    return "traditional" if traditional_count > simplified_count else "simplified"
 
 
 # --------------------------------------------------------------------------------------

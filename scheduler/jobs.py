@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from newsmon.cli.exitcodes import EXIT_ERRORS, EXIT_OK, exit_code_for_signal
 from newsmon.config import Config
 from newsmon.jobresult import JobReport, ResultFileError, read_result
 from scheduler.lease import LEASE_NAME
@@ -75,8 +76,8 @@ def utc_now() -> datetime:
 class Outcome(enum.Enum):
     """How a job ended (the ``status`` of its ``job_runs`` row)."""
 
-    OK = "ok"  # exit 0
-    ERRORS = "errors"  # exit 1: the work ran, some part failed (e.g. a source errored)
+    OK = "ok"  # EXIT_OK
+    ERRORS = "errors"  # EXIT_ERRORS: the work ran, some part failed (e.g. a source errored)
     FAILED = "failed"  # any other exit code (bad config, database unusable, …)
     CRASHED = "crashed"  # killed by a signal the service did not send
     TIMEOUT = "timeout"  # ended by the service at its time limit
@@ -95,7 +96,8 @@ CRAWL_RUN_STATUS = {
 
 
 # `newsmon crawl` stopped cleanly by SIGINT or SIGTERM (128 + the signal's number).
-INTERRUPTED_EXIT_CODES = frozenset({128 + signal.SIGINT, 128 + signal.SIGTERM})
+INTERRUPTED_EXIT_CODES = frozenset(exit_code_for_signal(s) for s in (signal.SIGINT,
+                                                                     signal.SIGTERM))
 
 
 def classify_exit(returncode: int, *, timed_out: bool, interrupted: bool,
@@ -111,9 +113,9 @@ def classify_exit(returncode: int, *, timed_out: bool, interrupted: bool,
         return Outcome.TIMEOUT
     if returncode in INTERRUPTED_EXIT_CODES:  # stopped by a signal it handled (Ctrl-C, TERM)
         return Outcome.INTERRUPTED
-    if returncode == 0:
+    if returncode == EXIT_OK:
         return Outcome.OK
-    if returncode == 1:
+    if returncode == EXIT_ERRORS:
         return Outcome.FAILED if traceback else Outcome.ERRORS
     if returncode < 0:
         return Outcome.CRASHED

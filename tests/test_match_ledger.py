@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crawler.items import FetchedPage
-from crawler.pipelines import normalize_article
+from crawler.normalise import normalize_article
 from newsmon.values import ExtractedArticle
 from scheduler.matchjobs import is_flagged_new, match_pending, match_topic_against_archive
 from storage.articles import ensure_source, upsert_article

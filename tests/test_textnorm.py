@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crawler.extract.script import detect_script
 from newsmon.textnorm import (
     VARIANT_FOLDS,
     align,
-    detect_script,
     normalize,
     normalize_with_offsets,
     to_simplified,
