@@ -169,6 +169,17 @@ def default_database_url() -> str:
     return f"sqlite:///{default_data_dir() / 'newsmon.db'}"
 
 
+def demo_database_url() -> str:
+    """The demo's own SQLite file, beside the default database."""
+    return f"sqlite:///{default_data_dir() / 'demo.db'}"
+
+
+def is_default_location(url: str) -> bool:
+    """One of the databases newsmon itself names (its directory may be created: on a
+    fresh machine the data directory does not exist yet)."""
+    return url in (default_database_url(), demo_database_url())
+
+
 def resolve_database_url(cli_value: str | None, env: Mapping[str, str] = os.environ) -> str:
     """``--db`` wins over ``NEWSMON_DB``, which wins over the per-user SQLite file."""
     return cli_value or env.get("NEWSMON_DB") or default_database_url()
