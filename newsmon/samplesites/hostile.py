@@ -22,6 +22,7 @@ as ``localhost``, ``F`` the FTP listener):
                                 ``rel=next`` to ``C``; a 400-character ETag
 ``list-file.html`` …            one list page per non-HTTP ``rel=next``: ``file:///etc
 ``list-data.html``              /passwd``, ``file:///dev/zero``, ``ftp://F/x``, ``data:``
+``list-etag.html``              no links, and a 400-character ETag
 ``feed.xml`` / ``atom.xml`` /   RSS, Atom and JSON Feed items to ``C``, ``Cl`` (also
 ``feed.json``                   ``LOCALHOST``, ``127.0.0.1.``), ``file:``, ``ftp:``, ``data:``
 ``sitemap.xml``                 a urlset with entries to ``C``, ``Cl``, ``file:``
@@ -141,8 +142,12 @@ class HostileContext:
 
 
 # --- the site's pages -------------------------------------------------------------------
-LIST_PAGES = ("index.html", "list-file.html", "list-zero.html", "list-ftp.html",
+# The list pages whose rel=next leads astray; each also links some of the articles.
+LURE_LISTS = ("index.html", "list-file.html", "list-zero.html", "list-ftp.html",
               "list-data.html")
+# A list page with no links at all, so the crawl keeps its (over-long) ETag.
+QUIET_LIST = "list-etag.html"
+LIST_PAGES = (*LURE_LISTS, QUIET_LIST)
 FEEDS = ("feed.xml", "atom.xml", "feed.json")
 SITEMAPS = ("sitemap.xml", "sitemap-index.xml")
 ARTICLES = ("ok", "nul", "surrogate", "controls", "terminal", "charset", "long")
@@ -245,17 +250,19 @@ def _borrowed_articles() -> list[SampleArticle]:
 
 def _list_page(ctx: HostileContext, name: str, index: int) -> Reply:
     links = _list_links(ctx) if name == "index.html" else []
-    # Each list page links articles of its own, so every rel=next is reached.
-    own = [path for i, path in enumerate(article_paths(ctx)) if i % len(LIST_PAGES) == index]
-    links += [(ctx.url(path), f"敌意测试站的新闻第{i + 1}条，标题足够长") for i, path in enumerate(own)]
+    # Each lure list links articles of its own, so every rel=next is reached.
+    own = [path for i, path in enumerate(article_paths(ctx)) if i % len(LURE_LISTS) == index]
+    if name != QUIET_LIST:
+        links += [(ctx.url(path), f"敌意测试站的新闻第{i + 1}条，标题足够长")
+                  for i, path in enumerate(own)]
     items = joined(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in links)
-    nxt = next_pages(ctx)[name]
+    nxt = next_pages(ctx).get(name)
+    next_link = f'<link rel="next" href="{esc(nxt)}">' if nxt else ""
     html = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-            f"<title>敌意测试站 新闻列表</title>"
-            f'<link rel="next" href="{esc(nxt)}"></head>\n<body><h1>新闻列表</h1>'
+            f"<title>敌意测试站 新闻列表</title>{next_link}</head>\n<body><h1>新闻列表</h1>"
             f'<ul class="news">\n{items}\n</ul></body></html>\n')
     headers = [("Content-Type", "text/html; charset=utf-8")]
-    if name == "index.html":
+    if name in ("index.html", QUIET_LIST):
         headers.append(("ETag", LONG_ETAG))
     return Reply(200, tuple(headers), html.encode("utf-8"))
 
