@@ -98,10 +98,12 @@ class HostileCrawl:
 def _stored(db_url: str) -> dict[int, Stored]:
     database = Database(db_url)
     with database.session() as session:
-        rows = session.execute(select(Article, Source.name).join(
-            Source, Source.id == Article.source_id)).all()
-        found = {a.id: Stored(a.id, name, a.url, a.canonical_url, a.title, a.body)
-                 for a, name in rows}
+        rows = session.execute(
+            select(Article, Source.name).join(Source, Source.id == Article.source_id)
+        ).all()
+        found = {
+            a.id: Stored(a.id, name, a.url, a.canonical_url, a.title, a.body) for a, name in rows
+        }
     database.dispose()
     return found
 
@@ -109,8 +111,11 @@ def _stored(db_url: str) -> dict[int, Stored]:
 def _ledger(db_url: str) -> dict[str, str | None]:
     database = Database(db_url)
     with database.session() as session:
-        rows = session.execute(select(UrlRecord.url, UrlRecord.etag).join(
-            Source, Source.id == UrlRecord.source_id).where(Source.name == HOSTILE)).all()
+        rows = session.execute(
+            select(UrlRecord.url, UrlRecord.etag)
+            .join(Source, Source.id == UrlRecord.source_id)
+            .where(Source.name == HOSTILE)
+        ).all()
     database.dispose()
     return {url: etag for url, etag in rows}
 
@@ -118,9 +123,13 @@ def _ledger(db_url: str) -> dict[str, str | None]:
 def _hostile_run(db_url: str) -> CrawlRun:
     database = Database(db_url)
     with database.session() as session:
-        run = session.scalars(select(CrawlRun).join(Source, Source.id == CrawlRun.source_id)
-                              .where(Source.name == HOSTILE)
-                              .order_by(CrawlRun.id.desc()).limit(1)).one()
+        run = session.scalars(
+            select(CrawlRun)
+            .join(Source, Source.id == CrawlRun.source_id)
+            .where(Source.name == HOSTILE)
+            .order_by(CrawlRun.id.desc())
+            .limit(1)
+        ).one()
     database.dispose()
     return run
 
@@ -136,8 +145,9 @@ def servers() -> Iterator[tuple[SampleSites, HostileSite]]:
 
 
 @pytest.fixture(scope="module")
-def crawl_on(servers: tuple[SampleSites, HostileSite],
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], HostileCrawl]]:
+def crawl_on(
+    servers: tuple[SampleSites, HostileSite], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], HostileCrawl]]:
     """``crawl_on("sqlite" | "postgresql")``: that backend's crawl, run once per module."""
     sites, hostile = servers
     done: dict[str, HostileCrawl] = {}
@@ -172,16 +182,28 @@ def _crawl(sites: SampleSites, hostile: HostileSite, db_url: str, tmp: Path) -> 
     result = newsmon("-vv", "crawl", "--source", HOSTILE, check=False)
     seen = hostile.canary_hits.counts(), hostile.ftp_hits.counts()
     return HostileCrawl(
-        db_url=db_url, hostile=hostile, before=before, after=_stored(db_url),
-        run=_hostile_run(db_url), ledger=_ledger(db_url), stdout=result.stdout, stderr=result.stderr,
+        db_url=db_url,
+        hostile=hostile,
+        before=before,
+        after=_stored(db_url),
+        run=_hostile_run(db_url),
+        ledger=_ledger(db_url),
+        stdout=result.stdout,
+        stderr=result.stderr,
         canary=(seen[0][0] - canary[0], seen[0][1] - canary[1]),
-        ftp=(seen[1][0] - ftp[0], seen[1][1] - ftp[1]), tmp=tmp)
+        ftp=(seen[1][0] - ftp[0], seen[1][1] - ftp[1]),
+        tmp=tmp,
+    )
 
 
 def _cli(crawl: HostileCrawl, *args: str) -> Result:
     """A read-back command, in process (click's CliRunner) on the crawl's database."""
-    env = {"COLUMNS": "120", "XDG_CONFIG_HOME": str(crawl.tmp / "config"),
-           "XDG_DATA_HOME": str(crawl.tmp / "data"), "NEWSMON_CONFIG": ""}
+    env = {
+        "COLUMNS": "120",
+        "XDG_CONFIG_HOME": str(crawl.tmp / "config"),
+        "XDG_DATA_HOME": str(crawl.tmp / "data"),
+        "NEWSMON_CONFIG": "",
+    }
     return CliRunner().invoke(cli, ["--db", crawl.db_url, *args], env=env)
 
 
@@ -193,19 +215,27 @@ def _failure(result: Result) -> str:
 # --- the crawl stays on the site -----------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_canary_host_receives_no_connection(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     assert crawl.canary == (0, 0)
     # The lures were there to follow: the site served its list, feeds and redirects.
     served = crawl.hostile.requests.requests
-    for path in ("/hostile/index.html", "/hostile/feed.xml", "/hostile/atom.xml",
-                 "/hostile/feed.json", "/hostile/sitemap-index.xml", "/hostile/go/canary.html"):
+    for path in (
+        "/hostile/index.html",
+        "/hostile/feed.xml",
+        "/hostile/atom.xml",
+        "/hostile/feed.json",
+        "/hostile/sitemap-index.xml",
+        "/hostile/go/canary.html",
+    ):
         assert f"GET {path}" in served
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_file_ftp_or_data_url_is_fetched(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     schemes = Counter(REQUEST_LOG.findall(crawl.stderr))
     # Scrapy logged the requests it made (so the check below can fail) ...
@@ -217,7 +247,8 @@ def test_no_file_ftp_or_data_url_is_fetched(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_gate_drop_is_counted_by_reason(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     errors = crawl.run.errors or {}
     ledger = {kind: count for kind, count in errors.items() if kind.startswith("gate_")}
@@ -233,7 +264,8 @@ def test_every_gate_drop_is_counted_by_reason(
 # --- the archive survives what the site served -------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_nothing_but_the_gate_drops_is_an_error(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     errors = crawl.run.errors or {}
     assert {kind: n for kind, n in errors.items() if not kind.startswith("gate_")} == {}
@@ -243,7 +275,8 @@ def test_nothing_but_the_gate_drops_is_an_error(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_over_long_etag_does_not_cost_the_start_pages_validators(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     # list-etag.html links nothing, so nothing taints it: the crawl keeps it in the
     # URL ledger, with its 402-character ETag cut to the column (300) or dropped.
@@ -254,7 +287,8 @@ def test_an_over_long_etag_does_not_cost_the_start_pages_validators(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_hostile_article_is_stored_under_its_own_url(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     hostile = [a for a in crawl.after.values() if a.source == HOSTILE]
     stored = {urlsplit(a.url).path for a in hostile}
@@ -266,7 +300,8 @@ def test_every_hostile_article_is_stored_under_its_own_url(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_no_article_of_the_other_source_changed(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     # The victims the hijacking pages name were stored by their own source first.
     assert set(crawl.hostile.victims) <= {a.url for a in crawl.before.values()}
@@ -275,7 +310,8 @@ def test_no_article_of_the_other_source_changed(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_export_show_and_search_read_the_archive_back(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     jsonl = _cli(crawl, "export", "--format", "jsonl")
     assert jsonl.exit_code == 0, _failure(jsonl)
@@ -295,20 +331,23 @@ def test_export_show_and_search_read_the_archive_back(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_terminal_output_carries_no_control_characters(
-        crawl_on: Callable[[str], HostileCrawl], backend: str) -> None:
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
     crawl = crawl_on(backend)
     outputs = {"crawl summary": crawl.stdout, "crawl log": crawl.stderr}
     for article_id in sorted(crawl.after):
         outputs[f"show {article_id}"] = _cli(crawl, "show", str(article_id)).output
     outputs[f"search {MARKER}"] = _cli(crawl, "search", MARKER).output
-    leaked = {name: sorted(set(TERMINAL_CONTROLS.findall(text)))
-              for name, text in outputs.items() if TERMINAL_CONTROLS.search(text)}
+    leaked = {
+        name: sorted(set(TERMINAL_CONTROLS.findall(text)))
+        for name, text in outputs.items()
+        if TERMINAL_CONTROLS.search(text)
+    }
     assert leaked == {}
 
 
 @pytest.mark.postgres
-def test_postgresql_stores_what_sqlite_stores(
-        crawl_on: Callable[[str], HostileCrawl]) -> None:
+def test_postgresql_stores_what_sqlite_stores(crawl_on: Callable[[str], HostileCrawl]) -> None:
     def articles(crawl: HostileCrawl) -> set[tuple[str, str, str, str, str]]:
         return {(a.source, a.url, a.canonical_url, a.title, a.body) for a in crawl.after.values()}
 

@@ -65,7 +65,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsmon.samplesites.catalog import SampleArticle, articles_for
-from newsmon.samplesites.pages import esc, joined, paragraphs_html, rfc822, w3c
+from newsmon.samplesites.pages import esc, joined, rfc822, w3c
 
 NAME = "hostile"
 PREFIX = "/hostile/"
@@ -98,9 +98,11 @@ LONG_TITLE_CHARS = 100_000
 LONG_NAME_CHARS = 250
 
 # Bytes of a robots.txt no parser can make sense of.
-ROBOTS_GARBAGE = (b"\xef\xbb\xbf\x00\xff\xfe\x00U\x00s\x00e\x00r\x00-\x00a\x00g\x00e\x00n\x00t"
-                  b"\x00\n\x1b[2J\xc3\x28 Disallow \xa0\x00: \xff /hostile/\x00\n"
-                  b"User-agent\x00 *\r\rDisallow:: :: *\x85\n%s\n" + b"\x80" * 300 + b"\n")
+ROBOTS_GARBAGE = (
+    b"\xef\xbb\xbf\x00\xff\xfe\x00U\x00s\x00e\x00r\x00-\x00a\x00g\x00e\x00n\x00t"
+    b"\x00\n\x1b[2J\xc3\x28 Disallow \xa0\x00: \xff /hostile/\x00\n"
+    b"User-agent\x00 *\r\rDisallow:: :: *\x85\n%s\n" + b"\x80" * 300 + b"\n"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +145,7 @@ class HostileContext:
 
 # --- the site's pages -------------------------------------------------------------------
 # The list pages whose rel=next leads astray; each also links some of the articles.
-LURE_LISTS = ("index.html", "list-file.html", "list-zero.html", "list-ftp.html",
-              "list-data.html")
+LURE_LISTS = ("index.html", "list-file.html", "list-zero.html", "list-ftp.html", "list-data.html")
 # A list page with no links at all, so the crawl keeps its (over-long) ETag.
 QUIET_LIST = "list-etag.html"
 LIST_PAGES = (*LURE_LISTS, QUIET_LIST)
@@ -184,23 +185,35 @@ def render(ctx: HostileContext) -> dict[str, Reply]:
         out[PREFIX + name] = _list_page(ctx, name, index)
     out[PREFIX + "feed.xml"] = _xml(_rss(ctx), "application/rss+xml")
     out[PREFIX + "atom.xml"] = _xml(_atom(ctx), "application/atom+xml")
-    out[PREFIX + "feed.json"] = Reply(200, (("Content-Type", "application/feed+json"),),
-                                      _json_feed(ctx).encode("utf-8"))
+    out[PREFIX + "feed.json"] = Reply(
+        200, (("Content-Type", "application/feed+json"),), _json_feed(ctx).encode("utf-8")
+    )
     out[PREFIX + "sitemap.xml"] = _xml(_sitemap(ctx), "application/xml")
     out[PREFIX + "sitemap-index.xml"] = _xml(_sitemap_index(ctx), "application/xml")
     for name, target in redirects(ctx).items():
         out[f"{PREFIX}go/{name}.html"] = Reply(
-            302, (("Location", target), ("Content-Type", "text/html; charset=utf-8")),
-            f"<a href=\"{esc(target)}\">moved</a>".encode())
-    builders = {"ok": _ok, "nul": _nul, "surrogate": _surrogate, "controls": _controls,
-                "terminal": _terminal, "charset": _charset, "long": _long}
+            302,
+            (("Location", target), ("Content-Type", "text/html; charset=utf-8")),
+            f'<a href="{esc(target)}">moved</a>'.encode(),
+        )
+    builders = {
+        "ok": _ok,
+        "nul": _nul,
+        "surrogate": _surrogate,
+        "controls": _controls,
+        "terminal": _terminal,
+        "charset": _charset,
+        "long": _long,
+    }
     for name, article in zip(ARTICLES, bodies, strict=False):
         out[f"{PREFIX}a/{name}.html"] = builders[name](ctx, article)
-    for name, victim, article in zip(HIJACKS, ctx.victims, bodies[len(ARTICLES):],
-                                     strict=False):
+    for name, victim, article in zip(HIJACKS, ctx.victims, bodies[len(ARTICLES) :], strict=False):
         out[f"{PREFIX}a/{name}.html"] = _hijack(ctx, name, victim, article)
-    out["/robots.txt"] = Reply(200, (("Content-Type", "text/plain"),),
-                               ROBOTS_GARBAGE % f"Sitemap: {ctx.canary}/sitemap.xml".encode())
+    out["/robots.txt"] = Reply(
+        200,
+        (("Content-Type", "text/plain"),),
+        ROBOTS_GARBAGE % f"Sitemap: {ctx.canary}/sitemap.xml".encode(),
+    )
     return out
 
 
@@ -216,26 +229,29 @@ def config_toml(ctx: HostileContext) -> str:
     ``allowed_domains`` names 127.0.0.1, as the other sample sources do: the canary's
     host is then "allowed", so only the port tells it apart from the site.
     """
+
     def strings(paths: Iterable[str]) -> str:
         return "[" + ", ".join(json.dumps(ctx.url(PREFIX + p)) for p in paths) + "]"
 
-    return joined([
-        "",
-        "[[sources]]",
-        f'name = "{NAME}"',
-        'timezone = "Asia/Shanghai"',
-        f"lists = {strings(LIST_PAGES)}",
-        f"feeds = {strings(FEEDS)}",
-        f"sitemaps = {strings(SITEMAPS)}",
-        'allowed_domains = ["127.0.0.1"]',
-        f'article_pattern = "{ARTICLE_PATTERN}"',
-        f"max_list_pages = {len(LIST_PAGES)}",
-        "",
-        "[sources.politeness]",
-        "obey_robots = true",
-        "download_delay = 0.0",
-        "",
-    ])
+    return joined(
+        [
+            "",
+            "[[sources]]",
+            f'name = "{NAME}"',
+            'timezone = "Asia/Shanghai"',
+            f"lists = {strings(LIST_PAGES)}",
+            f"feeds = {strings(FEEDS)}",
+            f"sitemaps = {strings(SITEMAPS)}",
+            'allowed_domains = ["127.0.0.1"]',
+            f'article_pattern = "{ARTICLE_PATTERN}"',
+            f"max_list_pages = {len(LIST_PAGES)}",
+            "",
+            "[sources.politeness]",
+            "obey_robots = true",
+            "download_delay = 0.0",
+            "",
+        ]
+    )
 
 
 def _borrowed_articles() -> list[SampleArticle]:
@@ -243,9 +259,13 @@ def _borrowed_articles() -> list[SampleArticle]:
 
     qingdaonews and wenweipo texts, so none repeats a text of bandao (the victim the
     tests crawl) and no two hostile pages share one."""
-    texts = [a for site in ("qingdaonews", "wenweipo") for a in articles_for(site, 1)
-             if a.republished_from is None]
-    return texts[:len(ARTICLES) + len(HIJACKS)]
+    texts = [
+        a
+        for site in ("qingdaonews", "wenweipo")
+        for a in articles_for(site, 1)
+        if a.republished_from is None
+    ]
+    return texts[: len(ARTICLES) + len(HIJACKS)]
 
 
 def _list_page(ctx: HostileContext, name: str, index: int) -> Reply:
@@ -253,14 +273,18 @@ def _list_page(ctx: HostileContext, name: str, index: int) -> Reply:
     # Each lure list links articles of its own, so every rel=next is reached.
     own = [path for i, path in enumerate(article_paths(ctx)) if i % len(LURE_LISTS) == index]
     if name != QUIET_LIST:
-        links += [(ctx.url(path), f"敌意测试站的新闻第{i + 1}条，标题足够长")
-                  for i, path in enumerate(own)]
+        links += [
+            (ctx.url(path), f"敌意测试站的新闻第{i + 1}条，标题足够长")
+            for i, path in enumerate(own)
+        ]
     items = joined(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in links)
     nxt = next_pages(ctx).get(name)
     next_link = f'<link rel="next" href="{esc(nxt)}">' if nxt else ""
-    html = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-            f"<title>敌意测试站 新闻列表</title>{next_link}</head>\n<body><h1>新闻列表</h1>"
-            f'<ul class="news">\n{items}\n</ul></body></html>\n')
+    html = (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>敌意测试站 新闻列表</title>{next_link}</head>\n<body><h1>新闻列表</h1>"
+        f'<ul class="news">\n{items}\n</ul></body></html>\n'
+    )
     headers = [("Content-Type", "text/html; charset=utf-8")]
     if name in ("index.html", QUIET_LIST):
         headers.append(("ETag", LONG_ETAG))
@@ -272,13 +296,19 @@ def _list_links(ctx: HostileContext) -> list[tuple[str, str]]:
     links = [
         (ctx.canary + "/hostile/a/list-canary.html", "另一台主机上的新闻标题足够长"),
         (ctx.canary_localhost + "/hostile/a/list-localhost.html", "本机别名上的新闻标题足够长"),
-        (f"http://{ctx.netloc}@127.0.0.1:{ctx.canary_port}/hostile/a/userinfo.html",
-         "带用户信息的链接新闻标题足够长"),
-        (f"http://2130706433:{ctx.canary_port}/hostile/a/decimal.html",
-         "十进制地址上的新闻标题足够长"),
+        (
+            f"http://{ctx.netloc}@127.0.0.1:{ctx.canary_port}/hostile/a/userinfo.html",
+            "带用户信息的链接新闻标题足够长",
+        ),
+        (
+            f"http://2130706433:{ctx.canary_port}/hostile/a/decimal.html",
+            "十进制地址上的新闻标题足够长",
+        ),
     ]
-    links += [(ctx.url(f"{PREFIX}go/{name}.html"), f"跳转到别处的新闻{name}标题足够长")
-              for name in redirects(ctx)]
+    links += [
+        (ctx.url(f"{PREFIX}go/{name}.html"), f"跳转到别处的新闻{name}标题足够长")
+        for name in redirects(ctx)
+    ]
     return links
 
 
@@ -290,63 +320,98 @@ def _feed_targets(ctx: HostileContext, kind: str) -> list[str]:
     """Where a feed's items point: another host, other names for it, other schemes."""
     canary = f"{ctx.canary}/hostile/a/{kind}.html"
     if kind == "rss":
-        return [canary, f"{ctx.canary_localhost}/hostile/a/rss-localhost.html",
-                "file:///etc/passwd", ctx.ftp + "/rss", f"data:text/html,<a href='{canary}'>x</a>"]
+        return [
+            canary,
+            f"{ctx.canary_localhost}/hostile/a/rss-localhost.html",
+            "file:///etc/passwd",
+            ctx.ftp + "/rss",
+            f"data:text/html,<a href='{canary}'>x</a>",
+        ]
     if kind == "atom":
-        return [canary, f"http://LOCALHOST:{ctx.canary_port}/hostile/a/atom-upper.html",
-                "file:///dev/zero"]
-    return [canary, f"http://127.0.0.1.:{ctx.canary_port}/hostile/a/json-dot.html",
-            ctx.ftp + "/json", f"data:text/html,<a href='{canary}'>x</a>"]
+        return [
+            canary,
+            f"http://LOCALHOST:{ctx.canary_port}/hostile/a/atom-upper.html",
+            "file:///dev/zero",
+        ]
+    return [
+        canary,
+        f"http://127.0.0.1.:{ctx.canary_port}/hostile/a/json-dot.html",
+        ctx.ftp + "/json",
+        f"data:text/html,<a href='{canary}'>x</a>",
+    ]
 
 
 def _rss(ctx: HostileContext) -> str:
     when = rfc822(_borrowed_articles()[0].published)
-    items = joined(f"<item><title>订阅源里的新闻第{i}条</title><link>{esc(url)}</link>"
-                   f"<pubDate>{when}</pubDate></item>"
-                   for i, url in enumerate(_feed_targets(ctx, "rss")))
-    return (f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-            f"<title>敌意测试站</title><link>{esc(ctx.url(PREFIX))}</link>\n{items}\n"
-            "</channel></rss>\n")
+    items = joined(
+        f"<item><title>订阅源里的新闻第{i}条</title><link>{esc(url)}</link>"
+        f"<pubDate>{when}</pubDate></item>"
+        for i, url in enumerate(_feed_targets(ctx, "rss"))
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>敌意测试站</title><link>{esc(ctx.url(PREFIX))}</link>\n{items}\n"
+        "</channel></rss>\n"
+    )
 
 
 def _atom(ctx: HostileContext) -> str:
     when = w3c(_borrowed_articles()[0].published)
-    entries = joined(f'<entry><title>原子源里的新闻第{i}条</title><link href="{esc(url)}"/>'
-                     f"<id>urn:hostile:{i}</id><updated>{when}</updated></entry>"
-                     for i, url in enumerate(_feed_targets(ctx, "atom")))
-    return ('<?xml version="1.0" encoding="utf-8"?>\n'
-            '<feed xmlns="http://www.w3.org/2005/Atom"><title>敌意测试站</title>'
-            f"<id>urn:hostile</id><updated>{when}</updated>\n{entries}\n</feed>\n")
+    entries = joined(
+        f'<entry><title>原子源里的新闻第{i}条</title><link href="{esc(url)}"/>'
+        f"<id>urn:hostile:{i}</id><updated>{when}</updated></entry>"
+        for i, url in enumerate(_feed_targets(ctx, "atom"))
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>敌意测试站</title>'
+        f"<id>urn:hostile</id><updated>{when}</updated>\n{entries}\n</feed>\n"
+    )
 
 
 def _json_feed(ctx: HostileContext) -> str:
-    items = [{"id": str(i), "url": url, "title": f"JSON源里的新闻第{i}条"}
-             for i, url in enumerate(_feed_targets(ctx, "json"))]
-    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "敌意测试站",
-                       "items": items}, ensure_ascii=False)
+    items = [
+        {"id": str(i), "url": url, "title": f"JSON源里的新闻第{i}条"}
+        for i, url in enumerate(_feed_targets(ctx, "json"))
+    ]
+    return json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "敌意测试站", "items": items},
+        ensure_ascii=False,
+    )
 
 
 def _sitemap(ctx: HostileContext) -> str:
-    targets = [f"{ctx.canary}/hostile/a/sitemap.html",
-               f"{ctx.canary_localhost}/hostile/a/sitemap-localhost.html", "file:///etc/passwd"]
+    targets = [
+        f"{ctx.canary}/hostile/a/sitemap.html",
+        f"{ctx.canary_localhost}/hostile/a/sitemap-localhost.html",
+        "file:///etc/passwd",
+    ]
     urls = joined(f"<url><loc>{esc(url)}</loc></url>" for url in targets)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            f"{urls}\n</urlset>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls}\n</urlset>\n"
+    )
 
 
 def sitemap_children(ctx: HostileContext) -> list[str]:
-    return [f"{ctx.canary}/sitemap.xml", f"{ctx.canary_localhost}/sitemap.xml",
-            "file:///etc/passwd", "file:///dev/zero", ctx.ftp + "/sitemap.xml",
-            "data:text/xml,<urlset><url><loc>" + ctx.canary + "/x</loc></url></urlset>"]
+    return [
+        f"{ctx.canary}/sitemap.xml",
+        f"{ctx.canary_localhost}/sitemap.xml",
+        "file:///etc/passwd",
+        "file:///dev/zero",
+        ctx.ftp + "/sitemap.xml",
+        "data:text/xml,<urlset><url><loc>" + ctx.canary + "/x</loc></url></urlset>",
+    ]
 
 
 def _sitemap_index(ctx: HostileContext) -> str:
-    children = joined(f"<sitemap><loc>{esc(url)}</loc></sitemap>"
-                      for url in sitemap_children(ctx))
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            f"{children}\n</sitemapindex>\n")
+    children = joined(f"<sitemap><loc>{esc(url)}</loc></sitemap>" for url in sitemap_children(ctx))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{children}\n</sitemapindex>\n"
+    )
 
 
 # --- the article pages ------------------------------------------------------------------
@@ -371,9 +436,11 @@ def _article_reply(page: _Page) -> Reply:
         ld = f'<script type="application/ld+json">{text}</script>'
     heading = f"<h1>{page.heading}</h1>\n" if page.heading is not None else ""
     body = joined(f"<p>{p}</p>" for p in page.paragraphs)
-    html = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{page.title}</title>'
-            f"{page.head_extra}{ld}</head>\n<body>\n<div class=\"article\">\n{heading}"
-            f'<div class="content">\n{body}\n')
+    html = (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{page.title}</title>'
+        f'{page.head_extra}{ld}</head>\n<body>\n<div class="article">\n{heading}'
+        f'<div class="content">\n{body}\n'
+    )
     raw = html.encode("utf-8", errors="surrogatepass") + page.extra_bytes
     raw += b"\n</div></div>\n</body></html>\n"
     return Reply(200, (("Content-Type", page.content_type),), raw)
@@ -385,41 +452,68 @@ def _text(article: SampleArticle) -> list[str]:
     return [f"{MARKER}：{paragraphs[0]}", *paragraphs[1:]]
 
 
-def _ld(article: SampleArticle, headline: str, name: str, body: str,
-        keywords: list[str]) -> dict[str, Any]:
-    return {"@context": "https://schema.org", "@type": "NewsArticle", "headline": headline,
-            "datePublished": w3c(article.published), "author": {"@type": "Person", "name": name},
-            "publisher": {"@type": "Organization", "name": name},
-            "keywords": keywords, "articleBody": body}
+def _ld(
+    article: SampleArticle, headline: str, name: str, body: str, keywords: list[str]
+) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": headline,
+        "datePublished": w3c(article.published),
+        "author": {"@type": "Person", "name": name},
+        "publisher": {"@type": "Organization", "name": name},
+        "keywords": keywords,
+        "articleBody": body,
+    }
 
 
 def _ok(ctx: HostileContext, a: SampleArticle) -> Reply:
-    return _article_reply(_Page(esc(a.title), esc(a.title), _text(a),
-                                _ld(a, a.title, "敌意测试站", a.body_text, ["测试"])))
+    return _article_reply(
+        _Page(
+            esc(a.title),
+            esc(a.title),
+            _text(a),
+            _ld(a, a.title, "敌意测试站", a.body_text, ["测试"]),
+        )
+    )
 
 
 def _nul(ctx: HostileContext, a: SampleArticle) -> Reply:
     # No heading: the title comes from the JSON-LD headline.
     headline = f"{NUL_TEXT}{a.title}"
     ld = _ld(a, headline, f"记者{NUL_TEXT}", f"{NUL_TEXT}{a.body_text}", [NUL_TEXT, "正常"])
-    return _article_reply(_Page(esc(headline.replace("\0", "")), None, _text(a), ld,
-                                extra_bytes="<p>原始空字节\x00在这里</p>".encode()))
+    return _article_reply(
+        _Page(
+            esc(headline.replace("\0", "")),
+            None,
+            _text(a),
+            ld,
+            extra_bytes="<p>原始空字节\x00在这里</p>".encode(),
+        )
+    )
 
 
 def _surrogate(ctx: HostileContext, a: SampleArticle) -> Reply:
     headline = f"{SURROGATE_TEXT}{a.title}"
-    ld = _ld(a, headline, f"记者{SURROGATE_TEXT}", f"{SURROGATE_TEXT}{a.body_text}",
-             [SURROGATE_TEXT])
+    ld = _ld(
+        a, headline, f"记者{SURROGATE_TEXT}", f"{SURROGATE_TEXT}{a.body_text}", [SURROGATE_TEXT]
+    )
     return _article_reply(_Page("敌意测试站", None, _text(a), ld))
 
 
 def _controls(ctx: HostileContext, a: SampleArticle) -> Reply:
     headline = f"{CONTROL_TEXT}{a.title}"
-    ld = _ld(a, headline, f"记者{CONTROL_TEXT}", f"{CONTROL_TEXT}{a.body_text}",
-             [CONTROL_TEXT, "\u202e反向关键词"])
+    ld = _ld(
+        a,
+        headline,
+        f"记者{CONTROL_TEXT}",
+        f"{CONTROL_TEXT}{a.body_text}",
+        [CONTROL_TEXT, "\u202e反向关键词"],
+    )
     paragraphs = [f"{ENTITY_TEXT}{p}" for p in _text(a)]
-    return _article_reply(_Page(f"{ENTITY_TEXT}{esc(a.title)}", f"{ENTITY_TEXT}{esc(a.title)}",
-                                paragraphs, ld))
+    return _article_reply(
+        _Page(f"{ENTITY_TEXT}{esc(a.title)}", f"{ENTITY_TEXT}{esc(a.title)}", paragraphs, ld)
+    )
 
 
 def _terminal(ctx: HostileContext, a: SampleArticle) -> Reply:
@@ -427,21 +521,22 @@ def _terminal(ctx: HostileContext, a: SampleArticle) -> Reply:
     title = f"{escapes}{esc(a.title)}"
     paragraphs = [f"{escapes}{p}" for p in _text(a)]
     ld = _ld(a, f"{escapes}{a.title}", f"记者{escapes}", a.body_text, [escapes])
-    return _article_reply(_Page(title, title, paragraphs, ld,
-                                content_type=HOSTILE_CONTENT_TYPE))
+    return _article_reply(_Page(title, title, paragraphs, ld, content_type=HOSTILE_CONTENT_TYPE))
 
 
 def _charset(ctx: HostileContext, a: SampleArticle) -> Reply:
-    return _article_reply(_Page(esc(a.title), esc(a.title), _text(a),
-                                content_type=f"text/html; charset={LONG_CHARSET}"))
+    return _article_reply(
+        _Page(
+            esc(a.title), esc(a.title), _text(a), content_type=f"text/html; charset={LONG_CHARSET}"
+        )
+    )
 
 
 def _long(ctx: HostileContext, a: SampleArticle) -> Reply:
     title = ("超长标题" * (LONG_TITLE_CHARS // 4))[:LONG_TITLE_CHARS]
     name = ("超长的出版者名称" * LONG_NAME_CHARS)[:LONG_NAME_CHARS]
     ld = _ld(a, title, name, a.body_text, [name])
-    head = (f'<meta property="og:site_name" content="{name}">'
-            f'<meta name="author" content="{name}">')
+    head = f'<meta property="og:site_name" content="{name}"><meta name="author" content="{name}">'
     # The 100,000-character title is the only one: no heading to prefer over it.
     return _article_reply(_Page(title, None, _text(a), ld, head_extra=head))
 
@@ -596,12 +691,17 @@ class HostileSite:
         canary = _HttpServer(_CanaryHandler, self.canary_hits)
         ftp = _FtpServer(self.ftp_hits)
         self._servers = [site, canary, ftp]
-        self._ctx = HostileContext(f"http://127.0.0.1:{_port(site)}", _port(canary), _port(ftp),
-                                   self.victims)
+        self._ctx = HostileContext(
+            f"http://127.0.0.1:{_port(site)}", _port(canary), _port(ftp), self.victims
+        )
         site.replies = render(self._ctx)
         for server in self._servers:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                      name=f"hostile:{_port(server)}", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"hostile:{_port(server)}",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
         return self
@@ -617,15 +717,21 @@ class HostileSite:
     def __enter__(self) -> HostileSite:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
     def context(self) -> HostileContext:
         if self._ctx is None:
-            raise RuntimeError("the hostile site is not running: call start() or use "
-                               "`with HostileSite() as hostile:`")
+            raise RuntimeError(
+                "the hostile site is not running: call start() or use "
+                "`with HostileSite() as hostile:`"
+            )
         return self._ctx
 
     @property
@@ -655,4 +761,3 @@ def _port(server: socketserver.BaseServer) -> int:
     address = server.server_address
     assert isinstance(address, tuple)
     return int(address[1])
-
