@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from newsmon.cli import cli
 from newsmon.samplesites import SampleSites
-from newsmon.samplesites.hostile import MARKER, HostileSite
+from newsmon.samplesites.hostile import LURE_LISTS, MARKER, PREFIX, HostileSite
 from storage.engine import Database
 from storage.models import Article, CrawlRun, Source, UrlRecord
 from tests.conftest import PG_BASE_URL, Newsmon, _pg_admin_execute, with_settings
@@ -283,6 +283,20 @@ def test_an_over_long_etag_does_not_cost_the_start_pages_validators(
     quiet = crawl.hostile.url("/hostile/list-etag.html")
     assert quiet in crawl.ledger
     assert len(crawl.ledger[quiet] or "") <= 300
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_refused_link_is_no_url_of_the_source(
+    crawl_on: Callable[[str], HostileCrawl], backend: str
+) -> None:
+    crawl = crawl_on(backend)
+    own = urlsplit(crawl.hostile.url("/")).netloc
+    assert sorted(url for url in crawl.ledger if urlsplit(url).netloc != own) == []
+    # The start pages whose links were refused keep their validators all the same.
+    plain = [name for name in LURE_LISTS if name != "index.html"]
+    assert plain
+    kept = {name: crawl.ledger.get(crawl.hostile.url(PREFIX + name)) for name in plain}
+    assert kept == {name: f'"{name}"' for name in plain}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

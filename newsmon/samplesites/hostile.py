@@ -286,8 +286,9 @@ def _list_page(ctx: HostileContext, name: str, index: int) -> Reply:
         f'<ul class="news">\n{items}\n</ul></body></html>\n'
     )
     headers = [("Content-Type", "text/html; charset=utf-8")]
-    if name in ("index.html", QUIET_LIST):
-        headers.append(("ETag", LONG_ETAG))
+    # Two lists send an over-long ETag; the others a plain one, which the crawl must
+    # keep although their links are refused (a refused link is no failed article).
+    headers.append(("ETag", LONG_ETAG if name in ("index.html", QUIET_LIST) else f'"{name}"'))
     return Reply(200, tuple(headers), html.encode("utf-8"))
 
 
