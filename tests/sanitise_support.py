@@ -40,7 +40,11 @@ def json_ld_string(text: str) -> str:
 PLACES = ("node", "attr", "entity", "json")
 
 
-def hostile_page(text: str, places: frozenset[str] = frozenset(PLACES)) -> bytes:
+def hostile_page(
+    text: str,
+    places: frozenset[str] = frozenset(PLACES),
+    url: str = "http://news.example.cn/a/1.html",
+) -> bytes:
     """An article page with ``text`` in every field, written into text nodes,
     attributes, numeric entities and JSON-LD (those of ``places``). Encoded with
     ``surrogatepass``, so a lone surrogate in a text node becomes bytes."""
@@ -57,7 +61,7 @@ def hostile_page(text: str, places: frozenset[str] = frozenset(PLACES)) -> bytes
 <meta name="source" content="{attr}青岛日报">
 <meta name="author" content="{attr}">
 <meta name="keywords" content="港口,{attr},{entities(text)}">
-<link rel="canonical" href="http://news.example.cn/a/1.html?q={attr}">
+<link rel="canonical" href="{url}?q={attr}">
 <script type="application/ld+json">{{"@type": "NewsArticle",
  "headline": {json_ld_string("港口新闻")[:-1]}{ld[1:]},
  "author": {{"@type": "Person", "name": {ld}}},
