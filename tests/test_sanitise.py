@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import cast
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import String, Table, select
 
 from crawler.ledger import CrawlLedger
 from newsmon import sanitise
+from newsmon.cli import cli
 from newsmon.sanitise import (
     ETAG_MAX,
     SOURCE_MAX,
@@ -21,7 +24,9 @@ from newsmon.sanitise import (
     header_value,
     sanitise_article,
 )
-from newsmon.values import ExtractedArticle
+from newsmon.textnorm import normalize
+from newsmon.values import ExtractedArticle, NormalizedArticle
+from storage.articles import ensure_source, upsert_article
 from storage.engine import Database
 from storage.models import Article, Story, UrlRecord
 from tests.sanitise_support import PARAGRAPHS, extract, hostile_page, store_page
@@ -210,3 +215,37 @@ def test_terminal_safe_is_the_sanitiser(text: str) -> None:
     from newsmon.cli.output import terminal_safe
 
     assert not FORBIDDEN.search(terminal_safe(text))
+
+
+def test_show_and_search_strip_controls_from_rows_stored_before_the_sanitiser(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """An archive written before the sanitiser may hold escape sequences; the terminal
+    views print none of them (``--json`` keeps the stored value, escaped by JSON)."""
+    database = Database(sqlite_url)
+    database.ensure_schema()
+    dirty = "港口\x1b]0;pwned\x07\x1b[2J\u202e新闻\x9b31m"
+    article = ExtractedArticle(
+        url="http://a.cn/1",
+        canonical_url="http://a.cn/1",
+        title=dirty,
+        body=dirty + PARAGRAPHS[0],
+        source=dirty,
+        tags=(dirty,),
+    )
+    with database.session() as session, session.begin():
+        source_id = ensure_source(session, "legacy")
+        article_id = upsert_article(
+            session,
+            source_id,
+            NormalizedArticle(
+                article, normalize(dirty), normalize(article.body), "h", datetime.now(UTC)
+            ),
+        ).article_id
+    database.dispose()
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "NEWSMON_CONFIG": ""}
+    for args in (["show", str(article_id)], ["search", "港口"]):
+        result = CliRunner().invoke(cli, ["--db", sqlite_url, *args], env=env)
+        assert result.exit_code == 0, result.output
+        assert "港口新闻" in result.stdout
+        assert not FORBIDDEN.search(result.stdout.replace("\n", "")), result.stdout
