@@ -33,6 +33,7 @@ from crawler.normalise import content_hash, normalize_article
 from crawler.outcomes import PageOutcomes
 from crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.config import ExtractOverrides, SourceConfig
+from newsmon.sanitise import URL_MAX
 from newsmon.values import ExtractedArticle, NormalizedArticle
 from storage.articles import UpsertStatus, ensure_source, upsert_article
 from storage.engine import Database, Session
@@ -123,10 +124,16 @@ class ExtractPipeline(_UsesWorkers):
         urls = _page_urls(item)
         if item.content_type and not is_html(item.content_type):
             self.stats.inc_value("newsmon/errors/not_html")
-            log.warning("%s: not_html %s: Content-Type %s", item.source, item.url,
+            # the header is the server's: quoted, so it cannot forge log lines
+            log.warning("%s: not_html %s: Content-Type %r", item.source, item.url,
                         item.content_type)
-            raise Rejected("not_html", f"not an HTML page ({item.content_type}): {item.url}",
+            raise Rejected("not_html", f"not an HTML page ({item.content_type!r}): {item.url}",
                            urls=urls, final=True)
+        if len(item.url) > URL_MAX:
+            # a redirect can lead past Scrapy's URL length limit; no index holds such a key
+            self.stats.inc_value("newsmon/dropped/url_too_long")
+            raise Rejected("url_too_long", f"URL longer than {URL_MAX} characters: "
+                           f"{item.url[:200]}…", urls=urls, final=True)
         try:
             article: ExtractedArticle = await self._run(
                 extract_article, item.body, url=item.url, content_type=item.content_type,
@@ -137,6 +144,8 @@ class ExtractPipeline(_UsesWorkers):
             log.warning("%s: extract failed for %s: %r", item.source, item.url, exc)
             raise Rejected("extract", f"extraction failed for {item.url}: {exc!r}",
                            urls=urls) from exc
+        for name in article.truncated:
+            self.stats.inc_value(f"newsmon/sanitise/truncated/{name}")
         if not article.is_article:
             self.stats.inc_value("newsmon/dropped/not_article")
             raise Rejected("not_article", f"not an article ({article.not_article_reason}): "
@@ -243,7 +252,7 @@ class StorePipeline:
                 keys.append(canonicalize(url, aliases))
             except UrlError:
                 continue
-        return list(dict.fromkeys(keys))
+        return [k for k in dict.fromkeys(keys) if len(k) <= URL_MAX]
 
     def process_item(self, item: DedupedItem) -> DedupedItem:
         assert self.database is not None, "open_spider() opens the database"
@@ -340,6 +349,8 @@ class StorePipeline:
                         key = canonicalize(url, aliases)
                     except UrlError:
                         continue
+                    if len(key) > URL_MAX:
+                        continue
                     record_url_outcome(session, key, source_id=source_id,
                                        state=UrlState.NOT_ARTICLE, now=now, status=200)
         except Exception as exc:  # the page is simply fetched again next run
@@ -356,7 +367,8 @@ class StorePipeline:
 
 
 # What a reject means for the page's outcome; other kinds (a failed extraction) are errors.
-_REJECT_OUTCOMES = {"not_article": "not_article", "not_html": "not_html", "empty": "empty"}
+_REJECT_OUTCOMES = {"not_article": "not_article", "not_html": "not_html", "empty": "empty",
+                    "url_too_long": "not_article"}
 
 
 def _settle(crawler: Crawler, page: Any, outcome: str) -> None:

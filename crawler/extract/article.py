@@ -58,6 +58,7 @@ from crawler.extract.title import (
     strip_site_name,
 )
 from newsmon.config import ExtractOverrides
+from newsmon.sanitise import sanitise_article
 from newsmon.values import ExtractedArticle
 
 _DEFAULT_ZONE = "Asia/Shanghai"
@@ -103,14 +104,18 @@ def extract_article(raw: bytes, *, url: str, content_type: str | None = None,
     for times written without an offset; ``date_hints`` are dates the crawl saw
     outside the page (``feed`` pubDate, ``sitemap`` lastmod, ``http-last-modified``),
     the weakest publish-time evidence. Never raises.
+
+    Every string of the result has passed the one sanitiser and its field bound
+    (:func:`newsmon.sanitise.sanitise_article`): this is where crawled text enters.
     """
     try:
-        return _Extraction(raw, url, content_type, fetched_at, timezone,
-                           overrides or ExtractOverrides(), date_hints or {}).run()
+        article = _Extraction(raw, url, content_type, fetched_at, timezone,
+                              overrides or ExtractOverrides(), date_hints or {}).run()
     except Exception as exc:  # the contract: bad input never crashes the crawl
-        return ExtractedArticle(
+        article = ExtractedArticle(
             url=url, canonical_url=url, title="", body="", is_article=False,
             warnings=(f"{url}: extraction failed: {type(exc).__name__}: {exc}",))
+    return sanitise_article(article)
 
 
 @dataclass

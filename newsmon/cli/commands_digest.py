@@ -15,6 +15,7 @@ import click
 
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
+from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
 from scheduler.delivery import Channel, ChannelError, open_channel
 from scheduler.digest import local_time
@@ -74,7 +75,7 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
         outcome = deliver_digest(app.database, subscription, out, chosen_format, now,
                                  sources=sources, dry_run=dry_run)
         if dry_run and outcome.digest is not None:
-            click.echo(render(outcome.digest, chosen_format), nl=False)
+            click.echo(terminal_safe(render(outcome.digest, chosen_format)), nl=False)
         _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions)
         failures += outcome.status in ("failed", "busy")
     if failures:
@@ -111,7 +112,7 @@ def _open(config: Config, subscription: SubscriptionConfig, override: str | None
                 else Path.cwd())
     try:
         return open_channel(spec, env=os.environ, base_dir=base_dir,
-                            write=lambda text: click.echo(text, nl=False),
+                            write=lambda text: click.echo(terminal_safe(text), nl=False),
                             email_to=subscription.email_to, email_from=subscription.email_from)
     except ChannelError as exc:
         where = f"{config.path}:{subscription.line}: " if subscription.line else ""

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
-from newsmon.cli.output import dumps, local_time
+from newsmon.cli.output import dumps, local_time, terminal_safe
 from storage.archive import ArticleDetails, article_details
 
 
@@ -113,4 +113,5 @@ def command(app: AppContext, article_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(dumps(details_json(details)))
     else:
-        click.echo(render_details(details, app.config.settings.timezone), nl=False)
+        click.echo(terminal_safe(render_details(details, app.config.settings.timezone)),
+                   nl=False)

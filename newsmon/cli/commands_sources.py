@@ -22,7 +22,7 @@ import click
 
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
-from newsmon.cli.output import emit_records, format_options
+from newsmon.cli.output import emit_records, format_options, terminal_safe
 from newsmon.config import (
     Config,
     ConfigError,
@@ -348,6 +348,11 @@ def list_(app: AppContext, fmt: str | None) -> None:
 
 
 # --- check -----------------------------------------------------------------------------
+def _echo_crawled(text: str) -> None:
+    """Print a line holding crawled text (links, errors, the extracted article)."""
+    click.echo(terminal_safe(text))
+
+
 @command.command("check")
 @click.argument("name")
 @click.option("--links", "shown", default=10, show_default=True, metavar="N",
@@ -375,21 +380,21 @@ def check(app: AppContext, name: str, shown: int) -> None:
                           timeout=config.settings.download_timeout)
     for page in report.pages:
         if page.error:
-            click.echo(f"{page.kind} {page.url}\n  error: {page.error}")
+            _echo_crawled(f"{page.kind} {page.url}\n  error: {page.error}")
             continue
         extra = f", {len(page.children)} child sitemaps" if page.children else ""
-        click.echo(f"{page.kind} {page.url}\n  {len(page.links)} article links{extra}")
+        _echo_crawled(f"{page.kind} {page.url}\n  {len(page.links)} article links{extra}")
         for link in page.links[:shown]:
-            click.echo(f"  - {link}")
+            _echo_crawled(f"  - {link}")
         if len(page.links) > shown:
-            click.echo(f"  … and {len(page.links) - shown} more")
-    click.echo("")
+            _echo_crawled(f"  … and {len(page.links) - shown} more")
+    _echo_crawled("")
     if report.article is None:
-        click.echo(f"no article extracted: {report.article_error}")
+        _echo_crawled(f"no article extracted: {report.article_error}")
     else:
-        click.echo(render_summary(report.article))
+        _echo_crawled(render_summary(report.article))
         if not report.article.is_article:
-            click.echo(f"\nnot an article: {report.article.url}: "
-                       f"{report.article.not_article_reason}")
+            _echo_crawled(f"\nnot an article: {report.article.url}: "
+                          f"{report.article.not_article_reason}")
     if not report.ok:
         sys.exit(EXIT_ERRORS)

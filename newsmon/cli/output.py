@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from newsmon.sanitise import clean_text
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -69,6 +71,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def terminal_safe(text: str) -> str:
+    """Crawled text made safe to print: no escape sequences or control characters
+    (tab and newline stay), no bidi overrides, so a hostile page cannot drive the
+    terminal or disguise what it shows. Rows stored before the sanitiser need it."""
+    return clean_text(text)
+
+
 def display_width(text: str) -> int:
     """Terminal columns taken by ``text`` (CJK characters are two wide)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -93,7 +102,8 @@ def render_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str],
     if not records:
         return "(no results)\n"
     total = max_width or shutil.get_terminal_size((120, 24)).columns
-    cells = [[" ".join(_cell(r.get(c)).split()) for c in columns] for r in records]
+    cells = [[" ".join(terminal_safe(_cell(r.get(c))).split()) for c in columns]
+             for r in records]
     widths = [max(display_width(c), *(display_width(row[i]) for row in cells))
               for i, c in enumerate(columns)]
     while sum(widths) + 2 * (len(widths) - 1) > total and max(widths) > 8:
