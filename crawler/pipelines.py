@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,9 +28,11 @@ from crawler.canonical import UrlError, canonicalize
 from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
 from crawler.errors import Rejected
 from crawler.extract import extract_article
+from crawler.gate import spider_origins
 from crawler.items import FetchedPage
 from crawler.normalise import content_hash, normalize_article
 from crawler.outcomes import PageOutcomes
+from crawler.ownership import believed_canonical
 from crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.config import ExtractOverrides, SourceConfig
 from newsmon.sanitise import URL_MAX
@@ -173,7 +175,23 @@ class NormalizePipeline(_UsesWorkers):
         aliases = dict(config.host_aliases) if config else None
         article: NormalizedArticle = await self._run(normalize_article, item.article, item.page,
                                                      aliases)
+        article = self._on_crawled_origin(item, article, aliases)
         return NormalizedItem(item.source, article, item.page)
+
+    def _on_crawled_origin(self, item: ExtractedItem, article: NormalizedArticle,
+                           aliases: dict[str, str] | None) -> NormalizedArticle:
+        """The article keyed by its fetched URL when its declared canonical is on an
+        origin this source does not crawl (see ``crawler.ownership``)."""
+        claimed = article.article.canonical_url
+        try:
+            fetched = canonicalize(item.page.url, aliases)
+        except UrlError:
+            return article
+        believed = believed_canonical(fetched, claimed, spider_origins(self.crawler.spider))
+        if believed == claimed:
+            return article
+        _count_foreign(self.crawler, "origin", item.source, item.page.url, claimed)
+        return replace(article, article=replace(article.article, canonical_url=believed))
 
 
 class DedupPipeline(_UsesWorkers):
@@ -300,7 +318,25 @@ class StorePipeline:
             return None
 
     def _store(self, session: Session, item: DedupedItem) -> str:
+        """Store ``item``; under its fetched URL if its canonical is another source's."""
         source_id = self._source_id(session, item.source)
+        outcome = self._store_under_canonical(session, source_id, item)
+        if outcome != UpsertStatus.FOREIGN.value:
+            return outcome
+        claimed = item.article.article.canonical_url
+        _count_foreign(self.crawler, "source", item.source, item.page.url, claimed)
+        try:
+            fetched = canonicalize(item.page.url, self._aliases())
+        except UrlError:
+            return outcome
+        if fetched == claimed:
+            return outcome  # the fetched URL itself is the other source's article
+        own = replace(item, article=replace(
+            item.article, article=replace(item.article.article, canonical_url=fetched)))
+        return self._store_under_canonical(session, source_id, own)
+
+    def _store_under_canonical(self, session: Session, source_id: int,
+                               item: DedupedItem) -> str:
         now = item.article.fetched_at
         keys = self._ledger_keys(item)
         fp = item.fingerprint
@@ -314,6 +350,8 @@ class StorePipeline:
                                 article_id=match.article_id, now=now)
             return "duplicate"
         outcome = upsert_article(session, source_id, item.article)
+        if outcome.status is UpsertStatus.FOREIGN:
+            return str(outcome.status.value)  # nothing written; the caller decides
         record_article_urls(session, keys, source_id=source_id, article_id=outcome.article_id,
                             now=now)
         if outcome.status is not UpsertStatus.UNCHANGED:
@@ -322,7 +360,7 @@ class StorePipeline:
                                  origin=item.article.article.source, now=now,
                                  is_new=outcome.status is UpsertStatus.NEW, match=match)
             self.stats.inc_value(f"newsmon/stories/{story.how}")
-        return outcome.status.value
+        return str(outcome.status.value)
 
     # --- final rejects go to the URL ledger ----------------------------------------
     def item_error(self, item: Any, response: Any, failure: Any, spider: Any = None) -> None:
@@ -376,6 +414,18 @@ def _settle(crawler: Crawler, page: Any, outcome: str) -> None:
     outcomes = getattr(crawler.spider, "outcomes", None)
     if isinstance(outcomes, PageOutcomes):
         outcomes.settle(getattr(page, "link_key", None), outcome)
+
+
+def _count_foreign(crawler: Crawler, why: str, source: str, page_url: str,
+                   claimed: str) -> None:
+    """Count and log (one line, both URLs) a declared canonical that was not believed:
+    ``why`` is ``origin`` (not crawled by the source) or ``source`` (another's article)."""
+    if crawler.stats is not None:
+        crawler.stats.inc_value(f"newsmon/canonical_foreign/{why}")
+    whose = ("on an origin the source does not crawl" if why == "origin"
+             else "another source's article")
+    log.warning("%s: canonical_foreign: %r names %r as canonical, %s; not believed",
+                source, page_url, claimed, whose)
 
 
 def _item_source(item: Any, spider: Any) -> str:
