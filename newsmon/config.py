@@ -125,6 +125,7 @@ class SubscriptionConfig:
     # The digest footer names a crawled source with no new article for this long
     # ("went silent"); a duration such as "48h", or "off".
     silent_after: str = "48h"
+    file_mode: int | None = None  # permission bits of a new file:PATH digest (None: 0644)
     line: int = 0
 
     @property
@@ -468,7 +469,7 @@ def _parse_politeness(value: Any, where: str,
 
 _SUBSCRIPTION_KEYS = {
     "name", "topics", "channel", "format", "schedule", "timezone", "quiet_hours",
-    "heartbeat", "email_to", "email_from", "silent_after",
+    "heartbeat", "email_to", "email_from", "silent_after", "file_mode",
 }
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
@@ -485,6 +486,19 @@ def _parse_subscriptions(raw: Any, locator: _Locator, settings: Settings
             raise ConfigError(f"{locator.path}:{line}: duplicate subscription name {sub.name!r}")
         subs.append(sub)
     return tuple(subs)
+
+
+def _parse_file_mode(value: Any, where: str) -> int | None:
+    """``file_mode = "0640"``: octal permission bits, as chmod takes them."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"0?o?[0-7]{1,4}", value):
+        raise ConfigError(f"{where}: 'file_mode' must be an octal string such as \"0644\"")
+    mode = int(value.replace("o", ""), 8)
+    problem = range_problem("file_mode", mode)
+    if problem:
+        raise ConfigError(f"{where}: 'file_mode' {problem}")
+    return mode
 
 
 def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
@@ -539,5 +553,6 @@ def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
         channel=channel, format=fmt, schedule=schedule, timezone=timezone,
         quiet_hours=quiet, heartbeat=heartbeat,
         email_to=_string_list(entry.get("email_to", []), f"{where}: 'email_to'"),
-        email_from=email_from, silent_after=silent_after, line=line,
+        email_from=email_from, silent_after=silent_after,
+        file_mode=_parse_file_mode(entry.get("file_mode"), where), line=line,
     )

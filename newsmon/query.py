@@ -355,7 +355,9 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise QuerySyntaxError(
-                self.query, token.position, f"at most {MAX_NESTING} nested levels",
+                self.query,
+                token.position,
+                f"at most {MAX_NESTING} nested levels",
                 "of '(' and NOT/'-'; simplify the query",
             )
 
@@ -460,7 +462,9 @@ class _Parser:
         self.terms[0] += 1
         if self.terms[0] > MAX_TERMS:
             raise QuerySyntaxError(
-                self.query, token.position, f"at most {MAX_TERMS} terms",
+                self.query,
+                token.position,
+                f"at most {MAX_TERMS} terms",
                 "split it into several topics",
             )
         term = Term.of(token.text, phrase=token.kind == "phrase")
