@@ -101,6 +101,7 @@ def test_boundaries_accepted(tmp_path: Path, end: int) -> None:
         number = NUMBER_RANGES[name][end]
         return repr(int(number)) if float(number).is_integer() else repr(number)
 
+    mode = int(NUMBER_RANGES["file_mode"][end])
     text = (
         '[settings]\ntimezone = "UTC"\n'
         + "".join(f"{key} = {value(key)}\n" for key in
@@ -110,7 +111,7 @@ def test_boundaries_accepted(tmp_path: Path, end: int) -> None:
             source_lines=f"max_list_pages = {value('max_list_pages')}",
             politeness_lines=(f"download_delay = {value('politeness.download_delay')}\n"
                               f"concurrency = {value('politeness.concurrency')}"))
-        + f'\n[[subscriptions]]\nname = "desk"\nfile_mode = "{int(NUMBER_RANGES["file_mode"][end]):o}"\n'
+        + f'\n[[subscriptions]]\nname = "desk"\nfile_mode = "{mode:o}"\n'
     )
     path = tmp_path / "newsmon.toml"
     path.write_text(text, encoding="utf-8")
