@@ -113,7 +113,8 @@ def _open(config: Config, subscription: SubscriptionConfig, override: str | None
     try:
         return open_channel(spec, env=os.environ, base_dir=base_dir,
                             write=lambda text: click.echo(terminal_safe(text), nl=False),
-                            email_to=subscription.email_to, email_from=subscription.email_from)
+                            email_to=subscription.email_to, email_from=subscription.email_from,
+                            file_mode=subscription.file_mode)
     except ChannelError as exc:
         where = f"{config.path}:{subscription.line}: " if subscription.line else ""
         if dry_run:  # a preview needs no working channel

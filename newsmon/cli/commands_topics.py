@@ -18,6 +18,7 @@ from storage.models import Topic
 from storage.topics import (
     TopicError,
     add_topic,
+    check_topic_name,
     edit_topic,
     list_topics,
     remove_topic,
@@ -82,6 +83,10 @@ def add(app: AppContext, name: str, query: str) -> None:
       newsmon topics add port '(青岛港 OR 董家口) -招聘'
       newsmon topics add port-jobs '-海鲜 青岛港 招聘'
     """
+    try:
+        check_topic_name(name)
+    except TopicError as exc:
+        raise click.UsageError(str(exc)) from None
     node = _parse(query, _aliases(app, excluding=name), name)
     stats = _save_and_match(app, name, query, add_topic)
     click.echo(f"added topic {name!r}: {stats.new_matches} of {stats.articles} stored "

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from scheduler.delivery.base import Channel, ChannelError, DeliveryError, scrub
-from scheduler.delivery.files import FileChannel
+from scheduler.delivery.files import DEFAULT_FILE_MODE, FileChannel
 from scheduler.delivery.smtp import DEFAULT_SENDER, SmtpChannel, SmtpCredentials
 from scheduler.delivery.stdout import StdoutChannel
 from scheduler.delivery.webhook import WebhookChannel
@@ -93,18 +93,20 @@ def _scheme_and_host(url: str) -> str:
 def open_channel(spec: str, *, env: Mapping[str, str], base_dir: Path,
                  write: Callable[[str], None], email_to: Sequence[str] = (),
                  email_from: str | None = None, ssl_context: ssl.SSLContext | None = None,
-                 timeout: float = 30.0) -> Channel:
+                 timeout: float = 30.0, file_mode: int | None = None) -> Channel:
     """The channel ``spec`` names, ready to send (nothing is contacted yet).
 
     ``base_dir`` anchors relative file paths; ``write`` prints for ``stdout``;
-    ``email_to``/``email_from`` are the subscription's addresses.
+    ``email_to``/``email_from`` are the subscription's addresses; ``file_mode`` the
+    permission bits of a new file (None: 0644).
     """
     name = redact(spec)
     expanded, secrets = expand_env(spec, env)
     if expanded == "stdout":
         return StdoutChannel(write)
     if expanded.startswith("file:"):
-        return FileChannel(expanded.removeprefix("file:"), base_dir)
+        mode = DEFAULT_FILE_MODE if file_mode is None else file_mode
+        return FileChannel(expanded.removeprefix("file:"), base_dir, mode)
     if expanded.startswith("webhook:"):
         url = expanded.removeprefix("webhook:")
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
