@@ -60,7 +60,13 @@ class FileChannel:
     def _write(self, path: Path, text: str) -> None:
         if "time" in self._fields:  # a timestamped file is never overwritten
             path = _claim_unused(path)
-        _write_atomically(path, text)
+            try:
+                _write_atomically(path, text)
+            except DeliveryError:
+                path.unlink(missing_ok=True)  # no empty placeholder left behind
+                raise
+        else:
+            _write_atomically(path, text)
         self.written.append(path)
 
     def _path(self, digest: Digest, fmt: str, topic: str | None) -> Path:
