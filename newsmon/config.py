@@ -328,6 +328,21 @@ def _check_timezone(name: str, where: str) -> None:
         raise ConfigError(f"{where}: unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
 
 
+def _check_cron(schedule: str | None, timezone: str, where: str) -> None:
+    """Reject a cron expression APScheduler would refuse (``0 25 * * *``) when the
+    config is read, so every command reports it, not only ``newsmon run``."""
+    if schedule is None:
+        return
+    # The scheduler's own parser (standard cron weekdays, 6 fields with seconds);
+    # imported here because the scheduler package imports this module.
+    from scheduler.schedules import ScheduleError, parse_cron
+
+    try:
+        parse_cron(schedule, timezone)
+    except ScheduleError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 
@@ -390,6 +405,7 @@ def _parse_source(entry: Any, locator: _Locator, line: int, settings: Settings
                                  or len(schedule.split()) not in (5, 6)):
         raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression, "
                           f"e.g. \"0 7 * * *\" (or 6 fields with seconds first)")
+    _check_cron(schedule, timezone, where)
     return SourceConfig(
         name=name,
         lists=urls["lists"],
@@ -542,6 +558,7 @@ def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
     if not isinstance(timezone, str):
         raise ConfigError(f"{where}: 'timezone' must be a string")
     _check_timezone(timezone, where)
+    _check_cron(schedule, timezone, where)
     quiet = entry.get("quiet_hours")
     if quiet is not None and (not isinstance(quiet, str) or not _QUIET_HOURS.match(quiet)):
         raise ConfigError(f"{where}: 'quiet_hours' must look like \"22:00-07:00\"")

@@ -30,6 +30,7 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from newsmon.config import Config
+from newsmon.timefmt import local_time as shared_local_time
 
 CRON_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron numbering
 _WEEKDAY_NAMES = {name: number for number, name in enumerate(CRON_DAY_NAMES)} | {
@@ -237,5 +238,4 @@ def local_time(moment: datetime | None, timezone: str) -> str:
     """``2024-05-01 07:00:00 CST (Asia/Shanghai)``: local time with its zone."""
     if moment is None:
         return "never"
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({timezone})"
+    return f"{shared_local_time(moment, timezone, seconds=True)} ({timezone})"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsmon.config import parse_config
+from newsmon.config import ConfigError, parse_config
 from scheduler.jobs import Outcome, child_argv, child_env, classify_exit, summarize_output
 from scheduler.schedules import (
     JobKind,
@@ -195,7 +195,8 @@ def test_the_config_gives_one_job_per_scheduled_source_and_subscription() -> Non
 
 def test_a_bad_schedule_names_the_file_line_and_entry() -> None:
     bad = CONFIG.replace('schedule = "0 7 * * *"', 'schedule = "0 7 * * 8"')
-    with pytest.raises(ScheduleError, match=r"sites\.toml:5: source 'dzwww': .*day-of-week"):
+    # refused when the config is read, so every command reports it, not only `run`
+    with pytest.raises(ConfigError, match=r"sites\.toml:5: source 'dzwww': .*day-of-week"):
         specs_of(bad)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -11,6 +14,7 @@ from click.core import ParameterSource
 
 from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
 from newsmon.config import default_data_dir, demo_database_url, is_default_location
+from newsmon.timefmt import format_duration
 from storage.engine import Database, DatabaseError, check_database_target
 
 DEMO_TOPIC = "青島"
@@ -47,6 +51,24 @@ def _newsmon(app: AppContext, config_path: Path, *args: str) -> int:
     cmd = [sys.executable, "-m", "newsmon", "--db", demo_database_url_of(app),
            "--config", str(config_path), *args]
     return subprocess.run(cmd, check=False).returncode
+
+
+class _Steps:
+    """``### [2/5] Day one: crawl`` before a step and ``[2/5] done in 3.3s`` after it,
+    so a demo that takes a minute shows where it is."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.number = 0
+
+    @contextmanager
+    def step(self, text: str) -> Iterator[None]:
+        self.number += 1
+        _heading(f"[{self.number}/{self.total}] {text}")
+        started = time.monotonic()
+        yield
+        took = format_duration(time.monotonic() - started)
+        click.echo(f"[{self.number}/{self.total}] done in {took}")
 
 
 def _write_demo_config(config_toml: str, directory: Path) -> Path:
@@ -90,22 +112,24 @@ def command(app: AppContext, workdir: Path | None) -> None:
         click.echo(f"sample sites: {sites.base_url} ({', '.join(sites.site_names())})")
         click.echo(f"demo config: {config_path}")
 
-        _heading("Day one: crawl")
-        _newsmon(app, config_path, "crawl", "--no-progress")
-        _heading(f"Topic {DEMO_TOPIC}")
-        if _has_topic(app):
-            click.echo(f"topic {DEMO_TOPIC!r} already tracked; matches an earlier demo run "
-                       "delivered are not repeated (use --db sqlite:///fresh.db to start over)")
-        else:
-            _newsmon(app, config_path, "topics", "add", DEMO_TOPIC, DEMO_TOPIC)
-        _heading("Day one: digest")
-        _newsmon(app, config_path, "digest")
+        steps = _Steps(5)
+        with steps.step("Day one: crawl"):
+            _newsmon(app, config_path, "crawl", "--no-progress")
+        with steps.step(f"Topic {DEMO_TOPIC}"):
+            if _has_topic(app):
+                click.echo(f"topic {DEMO_TOPIC!r} already tracked; matches an earlier demo "
+                           "run delivered are not repeated (use --db sqlite:///fresh.db to "
+                           "start over)")
+            else:
+                _newsmon(app, config_path, "topics", "add", DEMO_TOPIC, DEMO_TOPIC)
+        with steps.step("Day one: digest"):
+            _newsmon(app, config_path, "digest")
 
         sites.set_day(2)
-        _heading("Day two: crawl")
-        _newsmon(app, config_path, "crawl", "--no-progress")
-        _heading("Day two: digest (only what is new since day one)")
-        _newsmon(app, config_path, "digest")
+        with steps.step("Day two: crawl"):
+            _newsmon(app, config_path, "crawl", "--no-progress")
+        with steps.step("Day two: digest (only what is new since day one)"):
+            _newsmon(app, config_path, "digest")
     db = f"--db {demo_database_url_of(app)}"
     click.echo(f"Try: newsmon {db} search 青岛   ·   newsmon {db} topics list   ·   "
                "newsmon --help")

@@ -8,6 +8,7 @@ live there, never in the config), and reports each outcome on stderr.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
-from scheduler.delivery import Channel, ChannelError, open_channel
+from scheduler.delivery import Channel, ChannelError, check_channel, open_channel
 from scheduler.digest import local_time
 from scheduler.digestjobs import DigestOutcome, deliver_digest
 from scheduler.render import FORMATS, render
@@ -71,12 +72,16 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
                 click.echo(f"warning: subscription {subscription.name!r} names topic "
                            f"{topic!r}, which does not exist (newsmon topics list)", err=True)
         chosen_format = fmt or subscription.format
+        if dry_run:
+            _check_channel(config, subscription, channel)
         out = _open(config, subscription, channel, dry_run)
+        _refuse_atom_on_stdout(out, chosen_format)
         outcome = deliver_digest(app.database, subscription, out, chosen_format, now,
                                  sources=sources, dry_run=dry_run)
         if dry_run and outcome.digest is not None:
             click.echo(terminal_safe(render(outcome.digest, chosen_format)), nl=False)
-        _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions)
+        _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions,
+                written=getattr(out, "written", ()))
         failures += outcome.status in ("failed", "busy")
     if failures:
         raise SystemExit(EXIT_ERRORS)
@@ -133,12 +138,37 @@ class _Preview:
         raise AssertionError("a dry run sends nothing")
 
 
-def _report(outcome: DigestOutcome, subscription: SubscriptionConfig, quiet: bool) -> None:
+def _check_channel(config: Config, subscription: SubscriptionConfig,
+                   override: str | None) -> None:
+    """``--dry-run`` sends nothing, but a channel or recipient that could never work
+    (an unknown scheme, a webhook without an http(s) URL, a malformed e-mail address)
+    is still an error, so a preview does not hide it until the first real send."""
+    try:
+        check_channel(override or subscription.channel, subscription.email_to)
+    except ChannelError as exc:
+        where = f"{config.path}:{subscription.line}: " if subscription.line else ""
+        raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
+
+
+def _refuse_atom_on_stdout(out: Channel, fmt: str) -> None:
+    # Atom is one feed (one XML document) per topic: feeds printed one after the
+    # other are no feed a reader could poll.
+    if fmt == "atom" and out.name == "stdout":
+        raise click.UsageError("Atom is one feed per topic and cannot go to stdout; "
+                               "write the feeds with --to file:DIR/")
+
+
+def _report(outcome: DigestOutcome, subscription: SubscriptionConfig, quiet: bool,
+            written: Sequence[Path] = ()) -> None:
     """One line per subscription on stderr (the digest itself may be on stdout)."""
     name, count = outcome.subscription, outcome.matches
     matches = f"{count} match{'es' if count != 1 else ''}"
     if outcome.status == "sent":
-        if not quiet:
+        if written:  # the file names the placeholders gave, not the template
+            click.echo(f"digest {name}: wrote {matches} to "
+                       f"{', '.join(str(path) for path in written)} ({outcome.format})",
+                       err=True)
+        elif not quiet:
             click.echo(f"digest {name}: sent {matches} to {outcome.channel} "
                        f"({outcome.format})", err=True)
     elif outcome.status == "dry-run":

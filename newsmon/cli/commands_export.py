@@ -29,6 +29,8 @@ from storage.search import FoundArticle, iter_search
 EXPORT_COLUMNS = ["id", "url", "fetched_url", "title", "source", "site", "author", "editor",
                   "tags", "published_at", "first_seen", "story_id", "script", "body"]
 PROGRESS_EVERY = 1000
+# Excel takes a CSV without it for the local code page and garbles Chinese.
+UTF8_BOM = "\ufeff"
 
 
 def export_record(article: FoundArticle) -> dict[str, object]:
@@ -75,15 +77,18 @@ def _csv_cell(value: object) -> object:
 @filter_options
 @click.option("-o", "--output", "output", metavar="FILE",
               help="Write to FILE instead of stdout.")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="Start CSV with a UTF-8 byte-order mark, so Excel reads Chinese right.")
 @pass_app
 def command(app: AppContext, query: str | None, fmt: str, since: str | None,
             until: str | None, sources: tuple[str, ...], topics: tuple[str, ...],
-            new_only: bool, output: str | None) -> None:
+            new_only: bool, output: str | None, bom: bool) -> None:
     """Export articles with their full text, newest first, streaming.
 
     Without QUERY every stored article is exported (within the filters); QUERY is
     the search query language. CSV cells hold the text as stored; tags are
-    space-separated. A count goes to stderr at the end.
+    space-separated; CSV starts with a UTF-8 byte-order mark (--no-bom: without).
+    A count goes to stderr at the end, naming the file written.
 
     \b
     Example:
@@ -97,6 +102,8 @@ def command(app: AppContext, query: str | None, fmt: str, since: str | None,
         filters = build_filters(session, since, until, sources, topics, new_only)
         try:
             with _output(output) as stream:
+                if fmt == "csv" and bom:
+                    stream.write(UTF8_BOM)
                 written = _write(stream, fmt, iter_search(session, node, filters))
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, like other Unix tools.

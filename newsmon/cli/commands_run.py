@@ -7,7 +7,6 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -165,7 +164,4 @@ def runner_section(app: AppContext, now: datetime) -> Section:
 
 def _local_seconds(moment: datetime | None, zone: str) -> str:
     """``2024-05-01 07:00:00 CST``: seconds matter for second-level schedules."""
-    if moment is None:
-        return "-"
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+    return local_time(moment, zone, seconds=True, missing="-")

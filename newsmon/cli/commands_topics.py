@@ -110,9 +110,14 @@ def _save_and_match(app: AppContext, name: str, query: str,
     return match_topic_against_archive(database, name, now, app.config.settings.backfill)
 
 
+BROAD_MIN_ARTICLES = 20
+BROAD_SHARE = 0.3
+
+
 def broad_match_warning(matched: int, total: int) -> list[str]:
-    """Warn when a query would flag most of the archive (a digest nobody reads)."""
-    if total >= 20 and matched / total > 0.5:
+    """Warn when a query would flag a large share of the archive (a digest nobody
+    reads): 30 % or more of at least 20 articles, so a small archive never warns."""
+    if total >= BROAD_MIN_ARTICLES and matched >= BROAD_SHARE * total:
         return [f"the query matches {matched} of {total} stored articles; "
                 "a narrower query will make digests more useful"]
     return []

@@ -10,11 +10,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 
 from newsmon.sanitise import clean_text
+from newsmon.timefmt import local_time
+
+__all__ = ["dumps", "emit_records", "format_options", "local_time", "render_table",
+           "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -120,11 +123,3 @@ def render_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str],
     rows = [line(list(columns)), line(["-" * w for w in widths])]
     rows.extend(line(row) for row in cells)
     return "\n".join(rows) + "\n"
-
-
-def local_time(value: datetime | None, zone: str) -> str:
-    """``2020-01-13 08:46 CST`` style: local time in ``zone`` with its abbreviation."""
-    if value is None:
-        return "time unknown"
-    local = value.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

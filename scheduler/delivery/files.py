@@ -1,6 +1,6 @@
 """The file channel: the digest written to a path, atomically.
 
-The path may hold ``{subscription}``, ``{date}`` (YYYY-MM-DD) and ``{time}`` (HHMM),
+The path may hold ``{subscription}``, ``{date}`` (YYYY-MM-DD) and ``{time}`` (HHMMSS),
 in the subscription's time zone, and for Atom ``{topic}``: one feed per topic. A
 path ending in ``/`` (or an existing directory) gets ``<topic>.atom`` files for Atom
 and ``<subscription>.<ext>`` otherwise. Each file is written to a temporary name and
@@ -53,19 +53,33 @@ class FileChannel:
         self._base_dir = base_dir
         self._mode = mode
         self.name = f"file:{template}"
+        self.written: list[Path] = []  # the files the last send wrote, for the status line
 
     def send(self, digest: Digest, fmt: str) -> None:
+        self.written = []
         if fmt == "atom":
             for topic, feed in render_atom_feeds(digest).items():
-                _write_atomically(self._path(digest, fmt, topic), feed, self._mode)
+                self._write(self._path(digest, fmt, topic), feed)
         else:
-            _write_atomically(self._path(digest, fmt, None), render(digest, fmt),
-                              self._mode)
+            self._write(self._path(digest, fmt, None), render(digest, fmt))
+
+    def _write(self, path: Path, text: str) -> None:
+        if "time" in self._fields:  # a timestamped file is never overwritten
+            path = _claim_unused(path)
+            try:
+                os.chmod(path, self._mode)  # claimed empty: not yet "existing"
+                _write_atomically(path, text, self._mode)
+            except DeliveryError:
+                path.unlink(missing_ok=True)  # no empty placeholder left behind
+                raise
+        else:
+            _write_atomically(path, text, self._mode)
+        self.written.append(path)
 
     def _path(self, digest: Digest, fmt: str, topic: str | None) -> Path:
         local = digest.generated_at.astimezone(ZoneInfo(digest.zone))
         values = {"subscription": safe_filename(digest.subscription),
-                  "date": f"{local:%Y-%m-%d}", "time": f"{local:%H%M}",
+                  "date": f"{local:%Y-%m-%d}", "time": f"{local:%H%M%S}",
                   "topic": safe_filename(topic or "all")}
         path = self._base_dir / Path(self._template.format_map(values)).expanduser()
         if self._template.endswith(("/", os.sep)) or path.is_dir():
@@ -75,6 +89,23 @@ class FileChannel:
             raise DeliveryError(f"{self.name}: Atom is one feed per topic; put {{topic}} in "
                                 "the path or end it with / to write one file per topic")
         return path
+
+
+def _claim_unused(path: Path) -> Path:
+    """``path``, or ``NAME-2.EXT``, ``NAME-3.EXT`` … when a digest of the same second
+    is there already; created empty at once (O_EXCL) so two writers never share one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate, number = path, 1
+    while True:
+        try:
+            with candidate.open("x"):
+                return candidate
+        except FileExistsError:
+            number += 1
+            candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        except OSError as exc:
+            raise DeliveryError(f"file:{candidate}: {exc.strerror or exc}") from None
+
 
 
 def _mode_for(path: Path, new_mode: int) -> int:
