@@ -56,10 +56,26 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "ignored", reason
     if isinstance(exc, ResponseDataLossError):
         return "data_loss", "the response ended before its announced length"
+    encoding = _unsupported_transfer_encoding(exc)
+    if encoding is not None:
+        return "transfer_encoding", (f"unsupported Transfer-Encoding {encoding!r} (only "
+                                     "chunked is understood): response not read")
     if isinstance(exc, ResponseNeverReceived | ConnectionLost | ConnectError
                   | DownloadFailedError):
         return "connection", f"{type(exc).__name__}: {exc}"
     return type(exc).__name__.lower(), str(exc) or type(exc).__name__
+
+
+def _unsupported_transfer_encoding(exc: BaseException | None) -> str | None:
+    """The Transfer-Encoding Twisted's HTTP client could not decode, if that is why the
+    download failed: its parser looks the header up in a table of one (``chunked``), so
+    ``Transfer-Encoding: gzip`` (a classic gzip-bomb carrier) fails as ``KeyError``."""
+    failed = exc.__cause__ if isinstance(exc, DownloadFailedError) else exc
+    for reason in getattr(failed, "reasons", None) or ():
+        value = getattr(reason, "value", None)
+        if isinstance(value, KeyError) and value.args and isinstance(value.args[0], bytes):
+            return value.args[0].decode("latin-1")
+    return None
 
 
 class Rejected(DropItem):

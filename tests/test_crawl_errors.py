@@ -1,0 +1,122 @@
+"""Issue 20's smaller points: each failure is one line naming what failed, not a
+traceback. Real local HTTP servers (127.0.0.1, port 0) and the real ``newsmon`` CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from storage.engine import Database
+from storage.models import UrlRecord
+from tests.conftest import Newsmon
+from tests.crawl_errors_support import (
+    article_html,
+    gzip_transfer_encoded,
+    list_html,
+    redirect,
+    send,
+    serving,
+)
+
+ROBOTS_ALLOW = send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "WARNING" in line or "ERROR" in line]
+
+
+# -- 3. Transfer-Encoding gzip (a gzip bomb's carrier) --------------------------------------
+
+def test_transfer_encoding_gzip_is_one_named_error_and_the_crawl_goes_on(
+        tmp_path: Path, sqlite_url: str) -> None:
+    routes = {"/robots.txt": ROBOTS_ALLOW,
+              "/list.html": send(200, list_html("/news/a.html", "/news/bomb.html")),
+              "/news/a.html": send(200, article_html()),
+              "/news/bomb.html": gzip_transfer_encoded(50_000_000)}
+    with serving(routes) as site:
+        newsmon = Newsmon(sqlite_url, site.config(tmp_path / "c.toml", lists=["/list.html"]),
+                          home=tmp_path / "home")
+        result = newsmon("crawl", check=False)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "KeyError" not in result.stderr
+    bomb = site.url("/news/bomb.html")
+    assert [line.split("WARNING: ", 1)[1] for line in _error_lines(result.stderr)] == [
+        f"local: transfer_encoding {bomb}: unsupported Transfer-Encoding 'gzip' (only "
+        "chunked is understood): response not read"]
+    assert "local: 2 linked pages: 1 new, 1 failed" in result.stdout
+
+
+# -- 4. a redirect to another scheme --------------------------------------------------------
+
+def test_a_redirect_to_another_scheme_is_named_so_in_the_ledger_and_outcome(
+        tmp_path: Path, sqlite_url: str) -> None:
+    routes = {"/robots.txt": ROBOTS_ALLOW,
+              "/list.html": send(200, list_html("/news/a.html", "/news/ftp.html")),
+              "/news/a.html": send(200, article_html()),
+              "/news/ftp.html": redirect("ftp://127.0.0.1:21/x")}
+    with serving(routes) as site:
+        newsmon = Newsmon(sqlite_url, site.config(tmp_path / "c.toml", lists=["/list.html"]),
+                          home=tmp_path / "home")
+        result = newsmon("crawl", check=False)
+    url = site.url("/news/ftp.html")
+    assert [line.split("WARNING: ", 1)[1] for line in _error_lines(result.stderr)] == [
+        f"local: gate_redirect_scheme {url}: redirect to another scheme ('ftp') not "
+        f"followed: '{url}' -> 'ftp://127.0.0.1:21/x'"]
+    assert "http_302" not in result.stdout + result.stderr
+    assert "local: 2 linked pages: 1 new, 1 refused (off-site or not http)" in result.stdout
+    database = Database(sqlite_url)
+    with database.session() as session:
+        errors = {r.url: r.error for r in session.scalars(select(UrlRecord))}
+    database.dispose()
+    assert errors[url] == "gate_redirect_scheme"
+
+
+# -- 7. export to a place that cannot hold it -----------------------------------------------
+
+@pytest.mark.parametrize(("where", "message"), [
+    ("/dev/full", "/dev/full: not a regular file (a device or pipe); write to stdout and "
+                  "redirect instead"),
+    ("{tmp}/missing/out.jsonl", "{tmp}/missing/out.jsonl: directory {tmp}/missing does not "
+                                "exist"),
+    ("{tmp}", "{tmp}: is a directory; give a file name"),
+])
+def test_export_refuses_an_output_it_cannot_write_before_writing(
+        tmp_path: Path, sqlite_url: str, where: str, message: str) -> None:
+    newsmon = Newsmon(sqlite_url, home=tmp_path / "home")
+    newsmon("db", "upgrade")
+    before = sorted(tmp_path.rglob("*"))
+    result = newsmon("export", "-o", where.format(tmp=tmp_path), check=False)
+    assert (result.returncode, result.stderr) == (
+        1, f"newsmon: error: {message.format(tmp=tmp_path)}\n")
+    assert sorted(tmp_path.rglob("*")) == before  # not even a 0-byte file
+
+
+def test_export_failing_midway_is_one_line(tmp_path: Path, sqlite_url: str) -> None:
+    routes = {"/robots.txt": ROBOTS_ALLOW, "/list.html": send(200, list_html("/news/a.html")),
+              "/news/a.html": send(200, article_html())}
+    with serving(routes) as site:
+        newsmon = Newsmon(sqlite_url, site.config(tmp_path / "c.toml", lists=["/list.html"]),
+                          home=tmp_path / "home")
+        newsmon("crawl")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "newsmon", "--db", sqlite_url,
+                                 "export"], stdout=full, stderr=subprocess.PIPE, text=True,
+                                env=newsmon.env(), check=False, timeout=120)
+    assert (result.returncode, result.stderr) == (
+        1, "newsmon: error: stdout: export failed: No space left on device\n")
+
+
+def test_export_to_a_file_is_complete_and_leaves_no_temporary(tmp_path: Path,
+                                                             sqlite_url: str) -> None:
+    newsmon = Newsmon(sqlite_url, home=tmp_path / "home")
+    newsmon("db", "upgrade")
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    result = newsmon("export", "-o", str(out))
+    assert result.stderr == f"exported 0 articles to {out}\n"
+    assert out.read_text(encoding="utf-8") == ""
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
