@@ -120,3 +120,33 @@ def test_export_to_a_file_is_complete_and_leaves_no_temporary(tmp_path: Path,
     assert result.stderr == f"exported 0 articles to {out}\n"
     assert out.read_text(encoding="utf-8") == ""
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# -- 6. a read-only database is noticed before any page is fetched --------------------------
+
+def _read_only(url: str, backend: str) -> str:
+    if backend == "sqlite":  # root may write any file: ask SQLite itself for read-only
+        return f"sqlite:///file:{url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+    return url.replace("options=", "options=-cdefault_transaction_read_only%3Don%20")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql",
+                                                            marks=pytest.mark.postgres)])
+def test_a_read_only_database_stops_the_crawl_before_any_fetch(
+        tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    url = str(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url"))
+    Newsmon(url, home=tmp_path / "home")("db", "upgrade")
+    read_only = _read_only(url, backend)
+    routes = {"/robots.txt": ROBOTS_ALLOW, "/list.html": send(200, list_html("/news/a.html")),
+              "/news/a.html": send(200, article_html())}
+    with serving(routes) as site:
+        newsmon = Newsmon(read_only, site.config(tmp_path / "c.toml", lists=["/list.html"]),
+                          home=tmp_path / "home")
+        result = newsmon("crawl", check=False)
+    shown = Database(read_only).display_url
+    reason = ("attempt to write a readonly database" if backend == "sqlite"
+              else "cannot execute UPDATE in a read-only transaction")
+    assert (result.returncode, result.stderr) == (
+        3, f"newsmon: error: {shown}: cannot write to the database: {reason}; nothing "
+           "crawled\n")
+    assert site.requests == []

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 
 import click
 
-from newsmon.cli.context import AppContext, pass_app
+from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS, exit_code_for_signal
 from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
 from newsmon.outcomes import describe_outcomes
 from newsmon.values import CrawlStats
+from storage.engine import DatabaseError
 
 
 def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
@@ -73,6 +74,10 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
     config = app.config
     chosen = select_sources(config, sources)
     database = app.database  # migrate before the crawl, and fail early if unusable
+    try:
+        database.check_writable()  # not after every page was fetched
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(f"{exc}; nothing crawled") from None
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         results = run_crawl(config, app.database_url, chosen, progress=show_progress,
