@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from storage.engine import Database
 from storage.models import UrlRecord
-from tests.conftest import Newsmon
+from tests.conftest import Newsmon, _pg_admin_execute
 from tests.crawl_errors_support import (
     article_html,
     gzip_transfer_encoded,
@@ -20,6 +21,7 @@ from tests.crawl_errors_support import (
     redirect,
     send,
     serving,
+    slow,
 )
 
 ROBOTS_ALLOW = send(200, b"User-agent: *\nAllow: /\n", "text/plain")
@@ -150,3 +152,36 @@ def test_a_read_only_database_stops_the_crawl_before_any_fetch(
         3, f"newsmon: error: {shown}: cannot write to the database: {reason}; nothing "
            "crawled\n")
     assert site.requests == []
+
+
+# -- 5. the database lost mid-crawl ----------------------------------------------------------
+
+@pytest.mark.postgres
+def test_a_database_lost_mid_crawl_is_one_line_the_summary_and_exit_3(
+        tmp_path: Path, pg_url: str) -> None:
+    schema = pg_url.rsplit("%3D", 1)[1]
+    links = [f"/news/{n}.html" for n in range(6)]
+    routes = {"/robots.txt": ROBOTS_ALLOW, "/list.html": send(200, list_html(*links))}
+    routes |= {link: slow(1.0, send(200, article_html(f"第{n}則新聞標題")))
+               for n, link in enumerate(links)}
+    with serving(routes) as site:
+        newsmon = Newsmon(pg_url, site.config(tmp_path / "c.toml", lists=["/list.html"]),
+                          home=tmp_path / "home")
+        newsmon("db", "upgrade")
+        crawl = subprocess.Popen([sys.executable, "-m", "newsmon", "--db", pg_url, "--config",
+                                  str(newsmon.config), "crawl"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=newsmon.env())
+        try:
+            while not any(path.startswith("/news/") for path in site.requests):
+                if crawl.poll() is not None:
+                    break
+                time.sleep(0.05)
+            _pg_admin_execute(f'DROP SCHEMA "{schema}" CASCADE')  # the crawl's tables go
+            stdout, stderr = crawl.communicate(timeout=300)
+        finally:
+            crawl.kill()
+            _pg_admin_execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')  # for the fixture
+    assert (crawl.returncode, stderr) == (
+        3, 'newsmon: error: database unavailable during crawl: relation "sources" does not '
+           "exist\n")
+    assert "topics not matched (database unavailable)" in stdout

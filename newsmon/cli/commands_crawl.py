@@ -68,7 +68,8 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
       newsmon --config sites.toml crawl
       newsmon --config sites.toml crawl --source dzwww --source bandao
     """
-    from crawler.runner import CrawlInterrupted, run_crawl  # imports scrapy: kept lazy
+    from crawler.errors import DATABASE_FAILURES  # imports scrapy: kept lazy
+    from crawler.runner import CrawlInterrupted, run_crawl
     from scheduler.matchjobs import match_pending
 
     config = app.config
@@ -89,6 +90,9 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None) ->
         click.echo(f"newsmon: interrupted ({signal.Signals(stop.signum).name}); the runs "
                    "are recorded as interrupted", err=True)
         sys.exit(exit_code_for_signal(stop.signum))
+    if DATABASE_FAILURES:
+        print_summary(results, "topics not matched (database unavailable)")
+        raise DatabaseUnavailable(f"database unavailable during crawl: {DATABASE_FAILURES[0]}")
     matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
     print_summary(results, f"{matched.new_matches} new topic matches "
                            f"({matched.flagged} flagged for the digest)")
