@@ -22,6 +22,7 @@ from tests.crawl_errors_support import (
     send,
     serving,
     slow,
+    trickle,
 )
 
 ROBOTS_ALLOW = send(200, b"User-agent: *\nAllow: /\n", "text/plain")
@@ -185,3 +186,21 @@ def test_a_database_lost_mid_crawl_is_one_line_the_summary_and_exit_3(
         3, 'newsmon: error: database unavailable during crawl: relation "sources" does not '
            "exist\n")
     assert "topics not matched (database unavailable)" in stdout
+
+
+# -- 1. a server that sends a byte a second cannot hold `sources add` / `sources check` ------
+
+def test_sources_add_and_check_give_up_at_max_time(tmp_path: Path, sqlite_url: str) -> None:
+    routes = {"/robots.txt": ROBOTS_ALLOW, "/list.html": trickle(every=0.5)}
+    with serving(routes) as site:
+        url = site.url("/list.html")
+        config = site.config(tmp_path / "c.toml", lists=["/list.html"])
+        newsmon = Newsmon(sqlite_url, tmp_path / "new.toml", home=tmp_path / "home")
+        added = newsmon("sources", "add", url, "--max-time", "2", check=False)
+        newsmon.config = config
+        checked = newsmon("sources", "check", "local", "--max-time", "2", check=False)
+    expected = (f"newsmon: error: {url}: not fetched within the 2 s limit for all fetches "
+                "(--max-time)\n")
+    assert (added.returncode, added.stderr) == (1, expected)
+    assert not (tmp_path / "new.toml").exists()
+    assert (checked.returncode, checked.stderr) == (1, expected)
