@@ -28,6 +28,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
 from crawler.gate import GateDropped
+from crawler.robots import RobotsUnreachable
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
@@ -48,6 +49,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "too_large", "response larger than the size cap (download cancelled)"
     if isinstance(exc, GateDropped):
         return f"gate_{exc.reason}", str(exc)
+    if isinstance(exc, RobotsUnreachable):  # before "robots": retried next run
+        return "robots_unreachable", str(exc)
     if isinstance(exc, IgnoreRequest):
         reason = str(exc) or "request dropped"
         if "robots.txt" in reason.lower():

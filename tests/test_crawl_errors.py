@@ -15,6 +15,8 @@ from storage.engine import Database
 from storage.models import UrlRecord
 from tests.conftest import Newsmon, _pg_admin_execute
 from tests.crawl_errors_support import (
+    Answer,
+    LocalSite,
     article_html,
     gzip_transfer_encoded,
     list_html,
@@ -204,3 +206,46 @@ def test_sources_add_and_check_give_up_at_max_time(tmp_path: Path, sqlite_url: s
     assert (added.returncode, added.stderr) == (1, expected)
     assert not (tmp_path / "new.toml").exists()
     assert (checked.returncode, checked.stderr) == (1, expected)
+
+
+# -- 2. robots.txt that cannot be read (RFC 9309 §2.3.1) -------------------------------------
+
+def _crawl_with_robots(tmp_path: Path, sqlite_url: str, robots: Answer
+                       ) -> tuple[subprocess.CompletedProcess[str], LocalSite]:
+    routes = {"/robots.txt": robots, "/list.html": send(200, list_html("/news/a.html")),
+              "/news/a.html": send(200, article_html())}
+    with serving(routes) as site:
+        newsmon = Newsmon(sqlite_url, site.config(tmp_path / "c.toml", lists=["/list.html"]),
+                          home=tmp_path / "home")
+        return newsmon("crawl", check=False), site
+
+
+def test_robots_txt_answering_5xx_disallows_the_host_for_this_run(
+        tmp_path: Path, sqlite_url: str) -> None:
+    result, site = _crawl_with_robots(tmp_path, sqlite_url, send(500, b"oops"))
+    assert site.requests == ["/robots.txt"] * 3  # with its retries; no page fetched
+    netloc = site.base.removeprefix("http://")
+    assert [line.split("WARNING: ", 1)[1] for line in _error_lines(result.stderr)] == [
+        f"local: robots.txt unreachable {site.url('/robots.txt')}: HTTP 500; nothing on "
+        f"{netloc} is fetched this run",
+        f"local: robots_unreachable {site.url('/list.html')}: robots.txt unreachable "
+        "(HTTP 500): not fetched this run"]
+    assert result.returncode == 1
+
+
+def test_robots_txt_answering_404_allows_everything(tmp_path: Path, sqlite_url: str) -> None:
+    result, site = _crawl_with_robots(tmp_path, sqlite_url, send(404, b"Disallow: /"))
+    assert (result.returncode, _error_lines(result.stderr)) == (0, [])
+    assert "/news/a.html" in site.requests
+
+
+def test_unparseable_robots_txt_allows_everything_but_is_counted(
+        tmp_path: Path, sqlite_url: str) -> None:
+    garbage = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe"
+    result, site = _crawl_with_robots(tmp_path, sqlite_url, send(200, garbage, "text/plain"))
+    assert [line.split("WARNING: ", 1)[1] for line in _error_lines(result.stderr)] == [
+        f"local: robots_unparseable {site.url('/robots.txt')}: not UTF-8 text; no rules "
+        "read, everything may be fetched"]
+    assert "/news/a.html" in site.requests
+    assert "robots_unparseable×1" in result.stdout
+    assert result.returncode == 1
