@@ -23,10 +23,11 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.canonical import UrlError, canonicalize
 from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
-from crawler.errors import Rejected
+from crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE, Rejected, database_lost
 from crawler.extract import extract_article
 from crawler.gate import spider_origins
 from crawler.items import FetchedPage
@@ -241,7 +242,26 @@ class StorePipeline:
                        batch_seconds=settings.getfloat("NEWSMON_STORE_BATCH_SECONDS", 2.0))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
+        crawler.signals.connect(pipeline.spider_error, signal=signals.spider_error)
         return pipeline
+
+    def database_unavailable(self, exc: BaseException) -> bool:
+        """Stop the crawl when ``exc`` says the database is gone: every further page
+        would be fetched for nothing and fail with a multi-line error. True if so."""
+        reason = database_lost(exc)
+        if reason is None:
+            return False
+        if not DATABASE_FAILURES:
+            DATABASE_FAILURES.append(reason)
+        if self.crawler.engine is not None and self.crawler.engine.running:
+            self.stats.set_value("newsmon/database_unavailable", reason)
+            deferred_from_coro(self.crawler.engine.close_spider_async(
+                reason=DATABASE_UNAVAILABLE))
+        return True
+
+    def spider_error(self, failure: Any, response: Any, spider: Any = None) -> None:
+        """A callback failed on the database (the URL ledger): stop the crawl."""
+        self.database_unavailable(failure.value)
 
     def open_spider(self) -> None:
         self.database = Database(self.database_url)
@@ -249,7 +269,11 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         if self.database is not None:
-            self.flush()
+            try:
+                self.flush()
+            except Exception as exc:
+                if not self.database_unavailable(exc):
+                    raise
             self.database.dispose()
 
     def _aliases(self) -> dict[str, str] | None:
@@ -293,6 +317,10 @@ class StorePipeline:
                 lock_stories(session)
                 outcomes = [self._store(session, item) for item in batch]
         except Exception as exc:
+            if self.database_unavailable(exc):
+                for item in batch:
+                    _settle(self.crawler, item.page, "error")
+                return
             log.warning("a batch of %d articles failed (%s); storing them one by one",
                         len(batch), exc)
             outcomes = [self._store_alone(item) for item in batch]

@@ -33,7 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.errors import classify_failure, http_status_of
+from crawler.errors import classify_failure, database_lost, http_status_of
 from crawler.gate import GateDropped, Origins
 from crawler.items import FetchedPage
 from crawler.ledger import CrawlLedger, links_digest
@@ -85,7 +85,12 @@ class NewsSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         if self.ledger is not None:
-            written = self.ledger.close(reason, datetime.now(UTC))
+            try:
+                written = self.ledger.close(reason, datetime.now(UTC))
+            except Exception as exc:
+                if database_lost(exc) is None:
+                    raise
+                return  # `newsmon crawl` reports the lost database in one line
             self.crawler.stats.set_value("newsmon/start_pages/validators_saved", written)
 
     # --- start ------------------------------------------------------------------------
