@@ -454,3 +454,26 @@ def is_dateline(line: str) -> bool:
     """``地方中心／桃園報導``, ``（中央社記者楊思瑞台南4日電）``: a reporting credit line."""
     head = line.strip()[:40]
     return bool(_REPORTED.match(head.lstrip("【〔[（(")) or _WIRE.search(head))
+
+
+# Words that fill a "来源" slot on badly parsed pages but name no publisher.
+_TIME_WORD = re.compile(r"^(?:am|pm|a\.m\.|p\.m\.|上午|下午|中午|凌晨|晚上|早上|傍晚|今天|今日|昨天|"
+                        r"昨日|日期|时间|時間|[\d\s:/.\-年月日时時分]+)$", re.IGNORECASE)
+_REGIONS = frozenset(
+    "香港 澳門 澳门 台灣 台湾 臺灣 北京 上海 天津 重庆 重慶 廣州 广州 深圳 台北 臺北 新北 高雄 台中 臺中 "
+    "台南 臺南 桃園 桃园 中國 中国 內地 内地 大陸 大陆 全國 全国 國際 国际 海外 本地 本港 "
+    "河北 山西 遼寧 辽宁 吉林 黑龍江 黑龙江 江蘇 江苏 浙江 安徽 福建 江西 山東 山东 河南 湖北 湖南 "
+    "廣東 广东 海南 四川 貴州 贵州 雲南 云南 陝西 陕西 甘肅 甘肃 青海 內蒙古 内蒙古 廣西 广西 西藏 "
+    "寧夏 宁夏 新疆 南京 杭州 武汉 武漢 成都 西安 长沙 長沙 沈阳 瀋陽 青岛 青島 厦门 廈門 苏州 蘇州 "
+    "郑州 鄭州 济南 濟南 福州 合肥 昆明 哈尔滨 哈爾濱 长春 長春 石家庄 石家莊 南宁 南寧 贵阳 貴陽 "
+    "兰州 蘭州 太原 南昌 海口 银川 銀川 西宁 西寧 拉萨 拉薩 乌鲁木齐 烏魯木齊 呼和浩特".split())
+
+
+def plausible_outlet(source: str, headline: str = "") -> bool:
+    """Whether a "来源" value names a publisher: not a time word, a bare region
+    ("香港" is where, not who) or the article's own headline."""
+    value = source.strip(" :：()（）[]【】")
+    if not value or _TIME_WORD.match(value) or value in _REGIONS:
+        return False
+    squashed = "".join(value.split())
+    return not (headline and len(squashed) >= 6 and squashed in "".join(headline.split()))
