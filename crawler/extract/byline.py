@@ -380,18 +380,27 @@ def is_outlet_name(line: str) -> bool:
     return bool(re.fullmatch(_OUTLET, line.strip())) and len(line.strip()) <= 8
 
 
+# "（记者 王明）", "(信报记者 蔡雪婧)", "（新华社记者 王明 李华）": an outlet may precede the label
 _TRAILING_CREDIT = re.compile(
-    rf"[(（]\s*(?:(?:特约|特約|本报|本報)?(?:评论员|評論員|通讯员|通訊員|记者|記者)\s*)?"
+    rf"[(（]\s*(?:(?:特约|特約|本报|本報|[{_HAN}]{{1,6}}?)?"
+    rf"(?:评论员|評論員|通讯员|通訊員|记者|記者)\s*)?"
     rf"((?:[{_HAN}]{{2,4}}\s+){{0,4}}[{_HAN}]{{2,4}})\s*[)）]\s*$")
 _NOT_CREDIT = re.compile(
     r"完|記者|记者|图|圖|摄|攝|新华社|新華社|中新社|中央社|综合|綜合|报道|報導|评论员|評論員")
+# "…而已。文/张三" closing the text: the writer's credit after the last sentence
+_TRAILING_WRITER = re.compile(
+    rf"(?:^|[。！？!?」”\s])\s*(?:文|撰文)\s*[/／|｜]\s*([{_HAN}]{{2,4}})\s*$")
 _NAMES_LINE = re.compile(rf"(?:[{_HAN}]{{2,3}}\s*[、，,\s]\s*){{1,5}}[{_HAN}]{{2,3}}")
 _BRACKETED_NAME = re.compile(rf"[\[［]\s*([{_HAN}]{{2,4}})\s*[\]］]")
 
 
 def trailing_credit(paragraph: str) -> str | None:
     """Reporter names closing the last paragraph: ``…佳节。（常书香 马丹阳 ）``."""
-    match = _TRAILING_CREDIT.search(paragraph[-40:])
+    tail = paragraph[-40:]
+    writer = _TRAILING_WRITER.search(tail)
+    if writer is not None:
+        return _join_names([writer.group(1)])
+    match = _TRAILING_CREDIT.search(tail)
     if match is None or _NOT_CREDIT.search(match.group(1)):
         return None
     return _join_names(match.group(1).split())
