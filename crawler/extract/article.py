@@ -68,7 +68,7 @@ _NEAR_TITLE = 12  # blocks after the headline searched for the byline and time
 _MIN_ARTICLE_CHARS = 60
 _ANCHORED_SHARE = 0.35  # the text after the headline must hold this share of the best text
 _MIN_UNTITLED_CHARS = 100  # without a confirmed headline, a snippet is not an article
-_STRUCTURED_MIN = 200  # a declared articleBody shorter than this is a summary
+_STRUCTURED_MIN = 120  # a declared articleBody shorter than this is a summary
 _DOM_WEAK = 0.6  # the DOM body is weak when it holds less than this share of the declared one
 _SEARCH_PAGE = re.compile(r"搜索结果|搜尋結果|search results", re.IGNORECASE)
 
@@ -155,6 +155,7 @@ class _Extraction:
         self.tz = self._zone(timezone)
         self._title_index: int | None = None
         self._title_text = ""
+        self._brands: tuple[str, ...] = ()
 
     def _zone(self, name: str) -> tzinfo:
         try:
@@ -189,6 +190,10 @@ class _Extraction:
         if structured is not None and title.text \
                 and not looks_like_list(layout.scanned, layout.paragraphs):
             body, is_article = structured, True
+            self.warnings = [w for w in self.warnings if not w.startswith("no article body")]
+            declared = meta.ld_headline or meta.first("og:title", "twitter:title")
+            if not title.confirmed and declared:  # the DOM held a loading line, not the story
+                title = TitleChoice(strip_site_name(declared, self._brands), None)
         if not is_article:
             body = ""
         return ExtractedArticle(
@@ -262,10 +267,16 @@ class _Extraction:
                 if squash(block.text) == squash(forced):
                     return TitleChoice(block.text, block)
             return TitleChoice(forced, None)
+        self._brands = self._site_brands(meta)
         headline = meta.ld_headline if enabled("ld_headline", self.url) else None
         meta_titles = [t for t in (meta.first("og:title", "twitter:title"), headline,
                                    meta.first("title", "headline")) if t]
-        return choose_title(blocks, meta.document_title, meta_titles)
+        return choose_title(blocks, meta.document_title, meta_titles, self._brands)
+
+    def _site_brands(self, meta: PageMeta) -> tuple[str, ...]:
+        if not enabled("title_not_site_name", self.url):
+            return ()
+        return tuple(n for n in (meta.first(*_SITE_META), meta.ld_publisher) if n)
 
     def _body(self, root: HtmlElement, blocks: list[Block],
               title: TitleChoice) -> tuple[TitleChoice, _Layout]:
@@ -280,7 +291,7 @@ class _Extraction:
             else:  # the "headline" was the site name or a teaser far from the text
                 title = TitleChoice(title.text, None)
         if not title.confirmed and region.blocks:
-            title = fallback_title(blocks, region.blocks[0].index, title)
+            title = fallback_title(blocks, region.blocks[0].index, title, self._brands)
         layout = _Layout(head=self._near_title(blocks, title, region.blocks))
         title_key = squash(title.text)
         start = 0

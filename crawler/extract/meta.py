@@ -66,7 +66,8 @@ def read_meta(root: HtmlElement, url: str) -> PageMeta:
     for el in root.iter("script"):
         if (el.get("type") or "").strip().lower() == "application/ld+json" and el.text:
             _read_json_ld(page, el.text)
-        elif el.text and page.state_body is None and _STATE_MARK.search(el.text[:300]):
+        elif el.text and page.state_body is None and (
+                el.get("id") == "__NEXT_DATA__" or _STATE_MARK.search(el.text[:300])):
             page.state_body = _state_body(el.get("id") or "", el.text)
         elif el.text and page.script_published is None and not el.get("src"):
             found = _SCRIPT_PUBLISHED.search(el.text)
@@ -191,7 +192,7 @@ _STATE_MARK = re.compile(r"__NEXT_DATA__|__INITIAL_STATE__|__PRELOADED_STATE__|_
 _STATE_ASSIGN = re.compile(r"^\s*(?:window\.)?__[A-Z_]+__\s*=\s*")
 _STATE_BODY_KEYS = frozenset({"articlebody", "content", "body", "text", "contenthtml",
                               "bodyhtml", "articlecontent", "html"})
-_STATE_MIN_CHARS = 200  # shorter strings are teasers and summaries, not an article
+_STATE_MIN_CHARS = 120  # shorter strings are teasers and summaries, not an article
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</(?:p|div|h[1-6]|li|blockquote)>|<br\s*/?>", re.IGNORECASE)
 

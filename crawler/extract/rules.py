@@ -31,6 +31,8 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("state_body", "body", "__NEXT_DATA__/__INITIAL_STATE__ article JSON when the DOM "
          "body is weak"),
     Rule("ld_headline", "title", "JSON-LD/microdata headline among the title references"),
+    Rule("title_not_site_name", "title",
+         "og:site_name/publisher is the site's brand, not the headline"),
     Rule("source_declared", "source", "a source/publisher declared in meta or JSON-LD"),
     Rule("source_from_title", "source", "the site part of the document title as source"),
     Rule("source_reject_non_outlet", "source",
