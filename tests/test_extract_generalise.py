@@ -189,3 +189,24 @@ def test_leave_one_out_reports_every_rule_and_the_held_out_spread(tmp_path: Path
     assert rows["two"] == ["1.000", "0.000"]
     assert rows["one"] == ["1.000", "0.000"]  # the JSON-LD author is a named rule too
     assert "min 0.000 / median 0.000 / max 0.000" in held_out
+
+
+def test_corpus_floors_are_a_one_way_ratchet() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("refresh", ROOT / "tests/data/corpus/refresh.py")
+    assert spec is not None and spec.loader is not None
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    drops: list[str] = []
+    # a better score raises the floor; a still-passing lower score keeps the old floor
+    kept = refresh.ratchet("p", {"body_f1": 0.99, "author": 1.0}, {"body_f1": 0.9}, {}, drops)
+    assert kept == {"body_f1": 0.96, "author": 1.0}
+    assert refresh.ratchet("p", {"body_f1": 0.91}, {"body_f1": 0.9}, {}, drops) == {
+        "body_f1": 0.9}
+    assert drops == []
+    # under the floor: refused without a reason, lowered with one
+    refresh.ratchet("p", {"title": 0.0}, {"title": 1.0}, {}, drops)
+    assert drops == ["p: title 0.000 is under its floor 1.000"]
+    assert refresh.ratchet("p", {"title": 0.0}, {"title": 1.0},
+                           {"title": "truth fixed upstream"}, []) == {"title": 0.0}
