@@ -102,7 +102,9 @@ def test_plausible_outlet_rejects_the_headline_and_keeps_outlets() -> None:
 
 
 def test_author_from_a_header_credit() -> None:
-    assert extract("header_credit.html").author == "周丽华"
+    article = extract("header_credit.html")
+    assert article.author == "周丽华"
+    assert article.body.endswith("又保留了儿时的记忆。")  # "更多内容请继续关注…" is furniture
 
 
 def test_author_from_an_outlet_reporter_credit_closing_the_text() -> None:
