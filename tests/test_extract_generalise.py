@@ -212,3 +212,12 @@ def test_corpus_floors_are_a_one_way_ratchet() -> None:
     assert drops == ["p: title 0.000 is under its floor 1.000"]
     assert refresh.ratchet("p", {"title": 0.0}, {"title": 1.0},
                            {"title": "truth fixed upstream"}, []) == {"title": 0.0}
+
+
+def test_a_per_source_rule_runs_only_on_its_hosts() -> None:
+    assert enabled("author_tail_bracket", "https://bjmu.edu.cn/info/1.htm")
+    assert enabled("author_tail_bracket", "https://news.bjmu.edu.cn/a.html")
+    assert not enabled("author_tail_bracket", "https://notbjmu.edu.cn/a.html")
+    assert not enabled("author_tail_bracket", URL)
+    with rules_off({"author_tail_bracket"}):
+        assert not enabled("author_tail_bracket", "https://bjmu.edu.cn/info/1.htm")
