@@ -10,11 +10,21 @@ Peers get what suits them: trafilatura and readability the raw bytes (they detec
 the encoding themselves), GNE text decoded by newsmon's decoder (it needs str).
 
     python bench/extraction.py [--corpus DIR] [--out DIR] [--only newsmon,gne] [--pages]
-                               [--by-folder]
+                               [--by-folder] [--leave-one-out]
 
 ``--by-folder`` adds newsmon's scores per source folder (one folder = one source
 project, mostly one or a few sites): a folder scoring far above the others is a
 sign of rules fitted to it rather than general ones.
+
+``--leave-one-out`` guards against rules tuned to the corpus: for every named rule
+of ``crawler/extract/rules.py`` it scores newsmon with and without the rule, per
+folder and per site, and lists how many folders and sites the rule helps. A
+general rule must help at least two sources (a folder such as the
+immortal-autumn dataset holds dozens of sites, so sites are counted as well as
+folders); one that helps a single source belongs in the per-source override
+table. It then scores each folder held out: with only the rules that help two or
+more sites *outside* that folder, and prints the spread (min/median/max of folder
+overalls, with every rule and held out).
 
 Exits 2 with a message when the corpus is not there.
 """
@@ -54,6 +64,7 @@ class Page:
     path: Path
     url: str
     timezone: str
+    site: str = ""  # the manifest's site column: one folder may hold many sites
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         print(render_by_folder(scorer, corpus, out_dir / "newsmon.jsonl"))
     if args.pages:
         print_pages(scorer, corpus, out_dir / "newsmon.jsonl")
+    if args.leave_one_out:
+        print()
+        print(render_leave_one_out(leave_one_out(scorer, corpus, pages)))
     return 0
 
 
@@ -101,6 +115,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also print newsmon's per-page scores (for debugging)")
     parser.add_argument("--by-folder", action="store_true",
                         help="also print newsmon's scores per corpus source folder")
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="score newsmon without each named rule, per folder, and with "
+                             "each folder held out of the rule selection")
     return parser.parse_args(argv)
 
 
@@ -115,7 +132,8 @@ def load_pages(corpus: Path) -> list[Page]:
             pages.append(Page(id=f"{row['folder']}/{row['file']}",
                               path=corpus / row["folder"] / row["file"],
                               url=truth.get("url") or f"https://{(row['site'] or 'x').split()[0]}/",
-                              timezone=_zone_for(row["site"])))
+                              timezone=_zone_for(row["site"]),
+                              site=(row["site"] or row["folder"]).split()[0]))
     return pages
 
 
@@ -274,6 +292,124 @@ def render_by_folder(scorer: ModuleType, corpus: Path, path: Path) -> str:
     macro = sum(overalls) / len(overalls) if overalls else 0.0
     lines.append(f"folders: {len(overalls)}, mean of folder overalls {macro:.3f}, "
                  f"lowest {min(overalls, default=0.0):.2f}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEffect:
+    name: str
+    helped: list[str]  # folders whose overall rises with the rule
+    hurt: list[str]  # folders whose overall falls with it
+    sites_helped: list[str]  # "folder/site" pairs whose overall rises with it
+    sites_hurt: list[str]
+    delta: float  # page-mean overall with the rule minus without
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveOneOut:
+    effects: list[RuleEffect]
+    folders: dict[str, float]  # folder -> overall with every rule
+    held_out: dict[str, float]  # folder -> overall with the rules chosen without it
+    overall: float  # page-mean overall, every rule
+    held_out_overall: float  # page-mean overall, each folder scored held out
+
+
+_EPSILON = 1e-9
+
+
+def leave_one_out(scorer: ModuleType, corpus: Path, pages: list[Page]) -> LeaveOneOut:
+    """Per-rule, per-folder effects and held-out folder scores (see the module doc)."""
+    from crawler.extract.rules import RULES, rules_off
+
+    truths = scorer.load_truth(str(corpus))
+    extract = newsmon_extractor()
+
+    def page_scores(off: frozenset[str], only: list[Page]) -> dict[str, float]:
+        with rules_off(off):
+            predictions, _ = run(extract, only)
+        return {p["id"]: _page_overall(scorer, truths[p["id"]], p)
+                for p in predictions if p["id"] in truths}
+
+    site_of = {p.id: f"{p.id.split('/', 1)[0]}/{p.site}" for p in pages}
+    full = page_scores(frozenset(), pages)
+    folders = _folder_means(full)
+    sites = _group_means(full, site_of)
+    effects = []
+    for name in RULES:
+        no_rule = page_scores(frozenset({name}), pages)
+        folder_means, site_means = _folder_means(no_rule), _group_means(no_rule, site_of)
+        effects.append(RuleEffect(
+            name,
+            helped=[f for f in folders if folders[f] > folder_means[f] + _EPSILON],
+            hurt=[f for f in folders if folders[f] + _EPSILON < folder_means[f]],
+            sites_helped=[s for s in sites if sites[s] > site_means[s] + _EPSILON],
+            sites_hurt=[s for s in sites if sites[s] + _EPSILON < site_means[s]],
+            delta=_mean(full.values()) - _mean(no_rule.values())))
+    held_pages: dict[str, float] = {}
+    by_folder: dict[str, list[Page]] = {}
+    for page in pages:
+        by_folder.setdefault(page.id.split("/", 1)[0], []).append(page)
+    for folder, folder_pages in by_folder.items():
+        kept = {e.name for e in effects
+                if len([s for s in e.sites_helped if not s.startswith(folder + "/")]) >= 2}
+        held_pages.update(page_scores(frozenset(RULES) - kept, folder_pages))
+    return LeaveOneOut(effects, folders, _folder_means(held_pages), _mean(full.values()),
+                       _mean(held_pages.values()))
+
+
+def _page_overall(scorer: ModuleType, truth: dict[str, Any], prediction: Prediction) -> float:
+    result = scorer.score_page(truth, prediction)
+    values = [float(v) for k, v in result.items() if k not in ("error", "date_day")]
+    return _mean(values)
+
+
+def _folder_means(page_scores: dict[str, float]) -> dict[str, float]:
+    return _group_means(page_scores, {page_id: page_id.split("/", 1)[0]
+                                      for page_id in page_scores})
+
+
+def _group_means(page_scores: dict[str, float], group_of: dict[str, str]) -> dict[str, float]:
+    grouped: dict[str, list[float]] = {}
+    for page_id, value in page_scores.items():
+        grouped.setdefault(group_of[page_id], []).append(value)
+    return {group: _mean(values) for group, values in sorted(grouped.items())}
+
+
+def _mean(values: Any) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def _spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    if not ordered:
+        return "-"
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return f"min {ordered[0]:.3f} / median {median:.3f} / max {ordered[-1]:.3f}"
+
+
+def render_leave_one_out(result: LeaveOneOut) -> str:
+    """The per-rule table, the verdicts and the spread figures."""
+    lines = ["newsmon rules, leave one out (per folder: overall with vs without the rule)",
+             "| rule | folders helped | hurt | sites helped | hurt | Δ page mean | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for effect in result.effects:
+        sources = max(len(effect.helped), len(effect.sites_helped))
+        verdict = ("general" if sources >= 2 else
+                   "per-source override" if sources else "no effect on corpus")
+        lines.append(f"| {effect.name} | {len(effect.helped)} | {len(effect.hurt)} | "
+                     f"{len(effect.sites_helped)} | {len(effect.sites_hurt)} | "
+                     f"{effect.delta:+.4f} | {verdict} |")
+    lines.append("")
+    lines.append("| folder | overall | held out |")
+    lines.append("|---|---|---|")
+    for folder, value in result.folders.items():
+        lines.append(f"| {folder} | {value:.3f} | {result.held_out.get(folder, 0.0):.3f} |")
+    lines.append(f"spread, every rule: {_spread(list(result.folders.values()))}; "
+                 f"mean of page overalls {result.overall:.3f}")
+    lines.append(f"spread, held out:   {_spread(list(result.held_out.values()))}; "
+                 f"mean of page overalls {result.held_out_overall:.3f}")
     return "\n".join(lines)
 
 

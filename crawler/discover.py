@@ -18,11 +18,18 @@ all are; a host-wide sitemap would make the source crawl the other sections too.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import http.client
+import socket
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -49,6 +56,84 @@ class FetchError(Exception):
     """A page could not be fetched; the message names the URL and why."""
 
 
+class FetchTimeLimit(FetchError):
+    """The command's total time for fetching ran out (``--max-time``)."""
+
+
+_DEADLINE: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("deadline",
+                                                                        default=None)
+
+
+class Deadline:
+    """The total time a command's fetches may take together.
+
+    urllib's ``timeout`` is per socket operation, so a server sending a byte a second
+    would hold a fetch for as long as it likes; when the deadline passes, a timer
+    shuts the open sockets down, which ends any blocked read at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def error(self, url: str) -> FetchTimeLimit:
+        return FetchTimeLimit(f"{url}: not fetched within the {self.seconds:g} s limit for "
+                              "all fetches (--max-time)")
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed: nothing to end
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched(base: type[http.client.HTTPConnection], deadline: Deadline) -> Any:
+    class Watched(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            per_operation = self.timeout or FETCH_TIMEOUT  # type: ignore[has-type]
+            self.timeout = min(per_operation, max(deadline.remaining(), 0.01))
+            super().connect()
+            deadline.watch(self.sock)
+
+    return Watched
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: Any) -> Any:
+        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req: Any) -> Any:
+        return self.do_open(_watched(http.client.HTTPSConnection, self.deadline), req,
+                            context=self._context)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     url: str  # after redirects
@@ -56,12 +141,41 @@ class Fetched:
     content_type: str | None
 
 
-def fetch(url: str, *, user_agent: str, timeout: float = FETCH_TIMEOUT) -> Fetched:
-    """GET ``url`` once (redirects followed, size capped); errors name the URL."""
+def fetch(url: str, *, user_agent: str, timeout: float = FETCH_TIMEOUT,
+          deadline: Deadline | None = None) -> Fetched:
+    """GET ``url`` once (redirects followed, size capped); errors name the URL.
+
+    ``timeout`` bounds each socket operation; ``deadline`` all fetches together."""
+    deadline = deadline or _DEADLINE.get()
+    if deadline is None:
+        return _fetch(url, user_agent, timeout, urllib.request.build_opener())
+    if deadline.remaining() <= 0:
+        raise deadline.error(url)
+    timer = threading.Timer(deadline.remaining(), deadline.expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        fetched = _fetch(url, user_agent, timeout, urllib.request.build_opener(
+            _HTTPHandler(deadline), _HTTPSHandler(deadline)))
+    except FetchTimeLimit:
+        raise  # the command is out of time: stop, do not note and go on
+    except FetchError:
+        if deadline.expired:
+            raise deadline.error(url) from None
+        raise
+    finally:
+        timer.cancel()
+    if deadline.expired:  # a body read to a cut-off end is not the page
+        raise deadline.error(url)
+    return fetched
+
+
+def _fetch(url: str, user_agent: str, timeout: float,
+           opener: urllib.request.OpenerDirector) -> Fetched:
     request = urllib.request.Request(url, headers={"User-Agent": user_agent,
                                                    "Accept-Encoding": "identity"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             body = response.read(MAX_BYTES + 1)
             if len(body) > MAX_BYTES:
                 raise FetchError(f"{url}: larger than {MAX_BYTES} bytes")
@@ -70,7 +184,7 @@ def fetch(url: str, *, user_agent: str, timeout: float = FETCH_TIMEOUT) -> Fetch
         raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise FetchError(f"{url}: {exc.reason}") from None
-    except (TimeoutError, OSError, ValueError) as exc:
+    except (TimeoutError, OSError, ValueError, http.client.HTTPException) as exc:
         raise FetchError(f"{url}: {exc}") from None
 
 
@@ -114,8 +228,24 @@ class Discovery:
     notes: list[str] = field(default_factory=list)
 
 
-def discover_source(url: str, *, user_agent: str, timeout: float = FETCH_TIMEOUT) -> Discovery:
-    """Fetch ``url`` and find its feeds and sitemaps (raises :class:`FetchError`)."""
+def discover_source(url: str, *, user_agent: str, timeout: float = FETCH_TIMEOUT,
+                    max_time: float | None = None) -> Discovery:
+    """Fetch ``url`` and find its feeds and sitemaps (raises :class:`FetchError`), all
+    fetches together within ``max_time`` seconds (:class:`FetchTimeLimit`)."""
+    with _time_limit(max_time):
+        return _discover(url, user_agent=user_agent, timeout=timeout)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    token = _DEADLINE.set(Deadline(seconds) if seconds is not None else None)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _discover(url: str, *, user_agent: str, timeout: float) -> Discovery:
     page = fetch(url, user_agent=user_agent, timeout=timeout)
     kind = page_kind(page)
     found = Discovery(url=url, kind=kind, allowed_domains=[_allowed_domain(page.url)])
@@ -148,6 +278,8 @@ def _allowed_domain(url: str) -> str:
 def _verified(url: str, kind: str, user_agent: str, timeout: float, found: Discovery) -> bool:
     try:
         page = fetch(url, user_agent=user_agent, timeout=timeout)
+    except FetchTimeLimit:
+        raise  # the command is out of time: stop, do not note and go on
     except FetchError as exc:
         found.notes.append(f"skipped {kind} {exc}")
         return False
@@ -163,6 +295,8 @@ def _sitemap_candidates(url: str, user_agent: str, timeout: float) -> list[str]:
     try:
         robots = fetch(robots_url, user_agent=user_agent, timeout=timeout)
         named = robots_sitemaps(decode_html(robots.body, robots.content_type).text, robots_url)
+    except FetchTimeLimit:
+        raise  # the command is out of time: stop, do not note and go on
     except FetchError:
         named = []
     candidates = [s for s in named if urlsplit(s).hostname == urlsplit(url).hostname]
@@ -174,6 +308,8 @@ def _sitemap_in_scope(url: str, scope: tuple[str, str], user_agent: str, timeout
                       found: Discovery) -> bool:
     try:
         page = fetch(url, user_agent=user_agent, timeout=timeout)
+    except FetchTimeLimit:
+        raise  # the command is out of time: stop, do not note and go on
     except FetchError:
         return False  # robots.txt named it or /sitemap.xml was a guess: absent is fine
     kind, locations = parse_sitemap(page.body)
@@ -209,9 +345,15 @@ class CheckReport:
         return found and not any(page.error for page in self.pages) and self.article is not None
 
 
-def check_source(source: SourceConfig, *, user_agent: str,
-                 timeout: float = FETCH_TIMEOUT) -> CheckReport:
-    """Fetch every start page once; report its article links and extract one article."""
+def check_source(source: SourceConfig, *, user_agent: str, timeout: float = FETCH_TIMEOUT,
+                 max_time: float | None = None) -> CheckReport:
+    """Fetch every start page once; report its article links and extract one article
+    (all fetches together within ``max_time`` seconds, else :class:`FetchTimeLimit`)."""
+    with _time_limit(max_time):
+        return _check(source, user_agent=user_agent, timeout=timeout)
+
+
+def _check(source: SourceConfig, *, user_agent: str, timeout: float) -> CheckReport:
     pages = [_check_page(url, kind, source, user_agent, timeout)
              for kind, urls in (("list", source.lists), ("feed", source.feeds),
                                 ("sitemap", source.sitemaps)) for url in urls]
@@ -222,6 +364,8 @@ def check_source(source: SourceConfig, *, user_agent: str,
         return report
     try:
         page = fetch(first, user_agent=user_agent, timeout=timeout)
+    except FetchTimeLimit:
+        raise  # the command is out of time: stop, do not note and go on
     except FetchError as exc:
         report.article_error = str(exc)
         return report
@@ -240,6 +384,8 @@ def _check_page(url: str, kind: str, source: SourceConfig, user_agent: str,
     report = StartPageReport(url, kind)
     try:
         page = fetch(url, user_agent=user_agent, timeout=timeout)
+    except FetchTimeLimit:
+        raise  # the command is out of time: stop, do not note and go on
     except FetchError as exc:
         report.error = str(exc)
         return report
@@ -268,6 +414,8 @@ def _sitemap_links(page: Fetched, user_agent: str, timeout: float
         try:
             child_kind, child_locations = parse_sitemap(
                 fetch(child, user_agent=user_agent, timeout=timeout).body)
+        except FetchTimeLimit:
+            raise  # the command is out of time: stop, do not note and go on
         except FetchError:
             continue
         if child_kind == "urlset":

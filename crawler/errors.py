@@ -14,6 +14,7 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, ProgrammingError
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import (
     ConnectError,
@@ -27,6 +28,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
 from crawler.gate import GateDropped
+from crawler.robots import RobotsUnreachable
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:
@@ -47,6 +49,8 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "too_large", "response larger than the size cap (download cancelled)"
     if isinstance(exc, GateDropped):
         return f"gate_{exc.reason}", str(exc)
+    if isinstance(exc, RobotsUnreachable):  # before "robots": retried next run
+        return "robots_unreachable", str(exc)
     if isinstance(exc, IgnoreRequest):
         reason = str(exc) or "request dropped"
         if "robots.txt" in reason.lower():
@@ -56,10 +60,43 @@ def classify_failure(failure: Failure) -> tuple[str, str]:
         return "ignored", reason
     if isinstance(exc, ResponseDataLossError):
         return "data_loss", "the response ended before its announced length"
+    encoding = _unsupported_transfer_encoding(exc)
+    if encoding is not None:
+        return "transfer_encoding", (f"unsupported Transfer-Encoding {encoding!r} (only "
+                                     "chunked is understood): response not read")
     if isinstance(exc, ResponseNeverReceived | ConnectionLost | ConnectError
                   | DownloadFailedError):
         return "connection", f"{type(exc).__name__}: {exc}"
     return type(exc).__name__.lower(), str(exc) or type(exc).__name__
+
+
+def _unsupported_transfer_encoding(exc: BaseException | None) -> str | None:
+    """The Transfer-Encoding Twisted's HTTP client could not decode, if that is why the
+    download failed: its parser looks the header up in a table of one (``chunked``), so
+    ``Transfer-Encoding: gzip`` (a classic gzip-bomb carrier) fails as ``KeyError``."""
+    failed = exc.__cause__ if isinstance(exc, DownloadFailedError) else exc
+    for reason in getattr(failed, "reasons", None) or ():
+        value = getattr(reason, "value", None)
+        if isinstance(value, KeyError) and value.args and isinstance(value.args[0], bytes):
+            return value.args[0].decode("latin-1")
+    return None
+
+
+# Errors that mean the database itself is gone (connection lost, schema dropped, file
+# unusable), as opposed to one article it refused (IntegrityError, DataError).
+_DATABASE_LOST = (OperationalError, ProgrammingError, InterfaceError, InternalError)
+DATABASE_UNAVAILABLE = "database_unavailable"  # the finish reason of such a crawl
+# Why, once per process: ``newsmon crawl`` prints the first as its one error line.
+DATABASE_FAILURES: list[str] = []
+
+
+def database_lost(exc: BaseException | None) -> str | None:
+    """The first line of the database's own message, when ``exc`` means the database is
+    unavailable; None for any other error."""
+    if not isinstance(exc, _DATABASE_LOST):
+        return None
+    return str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() \
+        else type(exc).__name__
 
 
 class Rejected(DropItem):

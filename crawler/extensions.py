@@ -12,6 +12,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from crawler.errors import database_lost
 from crawler.outcomes import outcome_counts
 from newsmon.values import CrawlStats
 from storage.articles import ensure_source
@@ -74,9 +75,14 @@ class RunLedger:
             return
         summary = crawl_stats_from(_source_name(spider), self.stats.get_stats(), reason)
         status = "finished" if reason == "finished" else "interrupted"
-        with self.database.session() as session, session.begin():
-            finish_run(session, self.run_id, summary, datetime.now(UTC), status=status)
-        self.database.dispose()
+        try:
+            with self.database.session() as session, session.begin():
+                finish_run(session, self.run_id, summary, datetime.now(UTC), status=status)
+        except Exception as exc:
+            if database_lost(exc) is None:
+                raise  # the lost database is reported once, by `newsmon crawl`
+        finally:
+            self.database.dispose()
 
 
 class ProgressBoard:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crawler.canonical import UrlError, canonicalize, origin
+from newsmon.sanitise import ETAG_MAX, LAST_MODIFIED_MAX, header_value
 from storage.articles import ensure_source
 from storage.engine import Database
 from storage.urls import (
@@ -151,7 +152,10 @@ class CrawlLedger:
                             status: int) -> None:
         key = self.key(url)
         if key is not None:
-            page = StartPage(key, kind, etag, last_modified, links_digest(links))
+            # validators are the server's: kept only if they fit their columns verbatim
+            page = StartPage(key, kind, header_value(etag, ETAG_MAX),
+                             header_value(last_modified, LAST_MODIFIED_MAX),
+                             links_digest(links))
             self._pending[key] = _Pending(page, status)
 
     def taint(self, url: str) -> None:

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from crawler.canonical import UrlError, article_canonical
 from crawler.items import FetchedPage
+from newsmon.sanitise import URL_MAX
 from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
 
@@ -26,6 +27,8 @@ def normalize_article(article: ExtractedArticle, page: FetchedPage,
     try:
         canonical = article_canonical(page.url, declared, host_aliases)
     except UrlError:
+        canonical = article.canonical_url
+    if len(canonical) > URL_MAX:  # canonicalising can lengthen a URL (percent-encoding)
         canonical = article.canonical_url
     article = replace(article, canonical_url=canonical)
     title_norm = normalize(article.title)

@@ -21,7 +21,10 @@ LINKED_KEY = "newsmon/linked"
 OUTCOME_PREFIX = "newsmon/outcomes/"
 
 # Request failures that are not errors of the page: the crawler chose not to fetch it.
-_FAILURE_OUTCOMES = {"robots": "forbidden", "offsite": "refused", "scheme": "refused"}
+# The gate's kinds are "gate_<reason>" (crawler.errors.classify_failure): a link or a
+# redirect off the source's origins, or to another scheme, was refused, not failed.
+_FAILURE_OUTCOMES = {"robots": "forbidden", "gate_offsite": "refused", "gate_scheme": "refused",
+                     "gate_redirect_offsite": "refused", "gate_redirect_scheme": "refused"}
 
 
 def failure_outcome(kind: str) -> str:

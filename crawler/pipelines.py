@@ -16,23 +16,27 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler.canonical import UrlError, canonicalize
 from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
-from crawler.errors import Rejected
+from crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE, Rejected, database_lost
 from crawler.extract import extract_article
+from crawler.gate import spider_origins
 from crawler.items import FetchedPage
 from crawler.normalise import normalize_article
 from crawler.outcomes import PageOutcomes
+from crawler.ownership import believed_canonical
 from crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.config import ExtractOverrides, SourceConfig
+from newsmon.sanitise import URL_MAX
 from newsmon.values import ExtractedArticle, NormalizedArticle
 from storage.articles import UpsertStatus, ensure_source, upsert_article
 from storage.engine import Database, Session
@@ -118,10 +122,16 @@ class ExtractPipeline(_UsesWorkers):
         urls = _page_urls(item)
         if item.content_type and not is_html(item.content_type):
             self.stats.inc_value("newsmon/errors/not_html")
-            log.warning("%s: not_html %s: Content-Type %s", item.source, item.url,
+            # the header is the server's: quoted, so it cannot forge log lines
+            log.warning("%s: not_html %s: Content-Type %r", item.source, item.url,
                         item.content_type)
-            raise Rejected("not_html", f"not an HTML page ({item.content_type}): {item.url}",
+            raise Rejected("not_html", f"not an HTML page ({item.content_type!r}): {item.url}",
                            urls=urls, final=True)
+        if len(item.url) > URL_MAX:
+            # a redirect can lead past Scrapy's URL length limit; no index holds such a key
+            self.stats.inc_value("newsmon/dropped/url_too_long")
+            raise Rejected("url_too_long", f"URL longer than {URL_MAX} characters: "
+                           f"{item.url[:200]}…", urls=urls, final=True)
         try:
             article: ExtractedArticle = await self._run(
                 extract_article, item.body, url=item.url, content_type=item.content_type,
@@ -132,6 +142,8 @@ class ExtractPipeline(_UsesWorkers):
             self.stats.inc_value("newsmon/errors/extract")
             log.warning("%s: extract %s: %s", item.source, item.url, detail)
             raise Rejected("extract", f"{item.url}: {detail}", urls=urls) from exc
+        for name in article.truncated:
+            self.stats.inc_value(f"newsmon/sanitise/truncated/{name}")
         if not article.is_article:
             self.stats.inc_value("newsmon/dropped/not_article")
             raise Rejected("not_article", f"not an article ({article.not_article_reason}): "
@@ -159,7 +171,23 @@ class NormalizePipeline(_UsesWorkers):
         aliases = dict(config.host_aliases) if config else None
         article: NormalizedArticle = await self._run(normalize_article, item.article, item.page,
                                                      aliases)
+        article = self._on_crawled_origin(item, article, aliases)
         return NormalizedItem(item.source, article, item.page)
+
+    def _on_crawled_origin(self, item: ExtractedItem, article: NormalizedArticle,
+                           aliases: dict[str, str] | None) -> NormalizedArticle:
+        """The article keyed by its fetched URL when its declared canonical is on an
+        origin this source does not crawl (see ``crawler.ownership``)."""
+        claimed = article.article.canonical_url
+        try:
+            fetched = canonicalize(item.page.url, aliases)
+        except UrlError:
+            return article
+        believed = believed_canonical(fetched, claimed, spider_origins(self.crawler.spider))
+        if believed == claimed:
+            return article
+        _count_foreign(self.crawler, "origin", item.source, item.page.url, claimed)
+        return replace(article, article=replace(article.article, canonical_url=believed))
 
 
 class DedupPipeline(_UsesWorkers):
@@ -209,7 +237,26 @@ class StorePipeline:
                        batch_seconds=settings.getfloat("NEWSMON_STORE_BATCH_SECONDS", 2.0))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
+        crawler.signals.connect(pipeline.spider_error, signal=signals.spider_error)
         return pipeline
+
+    def database_unavailable(self, exc: BaseException) -> bool:
+        """Stop the crawl when ``exc`` says the database is gone: every further page
+        would be fetched for nothing and fail with a multi-line error. True if so."""
+        reason = database_lost(exc)
+        if reason is None:
+            return False
+        if not DATABASE_FAILURES:
+            DATABASE_FAILURES.append(reason)
+        if self.crawler.engine is not None and self.crawler.engine.running:
+            self.stats.set_value("newsmon/database_unavailable", reason)
+            deferred_from_coro(self.crawler.engine.close_spider_async(
+                reason=DATABASE_UNAVAILABLE))
+        return True
+
+    def spider_error(self, failure: Any, response: Any, spider: Any = None) -> None:
+        """A callback failed on the database (the URL ledger): stop the crawl."""
+        self.database_unavailable(failure.value)
 
     def open_spider(self) -> None:
         self.database = Database(self.database_url)
@@ -217,7 +264,11 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         if self.database is not None:
-            self.flush()
+            try:
+                self.flush()
+            except Exception as exc:
+                if not self.database_unavailable(exc):
+                    raise
             self.database.dispose()
 
     def _aliases(self) -> dict[str, str] | None:
@@ -238,7 +289,7 @@ class StorePipeline:
                 keys.append(canonicalize(url, aliases))
             except UrlError:
                 continue
-        return list(dict.fromkeys(keys))
+        return [k for k in dict.fromkeys(keys) if len(k) <= URL_MAX]
 
     def process_item(self, item: DedupedItem) -> DedupedItem:
         assert self.database is not None, "open_spider() opens the database"
@@ -261,6 +312,10 @@ class StorePipeline:
                 lock_stories(session)
                 outcomes = [self._store(session, item) for item in batch]
         except Exception as exc:
+            if self.database_unavailable(exc):
+                for item in batch:
+                    _settle(self.crawler, item.page, "error")
+                return
             log.warning("a batch of %d articles failed (%s); storing them one by one",
                         len(batch), exc)
             outcomes = [self._store_alone(item) for item in batch]
@@ -286,7 +341,25 @@ class StorePipeline:
             return None
 
     def _store(self, session: Session, item: DedupedItem) -> str:
+        """Store ``item``; under its fetched URL if its canonical is another source's."""
         source_id = self._source_id(session, item.source)
+        outcome = self._store_under_canonical(session, source_id, item)
+        if outcome != UpsertStatus.FOREIGN.value:
+            return outcome
+        claimed = item.article.article.canonical_url
+        _count_foreign(self.crawler, "source", item.source, item.page.url, claimed)
+        try:
+            fetched = canonicalize(item.page.url, self._aliases())
+        except UrlError:
+            return outcome
+        if fetched == claimed:
+            return outcome  # the fetched URL itself is the other source's article
+        own = replace(item, article=replace(
+            item.article, article=replace(item.article.article, canonical_url=fetched)))
+        return self._store_under_canonical(session, source_id, own)
+
+    def _store_under_canonical(self, session: Session, source_id: int,
+                               item: DedupedItem) -> str:
         now = item.article.fetched_at
         keys = self._ledger_keys(item)
         fp = item.fingerprint
@@ -300,6 +373,8 @@ class StorePipeline:
                                 article_id=match.article_id, now=now)
             return "duplicate"
         outcome = upsert_article(session, source_id, item.article)
+        if outcome.status is UpsertStatus.FOREIGN:
+            return str(outcome.status.value)  # nothing written; the caller decides
         record_article_urls(session, keys, source_id=source_id, article_id=outcome.article_id,
                             now=now)
         if outcome.status is not UpsertStatus.UNCHANGED:
@@ -308,7 +383,7 @@ class StorePipeline:
                                  origin=item.article.article.source, now=now,
                                  is_new=outcome.status is UpsertStatus.NEW, match=match)
             self.stats.inc_value(f"newsmon/stories/{story.how}")
-        return outcome.status.value
+        return str(outcome.status.value)
 
     # --- final rejects go to the URL ledger ----------------------------------------
     def item_error(self, item: Any, response: Any, failure: Any, spider: Any = None) -> None:
@@ -336,6 +411,8 @@ class StorePipeline:
                     try:
                         key = canonicalize(url, aliases)
                     except UrlError:
+                        continue
+                    if len(key) > URL_MAX:
                         continue
                     record_url_outcome(session, key, source_id=source_id,
                                        state=UrlState.NOT_ARTICLE, now=now, status=200)
@@ -365,7 +442,8 @@ class StorePipeline:
 
 
 # What a reject means for the page's outcome; other kinds (a failed extraction) are errors.
-_REJECT_OUTCOMES = {"not_article": "not_article", "not_html": "not_html", "empty": "empty"}
+_REJECT_OUTCOMES = {"not_article": "not_article", "not_html": "not_html", "empty": "empty",
+                    "url_too_long": "not_article"}
 
 
 def _settle(crawler: Crawler, page: Any, outcome: str) -> None:
@@ -373,6 +451,18 @@ def _settle(crawler: Crawler, page: Any, outcome: str) -> None:
     outcomes = getattr(crawler.spider, "outcomes", None)
     if isinstance(outcomes, PageOutcomes):
         outcomes.settle(getattr(page, "link_key", None), outcome)
+
+
+def _count_foreign(crawler: Crawler, why: str, source: str, page_url: str,
+                   claimed: str) -> None:
+    """Count and log (one line, both URLs) a declared canonical that was not believed:
+    ``why`` is ``origin`` (not crawled by the source) or ``source`` (another's article)."""
+    if crawler.stats is not None:
+        crawler.stats.inc_value(f"newsmon/canonical_foreign/{why}")
+    whose = ("on an origin the source does not crawl" if why == "origin"
+             else "another source's article")
+    log.warning("%s: canonical_foreign: %r names %r as canonical, %s; not believed",
+                source, page_url, claimed, whose)
 
 
 def _item_source(item: Any, spider: Any) -> str:

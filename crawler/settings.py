@@ -56,6 +56,9 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # RequestGate runs before robots.txt, the RedirectGate before Scrapy's redirects.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.gate.RequestGate": 50,
+    # crawler.robots: robots.txt that is unreachable (5xx) disallows, unparseable counts.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtMiddleware": 100,
     "crawler.gate.RedirectGate": 650,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,

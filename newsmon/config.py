@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +24,32 @@ from newsmon.tomlerrors import explain_toml_error
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; polite news monitor)"
+
+
+# The allowed range of every numeric setting: name -> (minimum, maximum, unit), both
+# ends included. Outside them a crawl misbehaves instead of failing: concurrency 0 hangs
+# Scrapy forever, a size cap of 0 turns the cap off, a negative timeout fails every
+# request. README "Configuration" lists the same table.
+NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
+    "download_delay": (0, 3600, "seconds"),
+    "concurrency_per_domain": (1, 64, "requests at once"),
+    "download_timeout": (1, 3600, "seconds"),
+    "max_response_bytes": (1024, 1024**3, "bytes"),
+    "max_list_pages": (1, 1000, "pages"),
+    "politeness.download_delay": (0, 3600, "seconds"),
+    "politeness.concurrency": (1, 64, "requests at once"),
+    "file_mode": (0o000, 0o777, "permission bits"),
+}
+
+
+def range_problem(name: str, value: float) -> str | None:
+    """Why ``value`` is outside NUMBER_RANGES[name], or None when it is inside."""
+    low, high, unit = NUMBER_RANGES[name]
+    if low <= value <= high:
+        return None
+    if name == "file_mode":
+        return f"{value:o} is not a permission mode (use e.g. \"0644\")"
+    return f"must be from {low:g} to {high:g} {unit}, got {value!r}"
 
 
 class ConfigError(ValueError):
@@ -99,6 +125,7 @@ class SubscriptionConfig:
     # The digest footer names a crawled source with no new article for this long
     # ("went silent"); a duration such as "48h", or "off".
     silent_after: str = "48h"
+    file_mode: int | None = None  # permission bits of a new file:PATH digest (None: 0644)
     line: int = 0
 
     @property
@@ -167,6 +194,17 @@ def default_config_path() -> Path:
 
 def default_database_url() -> str:
     return f"sqlite:///{default_data_dir() / 'newsmon.db'}"
+
+
+def demo_database_url() -> str:
+    """The demo's own SQLite file, beside the default database."""
+    return f"sqlite:///{default_data_dir() / 'demo.db'}"
+
+
+def is_default_location(url: str) -> bool:
+    """One of the databases newsmon itself names (its directory may be created: on a
+    fresh machine the data directory does not exist yet)."""
+    return url in (default_database_url(), demo_database_url())
 
 
 def resolve_database_url(cli_value: str | None, env: Mapping[str, str] = os.environ) -> str:
@@ -253,6 +291,9 @@ def _parse_settings(raw: dict[str, Any], locator: _Locator) -> Settings:
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{locator.key(key)}: setting {key!r} must be "
                               f"{expected.__name__}, got {value!r}")
+        problem = range_problem(key, value) if key in NUMBER_RANGES else None
+        if problem:
+            raise ConfigError(f"{locator.key(key)}: setting {key!r} {problem}")
         values[key] = value
     settings = Settings(**values)
     _check_timezone(settings.timezone, locator.key("timezone"))
@@ -287,6 +328,21 @@ def _check_timezone(name: str, where: str) -> None:
         raise ConfigError(f"{where}: unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
 
 
+def _check_cron(schedule: str | None, timezone: str, where: str) -> None:
+    """Reject a cron expression APScheduler would refuse (``0 25 * * *``) when the
+    config is read, so every command reports it, not only ``newsmon run``."""
+    if schedule is None:
+        return
+    # The scheduler's own parser (standard cron weekdays, 6 fields with seconds);
+    # imported here because the scheduler package imports this module.
+    from newsmon.cron import ScheduleError, parse_cron
+
+    try:
+        parse_cron(schedule, timezone)
+    except ScheduleError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 
@@ -298,7 +354,7 @@ def _parse_sources(raw: Any, locator: _Locator, settings: Settings) -> tuple[Sou
     names: set[str] = set()
     for index, entry in enumerate(raw):
         line = locator.array_table("sources", index)
-        source = _parse_source(entry, f"{locator.path}:{line}", line, settings)
+        source = _parse_source(entry, locator, line, settings)
         if source.name in names:
             raise ConfigError(f"{locator.path}:{line}: duplicate source name {source.name!r}")
         names.add(source.name)
@@ -312,7 +368,9 @@ _SOURCE_KEYS = {
 }
 
 
-def _parse_source(entry: Any, where: str, line: int, settings: Settings) -> SourceConfig:
+def _parse_source(entry: Any, locator: _Locator, line: int, settings: Settings
+                  ) -> SourceConfig:
+    where = f"{locator.path}:{line}"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: a source must be a table")
     name = entry.get("name")
@@ -338,14 +396,16 @@ def _parse_source(entry: Any, where: str, line: int, settings: Settings) -> Sour
             raise ConfigError(f"{where}: 'article_pattern' is not a regular expression: {exc}"
                               ) from None
     max_pages = entry.get("max_list_pages", 5)
-    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
-        raise ConfigError(f"{where}: 'max_list_pages' must be a positive integer")
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool):
+        raise ConfigError(f"{where}: 'max_list_pages' must be a whole number")
+    _check_range(locator, line, name, "max_list_pages", "max_list_pages", max_pages)
     schedule = entry.get("schedule")
     # 5 cron fields, or 6 with seconds first (second-level schedules, used by tests)
     if schedule is not None and (not isinstance(schedule, str)
                                  or len(schedule.split()) not in (5, 6)):
         raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression, "
                           f"e.g. \"0 7 * * *\" (or 6 fields with seconds first)")
+    _check_cron(schedule, timezone, where)
     return SourceConfig(
         name=name,
         lists=urls["lists"],
@@ -359,9 +419,20 @@ def _parse_source(entry: Any, where: str, line: int, settings: Settings) -> Sour
         schedule=schedule,
         host_aliases=_string_map(entry.get("host_aliases", {}), f"{where}: 'host_aliases'"),
         extract=_parse_overrides(entry.get("extract", {}), f"{where}: [extract]"),
-        politeness=_parse_politeness(entry.get("politeness", {}), f"{where}: [politeness]"),
+        politeness=_parse_politeness(entry.get("politeness", {}), f"{where}: [politeness]",
+                                     lambda key, value: _check_range(
+                                         locator, line, name, key, f"politeness.{key}", value)),
         line=line,
     )
+
+
+def _check_range(locator: _Locator, line: int, source: str, key: str, name: str,
+                 value: float) -> None:
+    """A source's number outside NUMBER_RANGES: the error names the key's own line."""
+    problem = range_problem(name, value)
+    if problem:
+        raise ConfigError(f"{locator.key(key, after=line)}: source {source!r}: {key!r} "
+                          f"{problem}")
 
 
 def _url_list(value: Any, where: str) -> tuple[str, ...]:
@@ -402,16 +473,21 @@ def _parse_overrides(value: Any, where: str) -> ExtractOverrides:
                             **single)
 
 
-def _parse_politeness(value: Any, where: str) -> Politeness:
+def _parse_politeness(value: Any, where: str,
+                      check_range: Callable[[str, float], None]) -> Politeness:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table")
     delay = value.get("download_delay")
     concurrency = value.get("concurrency")
     robots = value.get("obey_robots")
-    if delay is not None and (not isinstance(delay, int | float) or delay < 0):
-        raise ConfigError(f"{where}: 'download_delay' must be a number of seconds >= 0")
-    if concurrency is not None and (not isinstance(concurrency, int) or concurrency < 1):
-        raise ConfigError(f"{where}: 'concurrency' must be a positive integer")
+    if delay is not None:
+        if not isinstance(delay, int | float) or isinstance(delay, bool):
+            raise ConfigError(f"{where}: 'download_delay' must be a number of seconds")
+        check_range("download_delay", delay)
+    if concurrency is not None:
+        if not isinstance(concurrency, int) or isinstance(concurrency, bool):
+            raise ConfigError(f"{where}: 'concurrency' must be a whole number")
+        check_range("concurrency", concurrency)
     if robots is not None and not isinstance(robots, bool):
         raise ConfigError(f"{where}: 'obey_robots' must be true or false")
     return Politeness(download_delay=None if delay is None else float(delay),
@@ -420,7 +496,7 @@ def _parse_politeness(value: Any, where: str) -> Politeness:
 
 _SUBSCRIPTION_KEYS = {
     "name", "topics", "channel", "format", "schedule", "timezone", "quiet_hours",
-    "heartbeat", "email_to", "email_from", "silent_after",
+    "heartbeat", "email_to", "email_from", "silent_after", "file_mode",
 }
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
@@ -437,6 +513,19 @@ def _parse_subscriptions(raw: Any, locator: _Locator, settings: Settings
             raise ConfigError(f"{locator.path}:{line}: duplicate subscription name {sub.name!r}")
         subs.append(sub)
     return tuple(subs)
+
+
+def _parse_file_mode(value: Any, where: str) -> int | None:
+    """``file_mode = "0640"``: octal permission bits, as chmod takes them."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"0?o?[0-7]{1,4}", value):
+        raise ConfigError(f"{where}: 'file_mode' must be an octal string such as \"0644\"")
+    mode = int(value.replace("o", ""), 8)
+    problem = range_problem("file_mode", mode)
+    if problem:
+        raise ConfigError(f"{where}: 'file_mode' {problem}")
+    return mode
 
 
 def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
@@ -469,6 +558,7 @@ def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
     if not isinstance(timezone, str):
         raise ConfigError(f"{where}: 'timezone' must be a string")
     _check_timezone(timezone, where)
+    _check_cron(schedule, timezone, where)
     quiet = entry.get("quiet_hours")
     if quiet is not None and (not isinstance(quiet, str) or not _QUIET_HOURS.match(quiet)):
         raise ConfigError(f"{where}: 'quiet_hours' must look like \"22:00-07:00\"")
@@ -491,5 +581,6 @@ def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
         channel=channel, format=fmt, schedule=schedule, timezone=timezone,
         quiet_hours=quiet, heartbeat=heartbeat,
         email_to=_string_list(entry.get("email_to", []), f"{where}: 'email_to'"),
-        email_from=email_from, silent_after=silent_after, line=line,
+        email_from=email_from, silent_after=silent_after,
+        file_mode=_parse_file_mode(entry.get("file_mode"), where), line=line,
     )

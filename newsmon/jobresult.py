@@ -29,10 +29,11 @@ class CrawlResult:
     skipped_known: int
     new_matches: int | None = None  # None: topics were not matched (the crawl was stopped)
     flagged: int = 0
+    stopped_by: str = "interrupted"  # why topics were not matched, when they were not
 
     def summary(self) -> str:
         """``14 pages, 7 new articles, 0 errors, 3 known links skipped; …``."""
-        matching = ("topics not matched (interrupted)" if self.new_matches is None else
+        matching = (f"topics not matched ({self.stopped_by})" if self.new_matches is None else
                     f"{self.new_matches} new topic matches ({self.flagged} flagged for the "
                     "digest)")
         return (f"{self.pages} pages, {self.new_articles} new articles, {self.errors} errors, "

@@ -10,6 +10,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "updated": "updated",
     "unchanged": "unchanged",
     "duplicate": "same page at another URL",
+    "canonical_foreign": "another source's article, not stored",
     "known": "already known, not fetched",
     "not_article": "not an article",
     "not_html": "not HTML",

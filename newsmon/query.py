@@ -67,6 +67,12 @@ _SPECIAL = frozenset('()"|“')
 _CLOSING_QUOTE = {'"': '"', "“": "”"}
 
 
+# Limits on one query's shape. Deeper nesting overflows Python's recursion and SQLite's
+# parser stack (a NOT in SQL is one level each); a real topic needs far less of either.
+MAX_NESTING = 10  # levels of '(' and NOT/'-' inside one another
+MAX_TERMS = 200  # words and phrases, counted after topic aliases are expanded
+
+
 class QuerySyntaxError(ValueError):
     """A query that cannot be used; names the position and what was expected there."""
 
@@ -328,12 +334,32 @@ def parse_query(
 
 
 class _Parser:
-    def __init__(self, query: str, aliases: Mapping[str, str], expanding: tuple[str, ...]):
+    def __init__(
+        self,
+        query: str,
+        aliases: Mapping[str, str],
+        expanding: tuple[str, ...],
+        depth: int = 0,
+        terms: list[int] | None = None,
+    ):
         self.query = query
         self.aliases = aliases
         self.expanding = expanding  # alias names being expanded, outermost first
         self.tokens = _tokenize(query)
         self.index = 0
+        self.depth = depth  # nesting levels open here (an expanded alias inherits its user's)
+        self.terms = terms if terms is not None else [0]  # shared with expanded aliases
+
+    def _enter(self, token: _Token) -> None:
+        """One more level of nesting at ``token``; refused beyond MAX_NESTING."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QuerySyntaxError(
+                self.query,
+                token.position,
+                f"at most {MAX_NESTING} nested levels",
+                "of '(' and NOT/'-'; simplify the query",
+            )
 
     def parse(self) -> Node:
         if not self.tokens:
@@ -391,7 +417,10 @@ class _Parser:
         if token is not None and token.kind == "not":
             self.index += 1
             self._require_unary("NOT" if self.query[token.position] == "N" else "'-'")
-            return Not(self._unary())
+            self._enter(token)
+            child = self._unary()
+            self.depth -= 1
+            return Not(child)
         return self._primary()
 
     def _primary(self) -> Node:
@@ -411,7 +440,9 @@ class _Parser:
 
     def _group(self, opening: _Token) -> Node:
         self._require_unary("'('")
+        self._enter(opening)
         node = self._or()
+        self.depth -= 1
         closing = self._peek()
         if closing is None or closing.kind != "rparen":
             raise QuerySyntaxError(
@@ -428,6 +459,14 @@ class _Parser:
             )
 
     def _term(self, token: _Token) -> Term:
+        self.terms[0] += 1
+        if self.terms[0] > MAX_TERMS:
+            raise QuerySyntaxError(
+                self.query,
+                token.position,
+                f"at most {MAX_TERMS} terms",
+                "split it into several topics",
+            )
         term = Term.of(token.text, phrase=token.kind == "phrase")
         if not term.norm.strip():
             expected = "text inside the quotes" if term.phrase else "a term with letters"
@@ -452,7 +491,9 @@ class _Parser:
                 "a known topic name",
                 f"unknown topic {name!r}; known: {known}",
             )
-        inner = _Parser(self.aliases[name], self.aliases, (*self.expanding, name))
+        inner = _Parser(
+            self.aliases[name], self.aliases, (*self.expanding, name), self.depth, self.terms
+        )
         try:
             return inner.parse()
         except QuerySyntaxError as error:

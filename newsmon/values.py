@@ -37,6 +37,8 @@ class ExtractedArticle:
     encoding_used: str = "utf-8"
     is_article: bool = True
     warnings: tuple[str, ...] = field(default=())
+    # fields cut to their bound (see newsmon.sanitise), e.g. ("title",)
+    truncated: tuple[str, ...] = ()
 
     @property
     def not_article_reason(self) -> str | None:

@@ -21,6 +21,8 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from newsmon.timefmt import local_time
+
 if TYPE_CHECKING:  # plain values read by storage; only their shape is used here
     from storage.digests import SourceAlert
     from storage.matches import PendingMatch
@@ -37,14 +39,6 @@ __all__ = [
     "local_time",
     "quiet_hours_end",
 ]
-
-
-def local_time(value: datetime | None, zone: str) -> str:
-    """``2020-01-13 08:46 CST``: ``value`` in ``zone`` with the zone's abbreviation."""
-    if value is None:
-        return "time unknown"
-    local = value.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from newsmon.config import Config, ConfigError
+from newsmon.cron import ScheduleError
 from scheduler.jobs import (
     DEFAULT_CRAWL_TIMEOUT,
     DEFAULT_DIGEST_TIMEOUT,
@@ -76,7 +77,6 @@ from scheduler.jobs import (
 from scheduler.lease import DEFAULT_TTL, RunnerLease, make_holder_id
 from scheduler.schedules import (
     JobSpec,
-    ScheduleError,
     job_specs,
     latest_fire_at_or_before,
     local_time,

@@ -2,7 +2,9 @@
 
 Writes are idempotent upserts keyed by canonical URL: storing the same page twice is
 a no-op apart from ``last_seen``, and two processes racing on one URL both end up with
-one row. Callers own the transaction.
+one row. An article belongs to the source that stored it first; another source's
+write to its URL changes nothing (``UpsertStatus.FOREIGN``). Callers own the
+transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class UpsertStatus(enum.Enum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    # The canonical URL is another source's article: nothing was written.
+    FOREIGN = "canonical_foreign"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +76,15 @@ def upsert_article(session: Session, source_id: int, item: NormalizedArticle) ->
 
     An article whose normalised content changed is updated in place and queued for
     matching again (``matched_at`` cleared); its ``first_seen`` never moves, which is
-    what keeps an updated article from counting as new.
+    what keeps an updated article from counting as new. Only the owning source
+    updates an article: for another one the answer is ``FOREIGN`` with the owner's
+    article id, and the row is left as it was (``last_seen`` included).
     """
     url = item.article.canonical_url
     seen = item.fetched_at
     existing = session.execute(
-        select(Article.id, Article.content_hash).where(Article.canonical_url == url)
+        select(Article.id, Article.content_hash, Article.source_id)
+        .where(Article.canonical_url == url)
     ).one_or_none()
     if existing is None:
         values = _article_values(item) | {"source_id": source_id, "first_seen": seen,
@@ -90,9 +97,12 @@ def upsert_article(session: Session, source_id: int, item: NormalizedArticle) ->
             return UpsertOutcome(new_id, UpsertStatus.NEW)
         # Another process stored it between our SELECT and INSERT: treat as known.
         existing = session.execute(
-            select(Article.id, Article.content_hash).where(Article.canonical_url == url)
+            select(Article.id, Article.content_hash, Article.source_id)
+            .where(Article.canonical_url == url)
         ).one()
-    article_id, old_hash = existing
+    article_id, old_hash, owner = existing
+    if owner != source_id:  # the first source to store it owns it
+        return UpsertOutcome(article_id, UpsertStatus.FOREIGN)
     if old_hash == item.content_hash:
         session.execute(update(Article).where(Article.id == article_id).values(last_seen=seen))
         return UpsertOutcome(article_id, UpsertStatus.UNCHANGED)

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fts import register_search_functions
@@ -133,6 +133,24 @@ class Database:
 
         upgrade_to_head(self.engine)
         self._checked = True
+
+    def check_writable(self) -> None:
+        """Raise :class:`DatabaseError` unless the database accepts writes.
+
+        A read-only database (a file or mount opened read-only, a PostgreSQL role or
+        transaction that is read-only) would otherwise be noticed only when the first
+        article is stored, after every page was fetched. The probe rewrites the
+        migration marker with itself and rolls back, so nothing changes.
+        """
+        self.ensure_schema()
+        try:
+            with self.engine.connect() as connection, connection.begin() as transaction:
+                connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                transaction.rollback()
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise DatabaseError(f"{self.display_url}: cannot write to the database: "
+                                f"{reason}") from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:

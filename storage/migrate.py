@@ -46,7 +46,9 @@ def upgrade_to_head(engine: Engine) -> bool:
     """Upgrade if behind; returns True when migrations ran."""
     if current_revision(engine) == head_revision():
         return False
-    with _reporting_connection_errors(engine):
+    # Any database error, not only a lost connection: a read-only database fails here
+    # with InternalError ("read-only transaction").
+    with _reporting_connection_errors(engine, SQLDatabaseError):
         command.upgrade(alembic_config(engine), "head")
     return True
 

@@ -34,6 +34,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Crawled values are cut to these bounds before they are stored (newsmon.sanitise):
+# the columns take their lengths from the same constants, so the two always agree.
+from newsmon.sanitise import (
+    AUTHOR_MAX,
+    EDITOR_MAX,
+    ENCODING_MAX,
+    ETAG_MAX,
+    LAST_MODIFIED_MAX,
+    PUBLISHED_SOURCE_MAX,
+    SOURCE_MAX,
+)
+
 # Stable constraint names so migrations (and SQLite batch mode) can refer to them.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -112,15 +124,16 @@ class Article(Base):
     body: Mapped[str] = mapped_column(Text)
     title_norm: Mapped[str] = mapped_column(Text)
     body_norm: Mapped[str] = mapped_column(Text)
-    source: Mapped[str | None] = mapped_column(String(200))
-    author: Mapped[str | None] = mapped_column(String(200))
-    editor: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
+    author: Mapped[str | None] = mapped_column(String(AUTHOR_MAX))
+    editor: Mapped[str | None] = mapped_column(String(EDITOR_MAX))
     tags: Mapped[list[str]] = mapped_column(default=list)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
-    published_source: Mapped[str | None] = mapped_column(String(40))  # evidence used
+    # which evidence gave published_at
+    published_source: Mapped[str | None] = mapped_column(String(PUBLISHED_SOURCE_MAX))
     updated_at: Mapped[datetime | None]
     script: Mapped[str] = mapped_column(String(20))
-    encoding_declared: Mapped[str | None] = mapped_column(String(40))
+    encoding_declared: Mapped[str | None] = mapped_column(String(ENCODING_MAX))
     encoding_used: Mapped[str] = mapped_column(String(40))
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -148,7 +161,7 @@ class Story(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
-    origin: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
 
     articles: Mapped[list[Article]] = relationship(back_populates="story")
 
@@ -201,8 +214,8 @@ class UrlRecord(Base):
     state: Mapped[str] = mapped_column(String(20))
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True)
-    etag: Mapped[str | None] = mapped_column(String(300))
-    last_modified: Mapped[str | None] = mapped_column(String(100))
+    etag: Mapped[str | None] = mapped_column(String(ETAG_MAX))
+    last_modified: Mapped[str | None] = mapped_column(String(LAST_MODIFIED_MAX))
     links_digest: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(String(300))

@@ -5,6 +5,7 @@ Callers get :class:`TopicRecord` values, never ORM rows (which stay in ``storage
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,23 @@ class TopicRecord:
     updated_at: datetime
 
 
+MAX_TOPIC_NAME = 100  # the width of the topics.name column
+_TOPIC_NAME = re.compile(r"[\w.-]+")  # letters of any script, digits, '_', '.', '-'
+
+
+def check_topic_name(name: str) -> None:
+    """Refuse a name that cannot be stored or typed back as ``@NAME`` (one-line error).
+
+    Unlike subscription entries, names are not checked for secret words: a topic
+    called ``password-leak`` is a topic, not a credential."""
+    if len(name) > MAX_TOPIC_NAME:
+        raise TopicError(f"topic name is {len(name)} characters long ({name[:20]!r}…); "
+                         f"at most {MAX_TOPIC_NAME} are allowed")
+    if not _TOPIC_NAME.fullmatch(name):
+        raise TopicError(f"topic name {name!r} must be letters, digits, '.', '_' or '-'")
+
+
+
 def _record(row: Topic) -> TopicRecord:
     return TopicRecord(row.id, row.name, row.query, row.created_at, row.updated_at)
 
@@ -48,6 +66,7 @@ def get_topic(session: Session, name: str) -> TopicRecord | None:
 
 def add_topic(session: Session, name: str, query: str, now: datetime) -> TopicRecord:
     """Create a topic; a topic of that name must not exist yet."""
+    check_topic_name(name)
     if _row(session, name) is not None:
         raise TopicError(f"topic {name!r} already exists (use `topics edit` to change it)")
     topic = Topic(name=name, query=query, created_at=now, updated_at=now)

@@ -90,8 +90,10 @@ def test_each_configured_subscription_gets_its_own_digest(seeded: str, tmp_path:
     feed = feedparser.parse((tmp_path / "conf" / "feeds" / "烟台.atom").read_text("utf-8"))
     assert feed.bozo == 0 and [e.title for e in feed.entries] == ["烟台苹果节开幕"]
     assert not (tmp_path / "conf" / "feeds" / "青島.atom").exists()  # not its topic
-    assert "digest desk: sent 4 matches to file:out/desk-{date}.html (html)" in result.stderr
-    assert "digest yantai: sent 1 match to file:feeds/ (atom)" in result.stderr
+    # the status line names the file written, not the template
+    assert f"digest desk: wrote 4 matches to {page} (html)" in result.stderr
+    feed_file = tmp_path / "conf" / "feeds" / "烟台.atom"
+    assert f"digest yantai: wrote 1 match to {feed_file} (atom)" in result.stderr
     assert pending(seeded, "desk") == 0
     assert pending(seeded, "yantai") == 3  # the 青島 matches are not for this subscription
 

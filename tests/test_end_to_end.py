@@ -125,10 +125,12 @@ def test_demo_lists_the_seed_on_day_one_and_only_new_articles_on_day_two(
 
 def test_the_demo_keeps_its_articles_out_of_the_default_database(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    user = Newsmon("", home=home)  # no --db: the per-user default database
-    user("topics", "add", "青島", "青島")  # the user's own topic, same words as the demo's
-    out = user("demo", timeout=600).stdout
     data_dir = home / "data" / "newsmon"
+    user = Newsmon("", home=home)  # no --db: the per-user default database
+    # A fresh machine: the data directory does not exist before the first demo.
+    assert not data_dir.exists()
+    out = user("demo", timeout=600).stdout
+    user("topics", "add", "青島", "青島")  # the user's own topic, same words as the demo's
     demo_url = f"sqlite:///{data_dir / 'demo.db'}"
     assert f"database: {demo_url} (the demo's own; your default database is untouched)" in out
     assert f"Try: newsmon --db {demo_url} search 青岛" in out

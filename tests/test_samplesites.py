@@ -26,6 +26,7 @@ import pytest
 
 from newsmon.config import parse_config
 from newsmon.samplesites import SampleArticle, SampleSites
+from newsmon.samplesites.hostile import HostileSite
 
 SEED_TITLE = "“活”城如謀戰局——看青島如何憑借頂層設計實現“換道超越”"
 SEED_META_LINE = "2020-01-13 08:46 來源:大衆網 標簽:青島換道超越"
@@ -623,6 +624,53 @@ def test_ad_links_redirect_to_a_local_landing_page(sites: SampleSites) -> None:
     assert get(sites, "/ads/c?aid=x").status == 400
 
 
+# --- the hostile site --------------------------------------------------------------------
+def get_url(url: str) -> Reply:
+    """One request to an absolute http://127.0.0.1:PORT URL, no redirect following."""
+    split = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection("127.0.0.1", split.port, timeout=10)
+    try:
+        conn.request("GET", path_of(url))
+        response = conn.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
+                     response.read())
+    finally:
+        conn.close()
+
+
+def test_hostile_site_points_away_and_its_listeners_count(sites: SampleSites) -> None:
+    victims = [sites.url(a.path) for a in sites.articles("bandao")[:3]]
+    with HostileSite(victims) as hostile:
+        canary_port = urllib.parse.urlsplit(hostile.canary_url).port
+        redirect = get_url(hostile.url("/hostile/go/canary.html"))
+        assert redirect.status == 302
+        assert redirect.headers["location"].startswith(hostile.canary_url + "/")
+        assert get_url(hostile.url("/hostile/go/ftp.html")).headers["location"].startswith(
+            f"ftp://127.0.0.1:{hostile.ftp_port}/")
+        index = get_url(hostile.url("/hostile/index.html"))
+        assert len(index.headers["etag"]) > 300
+        assert f'<link rel="next" href="http://127.0.0.1:{canary_port}/' in index.text
+        for url in hostile.article_urls():
+            assert get_url(url).status == 200, url
+        terminal = get_url(hostile.url("/hostile/a/terminal.html"))
+        assert "\x1b" in terminal.headers["content-type"]
+        assert b"\x1b]52;" in terminal.body
+        hijack = get_url(hostile.url("/hostile/a/hijack-canonical.html")).text
+        assert f'<link rel="canonical" href="{victims[0]}">' in hijack
+        assert hostile.canary_hits.counts() == (0, 0)
+        assert get_url(hostile.canary_url + "/anything").status == 200
+        assert hostile.canary_hits.counts() == (1, 1)
+        with socket.create_connection(("127.0.0.1", hostile.ftp_port), timeout=5) as ftp:
+            assert ftp.recv(100).startswith(b"220 ")
+            ftp.sendall(b"USER anonymous\r\n")
+            ftp.shutdown(socket.SHUT_WR)
+            ftp.recv(100)  # the listener closes the connection after the first line
+        assert hostile.ftp_hits.requests == ["USER anonymous"]
+        config = parse_config(hostile.config_toml(), Path("hostile.toml"))
+        [source] = config.sources
+        assert source.name == "hostile" and len(source.lists) == 6
+
+
 # --- API and config -------------------------------------------------------------------
 def test_config_toml_is_a_valid_newsmon_config(sites: SampleSites) -> None:
     config = parse_config(sites.config_toml(), Path("sites.toml"))
@@ -685,6 +733,31 @@ def test_command_line_serves_until_interrupted(tmp_path: Path) -> None:
         process.stdin.write("1\n")
         process.stdin.flush()
         assert process.stderr.readline().strip() == "now serving day 1"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_command_line_serves_the_hostile_site_too(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsmon.samplesites", "--include-hostile"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        encoding="utf-8")
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        banner = process.stderr.readline()
+        assert re.match(r"hostile site: http://127\.0\.0\.1:\d+/hostile/ \(canary ", banner)
+        config_lines: list[str] = []
+        while sum(line.startswith("download_delay") for line in config_lines) < 5:
+            line = process.stdout.readline()
+            assert line, "the config ended early: " + "".join(config_lines)
+            config_lines.append(line)
+        config = parse_config("".join(config_lines), tmp_path / "sites.toml")
+        hostile = config.source("hostile")
+        assert get_url(hostile.lists[0]).status == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     finally:

@@ -147,7 +147,7 @@ def test_show_prints_the_article_its_matches_and_its_story(url: str, tmp_path: P
     assert "published 2024-05-01 16:00 CST" in text  # 08:00:01 UTC, shown in Shanghai time
     assert EDGE_CASES[1].body in text
     assert "qingdao  (flagged new, 2024-05-01 16:00 CST)  …[青島]啤酒…" in text
-    assert "origin 新华社: 1 other outlet(s)" in text
+    assert "origin 新华社: no other outlet (1 other article)" in text  # same site
     assert f"#{other}  edge" in text and "AI-driven ports" in text
 
     data = json.loads(run(url, tmp_path, "show", str(one), "--json").stdout)

@@ -161,3 +161,20 @@ def test_failed_articles_are_retried_by_themselves_for_a_few_runs(database: Data
                            state=UrlState.NOT_ARTICLE, now=now + timedelta(days=3), status=200)
     with database.session() as session:
         assert failed_article_urls(session, ours) == ["http://a/late"]
+
+
+def test_only_the_source_that_stored_an_article_updates_it(database: Database) -> None:
+    later = T0 + timedelta(hours=1)
+    with database.session() as session, session.begin():
+        owner = ensure_source(session, "a")
+        other = ensure_source(session, "b")
+        first = upsert_article(session, owner, make_item())
+        refused = upsert_article(session, other, make_item(body="冒名正文", fetched_at=later))
+        same = upsert_article(session, other, make_item(fetched_at=later))
+    assert refused.status is same.status is UpsertStatus.FOREIGN
+    assert refused.article_id == first.article_id
+    with database.session() as session:
+        stored = get_article(session, first.article_id)
+        assert stored is not None
+        assert (stored.source_id, stored.body, stored.last_seen) == (owner, "青島新聞正文", T0)
+        assert stored.changed_at is None and stored.matched_at is None

@@ -43,6 +43,7 @@ from crawler.extract.byline import (
     outlet_and_reporter,
     parse_byline,
     person_like_source,
+    plausible_outlet,
     reporter_names,
     reporter_outlet,
     trailing_credit,
@@ -51,6 +52,7 @@ from crawler.extract.byline import (
 from crawler.extract.decode import decode_html, looks_binary
 from crawler.extract.dom import SelectorSyntaxError, clean_tree, parse_html, select, select_text
 from crawler.extract.meta import PageMeta, read_meta
+from crawler.extract.rules import enabled
 from crawler.extract.script import detect_script
 from crawler.extract.title import (
     TitleChoice,
@@ -60,6 +62,7 @@ from crawler.extract.title import (
     strip_site_name,
 )
 from newsmon.config import ExtractOverrides
+from newsmon.sanitise import sanitise_article
 from newsmon.values import ExtractedArticle
 
 _DEFAULT_ZONE = "Asia/Shanghai"
@@ -68,6 +71,8 @@ _NEAR_TITLE = 12  # blocks after the headline searched for the byline and time
 _MIN_ARTICLE_CHARS = 60
 _ANCHORED_SHARE = 0.35  # the text after the headline must hold this share of the best text
 _MIN_UNTITLED_CHARS = 100  # without a confirmed headline, a snippet is not an article
+_STRUCTURED_MIN = 120  # a declared articleBody shorter than this is a summary
+_DOM_WEAK = 0.6  # the DOM body is weak when it holds less than this share of the declared one
 _SEARCH_PAGE = re.compile(r"搜索结果|搜尋結果|search results", re.IGNORECASE)
 
 _PUBLISHED_META = (
@@ -116,12 +121,16 @@ def extract_article(raw: bytes, *, url: str, content_type: str | None = None,
     for times written without an offset; ``date_hints`` are dates the crawl saw
     outside the page (``feed`` pubDate, ``sitemap`` lastmod, ``http-last-modified``),
     the weakest publish-time evidence. Raises only :class:`ExtractionFailed`.
+
+    Every string of the result has passed the one sanitiser and its field bound
+    (:func:`newsmon.sanitise.sanitise_article`): this is where crawled text enters.
     """
     try:
-        return _Extraction(raw, url, content_type, fetched_at, timezone,
-                           overrides or ExtractOverrides(), date_hints or {}).run()
+        article = _Extraction(raw, url, content_type, fetched_at, timezone,
+                              overrides or ExtractOverrides(), date_hints or {}).run()
     except Exception as exc:
         raise ExtractionFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+    return sanitise_article(article)
 
 
 @dataclass
@@ -161,6 +170,8 @@ class _Extraction:
         self.warnings: list[str] = []
         self.tz = self._zone(timezone)
         self._title_index: int | None = None
+        self._title_text = ""
+        self._brands: tuple[str, ...] = ()
 
     def _zone(self, name: str) -> tzinfo:
         try:
@@ -187,9 +198,18 @@ class _Extraction:
         title = self._title(blocks, meta, forced.get("title"))
         title, layout = self._body(root, blocks, title)
         self._title_index = title.block.index if title.block is not None else None
+        self._title_text = title.text
         fields = self._fields(meta, layout, forced)
         body = "\n".join(b.text for b in layout.paragraphs)
         is_article = self._is_article(layout, title, blocks, meta.document_title)
+        structured = self._structured_body(meta, body)
+        if structured is not None and title.text \
+                and not looks_like_list(layout.scanned, layout.paragraphs):
+            body, is_article = structured, True
+            self.warnings = [w for w in self.warnings if not w.startswith("no article body")]
+            declared = meta.ld_headline or meta.first("og:title", "twitter:title")
+            if not title.confirmed and declared:  # the DOM held a loading line, not the story
+                title = TitleChoice(strip_site_name(declared, self._brands), None)
         if not is_article:
             body = ""
         return ExtractedArticle(
@@ -212,6 +232,17 @@ class _Extraction:
         )
 
     # -- overrides ---------------------------------------------------------------------
+
+    def _structured_body(self, meta: PageMeta, dom_body: str) -> str | None:
+        """The article text the page declares as data, when the DOM holds much less of
+        it (script-rendered pages, teaser-only markup); ``None`` keeps the DOM body."""
+        for rule, text in (("ld_body", meta.ld_body), ("state_body", meta.state_body)):
+            if not text or not enabled(rule, self.url):
+                continue
+            declared = len(squash(text))
+            if declared >= _STRUCTURED_MIN and len(squash(dom_body)) < _DOM_WEAK * declared:
+                return text
+        return None
 
     def _override_values(self, root: HtmlElement) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -252,9 +283,16 @@ class _Extraction:
                 if squash(block.text) == squash(forced):
                     return TitleChoice(block.text, block)
             return TitleChoice(forced, None)
-        meta_titles = [t for t in (meta.first("og:title", "twitter:title"), meta.ld_headline,
+        self._brands = self._site_brands(meta)
+        headline = meta.ld_headline if enabled("ld_headline", self.url) else None
+        meta_titles = [t for t in (meta.first("og:title", "twitter:title"), headline,
                                    meta.first("title", "headline")) if t]
-        return choose_title(blocks, meta.document_title, meta_titles)
+        return choose_title(blocks, meta.document_title, meta_titles, self._brands)
+
+    def _site_brands(self, meta: PageMeta) -> tuple[str, ...]:
+        if not enabled("title_not_site_name", self.url):
+            return ()
+        return tuple(n for n in (meta.first(*_SITE_META), meta.ld_publisher) if n)
 
     def _body(self, root: HtmlElement, blocks: list[Block],
               title: TitleChoice) -> tuple[TitleChoice, _Layout]:
@@ -269,7 +307,7 @@ class _Extraction:
             else:  # the "headline" was the site name or a teaser far from the text
                 title = TitleChoice(title.text, None)
         if not title.confirmed and region.blocks:
-            title = fallback_title(blocks, region.blocks[0].index, title)
+            title = fallback_title(blocks, region.blocks[0].index, title, self._brands)
         layout = _Layout(head=self._near_title(blocks, title, region.blocks))
         title_key = squash(title.text)
         start = 0
@@ -380,11 +418,11 @@ class _Extraction:
             if fields.byline.source is None:
                 fields.byline.source = reporter_outlet(block.text)
         self._people_from_body(fields.byline, layout.paragraphs)
-        if fields.byline.author is None:
+        if fields.byline.author is None and enabled("author_tail_bracket", self.url):
             # a one-line credit moved off the end of the text: "（袁源）"
             fields.byline.author = next(
                 (names for b in layout.tail[:3] if (names := bracketed_names(b.text))), None)
-        if fields.byline.author is None:
+        if fields.byline.author is None and enabled("author_near_title", self.url):
             fields.byline.author = self._author_near_title(layout)
         if fields.byline.source is None:
             fields.byline.source = _outlet_above_reporter(layout.head)
@@ -401,6 +439,9 @@ class _Extraction:
         if fields.byline.author is None and fields.byline.source \
                 and person_like_source(fields.byline.source):
             fields.byline.author = fields.byline.source
+        if fields.byline.source and enabled("source_reject_non_outlet", self.url) \
+                and not plausible_outlet(fields.byline.source, self._title_text):
+            fields.byline.source = None
         fields.published = self._published(meta, layout, forced.get("published"))
         modified = meta.ld_modified or meta.first(*_MODIFIED_META)
         if modified:
@@ -426,12 +467,12 @@ class _Extraction:
             return
         for block in body[:3]:
             head = block.text[:80]
-            if byline.author is None:
+            if byline.author is None and enabled("author_body_head", self.url):
                 probe = parse_byline(head)
                 byline.author = probe.author if probe.labelled else None
             if byline.source is None:
                 byline.source = agency_in(head)
-        if byline.author is None:
+        if byline.author is None and enabled("author_body_end", self.url):
             for block in reversed(body[-3:]):
                 if block.chars < 40:
                     probe = parse_byline(block.text)
@@ -445,12 +486,14 @@ class _Extraction:
 
     def _people_from_meta(self, byline: Byline, meta: PageMeta) -> None:
         site = meta.first(*_SITE_META) or meta.ld_publisher
-        if byline.source is None:
+        if byline.source is None and enabled("source_declared", self.url):
             declared = meta.first(*_SOURCE_META)
             if declared and site and len(site) > len(declared) and _abbreviates(declared, site):
                 declared = site  # "ETtoday 新聞雲" is short for "ETtoday 東森新聞雲"
-            byline.source = declared or site or _site_from_title(meta)
-        if byline.author is None:
+            byline.source = declared or site
+        if byline.source is None and enabled("source_from_title", self.url):
+            byline.source = _site_from_title(meta)
+        if byline.author is None and enabled("author_meta", self.url):
             candidates = [*meta.ld_authors, meta.first(*_AUTHOR_META) or ""]
             site_names = [n for n in (site, byline.source, _site_from_title(meta),
                                       *(meta.first(k) for k in _SOURCE_META)) if n]

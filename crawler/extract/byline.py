@@ -380,18 +380,27 @@ def is_outlet_name(line: str) -> bool:
     return bool(re.fullmatch(_OUTLET, line.strip())) and len(line.strip()) <= 8
 
 
+# "（记者 王明）", "(信报记者 蔡雪婧)", "（新华社记者 王明 李华）": an outlet may precede the label
 _TRAILING_CREDIT = re.compile(
-    rf"[(（]\s*(?:(?:特约|特約|本报|本報)?(?:评论员|評論員|通讯员|通訊員|记者|記者)\s*)?"
+    rf"[(（]\s*(?:(?:特约|特約|本报|本報|[{_HAN}]{{1,6}}?)?"
+    rf"(?:评论员|評論員|通讯员|通訊員|记者|記者)\s*)?"
     rf"((?:[{_HAN}]{{2,4}}\s+){{0,4}}[{_HAN}]{{2,4}})\s*[)）]\s*$")
 _NOT_CREDIT = re.compile(
     r"完|記者|记者|图|圖|摄|攝|新华社|新華社|中新社|中央社|综合|綜合|报道|報導|评论员|評論員")
+# "…而已。文/张三" closing the text: the writer's credit after the last sentence
+_TRAILING_WRITER = re.compile(
+    rf"(?:^|[。！？!?」”\s])\s*(?:文|撰文)\s*[/／|｜]\s*([{_HAN}]{{2,4}})\s*$")
 _NAMES_LINE = re.compile(rf"(?:[{_HAN}]{{2,3}}\s*[、，,\s]\s*){{1,5}}[{_HAN}]{{2,3}}")
 _BRACKETED_NAME = re.compile(rf"[\[［]\s*([{_HAN}]{{2,4}})\s*[\]］]")
 
 
 def trailing_credit(paragraph: str) -> str | None:
     """Reporter names closing the last paragraph: ``…佳节。（常书香 马丹阳 ）``."""
-    match = _TRAILING_CREDIT.search(paragraph[-40:])
+    tail = paragraph[-40:]
+    writer = _TRAILING_WRITER.search(tail)
+    if writer is not None:
+        return _join_names([writer.group(1)])
+    match = _TRAILING_CREDIT.search(tail)
     if match is None or _NOT_CREDIT.search(match.group(1)):
         return None
     return _join_names(match.group(1).split())
@@ -454,3 +463,29 @@ def is_dateline(line: str) -> bool:
     """``地方中心／桃園報導``, ``（中央社記者楊思瑞台南4日電）``: a reporting credit line."""
     head = line.strip()[:40]
     return bool(_REPORTED.match(head.lstrip("【〔[（(")) or _WIRE.search(head))
+
+
+# Words that fill a "来源" slot on badly parsed pages but name no publisher.
+_TIME_WORD = re.compile(r"^(?:am|pm|a\.m\.|p\.m\.|上午|下午|中午|凌晨|晚上|早上|傍晚|"
+                        r"今天|今日|昨天|昨日|日期|时间|時間|[\d\s:/.\-年月日时時分]+)$",
+                        re.IGNORECASE)
+_REGION_WORDS = (
+    "香港 澳門 澳门 台灣 台湾 臺灣 北京 上海 天津 重庆 重慶 廣州 广州 深圳 台北 臺北 新北 "
+    "高雄 台中 臺中 台南 臺南 桃園 桃园 中國 中国 內地 内地 大陸 大陆 全國 全国 國際 国际 "
+    "海外 本地 本港 河北 山西 遼寧 辽宁 吉林 黑龍江 黑龙江 江蘇 江苏 浙江 安徽 福建 江西 "
+    "山東 山东 河南 湖北 湖南 廣東 广东 海南 四川 貴州 贵州 雲南 云南 陝西 陕西 甘肅 甘肃 "
+    "青海 內蒙古 内蒙古 廣西 广西 西藏 寧夏 宁夏 新疆 南京 杭州 武汉 武漢 成都 西安 长沙 "
+    "長沙 沈阳 瀋陽 青岛 青島 厦门 廈門 苏州 蘇州 郑州 鄭州 济南 濟南 福州 合肥 昆明 哈尔滨 "
+    "哈爾濱 长春 長春 石家庄 石家莊 南宁 南寧 贵阳 貴陽 兰州 蘭州 太原 南昌 海口 银川 銀川 "
+    "西宁 西寧 拉萨 拉薩 乌鲁木齐 烏魯木齊 呼和浩特")
+_REGIONS = frozenset(_REGION_WORDS.split())
+
+
+def plausible_outlet(source: str, headline: str = "") -> bool:
+    """Whether a "来源" value names a publisher: not a time word, a bare region
+    ("香港" is where, not who) or the article's own headline."""
+    value = source.strip(" :：()（）[]【】")
+    if not value or _TIME_WORD.match(value) or value in _REGIONS:
+        return False
+    squashed = "".join(value.split())
+    return not (headline and len(squashed) >= 6 and squashed in "".join(headline.split()))

@@ -34,12 +34,18 @@ def squash(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def choose_title(blocks: list[Block], document_title: str, meta_titles: list[str]) -> TitleChoice:
-    """The headline, from visible headings confirmed by the document or meta titles."""
+def choose_title(blocks: list[Block], document_title: str, meta_titles: list[str],
+                 site_names: tuple[str, ...] = ()) -> TitleChoice:
+    """The headline, from visible headings confirmed by the document or meta titles.
+
+    ``site_names`` (og:site_name, the JSON-LD publisher) are the site's brand: a logo
+    block reading so is not the headline, nor is that part of a ``headline - site`` title.
+    """
     references = [squash(t) for t in [document_title, *meta_titles] if t and t.strip()]
+    brands = {squash(n) for n in site_names if n and n.strip()}
     best: tuple[float, Block] | None = None
     for block in blocks:
-        if not 2 <= block.chars <= 120:
+        if not 2 <= block.chars <= 120 or squash(block.text) in brands:
             continue
         score = _candidate_score(block, references)
         if score > 0 and (best is None or score > best[0]):
@@ -47,16 +53,19 @@ def choose_title(blocks: list[Block], document_title: str, meta_titles: list[str
     if best is not None:
         return TitleChoice(best[1].text, best[1], confirmed=best[1].chars >= 6)
     for title in (*meta_titles, document_title):
-        cleaned = strip_site_name(title)
-        if cleaned:
+        cleaned = strip_site_name(title, site_names)
+        if cleaned and squash(cleaned) not in brands:
             return TitleChoice(cleaned, None)
     return TitleChoice("", None)
 
 
-def strip_site_name(title: str) -> str:
-    """The headline part of a ``headline - channel - site`` document title."""
+def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
+    """The headline part of a ``headline - channel - site`` document title: the longest
+    part that is not one of ``site_names``."""
     title = " ".join(title.split())
+    brands = {squash(n) for n in site_names if n and n.strip()}
     parts = [p.strip() for p in _SEPARATORS.split(title) if p and p.strip()]
+    parts = [p for p in parts if squash(p) not in brands] or parts
     if not parts:
         return title
     return max(parts, key=lambda p: len(squash(p)))
@@ -89,15 +98,18 @@ def _candidate_score(block: Block, references: list[str]) -> float:
     return confirmed + bonus + min(len(text), 40) * 0.5
 
 
-def fallback_title(blocks: list[Block], body_start: int, current: TitleChoice) -> TitleChoice:
+def fallback_title(blocks: list[Block], body_start: int, current: TitleChoice,
+                   site_names: tuple[str, ...] = ()) -> TitleChoice:
     """A headline-looking block just above the body when no heading was confirmed.
 
     Blogs and forums often title the page with the site name only; the post's own
-    title is then the short, unpunctuated line right before the text.
+    title is then the short, unpunctuated line right before the text (never the
+    site's own name, a logo line).
     """
+    brands = {squash(n) for n in site_names if n and n.strip()}
     for block in reversed(blocks[max(0, body_start - 4):body_start + 1]):
         text = block.text
-        if not 4 <= block.chars <= 60 or block.link_density > 0.5:
+        if not 4 <= block.chars <= 60 or block.link_density > 0.5 or squash(text) in brands:
             continue
         if _DATE_OR_LABEL.search(text) or text.endswith(("。", "：", ":")):
             continue

@@ -33,8 +33,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.errors import classify_failure, http_status_of
-from crawler.gate import Origins
+from crawler.errors import classify_failure, database_lost, http_status_of
+from crawler.gate import GateDropped, Origins
 from crawler.items import FetchedPage
 from crawler.ledger import CrawlLedger, links_digest
 from crawler.links import (
@@ -85,7 +85,12 @@ class NewsSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         if self.ledger is not None:
-            written = self.ledger.close(reason, datetime.now(UTC))
+            try:
+                written = self.ledger.close(reason, datetime.now(UTC))
+            except Exception as exc:
+                if database_lost(exc) is None:
+                    raise
+                return  # `newsmon crawl` reports the lost database in one line
             self.crawler.stats.set_value("newsmon/start_pages/validators_saved", written)
 
     # --- start ------------------------------------------------------------------------
@@ -301,7 +306,10 @@ class NewsSpider(scrapy.Spider):
         meta = (request.meta.get("newsmon") or {}) if request is not None else {}
         if meta.get("kind") == "article" and self.outcomes is not None:
             self.outcomes.settle(meta.get("key"), failure_outcome(kind))
-        if self.ledger is None:
+        if self.ledger is None or isinstance(failure.value, GateDropped):
+            # A link the gate refuses is no URL of this source: it gets no ledger row
+            # and does not cost the page that named it its validators (it would be
+            # refused again, without a request, whenever that page is read in full).
             return
         if meta.get("kind") == "article":
             # The URL the link named, not where its redirects ended.

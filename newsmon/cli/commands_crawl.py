@@ -5,18 +5,20 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from newsmon.cli.context import AppContext, WorkFailed, pass_app
+from newsmon.cli.context import AppContext, DatabaseUnavailable, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS, exit_code_for_signal
 from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
 from newsmon.jobresult import CrawlResult, write_result
 from newsmon.outcomes import describe_outcomes
 from newsmon.values import CrawlStats
+from storage.engine import DatabaseError
 
 
 def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
@@ -72,12 +74,17 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
       newsmon --config sites.toml crawl
       newsmon --config sites.toml crawl --source dzwww --source bandao
     """
-    from crawler.runner import CrawlInterrupted, run_crawl  # imports scrapy: kept lazy
+    from crawler.errors import DATABASE_FAILURES  # imports scrapy: kept lazy
+    from crawler.runner import CrawlInterrupted, run_crawl
     from scheduler.matchjobs import match_pending
 
     config = app.config
     chosen = select_sources(config, sources)
     database = app.database  # migrate before the crawl, and fail early if unusable
+    try:
+        database.check_writable()  # not after every page was fetched
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(f"{exc}; nothing crawled") from None
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         results = run_crawl(config, app.database_url, chosen, progress=show_progress,
@@ -90,6 +97,10 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
         click.echo(f"newsmon: interrupted ({signal.Signals(stop.signum).name}); the runs "
                    "are recorded as interrupted", err=True)
         sys.exit(exit_code_for_signal(stop.signum))
+    if DATABASE_FAILURES:
+        unmatched = replace(crawl_result(results, None, 0), stopped_by="database unavailable")
+        _report(results, unmatched, result_file)
+        raise DatabaseUnavailable(f"database unavailable during crawl: {DATABASE_FAILURES[0]}")
     matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
     _report(results, crawl_result(results, matched.new_matches, matched.flagged), result_file)
     if any(r.error_count for r in results):

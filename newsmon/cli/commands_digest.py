@@ -8,6 +8,7 @@ live there, never in the config), and reports each outcome on stderr.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,9 +16,10 @@ import click
 
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
+from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
 from newsmon.jobresult import DigestResult, DigestResults, write_result
-from scheduler.delivery import Channel, ChannelError, open_channel
+from scheduler.delivery import Channel, ChannelError, check_channel, open_channel
 from scheduler.digest import local_time
 from scheduler.digestjobs import DigestOutcome, deliver_digest
 from scheduler.render import FORMATS, render
@@ -74,12 +76,16 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
                 click.echo(f"warning: subscription {subscription.name!r} names topic "
                            f"{topic!r}, which does not exist (newsmon topics list)", err=True)
         chosen_format = fmt or subscription.format
+        if dry_run:
+            _check_channel(config, subscription, channel)
         out = _open(config, subscription, channel, dry_run)
+        _refuse_atom_on_stdout(out, chosen_format)
         outcome = deliver_digest(app.database, subscription, out, chosen_format, now,
                                  sources=sources, dry_run=dry_run)
         if dry_run and outcome.digest is not None:
-            click.echo(render(outcome.digest, chosen_format), nl=False)
-        _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions)
+            click.echo(terminal_safe(render(outcome.digest, chosen_format)), nl=False)
+        _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions,
+                written=getattr(out, "written", ()))
         failures += outcome.status in ("failed", "busy")
         results.append(DigestResult(outcome.subscription, outcome.status, outcome.matches,
                                     outcome.channel, outcome.format, outcome.error))
@@ -126,8 +132,9 @@ def _open(config: Config, subscription: SubscriptionConfig, override: str | None
                 else Path.cwd())
     try:
         return open_channel(spec, env=os.environ, base_dir=base_dir,
-                            write=lambda text: click.echo(text, nl=False),
-                            email_to=subscription.email_to, email_from=subscription.email_from)
+                            write=lambda text: click.echo(terminal_safe(text), nl=False),
+                            email_to=subscription.email_to, email_from=subscription.email_from,
+                            file_mode=subscription.file_mode)
     except ChannelError as exc:
         where = f"{config.path}:{subscription.line}: " if subscription.line else ""
         if dry_run:  # a preview needs no working channel
@@ -146,12 +153,37 @@ class _Preview:
         raise AssertionError("a dry run sends nothing")
 
 
-def _report(outcome: DigestOutcome, subscription: SubscriptionConfig, quiet: bool) -> None:
+def _check_channel(config: Config, subscription: SubscriptionConfig,
+                   override: str | None) -> None:
+    """``--dry-run`` sends nothing, but a channel or recipient that could never work
+    (an unknown scheme, a webhook without an http(s) URL, a malformed e-mail address)
+    is still an error, so a preview does not hide it until the first real send."""
+    try:
+        check_channel(override or subscription.channel, subscription.email_to)
+    except ChannelError as exc:
+        where = f"{config.path}:{subscription.line}: " if subscription.line else ""
+        raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
+
+
+def _refuse_atom_on_stdout(out: Channel, fmt: str) -> None:
+    # Atom is one feed (one XML document) per topic: feeds printed one after the
+    # other are no feed a reader could poll.
+    if fmt == "atom" and out.name == "stdout":
+        raise click.UsageError("Atom is one feed per topic and cannot go to stdout; "
+                               "write the feeds with --to file:DIR/")
+
+
+def _report(outcome: DigestOutcome, subscription: SubscriptionConfig, quiet: bool,
+            written: Sequence[Path] = ()) -> None:
     """One line per subscription on stderr (the digest itself may be on stdout)."""
     name, count = outcome.subscription, outcome.matches
     matches = f"{count} match{'es' if count != 1 else ''}"
     if outcome.status == "sent":
-        if not quiet:
+        if written:  # the file names the placeholders gave, not the template
+            click.echo(f"digest {name}: wrote {matches} to "
+                       f"{', '.join(str(path) for path in written)} ({outcome.format})",
+                       err=True)
+        elif not quiet:
             click.echo(f"digest {name}: sent {matches} to {outcome.channel} "
                        f"({outcome.format})", err=True)
     elif outcome.status == "dry-run":

@@ -7,7 +7,6 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -80,8 +79,8 @@ def command(app: AppContext, lease_ttl: timedelta, stop_grace: timedelta,
       newsmon --config sites.toml run --dry-run
       newsmon --config sites.toml run --lease 30s --grace 5m --crawl-timeout 30m
     """
+    from newsmon.cron import ScheduleError
     from scheduler.jobs import utc_now
-    from scheduler.schedules import ScheduleError
     from scheduler.service import Service, ServiceOptions, configure_logging, schedule_table
 
     config = app.config
@@ -114,8 +113,8 @@ def schedule_section(app: AppContext, now: datetime) -> Section:
     """``newsmon status``: each scheduled job, its next run (local time with zone) and
     how its last run ended."""
     from newsmon.cli.commands_status import Section  # status imports this module
+    from newsmon.cron import ScheduleError
     from scheduler.jobs import job_statuses
-    from scheduler.schedules import ScheduleError
 
     columns = ["job", "schedule", "next run", "last run", "last result"]
     try:
@@ -165,7 +164,4 @@ def runner_section(app: AppContext, now: datetime) -> Section:
 
 def _local_seconds(moment: datetime | None, zone: str) -> str:
     """``2024-05-01 07:00:00 CST``: seconds matter for second-level schedules."""
-    if moment is None:
-        return "-"
-    local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+    return local_time(moment, zone, seconds=True, missing="-")

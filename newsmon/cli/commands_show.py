@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
-from newsmon.cli.output import dumps, local_time
-from storage.archive import ArticleDetails, article_details
+from newsmon.cli.output import dumps, local_time, terminal_safe
+from storage.archive import ArticleDetails, StoryArticle, article_details
 
 
 class ArticleNotFound(WorkFailed):
@@ -82,12 +83,22 @@ def render_details(details: ArticleDetails, zone: str) -> str:
     if article.story_id is not None:
         origin = f", origin {details.story_origin}" if details.story_origin else ""
         others = details.story_articles
-        lines.append(f"Story {article.story_id}{origin}: "
-                     + (f"{len(others)} other outlet(s)" if others else "no other outlet"))
+        lines.append(f"Story {article.story_id}{origin}: {_others_summary(article.site, others)}")
         for other in others:
             lines.append(f"  #{other.id}  {other.site}  {local_time(other.published_at, zone)}  "
                          f"{other.title}  {other.url}")
     return "\n".join(lines) + "\n"
+
+
+def _others_summary(own_site: str, others: Sequence[StoryArticle]) -> str:
+    """``2 other outlets (3 articles)``: outlets are distinct sites, not articles, and
+    a second copy on the article's own site is no other outlet."""
+    outlets = len({other.site for other in others} - {own_site})
+    summary = f"{outlets} other outlet{'s' if outlets != 1 else ''}" if outlets else (
+        "no other outlet")
+    if len(others) != outlets:
+        summary += f" ({len(others)} other article{'s' if len(others) != 1 else ''})"
+    return summary
 
 
 @click.command("show")
@@ -113,4 +124,5 @@ def command(app: AppContext, article_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(dumps(details_json(details)))
     else:
-        click.echo(render_details(details, app.config.settings.timezone), nl=False)
+        click.echo(terminal_safe(render_details(details, app.config.settings.timezone)),
+                   nl=False)

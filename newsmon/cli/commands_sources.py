@@ -22,7 +22,7 @@ import click
 
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
-from newsmon.cli.output import emit_records, format_options
+from newsmon.cli.output import emit_records, format_options, terminal_safe
 from newsmon.config import (
     Config,
     ConfigError,
@@ -34,6 +34,9 @@ from newsmon.config import (
 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 _HOST_PREFIXES = ("www.", "m.", "wap.", "news.")
+# Seconds all fetches of `sources add` / `sources check` may take together: each read
+# has the config's download_timeout, but a server trickling bytes never trips that.
+MAX_TIME = 60.0
 
 
 @click.group("sources")
@@ -154,9 +157,13 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the entry; do not write the config.")
 @click.option("--force", is_flag=True,
               help="Add it even if a configured source already crawls this URL.")
+@click.option("--max-time", "max_time", type=click.FloatRange(min=0.1), default=MAX_TIME,
+              show_default=True, metavar="SECONDS",
+              help="Give up when all fetches together take longer (a server may send a "
+              "byte at a time).")
 @pass_app
 def add(app: AppContext, url: str, name: str | None, timezone: str | None,
-        dry_run: bool, force: bool) -> None:
+        dry_run: bool, force: bool, max_time: float) -> None:
     """Discover a site's list page, feeds and sitemaps and add it as a source.
 
     URL is a list page (or a feed or sitemap). Feeds come from the page's
@@ -185,7 +192,7 @@ def add(app: AppContext, url: str, name: str | None, timezone: str | None,
         _refuse_if_configured(path, config, [url])
     try:
         found = discover_source(url, user_agent=settings.user_agent,
-                                timeout=settings.download_timeout)
+                                timeout=settings.download_timeout, max_time=max_time)
     except FetchError as exc:
         raise WorkFailed(str(exc)) from None
     if config is not None and not force:  # a feed or sitemap found for it may be known
@@ -348,12 +355,21 @@ def list_(app: AppContext, fmt: str | None) -> None:
 
 
 # --- check -----------------------------------------------------------------------------
+def _echo_crawled(text: str) -> None:
+    """Print a line holding crawled text (links, errors, the extracted article)."""
+    click.echo(terminal_safe(text))
+
+
 @command.command("check")
 @click.argument("name")
 @click.option("--links", "shown", default=10, show_default=True, metavar="N",
               help="How many article links to show per start page.")
+@click.option("--max-time", "max_time", type=click.FloatRange(min=0.1), default=MAX_TIME,
+              show_default=True, metavar="SECONDS",
+              help="Give up when all fetches together take longer (a server may send a "
+              "byte at a time).")
 @pass_app
-def check(app: AppContext, name: str, shown: int) -> None:
+def check(app: AppContext, name: str, shown: int, max_time: float) -> None:
     """Fetch a source's start pages; show the article links and one extracted article.
 
     Nothing is stored. Exits 1 when a start page fails, no article link is found or
@@ -363,7 +379,7 @@ def check(app: AppContext, name: str, shown: int) -> None:
     Example:
       newsmon --config sites.toml sources check dzwww
     """
-    from crawler.discover import check_source
+    from crawler.discover import FetchError, check_source
     from newsmon.cli.commands_extract import render_summary
 
     config = app.config
@@ -371,25 +387,28 @@ def check(app: AppContext, name: str, shown: int) -> None:
         source: SourceConfig = config.source(name)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    report = check_source(source, user_agent=config.settings.user_agent,
-                          timeout=config.settings.download_timeout)
+    try:
+        report = check_source(source, user_agent=config.settings.user_agent,
+                              timeout=config.settings.download_timeout, max_time=max_time)
+    except FetchError as exc:  # only the --max-time limit ends the whole check
+        raise WorkFailed(str(exc)) from None
     for page in report.pages:
         if page.error:
-            click.echo(f"{page.kind} {page.url}\n  error: {page.error}")
+            _echo_crawled(f"{page.kind} {page.url}\n  error: {page.error}")
             continue
         extra = f", {len(page.children)} child sitemaps" if page.children else ""
-        click.echo(f"{page.kind} {page.url}\n  {len(page.links)} article links{extra}")
+        _echo_crawled(f"{page.kind} {page.url}\n  {len(page.links)} article links{extra}")
         for link in page.links[:shown]:
-            click.echo(f"  - {link}")
+            _echo_crawled(f"  - {link}")
         if len(page.links) > shown:
-            click.echo(f"  … and {len(page.links) - shown} more")
-    click.echo("")
+            _echo_crawled(f"  … and {len(page.links) - shown} more")
+    _echo_crawled("")
     if report.article is None:
-        click.echo(f"no article extracted: {report.article_error}")
+        _echo_crawled(f"no article extracted: {report.article_error}")
     else:
-        click.echo(render_summary(report.article))
+        _echo_crawled(render_summary(report.article))
         if not report.article.is_article:
-            click.echo(f"\nnot an article: {report.article.url}: "
-                       f"{report.article.not_article_reason}")
+            _echo_crawled(f"\nnot an article: {report.article.url}: "
+                          f"{report.article.not_article_reason}")
     if not report.ok:
         sys.exit(EXIT_ERRORS)

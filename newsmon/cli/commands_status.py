@@ -24,6 +24,7 @@ from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import dumps, local_time, render_table
 from newsmon.status import SourceStatus, source_status, status_record
+from newsmon.timefmt import format_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,7 @@ def crawl_statuses(app: AppContext, now: datetime) -> list[SourceStatus]:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
+    return "-" if seconds is None else format_duration(seconds)
 
 
 def crawl_section(app: AppContext, now: datetime) -> Section:

@@ -18,6 +18,7 @@ from storage.topics import (
     TopicError,
     TopicRecord,
     add_topic,
+    check_topic_name,
     edit_topic,
     list_topics,
     remove_topic,
@@ -82,6 +83,10 @@ def add(app: AppContext, name: str, query: str) -> None:
       newsmon topics add port '(青岛港 OR 董家口) -招聘'
       newsmon topics add port-jobs '-海鲜 青岛港 招聘'
     """
+    try:
+        check_topic_name(name)
+    except TopicError as exc:
+        raise click.UsageError(str(exc)) from None
     node = _parse(query, _aliases(app, excluding=name), name)
     stats = _save_and_match(app, name, query, add_topic)
     click.echo(f"added topic {name!r}: {stats.new_matches} of {stats.articles} stored "
@@ -106,9 +111,14 @@ def _save_and_match(app: AppContext, name: str, query: str,
     return match_topic_against_archive(database, name, now, app.config.settings.backfill)
 
 
+BROAD_MIN_ARTICLES = 20
+BROAD_SHARE = 0.3
+
+
 def broad_match_warning(matched: int, total: int) -> list[str]:
-    """Warn when a query would flag most of the archive (a digest nobody reads)."""
-    if total >= 20 and matched / total > 0.5:
+    """Warn when a query would flag a large share of the archive (a digest nobody
+    reads): 30 % or more of at least 20 articles, so a small archive never warns."""
+    if total >= BROAD_MIN_ARTICLES and matched >= BROAD_SHARE * total:
         return [f"the query matches {matched} of {total} stored articles; "
                 "a narrower query will make digests more useful"]
     return []

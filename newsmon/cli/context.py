@@ -20,7 +20,7 @@ from newsmon.config import (
     Config,
     ConfigError,
     default_config_path,
-    default_database_url,
+    is_default_location,
     load_config,
     resolve_database_url,
 )
@@ -117,7 +117,7 @@ class AppContext:
         """
         url = self.database_url
         try:
-            check_database_target(url, create=create or url == default_database_url())
+            check_database_target(url, create=create or is_default_location(url))
             return Database(url, auto_upgrade=migrate)
         except DatabaseError as exc:
             raise DatabaseUnavailable(str(exc)) from None

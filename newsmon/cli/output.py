@@ -10,9 +10,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
+
+from newsmon.sanitise import clean_text
+from newsmon.timefmt import local_time
+
+__all__ = ["dumps", "emit_records", "format_options", "local_time", "render_table",
+           "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,6 +74,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def terminal_safe(text: str) -> str:
+    """Crawled text made safe to print: no escape sequences or control characters
+    (tab and newline stay), no bidi overrides, so a hostile page cannot drive the
+    terminal or disguise what it shows. Rows stored before the sanitiser need it."""
+    return clean_text(text)
+
+
 def display_width(text: str) -> int:
     """Terminal columns taken by ``text`` (CJK characters are two wide)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -93,7 +105,8 @@ def render_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str],
     if not records:
         return "(no results)\n"
     total = max_width or shutil.get_terminal_size((120, 24)).columns
-    cells = [[" ".join(_cell(r.get(c)).split()) for c in columns] for r in records]
+    cells = [[" ".join(terminal_safe(_cell(r.get(c))).split()) for c in columns]
+             for r in records]
     widths = [max(display_width(c), *(display_width(row[i]) for row in cells))
               for i, c in enumerate(columns)]
     while sum(widths) + 2 * (len(widths) - 1) > total and max(widths) > 8:
@@ -110,11 +123,3 @@ def render_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str],
     rows = [line(list(columns)), line(["-" * w for w in widths])]
     rows.extend(line(row) for row in cells)
     return "\n".join(rows) + "\n"
-
-
-def local_time(value: datetime | None, zone: str) -> str:
-    """``2020-01-13 08:46 CST`` style: local time in ``zone`` with its abbreviation."""
-    if value is None:
-        return "time unknown"
-    local = value.astimezone(ZoneInfo(zone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"

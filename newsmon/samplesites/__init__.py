@@ -13,6 +13,11 @@ under its own path prefix on one ``127.0.0.1:PORT`` server started on port 0:
 - ``/broken/``      404, 500, 503, slow, redirect loop, wrong charset, 20 MB, PDF,
                     malformed feed (see :mod:`newsmon.samplesites.broken`)
 
+The ``hostile`` site (:class:`~newsmon.samplesites.hostile.HostileSite`) runs on ports of
+its own, with a canary "other host" and an FTP-like listener that count every
+connection: its links, feeds, sitemaps and redirects lead off the site, and its
+articles carry text meant to break the archive and the terminal.
+
 ``/robots.txt`` (with ``Sitemap:`` lines) is served at the root. Each site has a day one
 and a day two state; day two adds articles everywhere.
 

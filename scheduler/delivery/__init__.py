@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from scheduler.delivery.base import Channel, ChannelError, DeliveryError, scrub
-from scheduler.delivery.files import FileChannel
+from scheduler.delivery.files import DEFAULT_FILE_MODE, FileChannel
 from scheduler.delivery.smtp import DEFAULT_SENDER, SmtpChannel, SmtpCredentials
 from scheduler.delivery.stdout import StdoutChannel
 from scheduler.delivery.webhook import WebhookChannel
@@ -33,6 +33,7 @@ __all__ = [
     "Channel",
     "ChannelError",
     "DeliveryError",
+    "check_channel",
     "expand_env",
     "open_channel",
     "redact",
@@ -43,6 +44,40 @@ SMTP_USER_ENV = "NEWSMON_SMTP_USER"
 SMTP_PASSWORD_ENV = "NEWSMON_SMTP_PASSWORD"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+# Good enough to catch a typo (no @, a space, no dot in the domain); the mail server
+# has the last word.
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+$")
+
+
+def check_channel(spec: str, email_to: Sequence[str] = ()) -> None:
+    """Raise :class:`ChannelError` when ``spec`` could never deliver, without the
+    environment (``${NAME}`` references stay unexpanded) and without contacting anyone:
+    an unknown scheme, a webhook that is no http(s) URL, a malformed e-mail address."""
+    name = redact(spec)
+    if spec == "stdout" or spec.startswith("file:"):
+        return
+    if spec.startswith("webhook:"):
+        url = spec.removeprefix("webhook:")
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise ChannelError(f"{name}: a webhook needs an http(s) URL")
+        return
+    scheme = _SCHEME.match(spec)
+    if scheme is None:
+        raise ChannelError(f"{name}: not a channel (use stdout, file:PATH, smtp://host, "
+                           "smtps://host, webhook:URL or an Apprise URL)")
+    if scheme.group(1).lower() in ("smtp", "smtps"):
+        query = parse_qs(urlsplit(spec).query)
+        for address in (*_addresses(query.get("to", [])), *email_to,
+                        *query.get("from", [])):
+            if not _EMAIL.match(address):
+                raise ChannelError(f"{name}: {address!r} is not an e-mail address")
+        return
+    from apprise.manager_plugins import NotificationManager  # loads its plugins slowly
+
+    known = NotificationManager().schemas()  # type: ignore[no-untyped-call]
+    if scheme.group(1).lower() not in known:
+        raise ChannelError(f"{name}: unknown channel scheme {scheme.group(1)!r} (use "
+                           "stdout, file:PATH, smtp://, webhook:URL or an Apprise URL)")
 
 
 def expand_env(spec: str, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
@@ -93,18 +128,20 @@ def _scheme_and_host(url: str) -> str:
 def open_channel(spec: str, *, env: Mapping[str, str], base_dir: Path,
                  write: Callable[[str], None], email_to: Sequence[str] = (),
                  email_from: str | None = None, ssl_context: ssl.SSLContext | None = None,
-                 timeout: float = 30.0) -> Channel:
+                 timeout: float = 30.0, file_mode: int | None = None) -> Channel:
     """The channel ``spec`` names, ready to send (nothing is contacted yet).
 
     ``base_dir`` anchors relative file paths; ``write`` prints for ``stdout``;
-    ``email_to``/``email_from`` are the subscription's addresses.
+    ``email_to``/``email_from`` are the subscription's addresses; ``file_mode`` the
+    permission bits of a new file (None: 0644).
     """
     name = redact(spec)
     expanded, secrets = expand_env(spec, env)
     if expanded == "stdout":
         return StdoutChannel(write)
     if expanded.startswith("file:"):
-        return FileChannel(expanded.removeprefix("file:"), base_dir)
+        mode = DEFAULT_FILE_MODE if file_mode is None else file_mode
+        return FileChannel(expanded.removeprefix("file:"), base_dir, mode)
     if expanded.startswith("webhook:"):
         url = expanded.removeprefix("webhook:")
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:

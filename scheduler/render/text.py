@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from newsmon.sanitise import clean_text
 from scheduler.digest import Digest, StoryGroup, highlight
 from scheduler.render.common import (
     alert_text,
@@ -28,7 +29,8 @@ def render_text(digest: Digest) -> str:
         lines.append(f"-- {sources_heading(digest)} --")
         lines.extend(f"! {alert_text(alert, digest.zone)}" for alert in digest.alerts)
         lines.append("")
-    return "\n".join(lines)
+    # crawled titles and snippets: no escape sequences or controls reach a terminal
+    return clean_text("\n".join(lines))
 
 
 def _story_lines(story: StoryGroup) -> list[str]:

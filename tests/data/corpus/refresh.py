@@ -10,6 +10,12 @@ margin, so the tests fail when a change makes any page worse.
 Run it after an extractor change that improves pages (commit the new floors with
 the change); never hand-edit ``floors.json``.
 
+Floors are a one-way ratchet: a refresh keeps every existing floor that the page
+still reaches and raises it where the page now scores higher. A floor drops only
+with a per-page reason in ``lowered.json`` (``{"<page id>": {"<field>": "why"}}``);
+without one, a page scoring under its floor makes the refresh stop, write nothing
+and name the page.
+
 Pages under a copyleft licence (GPL) are not copied: newsmon is MIT-licensed, and
 those pages carry no ground truth anyway. The bench still reads them from the
 shared corpus.
@@ -27,6 +33,7 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -52,6 +59,9 @@ def main() -> int:
     shutil.copy(corpus / "score.py", HERE / "score.py")
     scorer = _load(HERE / "score.py")
     cases, floors = [], {}
+    old_floors = _read_json(HERE / "floors.json")
+    reasons = _read_json(HERE / "lowered.json")
+    drops: list[str] = []
     licences = read_licences(corpus)
     with (corpus / "MANIFEST.tsv").open(encoding="utf-8") as handle:
         rows = [row for row in csv.DictReader(handle, delimiter="\t")
@@ -74,8 +84,16 @@ def main() -> int:
                                       timezone=case["timezone"])
             prediction = prediction_of(article)
             result = scorer.score_page(truth, prediction)
-            floors[page_id] = {k: floor(k, float(v)) for k, v in result.items() if k != "error"}
-            floors[page_id]["is_article"] = float(article.is_article)
+            scores = {k: float(v) for k, v in result.items() if k != "error"}
+            scores["is_article"] = float(article.is_article)
+            floors[page_id] = ratchet(page_id, scores, old_floors.get(page_id, {}),
+                                      reasons.get(page_id, {}), drops)
+    if drops:
+        for drop in drops:
+            print(f"error: {drop}", file=sys.stderr)
+        print("error: floors not written; fix the regression or give a reason in "
+              "lowered.json", file=sys.stderr)
+        return 1
     (HERE / "cases.json").write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n",
                                      encoding="utf-8")
     (HERE / "floors.json").write_text(json.dumps(floors, ensure_ascii=False, indent=1,
@@ -108,6 +126,27 @@ def prediction_of(article: object) -> dict[str, object]:
 
 
 FRACTIONAL = {"body_f1", "body_contains", "body_clean"}
+
+
+def ratchet(page_id: str, scores: dict[str, float], old: dict[str, float],
+            reasons: dict[str, str], drops: list[str]) -> dict[str, float]:
+    """New floors for one page: never under the old ones unless a reason is given."""
+    out = {}
+    for field, value in scores.items():
+        new = floor(field, value) if field != "is_article" else value
+        previous = old.get(field)
+        if previous is not None and value < previous:
+            if field not in reasons:
+                drops.append(f"{page_id}: {field} {value:.3f} is under its floor "
+                             f"{previous:.3f}")
+            out[field] = new
+        else:
+            out[field] = max(new, previous) if previous is not None else new
+    return out
+
+
+def _read_json(path: Path) -> dict[str, dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def floor(field: str, value: float) -> float:
