@@ -14,7 +14,6 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.spidermiddlewares.httperror import HttpError
-from sqlalchemy.exc import InterfaceError, InternalError, OperationalError, ProgrammingError
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import (
     ConnectError,
@@ -84,19 +83,9 @@ def _unsupported_transfer_encoding(exc: BaseException | None) -> str | None:
 
 # Errors that mean the database itself is gone (connection lost, schema dropped, file
 # unusable), as opposed to one article it refused (IntegrityError, DataError).
-_DATABASE_LOST = (OperationalError, ProgrammingError, InterfaceError, InternalError)
 DATABASE_UNAVAILABLE = "database_unavailable"  # the finish reason of such a crawl
 # Why, once per process: ``newsmon crawl`` prints the first as its one error line.
 DATABASE_FAILURES: list[str] = []
-
-
-def database_lost(exc: BaseException | None) -> str | None:
-    """The first line of the database's own message, when ``exc`` means the database is
-    unavailable; None for any other error."""
-    if not isinstance(exc, _DATABASE_LOST):
-        return None
-    return str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() \
-        else type(exc).__name__
 
 
 class Rejected(DropItem):

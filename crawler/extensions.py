@@ -12,11 +12,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.errors import database_lost
 from crawler.outcomes import outcome_counts
 from newsmon.values import CrawlStats
 from storage.articles import ensure_source
-from storage.engine import Database
+from storage.engine import Database, database_lost
 from storage.runs import finish_run, start_run
 
 ERROR_PREFIX = "newsmon/errors/"

@@ -27,7 +27,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.canonical import UrlError, canonicalize
 from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
-from crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE, Rejected, database_lost
+from crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE, Rejected
 from crawler.extract import extract_article
 from crawler.gate import spider_origins
 from crawler.items import FetchedPage
@@ -39,7 +39,7 @@ from newsmon.config import ExtractOverrides, SourceConfig
 from newsmon.sanitise import URL_MAX
 from newsmon.values import ExtractedArticle, NormalizedArticle
 from storage.articles import UpsertStatus, ensure_source, upsert_article
-from storage.engine import Database, Session
+from storage.engine import Database, Session, database_lost
 from storage.stories import StoryPrint, assign_story, find_match, lock_stories
 from storage.urls import UrlState, record_article_urls, record_url_outcome
 

@@ -22,6 +22,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as Scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,11 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         if isinstance(exc, IgnoreRequest):
             super()._robots_error(exc, netloc)
             return
-        self._unreachable(netloc, f"//{netloc}/robots.txt", type(exc).__name__)
+        # The same words as a failed page ("connection refused", "timed out" ...).
+        from crawler.errors import classify_failure  # errors imports this module's names
+
+        _kind, detail = classify_failure(Failure(exc))  # type: ignore[no-untyped-call]
+        self._unreachable(netloc, f"//{netloc}/robots.txt", detail)
 
     def _unreachable(self, netloc: str, url: str, why: str) -> None:
         self._stats.inc_value("newsmon/robots/unreachable")

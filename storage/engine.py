@@ -14,7 +14,14 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fts import register_search_functions
@@ -162,3 +169,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# What "the database went away" looks like from SQLAlchemy (connection lost, schema
+# dropped, server shut down), as opposed to a constraint error on one row.
+_DATABASE_LOST = (OperationalError, ProgrammingError, InterfaceError, InternalError)
+
+
+def database_lost(exc: BaseException | None) -> str | None:
+    """The first line of the database's own message, when ``exc`` means the database is
+    unavailable; None for any other error."""
+    if not isinstance(exc, _DATABASE_LOST):
+        return None
+    message = str(exc.orig or exc).strip()
+    return message.splitlines()[0] if message else type(exc).__name__

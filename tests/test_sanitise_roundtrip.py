@@ -116,7 +116,8 @@ def check_roundtrip(database: Database, tmp_path: Path, text: str, where: frozen
     [record] = [r for r in exported if r["id"] == article_id]
     assert {k: record[k] for k in want} == want
 
-    rows = list(csv.DictReader(io.StringIO(run(db_url, tmp_path, "export", "--format", "csv"))))
+    exported_csv = run(db_url, tmp_path, "export", "--format", "csv").removeprefix("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(exported_csv)))  # (the BOM is for Excel)
     [row] = [r for r in rows if int(r["id"]) == article_id]
     for key in ("title", "body", "url", "fetched_url"):
         assert row[key] == want[key], key

@@ -33,7 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.errors import classify_failure, database_lost, http_status_of
+from crawler.errors import classify_failure, http_status_of
 from crawler.gate import GateDropped, Origins
 from crawler.items import FetchedPage
 from crawler.ledger import CrawlLedger, links_digest
@@ -45,7 +45,7 @@ from crawler.links import (
 )
 from crawler.outcomes import PageOutcomes, failure_outcome
 from newsmon.config import ConfigError, SourceConfig, load_config
-from storage.engine import Database
+from storage.engine import Database, database_lost
 
 MAX_SITEMAP_DEPTH = 3
 NOT_MODIFIED = 304
