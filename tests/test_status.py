@@ -94,4 +94,6 @@ def test_status_flags_a_failed_source_and_exits_1(sites: SampleSites, tmp_path: 
     assert result.returncode == 1
     gone = next(s for s in json.loads(result.stdout)["sources"] if s["source"] == "gone")
     assert gone["flags"] == ["failed"]
-    assert gone["last_run"]["errors"] == {"connection_refused": 1}
+    # Its robots.txt is asked for first and cannot be reached (connection refused):
+    # RFC 9309 says fetch nothing from that host this run, so that is the one error.
+    assert gone["last_run"]["errors"] == {"robots_unreachable": 1}
