@@ -298,10 +298,11 @@ class _Extraction:
               title: TitleChoice) -> tuple[TitleChoice, _Layout]:
         """Body paragraphs, and the metadata lines met around and inside the body."""
         container = self._override_body(root)
-        region = find_body(blocks, container)
+        widen = enabled("body_widen", self.url)
+        region = find_body(blocks, container, widen)
         if title.block is not None and container is None:
             # the body follows the headline; prose above it is another story's teaser
-            anchored = find_body(blocks[max(0, title.block.index - 2):])
+            anchored = find_body(blocks[max(0, title.block.index - 2):], widen=widen)
             if anchored.score >= _ANCHORED_SHARE * region.score:
                 region = anchored
             else:  # the "headline" was the site name or a teaser far from the text
