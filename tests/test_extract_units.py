@@ -507,3 +507,35 @@ def test_widening_does_not_take_in_comments_or_link_lists() -> None:
             f"<p>{PARAGRAPH2}</p></div><ul>{links}</ul><h3>网友评论</h3>{comments}</div>")
     article = extract_article(_titled(html), url="http://x/", fetched_at=FETCHED)
     assert article.body.splitlines() == [PARAGRAPH, PARAGRAPH2]
+
+
+def _notice_with_table(last_line: str, cell_link: bool = False) -> bytes:
+    """A layout-table notice: prose in one cell, the table it announces in the next row."""
+    def cell(text: str) -> str:
+        return f"<td><a href=/x>{text}</a></td>" if cell_link else f"<td>{text}</td>"
+    rows = "".join(f"<tr>{cell(f'0504{n:02d}专业')}{cell(f'导师{n}')}{cell('英语或日语')}</tr>"
+                   for n in range(1, 8))
+    prose = "".join(f"<p>{text}</p>" for text in (PARAGRAPH, PARAGRAPH2, PARAGRAPH3))
+    return _titled(f"<table><tr><td><h1>標題測試新聞一則</h1></td></tr>"
+                   f"<tr><td>{prose}<p>{last_line}</p></td></tr>"
+                   f"<tr><td><table>{rows}</table></td></tr></table>")
+
+
+def test_a_table_the_text_announces_is_part_of_it() -> None:
+    raw = _notice_with_table("附：招生专业及考试科目")
+    body = extract_article(raw, url="http://x/", fetched_at=FETCHED).body.splitlines()
+    assert body[-3:] == ["050407专业", "导师7", "英语或日语"]
+    assert "050401专业" in body and body.index("附：招生专业及考试科目") < body.index("050401专业")
+    with rules_off({"body_announced_table"}):
+        body = extract_article(raw, url="http://x/", fetched_at=FETCHED).body.splitlines()
+    assert "050401专业" not in body
+
+
+@pytest.mark.parametrize(("last_line", "cell_link"), [
+    ("会议要求各单位认真落实。", False),  # the text does not point at the table
+    ("相关专业：", True),  # a table of links is navigation, whatever announces it
+])
+def test_an_unannounced_or_linked_table_stays_out(last_line: str, cell_link: bool) -> None:
+    body = extract_article(_notice_with_table(last_line, cell_link), url="http://x/",
+                           fetched_at=FETCHED).body
+    assert "050401专业" not in body and PARAGRAPH3 in body
