@@ -10,6 +10,7 @@ import pytest
 from crawler.extract import decode_html, extract_article
 from crawler.extract.byline import is_credit_line, opens_story, parse_byline, reporter_names
 from crawler.extract.dates import date_from_url, find_date, parse_iso
+from crawler.extract.rules import rules_off
 from newsmon.config import ExtractOverrides
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -428,3 +429,113 @@ def test_site_furniture_below_the_text_is_dropped(furniture: str) -> None:
     body, _author, _editor = _body_of(
         f"<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p><p>{furniture}</p><p>{PARAGRAPH3}</p>")
     assert furniture not in body
+
+
+@pytest.mark.parametrize("furniture", ["(本文发表于首页批评与建议, 已被阅读178次)", "广告"])
+def test_counters_and_ad_labels_are_furniture(furniture: str) -> None:
+    body, _author, _editor = _body_of(
+        f"<p>{PARAGRAPH}</p><p>{furniture}</p><p>{PARAGRAPH2}</p>")
+    assert body == [PARAGRAPH, PARAGRAPH2]
+
+
+def test_a_legal_notice_heading_ends_the_story() -> None:
+    body, _author, _editor = _body_of(
+        f"<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p><p>郑 重 声 明</p>"
+        "<p>1. 任何言论纯属作者个人观点，与本站无关；</p><p>2. 禁止发表违反国家法律的言论；</p>")
+    assert body == [PARAGRAPH, PARAGRAPH2]
+
+
+# A paragraph of the story that happens to hold a furniture word ("版权所有").
+COPYRIGHT_PROSE = ("其次，提供音频和视频内容的播客，使本来已经很麻烦的互联网版权问题更加复杂。"
+                   "播客节目完全依靠用户自身下载和储存，这有可能会引发法律纠纷。美国唱片工会表示："
+                   "“播客在使用其它音乐时，一定要获得版权所有者或制作人的许可。”")
+
+
+def test_a_furniture_word_inside_sentences_keeps_the_paragraph() -> None:
+    html = f"<p>{PARAGRAPH}</p><p>{COPYRIGHT_PROSE}</p><p>{PARAGRAPH2}</p>"
+    body, _author, _editor = _body_of(html)
+    assert body == [PARAGRAPH, COPYRIGHT_PROSE, PARAGRAPH2]
+    with rules_off({"prose_not_furniture"}):  # the rule is what keeps it
+        body, _author, _editor = _body_of(html)
+    assert body == [PARAGRAPH, PARAGRAPH2]
+
+
+@pytest.mark.parametrize("footer", [
+    "市场有风险，投资需谨慎。本网站所有信息仅供参考。Copyright © 2018-2020 某基金 "
+    "All Rights Reserved. Powered by 某公司",
+    "免责声明：本文仅代表作者个人观点，与本网无关。其原创性以及文中陈述文字和内容未经本站证实，"
+    "对本文以及其中全部或者部分内容的真实性、完整性不作任何保证或承诺。"])
+def test_footers_and_disclaimers_stay_furniture(footer: str) -> None:
+    body, _author, _editor = _body_of(f"<p>{PARAGRAPH}</p><p>{PARAGRAPH2}</p><p>{footer}</p>")
+    assert footer not in body
+
+
+STORY = [f"{text}（之{n}）" for n in range(1, 4) for text in (PARAGRAPH, PARAGRAPH2, PARAGRAPH3)]
+
+
+def _text_split_by_tables() -> str:
+    """A notes box above a long text whose paragraphs are separated by data tables."""
+    notes = ("<table class=notes><tr><td><div>本条目存在以下问题，请协助改善本条目。</div>"
+             "<div>维基百科不是不经筛选的资讯收集处。请帮助改进这个条目，使用中立的语气，"
+             "移除琐碎的轶事与未经证实的评论、不合适的列表和链接收集等。</div></td></tr></table>")
+    cells = "".join(f"<tr><td>第{n}集</td><td>嘉宾{n}</td><td>2015年</td></tr>"
+                    for n in range(1, 40))
+    table = f"<table>{cells}</table>"
+    story = "".join(f"<p>{text}</p>{table}" for text in STORY)
+    return f"<h1>標題測試新聞一則</h1><div id=content>{notes}{table}{story}</div>"
+
+
+def _titled(body: str) -> bytes:
+    return (f"<html><head><meta charset=utf-8><title>標題測試新聞一則</title></head>"
+            f"<body>{body}</body></html>").encode()
+
+
+def test_a_text_split_by_tables_wins_over_a_notes_box_above_it() -> None:
+    raw = _titled(_text_split_by_tables())
+    body = extract_article(raw, url="http://x/", fetched_at=FETCHED).body
+    assert all(text in body for text in STORY)
+    assert "第39集" in body  # the tables between the paragraphs belong to the text
+    with rules_off({"body_widen"}):
+        body = extract_article(raw, url="http://x/", fetched_at=FETCHED).body
+    assert STORY[-1] not in body  # without the rule the notes box wins
+
+
+def test_widening_does_not_take_in_comments_or_link_lists() -> None:
+    comments = "".join(f"<div class=c><p>网友{n}：{PARAGRAPH3}</p></div>" for n in range(8))
+    links = "".join(f"<li><a href=/n{n}>相关新闻标题第{n}条内容</a></li>" for n in range(30))
+    html = (f"<div id=page><h1>標題測試新聞一則</h1><div id=story><p>{PARAGRAPH}</p>"
+            f"<p>{PARAGRAPH2}</p></div><ul>{links}</ul><h3>网友评论</h3>{comments}</div>")
+    article = extract_article(_titled(html), url="http://x/", fetched_at=FETCHED)
+    assert article.body.splitlines() == [PARAGRAPH, PARAGRAPH2]
+
+
+def _notice_with_table(last_line: str, cell_link: bool = False) -> bytes:
+    """A layout-table notice: prose in one cell, the table it announces in the next row."""
+    def cell(text: str) -> str:
+        return f"<td><a href=/x>{text}</a></td>" if cell_link else f"<td>{text}</td>"
+    rows = "".join(f"<tr>{cell(f'0504{n:02d}专业')}{cell(f'导师{n}')}{cell('英语或日语')}</tr>"
+                   for n in range(1, 8))
+    prose = "".join(f"<p>{text}</p>" for text in (PARAGRAPH, PARAGRAPH2, PARAGRAPH3))
+    return _titled(f"<table><tr><td><h1>標題測試新聞一則</h1></td></tr>"
+                   f"<tr><td>{prose}<p>{last_line}</p></td></tr>"
+                   f"<tr><td><table>{rows}</table></td></tr></table>")
+
+
+def test_a_table_the_text_announces_is_part_of_it() -> None:
+    raw = _notice_with_table("附：招生专业及考试科目")
+    body = extract_article(raw, url="http://x/", fetched_at=FETCHED).body.splitlines()
+    assert body[-3:] == ["050407专业", "导师7", "英语或日语"]
+    assert "050401专业" in body and body.index("附：招生专业及考试科目") < body.index("050401专业")
+    with rules_off({"body_announced_table"}):
+        body = extract_article(raw, url="http://x/", fetched_at=FETCHED).body.splitlines()
+    assert "050401专业" not in body
+
+
+@pytest.mark.parametrize(("last_line", "cell_link"), [
+    ("会议要求各单位认真落实。", False),  # the text does not point at the table
+    ("相关专业：", True),  # a table of links is navigation, whatever announces it
+])
+def test_an_unannounced_or_linked_table_stays_out(last_line: str, cell_link: bool) -> None:
+    body = extract_article(_notice_with_table(last_line, cell_link), url="http://x/",
+                           fetched_at=FETCHED).body
+    assert "050401专业" not in body and PARAGRAPH3 in body

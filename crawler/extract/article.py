@@ -298,10 +298,11 @@ class _Extraction:
               title: TitleChoice) -> tuple[TitleChoice, _Layout]:
         """Body paragraphs, and the metadata lines met around and inside the body."""
         container = self._override_body(root)
-        region = find_body(blocks, container)
+        widen = enabled("body_widen", self.url)
+        region = find_body(blocks, container, widen)
         if title.block is not None and container is None:
             # the body follows the headline; prose above it is another story's teaser
-            anchored = find_body(blocks[max(0, title.block.index - 2):])
+            anchored = find_body(blocks[max(0, title.block.index - 2):], widen=widen)
             if anchored.score >= _ANCHORED_SHARE * region.score:
                 region = anchored
             else:  # the "headline" was the site name or a teaser far from the text
@@ -317,6 +318,7 @@ class _Extraction:
                     start = position + 1
                     break
         chars = 0
+        ended = False  # an end marker closed the text
         pending: list[Block] = []  # short lines after the last paragraph so far
         rest = region.blocks[start:]
         for position, block in enumerate(rest):
@@ -329,6 +331,7 @@ class _Extraction:
                 layout.after = [b for b in rest[position + 1:position + 8]
                                 if b.chars < _META_LINE_MAX]
                 pending = []
+                ended = True
                 break
             if is_boilerplate(block):
                 if block.chars < _META_LINE_MAX:
@@ -351,6 +354,11 @@ class _Extraction:
         _drop_repeats(layout.paragraphs)
         if region.blocks:
             last = region.blocks[-1].index
+            if container is None and not ended and layout.paragraphs \
+                    and enabled("body_announced_table", self.url):
+                table = _announced_table(layout.paragraphs[-1], blocks[last + 1:])
+                layout.paragraphs.extend(table)
+                last = table[-1].index if table else last
             layout.after.extend(b for b in blocks[last + 1:last + 6] if b.chars < _META_LINE_MAX)
         _trim_head(layout)
         _trim_tail(layout)
@@ -658,6 +666,30 @@ def _split_dates(lines: list[Block]) -> list[Block]:
             text = re.sub(r"^((?:19|20)\d{2})\s+(?=\d{1,2}[-/.]\d{1,2})", r"\1/", text)
             joined.append(replace(run[0], text=text))
     return joined
+
+
+# The text's last line announces what follows: "附：招生专业及考试科目", "名单如下：".
+_ANNOUNCES = re.compile(r"^附\s*(?:表|件|录|錄)?\s*\d*\s*[:：]|"
+                        r"(?:如下|下表|下列)\s*[:：]?\s*$|[:：]\s*$")
+_TABLE_MIN = 3  # cells: one line after an announcement is not a table
+
+
+def _announced_table(announcing: Block, following: list[Block]) -> list[Block]:
+    """The link-free table cells right after a text whose last line announces them.
+
+    Layout-table pages put a notice's appended table (a schedule, a list of majors)
+    outside the cell that holds its prose; the scoring sees short cells and leaves it
+    out although the text ends by pointing at it."""
+    if announcing.chars > _META_LINE_MAX or not _ANNOUNCES.search(announcing.text):
+        return []
+    cells: list[Block] = []
+    for block in following:
+        if block.link_chars or is_end_marker(block) or is_boilerplate(block) \
+                or block.chars >= _META_LINE_MAX \
+                or not any(a.tag == "table" for a in block.owner.iterancestors()):
+            break
+        cells.append(block)
+    return cells if len(cells) >= _TABLE_MIN else []
 
 
 _DECK_CHARS = 80  # a deck or caption above the byline is one short line...

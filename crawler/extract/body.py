@@ -11,12 +11,14 @@ frequencies, server signatures and link lists are dropped, and the trailing
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
 from crawler.extract.blocks import HEADING_TAGS, Block
+from crawler.extract.rules import enabled
 
 # Lines that are site furniture wherever they appear (checked on short blocks only).
 _BOILERPLATE = re.compile(
@@ -41,6 +43,8 @@ _BOILERPLATE = re.compile(
     r"^图片(?:均)?来自网络|^圖片(?:均)?來自網絡|^图片来源[:：]|^圖片來源[:：]|"
     r"(?:请|請|敬请|敬請)关注.{0,12}(?:专区|專區|专题|專題|频道|頻道|公众号|公眾號|微信|微博|官网|官網)|"
     r"展開全文|阅读全文|閱讀全文|APP内打开|App內打開|"
+    # a view counter: "(本文发表于…, 已被阅读178次)"; an ad slot's label
+    r"已被(?:阅读|閱讀|浏览|瀏覽)\s*\d+\s*次|^(?:广告|廣告|advertisement)$|"
     r"更多(?:内容|精彩|资讯|資訊)[，,\s]*(?:请|請)(?:继续|繼續)?(?:关注|關注)|"
     r"^(?:相关新闻|相關新聞|相关阅读|相關閱讀|推荐阅读|推薦閱讀|延伸阅读|延伸閱讀|热门推荐|"
     r"熱門推薦|更多新闻|更多新聞|猜你喜欢|猜你喜歡|热点新闻|熱點新聞|网友评论|網友評論|"
@@ -63,7 +67,7 @@ _END_MARKERS = re.compile(
     # "《…》已有1件评论", "本文通告引用(Trackback)链接": the comments start here
     r"已有\s*\d+\s*[件条條个個篇则則]?\s*(?:评论|評論|回复|回覆|留言)|trackback|"
     # a legal notice's heading: what follows is the site's, not the article's
-    r"^(?:反侵权公告|反侵權公告|版权声明|版權聲明|免责声明|免責聲明|法律声明|法律聲明|"
+    r"^(?:反侵权公告|反侵權公告|版权声明|版權聲明|免责声明|免責聲明|法律声明|法律聲明|郑重声明|鄭重聲明|"
     r"版权说明|版權說明|侵权举报|侵權舉報)\s*[:：]?\s*$",
     re.IGNORECASE)
 
@@ -74,6 +78,7 @@ _BUTTON = re.compile(r"[【\[]?(?:打印|列印|关闭|關閉|收藏|分享|评�
                      r"大|中|小|字号|字號|放大|缩小|縮小)[】\]]?")
 _BARS = re.compile(r"[|｜]")
 _SENTENCE_PUNCT = re.compile(r"[，。！？；,!?;]")
+_SENTENCE_END = re.compile(r"[。！？!?]")
 
 # Clutter (in negative weight) after which further prose counts half.
 _PROSE = 40.0  # clutter is counted from the first block this good
@@ -98,7 +103,7 @@ def block_weight(block: Block) -> float:
     weight = text_chars + 7.0 * min(block.punct, text_chars / 8 + 1) - 25.0 - block.link_chars
     if block.tag in HEADING_TAGS:
         return min(weight, 5.0)
-    if block.chars < 120 and _BOILERPLATE.search(block.text):
+    if block.chars < 120 and is_furniture_line(block):
         return -20.0
     if block.link_chars == 0:
         # a short plain-text line (poster-style articles break every clause) is weak
@@ -107,16 +112,20 @@ def block_weight(block: Block) -> float:
     return weight
 
 
-def find_body(blocks: list[Block], container: HtmlElement | None = None) -> BodyRegion:
+def find_body(blocks: list[Block], container: HtmlElement | None = None,
+              widen: bool = False) -> BodyRegion:
     """The best-scoring element and the blocks inside it, in reading order.
 
     Prose that follows a lot of clutter (share bars, link lists, "recommended"
     boxes) counts for less: the article starts soon after its headline, while
     comment rules and teasers further down are separated from it by furniture.
+    With ``widen``, a winner holding only a sliver of its ancestor's prose gives
+    way to that ancestor (see :func:`_widen`).
     """
     if not blocks:
         return BodyRegion(None, [], 0.0)
     scores: dict[HtmlElement, float] = {}
+    tally = _Tally()
     junk = 0.0
     seen_prose = False
     in_comments = False
@@ -127,6 +136,8 @@ def find_body(blocks: list[Block], container: HtmlElement | None = None) -> Body
             in_comments = True  # readers' comments and their rules are not the article
         if in_comments and weight > 0:
             weight = 0.0
+        if widen:
+            tally.add(block, weight)
         if weight < 0:
             if seen_prose:
                 junk -= weight
@@ -146,8 +157,73 @@ def find_body(blocks: list[Block], container: HtmlElement | None = None) -> Body
                                default=(None, 0.0))
     if best is None:
         return BodyRegion(None, [], 0.0)
+    if widen and container is None:
+        best = tally.widen(best)
     inside = set(best.iter())
     return BodyRegion(best, [b for b in blocks if b.owner in inside], best_score)
+
+
+_WIDEN_SHARE = 4.0  # the ancestor holds this many times the winner's prose...
+_WIDEN_LINKS = 0.3  # ...and is not a link list (navigation, a portal page)
+
+
+class _Tally:
+    """Undiscounted prose weight, characters and link characters per element.
+
+    The clutter discount of :func:`find_body` protects the article from the comments
+    and teasers below it, but it also starves a long text broken up by tables (an
+    infobox, a data table, a schedule): a box of notes above such a text can then
+    outscore it. The tally lets the winner be checked against its ancestors.
+    """
+
+    def __init__(self) -> None:
+        self.prose: dict[HtmlElement, float] = {}
+        self.chars: dict[HtmlElement, int] = {}
+        self.links: dict[HtmlElement, int] = {}
+
+    def add(self, block: Block, weight: float) -> None:
+        for element in (block.owner, *block.owner.iterancestors()):
+            if weight > 0:
+                self.prose[element] = self.prose.get(element, 0.0) + weight
+            self.chars[element] = self.chars.get(element, 0) + block.chars
+            self.links[element] = self.links.get(element, 0) + block.link_chars
+
+    def widen(self, best: HtmlElement) -> HtmlElement:
+        """The nearest ancestor of ``best`` (below ``<body>``) holding several times its
+        prose without being a link list; ``best`` itself when there is none."""
+        floor = _WIDEN_SHARE * self.prose.get(best, 0.0)
+        for ancestor in best.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                break
+            chars = self.chars.get(ancestor, 0)
+            if self.prose.get(ancestor, 0.0) >= floor and chars \
+                    and self.links.get(ancestor, 0) <= _WIDEN_LINKS * chars:
+                return ancestor
+        return best
+
+
+_PROSE_SENTENCES = 2  # a block with this many full sentences...
+_PROSE_CHARS = 80  # ...and this long is running text
+_PHRASE_LEAD = 8  # a furniture phrase starting past this offset is inside a sentence
+
+
+def is_furniture_line(block: Block) -> bool:
+    """A line that names site furniture ("版权所有", "分享到", "责任编辑：").
+
+    In running text the same words can be the story's own ("…需获得版权所有者的许可。"):
+    a block of several sentences with one such phrase, not at its start (a disclaimer,
+    "原标题：…" open with theirs), is prose. A footer piles them up ("Copyright ©
+    … All Rights Reserved … Powered by")."""
+    found = list(itertools.islice(_BOILERPLATE.finditer(block.text), 2))
+    if not found:
+        return False
+    return not (len(found) == 1 and found[0].start() > _PHRASE_LEAD and _is_prose(block)
+                and enabled("prose_not_furniture"))
+
+
+def _is_prose(block: Block) -> bool:
+    return block.chars >= _PROSE_CHARS \
+        and len(_SENTENCE_END.findall(block.text)) >= _PROSE_SENTENCES
 
 
 def is_boilerplate(block: Block) -> bool:
@@ -157,7 +233,7 @@ def is_boilerplate(block: Block) -> bool:
         return True
     if block.chars >= 160:
         return False
-    if _BOILERPLATE.search(block.text):
+    if is_furniture_line(block):
         return True
     tokens = block.text.split()
     if block.chars <= 24 and tokens and all(_BUTTON.fullmatch(t) for t in tokens):

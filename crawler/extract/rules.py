@@ -30,6 +30,12 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("ld_body", "body", "JSON-LD/microdata articleBody when the DOM body is weak"),
     Rule("state_body", "body", "__NEXT_DATA__/__INITIAL_STATE__ article JSON when the DOM "
          "body is weak"),
+    Rule("body_widen", "body", "an ancestor holding several times the chosen box's prose "
+         "(a text split by tables) replaces the box"),
+    Rule("prose_not_furniture", "body", "a furniture phrase inside running sentences "
+         "(版权所有者…) does not make the paragraph furniture"),
+    Rule("body_announced_table", "body", "the link-free table right after a text whose "
+         "last line announces it (附：… / 如下：)"),
     Rule("ld_headline", "title", "JSON-LD/microdata headline among the title references"),
     Rule("title_not_site_name", "title",
          "og:site_name/publisher is the site's brand, not the headline"),
