@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.extract import decode_html, extract_article
-from crawler.extract.byline import is_credit_line, opens_story, parse_byline, reporter_names
-from crawler.extract.dates import date_from_url, find_date, parse_iso
 from newsmon.config import ExtractOverrides
+from newsmon.crawler.extract import decode_html, extract_article
+from newsmon.crawler.extract.byline import is_credit_line, opens_story, parse_byline, reporter_names
+from newsmon.crawler.extract.dates import date_from_url, find_date, parse_iso
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TAIPEI = ZoneInfo("Asia/Taipei")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
-from crawler.extract.blocks import HEADING_TAGS, Block
+from newsmon.crawler.extract.blocks import HEADING_TAGS, Block
 
 # Lines that are site furniture wherever they appear (checked on short blocks only).
 _BOILERPLATE = re.compile(
