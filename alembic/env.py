@@ -14,9 +14,9 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, Engine, text
 
-from storage.engine import create_db_engine
-from storage.fts import include_in_schema_compare
-from storage.models import Base, UTCDateTime
+from newsmon.storage.engine import create_db_engine
+from newsmon.storage.fts import include_in_schema_compare
+from newsmon.storage.models import Base, UTCDateTime
 
 target_metadata = Base.metadata
 

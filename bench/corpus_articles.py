@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.extract import extract_article
+from newsmon.crawler.extract import extract_article
 from newsmon.values import ExtractedArticle
 
 

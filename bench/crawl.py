@@ -86,8 +86,8 @@ def _permutation(copy: int, common: list[str]) -> dict[int, str]:
 
 def build_mirror(directory: Path, pages: int, per_list: int) -> list[MirrorPage]:
     """Write the article and list pages into ``directory``; return the articles."""
-    from crawler.extract import decode_html, extract_article
-    from crawler.extract.decode import _common_cjk
+    from newsmon.crawler.extract import decode_html, extract_article
+    from newsmon.crawler.extract.decode import _common_cjk
 
     common = sorted(_common_cjk())
     originals = []
@@ -225,7 +225,7 @@ def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = T
     from scrapy.crawler import CrawlerProcess
     from scrapy.linkextractors import LinkExtractor
 
-    from crawler.runner import scrapy_settings, source_settings
+    from newsmon.crawler.runner import scrapy_settings, source_settings
 
     config = _config(base_url, pages, per_list)
     settings = source_settings(scrapy_settings(config, "sqlite://"), config.sources[0])
@@ -264,8 +264,8 @@ def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = T
 
 
 def crawl_full(base_url: str, pages: int, per_list: int, database_url: str) -> dict[str, float]:
-    from crawler.runner import run_crawl
-    from storage.engine import Database
+    from newsmon.crawler.runner import run_crawl
+    from newsmon.storage.engine import Database
 
     config = _config(base_url, pages, per_list)
     Database(database_url).ensure_schema()  # migrations are not part of the crawl
@@ -281,7 +281,7 @@ def crawl_full(base_url: str, pages: int, per_list: int, database_url: str) -> d
 # --- link discovery on the labelled corpus list pages ----------------------------------
 def link_discovery() -> dict[str, Any]:
     """How many labelled corpus list pages discovery passes (see tests/test_links.py)."""
-    from crawler.links import score_list_page
+    from newsmon.crawler.links import score_list_page
 
     cases = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))
     pages: dict[str, dict[str, Any]] = {}

@@ -46,7 +46,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from crawler.extract import decode_html, extract_article
+from newsmon.crawler.extract import decode_html, extract_article
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 FIELDS = ["title", "date", "date_day", "source", "author", "editor", "body_f1",
@@ -319,7 +319,7 @@ _EPSILON = 1e-9
 
 def leave_one_out(scorer: ModuleType, corpus: Path, pages: list[Page]) -> LeaveOneOut:
     """Per-rule, per-folder effects and held-out folder scores (see the module doc)."""
-    from crawler.extract.rules import RULES, rules_off
+    from newsmon.crawler.extract.rules import RULES, rules_off
 
     truths = scorer.load_truth(str(corpus))
     extract = newsmon_extractor()

@@ -67,8 +67,8 @@ import opencc
 from corpus_articles import extracted_articles
 
 from newsmon.query import DEFAULT_FIELDS, Node, Term, evaluate, find_term, parse_query
+from newsmon.scheduler.matching import ArticleText, Matcher, TopicSpec
 from newsmon.textnorm import normalize, to_simplified, to_traditional
-from scheduler.matching import ArticleText, Matcher, TopicSpec
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 ARTICLE_BYTES = 5000

@@ -32,8 +32,8 @@ from pathlib import Path
 import psutil
 
 from newsmon.samplesites import SampleSites
-from storage.engine import Database
-from storage.jobruns import job_runs
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import job_runs
 
 MB = 1024 * 1024
 

@@ -75,15 +75,15 @@ from sqlalchemy import (
     text,
 )
 
-from crawler.normalise import content_hash
+from newsmon.crawler.normalise import content_hash
 from newsmon.query import And, Node, Not, Or, Term, parse_query
+from newsmon.storage.articles import ensure_source, upsert_article
+from newsmon.storage.engine import Database, Session
+from newsmon.storage.fts import search_index_bytes, settle_search_index
+from newsmon.storage.models import Article
+from newsmon.storage.search import search_articles
 from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
-from storage.articles import ensure_source, upsert_article
-from storage.engine import Database, Session
-from storage.fts import search_index_bytes, settle_search_index
-from storage.models import Article
-from storage.search import search_articles
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -34,9 +34,10 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from crawler.canonical import registrable_domain
-from crawler.extract import ExtractionFailed, decode_html, extract_article
-from crawler.links import (
+from newsmon.config import SourceConfig
+from newsmon.crawler.canonical import registrable_domain
+from newsmon.crawler.extract import ExtractionFailed, decode_html, extract_article
+from newsmon.crawler.links import (
     find_article_links,
     find_feed_links,
     is_document,
@@ -44,7 +45,6 @@ from crawler.links import (
     parse_sitemap,
     robots_sitemaps,
 )
-from newsmon.config import SourceConfig
 from newsmon.values import ExtractedArticle
 
 FETCH_TIMEOUT = 20.0

@@ -26,8 +26,8 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseNeverReceived
 
-from crawler.gate import GateDropped
-from crawler.robots import RobotsUnreachable
+from newsmon.crawler.gate import GateDropped
+from newsmon.crawler.robots import RobotsUnreachable
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:

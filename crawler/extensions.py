@@ -12,11 +12,11 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.outcomes import outcome_counts
+from newsmon.crawler.outcomes import outcome_counts
+from newsmon.storage.articles import ensure_source
+from newsmon.storage.engine import Database, database_lost
+from newsmon.storage.runs import finish_run, start_run
 from newsmon.values import CrawlStats
-from storage.articles import ensure_source
-from storage.engine import Database, database_lost
-from storage.runs import finish_run, start_run
 
 ERROR_PREFIX = "newsmon/errors/"
 

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crawler.canonical import UrlError, canonicalize, origin
+from newsmon.crawler.canonical import UrlError, canonicalize, origin
 from newsmon.sanitise import ETAG_MAX, LAST_MODIFIED_MAX, header_value
-from storage.articles import ensure_source
-from storage.engine import Database
-from storage.urls import (
+from newsmon.storage.articles import ensure_source
+from newsmon.storage.engine import Database
+from newsmon.storage.urls import (
     StartPage,
     Trust,
     UrlState,

@@ -27,9 +27,9 @@ import feedparser
 from lxml.html import HtmlElement
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.canonical import UrlError, canonicalize
-from crawler.extract.decode import decode_html
-from crawler.extract.dom import parse_html
+from newsmon.crawler.canonical import UrlError, canonicalize
+from newsmon.crawler.extract.decode import decode_html
+from newsmon.crawler.extract.dom import parse_html
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")

@@ -31,9 +31,9 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
-from crawler.ledger import CrawlLedger
+from newsmon.crawler.ledger import CrawlLedger
 from newsmon.retryafter import retry_after_seconds
-from storage.urls import Verdict
+from newsmon.storage.urls import Verdict
 
 log = logging.getLogger(__name__)
 

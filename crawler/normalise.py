@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-from crawler.canonical import UrlError, article_canonical
-from crawler.items import FetchedPage
+from newsmon.crawler.canonical import UrlError, article_canonical
+from newsmon.crawler.items import FetchedPage
 from newsmon.sanitise import URL_MAX
 from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle

@@ -15,8 +15,8 @@ attribution. Two rules stop that (README, "Safety"):
 
 from __future__ import annotations
 
-from crawler.canonical import origin
-from crawler.gate import Origins, gate_reason
+from newsmon.crawler.canonical import origin
+from newsmon.crawler.gate import Origins, gate_reason
 
 
 def believed_canonical(fetched_key: str, claimed: str, origins: Origins) -> str:

@@ -25,23 +25,23 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler.canonical import UrlError, canonicalize
-from crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
-from crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE, Rejected
-from crawler.extract import extract_article
-from crawler.gate import spider_origins
-from crawler.items import FetchedPage
-from crawler.normalise import normalize_article
-from crawler.outcomes import PageOutcomes
-from crawler.ownership import believed_canonical
-from crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.config import ExtractOverrides, SourceConfig
+from newsmon.crawler.canonical import UrlError, canonicalize
+from newsmon.crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
+from newsmon.crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE, Rejected
+from newsmon.crawler.extract import extract_article
+from newsmon.crawler.gate import spider_origins
+from newsmon.crawler.items import FetchedPage
+from newsmon.crawler.normalise import normalize_article
+from newsmon.crawler.outcomes import PageOutcomes
+from newsmon.crawler.ownership import believed_canonical
+from newsmon.crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.sanitise import URL_MAX
+from newsmon.storage.articles import UpsertStatus, ensure_source, upsert_article
+from newsmon.storage.engine import Database, Session, database_lost
+from newsmon.storage.stories import StoryPrint, assign_story, find_match, lock_stories
+from newsmon.storage.urls import UrlState, record_article_urls, record_url_outcome
 from newsmon.values import ExtractedArticle, NormalizedArticle
-from storage.articles import UpsertStatus, ensure_source, upsert_article
-from storage.engine import Database, Session, database_lost
-from storage.stories import StoryPrint, assign_story, find_match, lock_stories
-from storage.urls import UrlState, record_article_urls, record_url_outcome
 
 log = logging.getLogger(__name__)
 

@@ -87,7 +87,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
             super()._robots_error(exc, netloc)
             return
         # The same words as a failed page ("connection refused", "timed out" ...).
-        from crawler.errors import classify_failure  # errors imports this module's names
+        from newsmon.crawler.errors import classify_failure  # errors imports this module's names
 
         _kind, detail = classify_failure(Failure(exc))  # type: ignore[no-untyped-call]
         self._unreachable(netloc, f"//{netloc}/robots.txt", detail)

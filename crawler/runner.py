@@ -14,10 +14,10 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
-import crawler.settings as default_settings
-from crawler.extensions import BOARD, crawl_stats_from
-from crawler.spiders.news import NewsSpider
+import newsmon.crawler.settings as default_settings
 from newsmon.config import Config, SourceConfig
+from newsmon.crawler.extensions import BOARD, crawl_stats_from
+from newsmon.crawler.spiders.news import NewsSpider
 from newsmon.values import CrawlStats
 
 
@@ -43,7 +43,7 @@ def scrapy_settings(config: Config, database_url: str, *, progress: bool = False
     }, priority="cmdline")
     if progress:
         extensions = dict(settings.getdict("EXTENSIONS"))
-        extensions["crawler.extensions.Progress"] = 600
+        extensions["newsmon.crawler.extensions.Progress"] = 600
         settings.set("EXTENSIONS", extensions, priority="cmdline")
     return settings
 
@@ -86,7 +86,7 @@ class _SignalNotingProcess(CrawlerProcess):
 
 
 # Newsmon's own loggers: shown at DEBUG with -v, while Scrapy's wait for -vv.
-NEWSMON_LOGGERS = ("crawler", "storage", "scheduler", "newsmon", NewsSpider.name)
+NEWSMON_LOGGERS = ("newsmon", NewsSpider.name)
 
 # These loggers report a failed request a second time, with a traceback; the spider's
 # errback already logs one line naming the URL and counts the error.

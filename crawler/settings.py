@@ -14,8 +14,8 @@ import os
 from newsmon.config import DEFAULT_USER_AGENT, default_database_url
 
 BOT_NAME = "newsmon"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["newsmon.crawler.spiders"]
+NEWSPIDER_MODULE = "newsmon.crawler.spiders"
 
 # --- newsmon's own settings -------------------------------------------------------
 NEWSMON_CONFIG = os.environ.get("NEWSMON_CONFIG", "")
@@ -55,14 +55,14 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 # crawler.gate: every request stays on the source's origins (http/https only); the
 # RequestGate runs before robots.txt, the RedirectGate before Scrapy's redirects.
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.gate.RequestGate": 50,
+    "newsmon.crawler.gate.RequestGate": 50,
     # crawler.robots: robots.txt that is unreachable (5xx) disallows, unparseable counts.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.robots.RobotsTxtMiddleware": 100,
-    "crawler.gate.RedirectGate": 650,
+    "newsmon.crawler.robots.RobotsTxtMiddleware": 100,
+    "newsmon.crawler.gate.RedirectGate": 650,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
-    "crawler.middlewares.ConditionalGetMiddleware": 560,
+    "newsmon.crawler.middlewares.BackoffRetryMiddleware": 550,
+    "newsmon.crawler.middlewares.ConditionalGetMiddleware": 560,
 }
 
 # --- pipeline: extract -> normalise -> dedup -> store (one way) --------------------
@@ -74,20 +74,20 @@ NEWSMON_STORE_BATCH_SECONDS = 2.0
 NEWSMON_WORKERS = "auto"
 NEWSMON_WORKERS_AFTER = 50
 ITEM_PIPELINES = {
-    "crawler.pipelines.ExtractPipeline": 100,
-    "crawler.pipelines.NormalizePipeline": 200,
-    "crawler.pipelines.DedupPipeline": 300,
-    "crawler.pipelines.StorePipeline": 900,
+    "newsmon.crawler.pipelines.ExtractPipeline": 100,
+    "newsmon.crawler.pipelines.NormalizePipeline": 200,
+    "newsmon.crawler.pipelines.DedupPipeline": 300,
+    "newsmon.crawler.pipelines.StorePipeline": 900,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
-    "crawler.extensions.RunLedger": 500,
-    # "crawler.extensions.Progress" is added by `newsmon crawl` when stderr is a terminal.
+    "newsmon.crawler.extensions.RunLedger": 500,
+    # "newsmon.crawler.extensions.Progress" is added by `newsmon crawl` when stderr is a terminal.
 }
 
 # --- plumbing -----------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "crawler.logformatter.NewsmonLogFormatter"
+LOG_FORMATTER = "newsmon.crawler.logformatter.NewsmonLogFormatter"
 COOKIES_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 from newsmon.timefmt import local_time
 
 if TYPE_CHECKING:  # plain values read by storage; only their shape is used here
-    from storage.digests import SourceAlert
-    from storage.matches import PendingMatch
+    from newsmon.storage.digests import SourceAlert
+    from newsmon.storage.matches import PendingMatch
 
 __all__ = [
     "Digest",

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsmon.config import SubscriptionConfig
-from scheduler.delivery import Channel, DeliveryError
-from scheduler.digest import Digest, build_digest, quiet_hours_end
-from storage.digests import (
+from newsmon.scheduler.delivery import Channel, DeliveryError
+from newsmon.scheduler.digest import Digest, build_digest, quiet_hours_end
+from newsmon.storage.digests import (
     BUSY,
     EMPTY,
     FAILED,
@@ -40,8 +40,8 @@ from storage.digests import (
     last_sent_at,
     source_report,
 )
-from storage.engine import Database
-from storage.matches import (
+from newsmon.storage.engine import Database
+from newsmon.storage.matches import (
     delivered_matches,
     delivered_story_companions,
     mark_delivered,

@@ -41,8 +41,8 @@ from typing import IO
 from newsmon.cli.exitcodes import EXIT_ERRORS, EXIT_OK, exit_code_for_signal
 from newsmon.config import Config
 from newsmon.jobresult import JobReport, ResultFileError, read_result
-from scheduler.lease import LEASE_NAME
-from scheduler.schedules import (
+from newsmon.scheduler.lease import LEASE_NAME
+from newsmon.scheduler.schedules import (
     JobKind,
     JobSpec,
     LastRun,
@@ -50,8 +50,8 @@ from scheduler.schedules import (
     local_time,
     next_fire_after,
 )
-from storage.engine import Database
-from storage.jobruns import (
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import (
     JobRunRecord,
     close_child_crawl_runs,
     finish_job_run,
@@ -59,7 +59,7 @@ from storage.jobruns import (
     set_job_child,
     start_job_run,
 )
-from storage.leases import LeaseState, read_lease
+from newsmon.storage.leases import LeaseState, read_lease
 
 log = logging.getLogger("newsmon.run")
 

@@ -18,8 +18,8 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
-from storage.engine import Database
-from storage.leases import (
+from newsmon.storage.engine import Database
+from newsmon.storage.leases import (
     LeaseState,
     read_lease,
     release_lease,

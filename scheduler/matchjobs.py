@@ -12,17 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from scheduler.matching import ArticleText, Matcher, TopicMatch, TopicSpec
-from storage.articles import (
+from newsmon.scheduler.matching import ArticleText, Matcher, TopicMatch, TopicSpec
+from newsmon.storage.articles import (
     MatchableArticle,
     iter_article_batches,
     mark_matched,
     pending_match_articles,
 )
-from storage.engine import Database, Session
-from storage.fts import settle_search_index_quietly
-from storage.matches import NewMatch, record_matches
-from storage.topics import TopicRecord, get_topic, list_topics
+from newsmon.storage.engine import Database, Session
+from newsmon.storage.fts import settle_search_index_quietly
+from newsmon.storage.matches import NewMatch, record_matches
+from newsmon.storage.topics import TopicRecord, get_topic, list_topics
 
 BATCH = 500
 

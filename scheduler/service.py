@@ -66,7 +66,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from newsmon.config import Config, ConfigError
 from newsmon.cron import ScheduleError
-from scheduler.jobs import (
+from newsmon.scheduler.jobs import (
     DEFAULT_CRAWL_TIMEOUT,
     DEFAULT_DIGEST_TIMEOUT,
     DEFAULT_KILL_GRACE,
@@ -74,8 +74,8 @@ from scheduler.jobs import (
     last_run_of,
     utc_now,
 )
-from scheduler.lease import DEFAULT_TTL, RunnerLease, make_holder_id
-from scheduler.schedules import (
+from newsmon.scheduler.lease import DEFAULT_TTL, RunnerLease, make_holder_id
+from newsmon.scheduler.schedules import (
     JobSpec,
     job_specs,
     latest_fire_at_or_before,
@@ -84,8 +84,8 @@ from scheduler.schedules import (
     next_fire_after,
     plan_reconcile,
 )
-from storage.engine import Database
-from storage.jobruns import (
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import (
     close_child_crawl_runs,
     interrupt_stale_job_runs,
     latest_job_runs,

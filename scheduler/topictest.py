@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scheduler.matching import ArticleText, Matcher, TopicSpec
-from storage.articles import iter_article_batches
-from storage.engine import Database
+from newsmon.scheduler.matching import ArticleText, Matcher, TopicSpec
+from newsmon.storage.articles import iter_article_batches
+from newsmon.storage.engine import Database
 
 TRIAL_TOPIC_ID = 0
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, Match, Source, Story, Topic
-from storage.search import FoundArticle, find_article
+from newsmon.storage.models import Article, Match, Source, Story, Topic
+from newsmon.storage.search import FoundArticle, find_article
 
 __all__ = ["ArticleDetails", "StoryArticle", "TopicMatch", "article_details"]
 

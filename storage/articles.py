@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from newsmon.storage._dialect import insert_for
+from newsmon.storage.models import Article, Source
 from newsmon.values import NormalizedArticle
-from storage._dialect import insert_for
-from storage.models import Article, Source
 
 
 class UpsertStatus(enum.Enum):

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Article, CrawlRun, DigestRun, Source
+from newsmon.storage.models import Article, CrawlRun, DigestRun, Source
 
 CLAIM_LEASE = timedelta(minutes=30)  # longer than any channel's retries take
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.fts import register_search_functions
+from newsmon.storage.fts import register_search_functions
 
 __all__ = ["Database", "DatabaseError", "Session", "check_database_target", "create_db_engine",
            "normalize_url"]
@@ -136,7 +136,7 @@ class Database:
         """Apply pending migrations once per process (idempotent, safe to race)."""
         if self._checked:
             return
-        from storage.migrate import upgrade_to_head  # migrate imports this module
+        from newsmon.storage.migrate import upgrade_to_head  # migrate imports this module
 
         upgrade_to_head(self.engine)
         self._checked = True

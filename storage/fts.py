@@ -33,11 +33,11 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from storage.fts_tokens import Prefilter, document_tokens, render_fts5, render_tsquery
-from storage.models import Article
+from newsmon.storage.fts_tokens import Prefilter, document_tokens, render_fts5, render_tsquery
+from newsmon.storage.models import Article
 
 if TYPE_CHECKING:  # storage.engine imports this module
-    from storage.engine import Database
+    from newsmon.storage.engine import Database
 
 __all__ = [
     "SEARCH_OBJECT_PREFIX",

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import CrawlRun, JobRun
+from newsmon.storage.models import CrawlRun, JobRun
 
 RUNNING = "running"
 INTERRUPTED = "interrupted"

@@ -18,8 +18,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage._dialect import insert_for
-from storage.models import RunnerLease
+from newsmon.storage._dialect import insert_for
+from newsmon.storage.models import RunnerLease
 
 
 @dataclass(frozen=True, slots=True)

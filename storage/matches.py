@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
-from storage._dialect import insert_for
-from storage.models import Article, Delivery, Match, Source, Story, Topic
+from newsmon.storage._dialect import insert_for
+from newsmon.storage.models import Article, Delivery, Match, Source, Story, Topic
 
 
 @dataclass(frozen=True, slots=True)

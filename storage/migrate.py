@@ -1,4 +1,9 @@
-"""Run the Alembic migrations in ``alembic/`` programmatically."""
+"""Run the Alembic migrations programmatically.
+
+They live in the repository's ``alembic/`` folder, which is ``newsmon/migrations`` inside
+the package (a link in a checkout, a copy in the wheel), so an installed newsmon can
+create its schema from any directory.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError as SQLDatabaseError
 from sqlalchemy.exc import OperationalError
 
-from storage.engine import DatabaseError
+from newsmon.storage.engine import DatabaseError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "alembic"
+# Not resolved: in a checkout newsmon/storage and newsmon/migrations are links, and the
+# path must go through newsmon/ to reach the migrations in the wheel layout as well.
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 
 
 def alembic_config(engine: Engine | None = None) -> AlembicConfig:

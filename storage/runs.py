@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.status import RunRecord
+from newsmon.storage.models import Article, CrawlRun, Source
 from newsmon.values import CrawlStats
-from storage.models import Article, CrawlRun, Source
 
 
 def start_run(session: Session, source_id: int, now: datetime) -> int:

@@ -68,15 +68,15 @@ from newsmon.query import (
     find_term,
     positive_terms,
 )
-from newsmon.textnorm import normalize
-from storage.fts import (
+from newsmon.storage.fts import (
     count_candidates,
     is_postgresql,
     pg_token_condition,
     sqlite_candidates,
 )
-from storage.fts_tokens import EVERYTHING, Everything, Prefilter, prefilter
-from storage.models import Article, Match, Source, Topic
+from newsmon.storage.fts_tokens import EVERYTHING, Everything, Prefilter, prefilter
+from newsmon.storage.models import Article, Match, Source, Topic
+from newsmon.textnorm import normalize
 
 __all__ = [
     "FoundArticle",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Delete, delete, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import (
+from newsmon.storage.models import (
     Article,
     ArticleFingerprint,
     ConditionalGetTrust,

@@ -24,8 +24,8 @@ from typing import cast
 from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from storage._dialect import insert_for
-from storage.models import Article, ArticleFingerprint, Story, StoryBand
+from newsmon.storage._dialect import insert_for
+from newsmon.storage.models import Article, ArticleFingerprint, Story, StoryBand
 
 # Any constant: the key of the advisory lock that serialises story assignment.
 STORY_LOCK_KEY = 5_2020_0113

@@ -14,7 +14,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import Match, Topic
+from newsmon.storage.models import Match, Topic
 
 
 class TopicError(ValueError):

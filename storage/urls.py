@@ -27,8 +27,8 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from storage._dialect import insert_for
-from storage.models import Article, ConditionalGetTrust, UrlRecord
+from newsmon.storage._dialect import insert_for
+from newsmon.storage.models import Article, ConditionalGetTrust, UrlRecord
 
 CHUNK = 500  # stay below SQLite's bound-parameter limit
 # A failed article is requested again by itself on this many runs: a page that linked to

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from newsmon.samplesites import SampleSites
-from storage.engine import Database
+from newsmon.storage.engine import Database
 
 PG_BASE_URL = os.environ.get("NEWSMON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -6,15 +6,15 @@ import html
 import json
 from datetime import UTC, datetime
 
-from crawler.dedup import SAME_STORY, fingerprint, similarity
-from crawler.extract import extract_article
-from crawler.items import FetchedPage
-from crawler.normalise import normalize_article
+from newsmon.crawler.dedup import SAME_STORY, fingerprint, similarity
+from newsmon.crawler.extract import extract_article
+from newsmon.crawler.items import FetchedPage
+from newsmon.crawler.normalise import normalize_article
+from newsmon.storage.articles import ensure_source, upsert_article
+from newsmon.storage.engine import Database
+from newsmon.storage.stories import StoryPrint, assign_story, find_match, lock_stories
+from newsmon.storage.urls import record_article_urls
 from newsmon.values import ExtractedArticle
-from storage.articles import ensure_source, upsert_article
-from storage.engine import Database
-from storage.stories import StoryPrint, assign_story, find_match, lock_stories
-from storage.urls import record_article_urls
 
 FETCHED_AT = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 PARAGRAPHS = (

@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import select
 
 from newsmon.samplesites import SampleSites
-from storage.engine import Database
-from storage.jobruns import JobRunRecord, job_runs
-from storage.models import Article, CrawlRun, Match
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import JobRunRecord, job_runs
+from newsmon.storage.models import Article, CrawlRun, Match
 from tests.conftest import Newsmon, with_settings
 
 T = TypeVar("T")

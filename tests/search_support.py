@@ -22,12 +22,12 @@ import pytest
 from sqlalchemy import select
 
 from newsmon.query import Node, matches
+from newsmon.storage.articles import ensure_source, upsert_article
+from newsmon.storage.engine import Database, Session
+from newsmon.storage.fts_tokens import MAX_INDEXED_CHARS
+from newsmon.storage.models import Article
 from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
-from storage.articles import ensure_source, upsert_article
-from storage.engine import Database, Session
-from storage.fts_tokens import MAX_INDEXED_CHARS
-from storage.models import Article
 from tests.conftest import PG_BASE_URL, _pg_admin_execute
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

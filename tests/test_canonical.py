@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.canonical import (
+from newsmon.crawler.canonical import (
     UrlError,
     article_canonical,
     canonicalize,

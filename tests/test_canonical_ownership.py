@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from crawler.canonical import canonicalize
-from crawler.gate import Origins
-from crawler.ownership import believed_canonical
-from storage.engine import Database
-from storage.models import Article, CrawlRun, Match, Source
+from newsmon.crawler.canonical import canonicalize
+from newsmon.crawler.gate import Origins
+from newsmon.crawler.ownership import believed_canonical
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, CrawlRun, Match, Source
 from tests.conftest import Newsmon
 
 TOPIC = "颱風"

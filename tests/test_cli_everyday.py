@@ -334,11 +334,11 @@ def test_v_shows_newsmon_debug_lines_and_vv_scrapy_too(sites: SampleSites,
     quiet = _crawl_log(sites, tmp_path)
     assert quiet == ""
     verbose = _crawl_log(sites, tmp_path, "-v")
-    assert "[crawler.pipelines] INFO: dzwww: new article http://" in verbose
+    assert "[newsmon.crawler.pipelines] INFO: dzwww: new article http://" in verbose
     assert "[scrapy" not in verbose and "[alembic" not in verbose
     very = _crawl_log(sites, tmp_path, "-vv")
     assert "[scrapy.utils.log] INFO: Scrapy" in very
-    assert "[crawler.pipelines] INFO: dzwww: new article http://" in very
+    assert "[newsmon.crawler.pipelines] INFO: dzwww: new article http://" in very
 
 
 # -- 7. argv that is not UTF-8 -----------------------------------------------------------

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.engine import Database
-from storage.models import Article, CrawlRun, UrlRecord
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, CrawlRun, UrlRecord
 from tests.conftest import Newsmon
 
 DATA = Path(__file__).resolve().parent / "data"

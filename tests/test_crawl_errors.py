@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.engine import Database
-from storage.models import UrlRecord
+from newsmon.storage.engine import Database
+from newsmon.storage.models import UrlRecord
 from tests.conftest import Newsmon, _pg_admin_execute
 from tests.crawl_errors_support import (
     Answer,

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from newsmon.samplesites import SampleSites
-from storage.engine import Database
-from storage.models import Article, CrawlRun, Source
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, CrawlRun, Source
 from tests.conftest import Newsmon, with_settings
 
 BROKEN_PATTERN = 'article_pattern = "/broken/(?!index|feed)"'

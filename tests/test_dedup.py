@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crawler.dedup import (
+from newsmon.crawler.dedup import (
     SAME_STORY,
     band_keys,
     body_hash,
@@ -29,14 +29,20 @@ from crawler.dedup import (
     signature_of,
     similarity,
 )
-from crawler.extract import extract_article
+from newsmon.crawler.extract import extract_article
 from newsmon.samplesites.catalog import find_article
+from newsmon.storage.articles import ensure_source, upsert_article
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, ArticleFingerprint, Story, StoryBand
+from newsmon.storage.stories import (
+    StoryPrint,
+    assign_story,
+    find_match,
+    lock_stories,
+    story_members,
+)
 from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
-from storage.articles import ensure_source, upsert_article
-from storage.engine import Database
-from storage.models import Article, ArticleFingerprint, Story, StoryBand
-from storage.stories import StoryPrint, assign_story, find_match, lock_stories, story_members
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 T0 = datetime(2020, 1, 14, 2, 0, tzinfo=UTC)

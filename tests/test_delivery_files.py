@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsmon.cli import cli
-from scheduler.delivery import open_channel
-from scheduler.delivery.base import DeliveryError
-from scheduler.digest import Digest
-from storage.engine import Database
+from newsmon.scheduler.delivery import open_channel
+from newsmon.scheduler.delivery.base import DeliveryError
+from newsmon.scheduler.digest import Digest
+from newsmon.storage.engine import Database
 from tests.digest_support import seed_two_topics
 
 DIGEST = Digest("desk", datetime(2026, 12, 5, 8, 0, tzinfo=UTC), "UTC", ())

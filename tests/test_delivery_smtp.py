@@ -17,11 +17,11 @@ from click.testing import CliRunner, Result
 
 from newsmon.cli import cli
 from newsmon.config import SubscriptionConfig
-from scheduler.delivery import ChannelError, open_channel
-from scheduler.digestjobs import deliver_digest
-from storage.digests import recent_digests
-from storage.engine import Database
-from storage.matches import undelivered_matches
+from newsmon.scheduler.delivery import ChannelError, open_channel
+from newsmon.scheduler.digestjobs import deliver_digest
+from newsmon.storage.digests import recent_digests
+from newsmon.storage.engine import Database
+from newsmon.storage.matches import undelivered_matches
 from tests.digest_support import (
     client_context,
     make_certificate,

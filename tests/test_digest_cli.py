@@ -12,9 +12,9 @@ from click.testing import CliRunner, Result
 
 from newsmon.cli import cli
 from newsmon.config import ConfigError, parse_config
-from storage.digests import recent_digests
-from storage.engine import Database
-from storage.matches import undelivered_matches
+from newsmon.storage.digests import recent_digests
+from newsmon.storage.engine import Database
+from newsmon.storage.matches import undelivered_matches
 from tests.digest_support import HttpReceiver, seed_two_topics
 
 SUBSCRIPTIONS = """\

@@ -11,17 +11,17 @@ from pathlib import Path
 import feedparser
 
 from newsmon.config import SubscriptionConfig
+from newsmon.scheduler.delivery import open_channel
+from newsmon.scheduler.delivery.base import Channel
+from newsmon.scheduler.digestjobs import deliver_digest
+from newsmon.scheduler.render.data import digest_as_json
+from newsmon.storage.articles import ensure_source
+from newsmon.storage.digests import CLAIM_LEASE, claim_digest, recent_digests
+from newsmon.storage.engine import Database
+from newsmon.storage.matches import undelivered_matches
+from newsmon.storage.models import DigestRun
+from newsmon.storage.runs import finish_run, start_run
 from newsmon.values import CrawlStats
-from scheduler.delivery import open_channel
-from scheduler.delivery.base import Channel
-from scheduler.digestjobs import deliver_digest
-from scheduler.render.data import digest_as_json
-from storage.articles import ensure_source
-from storage.digests import CLAIM_LEASE, claim_digest, recent_digests
-from storage.engine import Database
-from storage.matches import undelivered_matches
-from storage.models import DigestRun
-from storage.runs import finish_run, start_run
 from tests.digest_support import make_story, seed_two_topics, store_article, store_match
 
 NOW = datetime(2024, 5, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai

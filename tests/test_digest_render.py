@@ -23,7 +23,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from scheduler.digest import (
+from newsmon.scheduler.digest import (
     Digest,
     build_digest,
     digest_subject,
@@ -31,7 +31,7 @@ from scheduler.digest import (
     highlight_segments,
     quiet_hours_end,
 )
-from scheduler.render import (
+from newsmon.scheduler.render import (
     FORMATS,
     digest_as_json,
     render,
@@ -40,9 +40,9 @@ from scheduler.render import (
     render_markdown,
     render_text,
 )
-from scheduler.render.markdown import escape as md_escape
-from storage.digests import SourceAlert
-from storage.matches import PendingMatch
+from newsmon.scheduler.render.markdown import escape as md_escape
+from newsmon.storage.digests import SourceAlert
+from newsmon.storage.matches import PendingMatch
 from tests.digest_support import XSS_TITLE
 
 NOW = datetime(2024, 5, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -266,7 +266,7 @@ def test_characters_xml_forbids_are_dropped_from_the_feed() -> None:
 
 
 ROOT = Path(__file__).resolve().parents[1]
-IO_LAYERS = ("sqlalchemy", "storage", "socket", "smtplib", "urllib.request", "http",
+IO_LAYERS = ("sqlalchemy", "newsmon.storage", "socket", "smtplib", "urllib.request", "http",
              "apprise", "requests", "subprocess")
 
 
@@ -297,7 +297,8 @@ def test_building_and_rendering_touch_no_network_or_database() -> None:
     offenders = {str(p.relative_to(ROOT)): sorted(filter(is_io, runtime_imports(p)))
                  for p in pure}
     assert {name: bad for name, bad in offenders.items() if bad} == {}
-    assert is_io("storage.matches") and is_io("urllib.request") and not is_io("urllib.parse")
+    assert is_io("newsmon.storage.matches") and is_io("urllib.request")
+    assert not is_io("urllib.parse")
 
 
 # --------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from newsmon.samplesites import SampleSites
-from storage.engine import Database
-from storage.fts import settle_search_index
-from storage.models import Article
+from newsmon.storage.engine import Database
+from newsmon.storage.fts import settle_search_index
+from newsmon.storage.models import Article
 from tests.conftest import Newsmon, with_settings
 
 SEED_TITLE = "“活”城如謀戰局——看青島如何憑借頂層設計實現“換道超越”"

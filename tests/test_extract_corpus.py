@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from crawler.extract import extract_article
+from newsmon.crawler.extract import extract_article
 from newsmon.values import ExtractedArticle
 
 DATA = Path(__file__).resolve().parent / "data" / "corpus"

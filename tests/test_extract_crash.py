@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from storage.engine import Database
-from storage.models import Article, CrawlRun, UrlRecord
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, CrawlRun, UrlRecord
 from tests.conftest import Newsmon
 
 BODY = "".join(f"<p>{text}</p>" for text in (

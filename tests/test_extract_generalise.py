@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract_article
-from crawler.extract.byline import plausible_outlet
-from crawler.extract.rules import RULES, UnknownRuleError, enabled, rules_off
+from newsmon.crawler.extract import extract_article
+from newsmon.crawler.extract.byline import plausible_outlet
+from newsmon.crawler.extract.rules import RULES, UnknownRuleError, enabled, rules_off
 from newsmon.values import ExtractedArticle
 
 ROOT = Path(__file__).resolve().parents[1]

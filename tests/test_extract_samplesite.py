@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.extract import extract_article
+from newsmon.crawler.extract import extract_article
 from newsmon.samplesites import site_dzwww
 from newsmon.samplesites.pages import RenderContext, Resource
 

@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawler.extract import extract_article
+from newsmon.crawler.extract import extract_article
 from newsmon.samplesites import SampleArticle, SampleSites
 from newsmon.samplesites.catalog import SITE_TIMEZONES, articles_for
 from newsmon.samplesites.pages import RenderContext

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.extract import decode_html, extract_article
-from crawler.extract.byline import is_credit_line, opens_story, parse_byline, reporter_names
-from crawler.extract.dates import date_from_url, find_date, parse_iso
-from crawler.extract.rules import rules_off
 from newsmon.config import ExtractOverrides
+from newsmon.crawler.extract import decode_html, extract_article
+from newsmon.crawler.extract.byline import is_credit_line, opens_story, parse_byline, reporter_names
+from newsmon.crawler.extract.dates import date_from_url, find_date, parse_iso
+from newsmon.crawler.extract.rules import rules_off
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TAIPEI = ZoneInfo("Asia/Taipei")

@@ -8,7 +8,7 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawler.gate import GateDropped, Origins, RedirectGate, RequestGate, gate_reason
+from newsmon.crawler.gate import GateDropped, Origins, RedirectGate, RequestGate, gate_reason
 
 LOCAL = Origins.of(["http://127.0.0.1:8000/news/", "http://127.0.0.1:8000/feed.xml"])
 DOMAIN = Origins.of(["https://www.example.com/news/"], ["example.com", "cdn.example.org:8443"])

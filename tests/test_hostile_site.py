@@ -32,8 +32,8 @@ from sqlalchemy import select
 from newsmon.cli import cli
 from newsmon.samplesites import SampleSites
 from newsmon.samplesites.hostile import LURE_LISTS, MARKER, PREFIX, HostileSite
-from storage.engine import Database
-from storage.models import Article, CrawlRun, Source, UrlRecord
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, CrawlRun, Source, UrlRecord
 from tests.conftest import PG_BASE_URL, Newsmon, _pg_admin_execute, with_settings
 
 VICTIM = "bandao"

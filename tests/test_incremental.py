@@ -26,9 +26,9 @@ from newsmon.samplesites import (
     site_qingdaonews,
     site_wenweipo,
 )
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, CrawlRun, Source, Story, UrlRecord
 from newsmon.textnorm import normalize
-from storage.engine import Database
-from storage.models import Article, CrawlRun, Source, Story, UrlRecord
 from tests.conftest import Newsmon, with_settings
 
 LIST_PAGES = {module.SPEC.name: module.list_page_path

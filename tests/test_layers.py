@@ -17,17 +17,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("newsmon", "crawler", "storage", "scheduler")
+# Everything is imported as newsmon.…; the design card's top-level folders are linked
+# into the package (newsmon/crawler -> ../crawler, …), so each is scanned at its real path.
+LINKED = {"newsmon.crawler": "crawler", "newsmon.storage": "storage",
+          "newsmon.scheduler": "scheduler"}
+TOP_LEVEL_NAMES = ("crawler", "storage", "scheduler")
 
 # What each layer must not import (prefixes of module names).
 FORBIDDEN = {
-    "core": ("crawler", "storage", "scheduler", "newsmon.cli", "newsmon.samplesites",
-             "sqlalchemy", "scrapy"),
-    "samplesites": ("crawler", "storage", "scheduler", "newsmon.cli"),
-    "storage": ("crawler", "scheduler", "newsmon.cli", "newsmon.samplesites"),
-    "crawler": ("scheduler", "newsmon.cli", "newsmon.samplesites", "storage.models"),
-    "scheduler": ("crawler", "newsmon.cli", "newsmon.samplesites", "storage.models", "scrapy"),
-    "cli": ("storage.models",),
+    "core": ("newsmon.crawler", "newsmon.storage", "newsmon.scheduler", "newsmon.cli",
+             "newsmon.samplesites", "sqlalchemy", "scrapy"),
+    "samplesites": ("newsmon.crawler", "newsmon.storage", "newsmon.scheduler", "newsmon.cli"),
+    "storage": ("newsmon.crawler", "newsmon.scheduler", "newsmon.cli", "newsmon.samplesites"),
+    "crawler": ("newsmon.scheduler", "newsmon.cli", "newsmon.samplesites",
+                "newsmon.storage.models"),
+    "scheduler": ("newsmon.crawler", "newsmon.cli", "newsmon.samplesites",
+                  "newsmon.storage.models", "scrapy"),
+    "cli": ("newsmon.storage.models",),
 }
 # The CLI's exit codes are a contract with whoever runs a command, the service among
 # them: a leaf module of constants that any layer may read.
@@ -35,23 +41,32 @@ SHARED_LEAVES = ("newsmon.cli.exitcodes",)
 
 
 def layer_of(module: str) -> str:
+    for package, folder in LINKED.items():
+        if module == package or module.startswith(package + "."):
+            return folder
     if module.startswith("newsmon.cli"):
         return "cli"
     if module.startswith("newsmon.samplesites"):
         return "samplesites"
     if module == "newsmon.__main__":
         return "cli"  # `python -m newsmon` is the CLI's entry point
-    top = module.split(".")[0]
-    return "core" if top == "newsmon" else top
+    return "core"
+
+
+def _walk(folder: Path, package: str) -> Iterator[tuple[str, Path]]:
+    for path in sorted(folder.rglob("*.py")):
+        parts = path.relative_to(folder).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        yield ".".join([package, *parts]), path
 
 
 def modules() -> Iterator[tuple[str, Path]]:
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            if parts[-1] == "__init__":
-                parts = parts[:-1]
-            yield ".".join(parts), path
+    for module, path in _walk(ROOT / "newsmon", "newsmon"):
+        if layer_of(module) not in TOP_LEVEL_NAMES and ".migrations" not in module:
+            yield module, path
+    for package, folder in LINKED.items():
+        yield from _walk(ROOT / folder, package)
 
 
 def imports_of(module: str, path: Path) -> Iterator[tuple[str, int]]:
@@ -96,14 +111,27 @@ def test_the_shared_leaves_import_nothing_of_ours() -> None:
     for leaf in SHARED_LEAVES:
         path = ROOT / (leaf.replace(".", "/") + ".py")
         ours = [name for name, _ in imports_of(leaf, path)
-                if name.split(".")[0] in PACKAGES]
+                if name.split(".")[0] in ("newsmon", *TOP_LEVEL_NAMES)]
         assert ours == [], leaf
+
+
+def test_everything_is_imported_through_the_newsmon_package() -> None:
+    """A bare `import storage` would load a second copy of the module beside
+    newsmon.storage (and cannot work from the wheel), so no file may use one."""
+    scanned = [*modules(), *_walk(ROOT / "tests", "tests"), *_walk(ROOT / "bench", "bench"),
+               *_walk(ROOT / "alembic", "newsmon.migrations")]
+    bare = [f"{path.relative_to(ROOT)}:{line}: {name}" for module, path in scanned
+            if "tests/data/" not in path.as_posix()
+            for name, line in imports_of(module, path)
+            if name.split(".")[0] in TOP_LEVEL_NAMES]
+    assert bare == []
 
 
 @pytest.mark.parametrize(("module", "layer"), [
     ("newsmon.config", "core"), ("newsmon.cli.commands_crawl", "cli"),
-    ("newsmon.samplesites.server", "samplesites"), ("storage.models", "storage"),
-    ("scheduler.delivery.webhook", "scheduler"), ("newsmon", "core"),
+    ("newsmon.samplesites.server", "samplesites"), ("newsmon.storage.models", "storage"),
+    ("newsmon.scheduler.delivery.webhook", "scheduler"), ("newsmon", "core"),
+    ("newsmon.crawler", "crawler"),
 ])
 def test_layers_are_told_apart(module: str, layer: str) -> None:
     assert layer_of(module) == layer
@@ -112,8 +140,9 @@ def test_layers_are_told_apart(module: str, layer: str) -> None:
 def test_the_scan_sees_every_kind_of_import(tmp_path: Path) -> None:
     """A check that reads no imports would pass on anything: it must see these."""
     source = tmp_path / "probe.py"
-    source.write_text("import crawler.runner\nfrom storage import models\n"
-                      "def lazy():\n    from scheduler.jobs import JobRunner\n"
+    source.write_text("import newsmon.crawler.runner\nfrom newsmon.storage import models\n"
+                      "def lazy():\n    from newsmon.scheduler.jobs import JobRunner\n"
                       "from . import sibling\n", encoding="utf-8")
-    seen = {name for name, _ in imports_of("storage.probe", source)}
-    assert {"crawler.runner", "storage.models", "scheduler.jobs", "storage.sibling"} <= seen
+    seen = {name for name, _ in imports_of("newsmon.storage.probe", source)}
+    assert {"newsmon.crawler.runner", "newsmon.storage.models", "newsmon.scheduler.jobs",
+            "newsmon.storage.sibling"} <= seen

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import pytest
 
-from crawler.links import (
+from newsmon.crawler.links import (
     Link,
     article_shaped,
     find_article_links,

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from crawler.items import FetchedPage
-from crawler.normalise import normalize_article
+from newsmon.crawler.items import FetchedPage
+from newsmon.crawler.normalise import normalize_article
+from newsmon.scheduler.matchjobs import is_flagged_new, match_pending, match_topic_against_archive
+from newsmon.storage.articles import ensure_source, upsert_article
+from newsmon.storage.engine import Database
+from newsmon.storage.matches import mark_delivered, undelivered_matches
+from newsmon.storage.models import Match
+from newsmon.storage.topics import add_topic, edit_topic
 from newsmon.values import ExtractedArticle
-from scheduler.matchjobs import is_flagged_new, match_pending, match_topic_against_archive
-from storage.articles import ensure_source, upsert_article
-from storage.engine import Database
-from storage.matches import mark_delivered, undelivered_matches
-from storage.models import Match
-from storage.topics import add_topic, edit_topic
 
 NOW = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=48)

@@ -17,8 +17,7 @@ from newsmon.query import (
     parse_query,
     positive_terms,
 )
-from newsmon.textnorm import normalize, normalize_with_offsets, to_simplified, to_traditional
-from scheduler.matching import (
+from newsmon.scheduler.matching import (
     ArticleText,
     Hit,
     Matcher,
@@ -27,6 +26,7 @@ from scheduler.matching import (
     TopicSpec,
     make_snippet,
 )
+from newsmon.textnorm import normalize, normalize_with_offsets, to_simplified, to_traditional
 
 EXCERPTS = sorted((Path(__file__).parent / "data" / "textnorm").glob("*.txt"))
 

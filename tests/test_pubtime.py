@@ -22,13 +22,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from crawler.canonical import article_canonical, canonicalize, registrable_domain
-from crawler.extract import extract_article
-from crawler.items import FetchedPage
-from crawler.normalise import normalize_article
+from newsmon.crawler.canonical import article_canonical, canonicalize, registrable_domain
+from newsmon.crawler.extract import extract_article
+from newsmon.crawler.items import FetchedPage
+from newsmon.crawler.normalise import normalize_article
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, Match
 from newsmon.values import ExtractedArticle
-from storage.engine import Database
-from storage.models import Article, Match
 from tests.conftest import Newsmon
 
 PAGES = Path(__file__).resolve().parent / "data" / "corpus" / "pages"

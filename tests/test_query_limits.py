@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from newsmon.cli import cli
 from newsmon.cli.exitcodes import EXIT_USAGE
 from newsmon.query import MAX_NESTING, MAX_TERMS, QuerySyntaxError, parse_query
-from storage.engine import Database
+from newsmon.storage.engine import Database
 from tests.digest_support import seed_two_topics
 
 DEEP_PARENS = "(" * 200 + "青島" + ")" * 200

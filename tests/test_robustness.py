@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from crawler.middlewares import retry_delay
+from newsmon.crawler.middlewares import retry_delay
 from newsmon.samplesites import SampleSites
-from storage.engine import Database
-from storage.models import Article, CrawlRun, UrlRecord
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, CrawlRun, UrlRecord
 from tests.conftest import Newsmon, with_settings
 
 # Every article page of the broken site is reachable through this pattern (the generic

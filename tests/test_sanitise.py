@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import String, Table, select
 
-from crawler.ledger import CrawlLedger
 from newsmon import sanitise
 from newsmon.cli import cli
+from newsmon.crawler.ledger import CrawlLedger
 from newsmon.sanitise import (
     ETAG_MAX,
     SOURCE_MAX,
@@ -24,11 +24,11 @@ from newsmon.sanitise import (
     header_value,
     sanitise_article,
 )
+from newsmon.storage.articles import ensure_source, upsert_article
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, Story, UrlRecord
 from newsmon.textnorm import normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
-from storage.articles import ensure_source, upsert_article
-from storage.engine import Database
-from storage.models import Article, Story, UrlRecord
 from tests.sanitise_support import PARAGRAPHS, extract, hostile_page, store_page
 
 # What must never be left in stored or printed crawled text.

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from newsmon.cli import cli
-from storage.engine import Database
-from storage.models import Article
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article
 from tests.sanitise_support import PLACES, hostile_page, store_page
 from tests.test_sanitise import FORBIDDEN
 

@@ -23,11 +23,11 @@ from newsmon.jobresult import (
     read_result,
     write_result,
 )
-from scheduler.jobs import JobRunner, Outcome
-from scheduler.schedules import JobKind, JobSpec
-from storage.engine import Database
-from storage.jobruns import job_runs
-from storage.models import CrawlRun
+from newsmon.scheduler.jobs import JobRunner, Outcome
+from newsmon.scheduler.schedules import JobKind, JobSpec
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import job_runs
+from newsmon.storage.models import CrawlRun
 from tests.conftest import Newsmon
 
 CRAWL = JobSpec(JobKind.CRAWL, "dzwww", "* * * * * *", "Asia/Shanghai", timedelta(seconds=30))

@@ -14,8 +14,8 @@ import pytest
 
 from newsmon.config import ConfigError, parse_config
 from newsmon.cron import ScheduleError, cron_weekdays, parse_cron
-from scheduler.jobs import Outcome, child_argv, child_env, classify_exit
-from scheduler.schedules import (
+from newsmon.scheduler.jobs import Outcome, child_argv, child_env, classify_exit
+from newsmon.scheduler.schedules import (
     JobSpec,
     LastRun,
     job_specs,

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from newsmon.samplesites import SampleSites
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import JobRunRecord, finish_job_run, start_job_run
+from newsmon.storage.models import CrawlRun
 from newsmon.textnorm import normalize
-from storage.engine import Database
-from storage.jobruns import JobRunRecord, finish_job_run, start_job_run
-from storage.models import CrawlRun
 from tests.conftest import Newsmon
 from tests.scheduler_support import (
     ServiceLauncher,

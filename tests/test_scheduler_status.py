@@ -9,9 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from newsmon.samplesites import SampleSites
-from scheduler.lease import RunnerLease
-from storage.engine import Database
-from storage.jobruns import finish_job_run, start_job_run
+from newsmon.scheduler.lease import RunnerLease
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import finish_job_run, start_job_run
 from tests.conftest import Newsmon
 from tests.scheduler_support import scheduled_config
 

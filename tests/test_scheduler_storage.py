@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from scheduler.lease import RunnerLease
-from storage.articles import ensure_source
-from storage.engine import Database
-from storage.jobruns import (
+from newsmon.scheduler.lease import RunnerLease
+from newsmon.storage.articles import ensure_source
+from newsmon.storage.engine import Database
+from newsmon.storage.jobruns import (
     close_child_crawl_runs,
     finish_job_run,
     interrupt_stale_job_runs,
@@ -18,9 +18,9 @@ from storage.jobruns import (
     set_job_child,
     start_job_run,
 )
-from storage.leases import read_lease, release_lease, renew_lease, try_acquire_lease
-from storage.models import CrawlRun
-from storage.runs import start_run
+from newsmon.storage.leases import read_lease, release_lease, renew_lease, try_acquire_lease
+from newsmon.storage.models import CrawlRun
+from newsmon.storage.runs import start_run
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)

@@ -13,19 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsmon.query import parse_query
-from newsmon.textnorm import normalize, to_traditional
-from storage import search
-from storage.engine import Database
-from storage.fts_tokens import EVERYTHING
-from storage.matches import NewMatch, record_matches
-from storage.search import (
+from newsmon.storage import search
+from newsmon.storage.engine import Database
+from newsmon.storage.fts_tokens import EVERYTHING
+from newsmon.storage.matches import NewMatch, record_matches
+from newsmon.storage.search import (
     SearchFilters,
     count_matches,
     iter_search,
     relevance,
     search_articles,
 )
-from storage.topics import add_topic
+from newsmon.storage.topics import add_topic
+from newsmon.textnorm import normalize, to_traditional
 from tests.search_support import (
     EDGE_CASES,
     T0,

@@ -14,14 +14,13 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
 from newsmon.query import Term, find_term, parse_query
-from newsmon.textnorm import normalize
-from storage.engine import Database
-from storage.fts import (
+from newsmon.storage.engine import Database
+from newsmon.storage.fts import (
     rebuild_search_index,
     settle_search_index,
     settle_search_index_quietly,
 )
-from storage.fts_tokens import (
+from newsmon.storage.fts_tokens import (
     ALL_MARK,
     MAX_INDEXED_CHARS,
     TITLE_MARK,
@@ -35,8 +34,9 @@ from storage.fts_tokens import (
     render_tsquery,
     term_tokens,
 )
-from storage.models import Article, Source
-from storage.search import iter_search
+from newsmon.storage.models import Article, Source
+from newsmon.storage.search import iter_search
+from newsmon.textnorm import normalize
 from tests.conftest import PG_BASE_URL, _pg_admin_execute
 from tests.search_support import EDGE_CASES, T0, Sample, brute_force, store
 
@@ -224,7 +224,7 @@ def test_sqlite_triggers_survive_every_later_migration(sqlite_url: str) -> None:
 
 def test_an_article_stored_before_the_index_existed_is_indexed_by_the_migration(
         db_url: str) -> None:
-    from storage.migrate import downgrade, upgrade_to_head
+    from newsmon.storage.migrate import downgrade, upgrade_to_head
 
     database = Database(db_url)
     database.ensure_schema()
@@ -246,7 +246,7 @@ def test_an_article_stored_before_the_index_existed_is_indexed_by_the_migration(
 def test_migration_0007_rebuilds_the_postgresql_index_with_run_ends_only(pg_url: str) -> None:
     """The function changes and the GIN index is rebuilt with it, both ways: a stale
     index would still answer the exact lexeme of a character that starts a run."""
-    from storage.migrate import downgrade, upgrade_to_head
+    from newsmon.storage.migrate import downgrade, upgrade_to_head
 
     database = Database(pg_url)
     database.ensure_schema()

@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 from newsmon.cli import cli
 from newsmon.cli.commands_demo import _Steps
 from newsmon.cli.commands_topics import broad_match_warning
+from newsmon.storage.engine import Database
 from newsmon.timefmt import format_duration, local_time
-from storage.engine import Database
 from tests.digest_support import SHANGHAI, make_story, seed_two_topics, store_article
 
 CONFIG = '[settings]\ntimezone = "Asia/Shanghai"\n'

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from newsmon.config import load_config
 from newsmon.samplesites import SampleSites
-from storage.engine import Database
-from storage.models import Article, Base, Match, Source, Story
+from newsmon.storage.engine import Database
+from newsmon.storage.models import Article, Base, Match, Source, Story
 from tests.conftest import Newsmon, with_settings
 
 HEAD = """# my sources, hand-written

@@ -10,20 +10,20 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from newsmon.values import ExtractedArticle, NormalizedArticle
-from storage.articles import (
+from newsmon.storage.articles import (
     UpsertStatus,
     ensure_source,
     get_article,
     known_canonical_urls,
     upsert_article,
 )
-from storage.engine import Database
-from storage.fts import include_in_schema_compare
-from storage.matches import NewMatch, mark_delivered, record_matches, undelivered_matches
-from storage.migrate import current_revision, head_revision
-from storage.models import Base
-from storage.topics import TopicError, add_topic, list_topics, remove_topic
+from newsmon.storage.engine import Database
+from newsmon.storage.fts import include_in_schema_compare
+from newsmon.storage.matches import NewMatch, mark_delivered, record_matches, undelivered_matches
+from newsmon.storage.migrate import current_revision, head_revision
+from newsmon.storage.models import Base
+from newsmon.storage.topics import TopicError, add_topic, list_topics, remove_topic
+from newsmon.values import ExtractedArticle, NormalizedArticle
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))
@@ -119,7 +119,7 @@ def test_topics_add_list_remove(database: Database) -> None:
 
 
 def test_every_migration_downgrades_and_upgrades_again(database: Database) -> None:
-    from storage.migrate import downgrade, upgrade_to_head
+    from newsmon.storage.migrate import downgrade, upgrade_to_head
 
     downgrade(database.engine, "base")
     assert current_revision(database.engine) is None
@@ -128,7 +128,7 @@ def test_every_migration_downgrades_and_upgrades_again(database: Database) -> No
 
 
 def test_failed_articles_are_retried_by_themselves_for_a_few_runs(database: Database) -> None:
-    from storage.urls import (
+    from newsmon.storage.urls import (
         RETRY_FAILED_RUNS,
         StartPage,
         UrlState,

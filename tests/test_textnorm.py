@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.extract.script import detect_script
+from newsmon.crawler.extract.script import detect_script
 from newsmon.textnorm import (
     VARIANT_FOLDS,
     align,

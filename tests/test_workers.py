@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.dedup import fingerprint
-from crawler.extract import extract_article
-from crawler.workers import PurePool, spare_cpus, worker_count
+from newsmon.crawler.dedup import fingerprint
+from newsmon.crawler.extract import extract_article
+from newsmon.crawler.workers import PurePool, spare_cpus, worker_count
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 T0 = datetime(2020, 8, 8, tzinfo=UTC)
@@ -81,8 +81,8 @@ def test_worker_count(setting: str | int, expected: int | None) -> None:
 
 CHILD = """
 import asyncio, sys, time
-from crawler.dedup import fingerprint
-from crawler.workers import PurePool
+from newsmon.crawler.dedup import fingerprint
+from newsmon.crawler.workers import PurePool
 if __name__ == "__main__":
     pool = PurePool(workers=2, start_after=0, spare=lambda: True)
     asyncio.run(pool.run(fingerprint, "一二三四五六七八九十" * 10))

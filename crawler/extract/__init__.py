@@ -7,7 +7,7 @@ trips, never a verdict on it); ``decode_html`` is exposed for callers that need 
 the text.
 """
 
-from crawler.extract.article import ExtractionFailed, extract_article
-from crawler.extract.decode import DecodedPage, decode_html
+from newsmon.crawler.extract.article import ExtractionFailed, extract_article
+from newsmon.crawler.extract.decode import DecodedPage, decode_html
 
 __all__ = ["DecodedPage", "ExtractionFailed", "decode_html", "extract_article"]

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml.html import HtmlElement
 
-from crawler.extract import dates
-from crawler.extract.blocks import Block, linearise
-from crawler.extract.body import (
+from newsmon.config import ExtractOverrides
+from newsmon.crawler.extract import dates
+from newsmon.crawler.extract.blocks import Block, linearise
+from newsmon.crawler.extract.body import (
     find_body,
     is_boilerplate,
     is_caption,
@@ -29,7 +30,7 @@ from crawler.extract.body import (
     is_end_marker,
     looks_like_list,
 )
-from crawler.extract.byline import (
+from newsmon.crawler.extract.byline import (
     Byline,
     agency_in,
     bracketed_name_beside_date,
@@ -49,19 +50,24 @@ from crawler.extract.byline import (
     trailing_credit,
     unlabelled_source,
 )
-from crawler.extract.decode import decode_html, looks_binary
-from crawler.extract.dom import SelectorSyntaxError, clean_tree, parse_html, select, select_text
-from crawler.extract.meta import PageMeta, read_meta
-from crawler.extract.rules import enabled
-from crawler.extract.script import detect_script
-from crawler.extract.title import (
+from newsmon.crawler.extract.decode import decode_html, looks_binary
+from newsmon.crawler.extract.dom import (
+    SelectorSyntaxError,
+    clean_tree,
+    parse_html,
+    select,
+    select_text,
+)
+from newsmon.crawler.extract.meta import PageMeta, read_meta
+from newsmon.crawler.extract.rules import enabled
+from newsmon.crawler.extract.script import detect_script
+from newsmon.crawler.extract.title import (
     TitleChoice,
     choose_title,
     fallback_title,
     squash,
     strip_site_name,
 )
-from newsmon.config import ExtractOverrides
 from newsmon.sanitise import sanitise_article
 from newsmon.values import ExtractedArticle
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
-from crawler.extract.blocks import HEADING_TAGS, Block
-from crawler.extract.rules import enabled
+from newsmon.crawler.extract.blocks import HEADING_TAGS, Block
+from newsmon.crawler.extract.rules import enabled
 
 # Lines that are site furniture wherever they appear (checked on short blocks only).
 _BOILERPLATE = re.compile(

@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from crawler.canonical import resolve_declared
+from newsmon.crawler.canonical import resolve_declared
 
 _ARTICLE_TYPES = ("article", "newsarticle", "blogposting", "reportagenewsarticle",
                   "webpage", "analysisnewsarticle", "socialmediaposting", "report")

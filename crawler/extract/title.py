@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from crawler.extract.blocks import HEADING_TAGS, Block
+from newsmon.crawler.extract.blocks import HEADING_TAGS, Block
 
 _SEPARATORS = re.compile(r"\s+[-–—|｜_·:]+\s+|\s*[|｜_]+\s*|--+|——|\s+-\s*|\s*-\s+|\s*»\s*")
 _TITLE_HINT = re.compile(r"title|headline|tit\b|tit_|_tit|biaoti|bt\b|subject|heading|topic",

@@ -33,19 +33,19 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.errors import classify_failure, http_status_of
-from crawler.gate import GateDropped, Origins
-from crawler.items import FetchedPage
-from crawler.ledger import CrawlLedger, links_digest
-from crawler.links import (
+from newsmon.config import ConfigError, SourceConfig, load_config
+from newsmon.crawler.errors import classify_failure, http_status_of
+from newsmon.crawler.gate import GateDropped, Origins
+from newsmon.crawler.items import FetchedPage
+from newsmon.crawler.ledger import CrawlLedger, links_digest
+from newsmon.crawler.links import (
     find_article_links,
     find_next_page,
     parse_feed,
     parse_sitemap_entries,
 )
-from crawler.outcomes import PageOutcomes, failure_outcome
-from newsmon.config import ConfigError, SourceConfig, load_config
-from storage.engine import Database, database_lost
+from newsmon.crawler.outcomes import PageOutcomes, failure_outcome
+from newsmon.storage.engine import Database, database_lost
 
 MAX_SITEMAP_DEPTH = 3
 NOT_MODIFIED = 304

@@ -17,8 +17,8 @@ from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
 from newsmon.jobresult import CrawlResult, write_result
 from newsmon.outcomes import describe_outcomes
+from newsmon.storage.engine import DatabaseError
 from newsmon.values import CrawlStats
-from storage.engine import DatabaseError
 
 
 def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
@@ -74,9 +74,9 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
       newsmon --config sites.toml crawl
       newsmon --config sites.toml crawl --source dzwww --source bandao
     """
-    from crawler.errors import DATABASE_FAILURES  # imports scrapy: kept lazy
-    from crawler.runner import CrawlInterrupted, run_crawl
-    from scheduler.matchjobs import match_pending
+    from newsmon.crawler.errors import DATABASE_FAILURES  # imports scrapy: kept lazy
+    from newsmon.crawler.runner import CrawlInterrupted, run_crawl
+    from newsmon.scheduler.matchjobs import match_pending
 
     config = app.config
     chosen = select_sources(config, sources)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
-from storage.engine import DatabaseError
-from storage.fts import rebuild_search_index
-from storage.migrate import current_revision, head_revision, upgrade_to_head
+from newsmon.storage.engine import DatabaseError
+from newsmon.storage.fts import rebuild_search_index
+from newsmon.storage.migrate import current_revision, head_revision, upgrade_to_head
 
 
 @click.group("db")

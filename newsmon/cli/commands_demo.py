@@ -14,8 +14,8 @@ from click.core import ParameterSource
 
 from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
 from newsmon.config import default_data_dir, demo_database_url, is_default_location
+from newsmon.storage.engine import Database, DatabaseError, check_database_target
 from newsmon.timefmt import format_duration
-from storage.engine import Database, DatabaseError, check_database_target
 
 DEMO_TOPIC = "青島"
 
@@ -137,7 +137,7 @@ def command(app: AppContext, workdir: Path | None) -> None:
 
 
 def _has_topic(app: AppContext) -> bool:
-    from storage.topics import get_topic
+    from newsmon.storage.topics import get_topic
 
     database = Database(demo_database_url_of(app))
     with database.session() as session:

@@ -19,11 +19,11 @@ from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
 from newsmon.jobresult import DigestResult, DigestResults, write_result
-from scheduler.delivery import Channel, ChannelError, check_channel, open_channel
-from scheduler.digest import local_time
-from scheduler.digestjobs import DigestOutcome, deliver_digest
-from scheduler.render import FORMATS, render
-from storage.topics import list_topics
+from newsmon.scheduler.delivery import Channel, ChannelError, check_channel, open_channel
+from newsmon.scheduler.digest import local_time
+from newsmon.scheduler.digestjobs import DigestOutcome, deliver_digest
+from newsmon.scheduler.render import FORMATS, render
+from newsmon.storage.topics import list_topics
 
 DEFAULT_SUBSCRIPTION = "default"
 

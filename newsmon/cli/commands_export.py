@@ -25,7 +25,7 @@ from newsmon.cli.commands_search import (
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.output import dumps
 from newsmon.cli.queryarg import QueryCommand, query_argument
-from storage.search import FoundArticle, iter_search
+from newsmon.storage.search import FoundArticle, iter_search
 
 EXPORT_COLUMNS = ["id", "url", "fetched_url", "title", "source", "site", "author", "editor",
                   "tags", "published_at", "first_seen", "story_id", "script", "body"]

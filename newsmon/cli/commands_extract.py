@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from crawler.discover import FetchError, fetch
-from crawler.extract import ExtractionFailed, extract_article
 from newsmon.cli.context import WorkFailed
 from newsmon.config import DEFAULT_TIMEZONE, DEFAULT_USER_AGENT
+from newsmon.crawler.discover import FetchError, fetch
+from newsmon.crawler.extract import ExtractionFailed, extract_article
 from newsmon.values import ExtractedArticle
 
 

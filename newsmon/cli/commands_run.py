@@ -80,8 +80,8 @@ def command(app: AppContext, lease_ttl: timedelta, stop_grace: timedelta,
       newsmon --config sites.toml run --lease 30s --grace 5m --crawl-timeout 30m
     """
     from newsmon.cron import ScheduleError
-    from scheduler.jobs import utc_now
-    from scheduler.service import Service, ServiceOptions, configure_logging, schedule_table
+    from newsmon.scheduler.jobs import utc_now
+    from newsmon.scheduler.service import Service, ServiceOptions, configure_logging, schedule_table
 
     config = app.config
     options = ServiceOptions(lease_ttl=lease_ttl, stop_grace=stop_grace,
@@ -114,7 +114,7 @@ def schedule_section(app: AppContext, now: datetime) -> Section:
     how its last run ended."""
     from newsmon.cli.commands_status import Section  # status imports this module
     from newsmon.cron import ScheduleError
-    from scheduler.jobs import job_statuses
+    from newsmon.scheduler.jobs import job_statuses
 
     columns = ["job", "schedule", "next run", "last run", "last result"]
     try:
@@ -143,7 +143,7 @@ def schedule_section(app: AppContext, now: datetime) -> Section:
 def runner_section(app: AppContext, now: datetime) -> Section:
     """``newsmon status``: which ``newsmon run`` holds the runner lease, if any."""
     from newsmon.cli.commands_status import Section  # status imports this module
-    from scheduler.jobs import runner_lease
+    from newsmon.scheduler.jobs import runner_lease
 
     lease = runner_lease(app.database)
     zone = app.config.settings.timezone

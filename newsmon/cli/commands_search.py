@@ -17,10 +17,10 @@ from newsmon.cli.output import emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.config import parse_duration
 from newsmon.query import Node, QuerySyntaxError, parse_query
-from storage.engine import Session
-from storage.search import FoundArticle, SearchFilters, count_matches, search_articles
-from storage.search import source_names as stored_source_names
-from storage.topics import list_topics
+from newsmon.storage.engine import Session
+from newsmon.storage.search import FoundArticle, SearchFilters, count_matches, search_articles
+from newsmon.storage.search import source_names as stored_source_names
+from newsmon.storage.topics import list_topics
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,7 +9,7 @@ import click
 
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.output import dumps, local_time, terminal_safe
-from storage.archive import ArticleDetails, StoryArticle, article_details
+from newsmon.storage.archive import ArticleDetails, StoryArticle, article_details
 
 
 class ArticleNotFound(WorkFailed):

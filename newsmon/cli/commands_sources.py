@@ -117,7 +117,7 @@ def _existing(path: Path) -> tuple[str, Config | None]:
 
 
 def _url_key(url: str) -> str:
-    from crawler.canonical import UrlError, canonicalize
+    from newsmon.crawler.canonical import UrlError, canonicalize
 
     try:
         return canonicalize(url)
@@ -176,7 +176,7 @@ def add(app: AppContext, url: str, name: str | None, timezone: str | None,
       newsmon --config sites.toml sources add https://www.dzwww.com/xinwen/index.htm
       newsmon --config sites.toml sources add https://news.example.cn/rss.xml --name example
     """
-    from crawler.discover import FetchError, discover_source
+    from newsmon.crawler.discover import FetchError, discover_source
 
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
@@ -300,7 +300,7 @@ def remove(app: AppContext, name: str, purge: bool) -> None:
 
 
 def _purge(app: AppContext, name: str) -> None:
-    from storage.sources import purge_source
+    from newsmon.storage.sources import purge_source
 
     with app.database.session() as session, session.begin():
         counts = purge_source(session, name)
@@ -339,7 +339,7 @@ def list_(app: AppContext, fmt: str | None) -> None:
       newsmon --config sites.toml sources list
       newsmon --config sites.toml sources list --json
     """
-    from storage.runs import source_summaries
+    from newsmon.storage.runs import source_summaries
 
     config = app.config
     with app.database.session() as session:
@@ -379,8 +379,8 @@ def check(app: AppContext, name: str, shown: int, max_time: float) -> None:
     Example:
       newsmon --config sites.toml sources check dzwww
     """
-    from crawler.discover import FetchError, check_source
     from newsmon.cli.commands_extract import render_summary
+    from newsmon.crawler.discover import FetchError, check_source
 
     config = app.config
     try:

@@ -41,7 +41,7 @@ class Section:
 
 def crawl_statuses(app: AppContext, now: datetime) -> list[SourceStatus]:
     """Every configured source, and every source with runs, with its status."""
-    from storage.runs import run_history
+    from newsmon.storage.runs import run_history
 
     with app.database.session() as session:
         history = run_history(session)

@@ -11,10 +11,10 @@ from newsmon.cli.context import AppContext, UserError, pass_app
 from newsmon.cli.output import dumps, emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
-from scheduler.digest import highlight
-from scheduler.matchjobs import MatchRunStats, match_topic_against_archive
-from storage.engine import Session
-from storage.topics import (
+from newsmon.scheduler.digest import highlight
+from newsmon.scheduler.matchjobs import MatchRunStats, match_topic_against_archive
+from newsmon.storage.engine import Session
+from newsmon.storage.topics import (
     TopicError,
     TopicRecord,
     add_topic,
@@ -200,7 +200,7 @@ def test(app: AppContext, query: str, since: str | None, sample: int, as_json: b
       newsmon topics test 'title:(青岛 OR 烟台) 港口' --json
     """
     from newsmon.cli.commands_search import since_option
-    from scheduler.topictest import try_query
+    from newsmon.scheduler.topictest import try_query
 
     aliases = _aliases(app)
     node = _parse(query, aliases)

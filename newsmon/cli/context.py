@@ -24,7 +24,7 @@ from newsmon.config import (
     load_config,
     resolve_database_url,
 )
-from storage.engine import Database, DatabaseError, check_database_target
+from newsmon.storage.engine import Database, DatabaseError, check_database_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 

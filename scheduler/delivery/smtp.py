@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from scheduler.delivery.base import DeliveryError, scrub
-from scheduler.digest import Digest, digest_subject
-from scheduler.render import render_html, render_markdown, render_text
+from newsmon.scheduler.delivery.base import DeliveryError, scrub
+from newsmon.scheduler.digest import Digest, digest_subject
+from newsmon.scheduler.render import render_html, render_markdown, render_text
 
 DEFAULT_SENDER = "newsmon@localhost"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scheduler.digest import Digest
-from scheduler.render import render
+from newsmon.scheduler.digest import Digest
+from newsmon.scheduler.render import render
 
 
 class StdoutChannel:

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from email.message import Message
 
 from newsmon.retryafter import retry_after_seconds
-from scheduler.delivery.base import DeliveryError, scrub
-from scheduler.digest import Digest
-from scheduler.render import digest_as_json, render_markdown, render_text
+from newsmon.scheduler.delivery.base import DeliveryError, scrub
+from newsmon.scheduler.digest import Digest
+from newsmon.scheduler.render import digest_as_json, render_markdown, render_text
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from scheduler.digest import Digest
-from scheduler.render.atom import render_atom, render_atom_feeds
-from scheduler.render.data import digest_as_json
-from scheduler.render.html import render_html
-from scheduler.render.markdown import render_markdown
-from scheduler.render.text import render_text
+from newsmon.scheduler.digest import Digest
+from newsmon.scheduler.render.atom import render_atom, render_atom_feeds
+from newsmon.scheduler.render.data import digest_as_json
+from newsmon.scheduler.render.html import render_html
+from newsmon.scheduler.render.markdown import render_markdown
+from newsmon.scheduler.render.text import render_text
 
 FORMATS = ("text", "markdown", "html", "json", "atom")
 

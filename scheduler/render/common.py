@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scheduler.digest import Digest, DigestEntry, StoryGroup, TopicGroup, local_time
+from newsmon.scheduler.digest import Digest, DigestEntry, StoryGroup, TopicGroup, local_time
 
 if TYPE_CHECKING:
-    from storage.digests import SourceAlert
+    from newsmon.storage.digests import SourceAlert
 
 
 EARLIER = "in an earlier digest"

@@ -11,8 +11,14 @@ from __future__ import annotations
 import html
 from urllib.parse import urlsplit
 
-from scheduler.digest import Digest, DigestEntry, StoryGroup, digest_subject, highlight_segments
-from scheduler.render.common import (
+from newsmon.scheduler.digest import (
+    Digest,
+    DigestEntry,
+    StoryGroup,
+    digest_subject,
+    highlight_segments,
+)
+from newsmon.scheduler.render.common import (
     alert_text,
     digest_headline,
     entry_details,

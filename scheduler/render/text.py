@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from newsmon.sanitise import clean_text
-from scheduler.digest import Digest, StoryGroup, highlight
-from scheduler.render.common import (
+from newsmon.scheduler.digest import Digest, StoryGroup, highlight
+from newsmon.scheduler.render.common import (
     alert_text,
     digest_headline,
     entry_line,
