@@ -42,7 +42,7 @@ class CrawlResult:
 
 @dataclass(frozen=True, slots=True)
 class DigestResult:
-    """What became of one subscription's digest (see ``scheduler.digestjobs``)."""
+    """What became of one subscription's digest (see ``newsmon.app.digests``)."""
 
     subscription: str
     status: str  # sent, empty, held, failed, busy, dry-run

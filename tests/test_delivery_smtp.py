@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from newsmon.app.digests import deliver_digest
 from newsmon.cli import cli
 from newsmon.config import SubscriptionConfig
-from newsmon.scheduler.delivery import ChannelError, open_channel
-from newsmon.scheduler.digestjobs import deliver_digest
+from newsmon.delivery import ChannelError, open_channel
 from newsmon.storage.digests import recent_digests
 from newsmon.storage.engine import Database
 from newsmon.storage.matches import undelivered_matches

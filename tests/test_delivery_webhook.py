@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from newsmon.app.digests import deliver_digest
 from newsmon.config import SubscriptionConfig
-from newsmon.scheduler.delivery import ChannelError, open_channel, redact
-from newsmon.scheduler.delivery.webhook import WebhookChannel
-from newsmon.scheduler.digestjobs import deliver_digest
+from newsmon.delivery import ChannelError, open_channel, redact
+from newsmon.delivery.webhook import WebhookChannel
 from newsmon.storage.digests import recent_digests
 from newsmon.storage.engine import Database
 from newsmon.storage.matches import undelivered_matches
@@ -65,7 +65,7 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_it_on_the_third_try(
     seed_two_topics(database)
     with HttpReceiver(statuses=[503, 429]).running() as receiver:
         channel = fast_webhook(receiver.url)
-        with caplog.at_level(logging.WARNING, logger="newsmon.scheduler.delivery.webhook"):
+        with caplog.at_level(logging.WARNING, logger="newsmon.delivery.webhook"):
             outcome = deliver_digest(database, DESK, channel, "json", NOW)
     assert outcome.status == "sent" and channel.tries == 3
     assert len(receiver.requests) == 3
@@ -84,7 +84,7 @@ def test_a_retry_after_http_date_is_honoured(database: Database,
     receiver = HttpReceiver(statuses=[429], retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
     with receiver.running():
         channel = fast_webhook(receiver.url)
-        with caplog.at_level(logging.WARNING, logger="newsmon.scheduler.delivery.webhook"):
+        with caplog.at_level(logging.WARNING, logger="newsmon.delivery.webhook"):
             outcome = deliver_digest(database, DESK, channel, "json", NOW)
     assert outcome.status == "sent" and channel.tries == 2
     [retry] = [r.getMessage() for r in caplog.records]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import feedparser
 
+from newsmon.app.digests import deliver_digest
 from newsmon.config import SubscriptionConfig
-from newsmon.scheduler.delivery import open_channel
-from newsmon.scheduler.delivery.base import Channel
-from newsmon.scheduler.digestjobs import deliver_digest
-from newsmon.scheduler.render.data import digest_as_json
+from newsmon.delivery import open_channel
+from newsmon.delivery.base import Channel
+from newsmon.digest.render.data import digest_as_json
 from newsmon.storage.articles import ensure_source
 from newsmon.storage.digests import CLAIM_LEASE, claim_digest, recent_digests
 from newsmon.storage.engine import Database

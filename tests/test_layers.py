@@ -130,7 +130,7 @@ def test_everything_is_imported_through_the_newsmon_package() -> None:
 @pytest.mark.parametrize(("module", "layer"), [
     ("newsmon.config", "core"), ("newsmon.cli.commands_crawl", "cli"),
     ("newsmon.samplesites.server", "samplesites"), ("newsmon.storage.models", "storage"),
-    ("newsmon.scheduler.delivery.webhook", "scheduler"), ("newsmon", "core"),
+    ("newsmon.scheduler.jobs", "scheduler"), ("newsmon", "core"),
     ("newsmon.crawler", "crawler"),
 ])
 def test_layers_are_told_apart(module: str, layer: str) -> None:

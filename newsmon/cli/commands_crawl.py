@@ -74,9 +74,9 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
       newsmon --config sites.toml crawl
       newsmon --config sites.toml crawl --source dzwww --source bandao
     """
+    from newsmon.app.matching import match_pending
     from newsmon.crawler.errors import DATABASE_FAILURES  # imports scrapy: kept lazy
     from newsmon.crawler.runner import CrawlInterrupted, run_crawl
-    from newsmon.scheduler.matchjobs import match_pending
 
     config = app.config
     chosen = select_sources(config, sources)

@@ -1,6 +1,6 @@
 """``newsmon digest``: send each subscription the matches it has not received.
 
-A thin layer over :func:`scheduler.digestjobs.deliver_digest`: it picks the
+A thin layer over :func:`newsmon.app.digests.deliver_digest`: it picks the
 subscriptions, opens their channels with the environment (credentials and tokens
 live there, never in the config), and reports each outcome on stderr.
 """
@@ -14,15 +14,15 @@ from pathlib import Path
 
 import click
 
+from newsmon.app.digests import DigestOutcome, deliver_digest
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
+from newsmon.delivery import Channel, ChannelError, check_channel, open_channel
+from newsmon.digest import local_time
+from newsmon.digest.render import FORMATS, render
 from newsmon.jobresult import DigestResult, DigestResults, write_result
-from newsmon.scheduler.delivery import Channel, ChannelError, check_channel, open_channel
-from newsmon.scheduler.digest import local_time
-from newsmon.scheduler.digestjobs import DigestOutcome, deliver_digest
-from newsmon.scheduler.render import FORMATS, render
 from newsmon.storage.topics import list_topics
 
 DEFAULT_SUBSCRIPTION = "default"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from newsmon.scheduler.digest import Digest, DigestEntry, StoryGroup, highlight_segments
-from newsmon.scheduler.render.common import alert_text
+from newsmon.digest import Digest, DigestEntry, StoryGroup, highlight_segments
+from newsmon.digest.render.common import alert_text
 
 
 def digest_as_json(digest: Digest) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsmon.config import SubscriptionConfig
-from newsmon.scheduler.delivery import Channel, DeliveryError
-from newsmon.scheduler.digest import Digest, build_digest, quiet_hours_end
+from newsmon.delivery import Channel, DeliveryError
+from newsmon.digest import Digest, build_digest, quiet_hours_end
 from newsmon.storage.digests import (
     BUSY,
     EMPTY,

@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from newsmon.scheduler.delivery.base import Channel, ChannelError, DeliveryError, scrub
-from newsmon.scheduler.delivery.files import DEFAULT_FILE_MODE, FileChannel
-from newsmon.scheduler.delivery.smtp import DEFAULT_SENDER, SmtpChannel, SmtpCredentials
-from newsmon.scheduler.delivery.stdout import StdoutChannel
-from newsmon.scheduler.delivery.webhook import WebhookChannel
+from newsmon.delivery.base import Channel, ChannelError, DeliveryError, scrub
+from newsmon.delivery.files import DEFAULT_FILE_MODE, FileChannel
+from newsmon.delivery.smtp import DEFAULT_SENDER, SmtpChannel, SmtpCredentials
+from newsmon.delivery.stdout import StdoutChannel
+from newsmon.delivery.webhook import WebhookChannel
 
 __all__ = [
     "Channel",
@@ -153,7 +153,7 @@ def open_channel(spec: str, *, env: Mapping[str, str], base_dir: Path,
                            "smtps://host, webhook:URL or an Apprise URL)")
     if scheme.group(1).lower() in ("smtp", "smtps"):
         return _smtp_channel(name, expanded, env, email_to, email_from, ssl_context, timeout)
-    from newsmon.scheduler.delivery.chat import AppriseChannel  # apprise loads its plugins slowly
+    from newsmon.delivery.chat import AppriseChannel  # apprise loads its plugins slowly
 
     return AppriseChannel(name, expanded, secrets=secrets)
 

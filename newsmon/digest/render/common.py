@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from newsmon.scheduler.digest import Digest, DigestEntry, StoryGroup, TopicGroup, local_time
+from newsmon.digest import Digest, DigestEntry, StoryGroup, TopicGroup, local_time
 
 if TYPE_CHECKING:
     from newsmon.storage.digests import SourceAlert

@@ -3,8 +3,8 @@
 Building is pure: :func:`build_digest` takes the pending matches and the source
 report (plain values read by ``storage.matches`` and ``storage.digests``), the
 subscription's time zone and "now", and returns a :class:`Digest`. The formats in
-``scheduler.render`` turn a digest into text, Markdown, HTML, JSON or Atom; the
-channels in ``scheduler.delivery`` send it; ``scheduler.digestjobs`` keeps the
+``newsmon.digest.render`` turn a digest into text, Markdown, HTML, JSON or Atom; the
+channels in ``newsmon.delivery`` send it; ``newsmon.app.digests`` keeps the
 ledgers. Nothing here touches the network, the database or the clock.
 
 A *story* is one piece of news as published by one or more outlets: articles that
