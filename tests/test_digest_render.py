@@ -41,8 +41,7 @@ from newsmon.digest.render import (
     render_text,
 )
 from newsmon.digest.render.markdown import escape as md_escape
-from newsmon.storage.digests import SourceAlert
-from newsmon.storage.matches import PendingMatch
+from newsmon.values import PendingMatch, SourceAlert
 from tests.digest_support import XSS_TITLE
 
 NOW = datetime(2024, 5, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai

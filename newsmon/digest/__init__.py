@@ -18,14 +18,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from newsmon.timefmt import local_time
-
-if TYPE_CHECKING:  # plain values read by storage; only their shape is used here
-    from newsmon.storage.digests import SourceAlert
-    from newsmon.storage.matches import PendingMatch
+from newsmon.values import PendingMatch, SourceAlert
 
 __all__ = [
     "Digest",

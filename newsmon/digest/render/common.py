@@ -5,13 +5,8 @@ Formats differ in markup, not in what they say, so the sentences live here once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from newsmon.digest import Digest, DigestEntry, StoryGroup, TopicGroup, local_time
-
-if TYPE_CHECKING:
-    from newsmon.storage.digests import SourceAlert
-
+from newsmon.values import SourceAlert
 
 EARLIER = "in an earlier digest"
 
