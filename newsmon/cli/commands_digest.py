@@ -1,8 +1,8 @@
 """``newsmon digest``: send each subscription the matches it has not received.
 
-A thin layer over :func:`newsmon.app.digests.deliver_digest`: it picks the
-subscriptions, opens their channels with the environment (credentials and tokens
-live there, never in the config), and reports each outcome on stderr.
+A thin layer over :mod:`newsmon.app.digests`: it picks the subscriptions, opens their
+channels with the environment (credentials and tokens live there, never in the
+config), runs each digest and reports each outcome on stderr.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 
 import click
 
-from newsmon.app.digests import DigestOutcome, deliver_digest
+from newsmon.app.digests import DigestOutcome, open_subscription_channel, run_digest
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
-from newsmon.delivery import Channel, ChannelError, check_channel, open_channel
+from newsmon.delivery import Channel, ChannelError, check_channel
 from newsmon.digest import local_time
 from newsmon.digest.render import FORMATS, render
 from newsmon.jobresult import DigestResult, DigestResults, write_result
@@ -80,15 +80,14 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
             _check_channel(config, subscription, channel)
         out = _open(config, subscription, channel, dry_run)
         _refuse_atom_on_stdout(out, chosen_format)
-        outcome = deliver_digest(app.database, subscription, out, chosen_format, now,
+        outcome = run_digest(app.database, subscription, out, chosen_format, now,
                                  sources=sources, dry_run=dry_run)
         if dry_run and outcome.digest is not None:
             click.echo(terminal_safe(render(outcome.digest, chosen_format)), nl=False)
         _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions,
                 written=getattr(out, "written", ()))
         failures += outcome.status in ("failed", "busy")
-        results.append(DigestResult(outcome.subscription, outcome.status, outcome.matches,
-                                    outcome.channel, outcome.format, outcome.error))
+        results.append(outcome.result)
     if result_file is not None:
         _write_result(result_file, DigestResults(tuple(results)))
     if failures:
@@ -125,21 +124,15 @@ def _chosen(config: Config, names: tuple[str, ...], override: str | None
 
 def _open(config: Config, subscription: SubscriptionConfig, override: str | None,
           dry_run: bool) -> Channel:
-    spec = override or subscription.channel
-    # A channel written in the config file is relative to that file; one typed on
-    # the command line, to where the user is.
-    base_dir = (config.path.parent if config.path is not None and override is None
-                else Path.cwd())
     try:
-        return open_channel(spec, env=os.environ, base_dir=base_dir,
-                            write=lambda text: click.echo(terminal_safe(text), nl=False),
-                            email_to=subscription.email_to, email_from=subscription.email_from,
-                            file_mode=subscription.file_mode)
+        return open_subscription_channel(
+            config, subscription, override, env=os.environ,
+            write=lambda text: click.echo(terminal_safe(text), nl=False))
     except ChannelError as exc:
         where = f"{config.path}:{subscription.line}: " if subscription.line else ""
         if dry_run:  # a preview needs no working channel
             click.echo(f"warning: {where}subscription {subscription.name!r}: {exc}", err=True)
-            return _Preview(spec)
+            return _Preview(override or subscription.channel)
         raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
 
 
