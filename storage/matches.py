@@ -125,8 +125,3 @@ def mark_delivered(session: Session, match_ids: Iterable[int], subscription: str
                         .values(match_id=match_id, subscription=subscription, delivered_at=now)
                         .on_conflict_do_nothing(index_elements=["match_id", "subscription"]))
 
-
-def matches_for_article(session: Session, article_id: int) -> Sequence[tuple[Match, str]]:
-    rows = session.execute(select(Match, Topic.name).join(Topic)
-                           .where(Match.article_id == article_id).order_by(Topic.name))
-    return [(match, name) for match, name in rows]

@@ -95,13 +95,13 @@ def test_a_receiver_that_keeps_failing_leaves_the_matches_pending(database: Data
     seed_two_topics(database)
     with HttpReceiver(statuses=[500, 502, 503]).running() as receiver:
         failed = run_digest(database, DESK, fast_webhook(receiver.url, attempts=3), "json",
-                                NOW)
+                            NOW)
         assert failed.status == "failed"
         assert failed.error == (f"webhook:{receiver.url}: gave up after 3 attempts: "
                                 "HTTP 503 Service Unavailable")
         assert pending(database) == 4
         sent = run_digest(database, DESK, fast_webhook(receiver.url), "json",
-                              NOW + timedelta(minutes=5))
+                          NOW + timedelta(minutes=5))
     assert sent.status == "sent" and sent.matches == 4 and len(receiver.requests) == 4
 
 

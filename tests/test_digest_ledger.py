@@ -83,7 +83,7 @@ def test_a_story_republished_after_a_digest_lists_its_earlier_outlet_as_sent(
     make_story(database, [original, copy], origin="新華社")
     later = NOW + timedelta(hours=2)
     preview = run_digest(database, DESK, file_channel(tmp_path), "json", later,
-                             dry_run=True)
+                         dry_run=True)
     assert preview.digest is not None
     [story] = digest_as_json(preview.digest)["topics"][0]["stories"]
     assert [e["site"] for e in story["earlier"]] == ["dzwww"]
@@ -198,7 +198,7 @@ def test_the_footer_names_sources_that_failed_or_went_silent_since_the_last_dige
     crawl(database, "qingdaonews", NOW + timedelta(days=4))
     later = NOW + timedelta(days=4, hours=1)
     second = run_digest(database, desk, file_channel(tmp_path), "text", later,
-                            sources=sources)
+                        sources=sources)
     assert second.digest is not None
     alerts = {a.source: a for a in second.digest.alerts}
     assert alerts["dzwww"].kind == "failed" and alerts["dzwww"].errors == {"http_404": 4}
@@ -212,7 +212,7 @@ def test_the_footer_names_sources_that_failed_or_went_silent_since_the_last_dige
     assert "! wenweipo: not crawled (never crawled)" in text
 
     third = run_digest(database, desk, file_channel(tmp_path), "text",
-                           later + timedelta(hours=2), sources=sources)
+                       later + timedelta(hours=2), sources=sources)
     assert third.digest is not None
     kinds = {a.source: a.kind for a in third.digest.alerts}
     # A failure is reported once; what is left are states that still hold.

@@ -1,10 +1,9 @@
 """Crawl and match: what ``newsmon crawl``, and so every scheduled crawl, does.
 
-The sources are crawled in this process (the Twisted reactor cannot be restarted, so a
-caller that crawls more than once runs each crawl in a child process), then every new
-article is matched against the topics. A crawl that was stopped, or that lost its
-database, leaves matching to the next one: a stop asked for by the user or the service
-is not held up by it.
+The sources are crawled in this process (the Twisted reactor cannot be restarted: a
+caller that crawls more than once runs each crawl in a child), then the new articles
+are matched against the topics. A crawl that was stopped, or lost its database, leaves
+matching to the next one, so a stop is not held up by it.
 """
 
 from __future__ import annotations
@@ -24,21 +23,14 @@ from newsmon.values import CrawlStats
 
 @dataclass(frozen=True, slots=True)
 class CrawlOutcome:
-    """How a crawl went: per source, the totals, and why topics were not matched.
-
-    ``stop_signal`` is the signal that stopped the crawl (Ctrl-C, SIGTERM); every
-    source then closed its run as ``interrupted``. ``database_error`` says how the
-    database failed during the crawl. Either leaves the articles unmatched.
-    """
+    """How a crawl went: per source, the totals, and why topics were not matched:
+    the signal that stopped the crawl (its runs are then ``interrupted``), or how the
+    database failed during it."""
 
     sources: tuple[CrawlStats, ...]
     totals: CrawlResult
     stop_signal: int | None = None
     database_error: str | None = None
-
-    @property
-    def had_errors(self) -> bool:
-        return any(stats.error_count for stats in self.sources)
 
 
 def crawl_and_match(config: Config, database: Database, sources: Sequence[SourceConfig], *,

@@ -118,8 +118,8 @@ def preview_digest(database: Database, subscription: SubscriptionConfig, fmt: st
 
 
 def run_digest(database: Database, subscription: SubscriptionConfig, channel: Channel,
-                   fmt: str, now: datetime, *, sources: Sequence[str] | None = None,
-                   dry_run: bool = False) -> DigestOutcome:
+               fmt: str, now: datetime, *, sources: Sequence[str] | None = None,
+               dry_run: bool = False) -> DigestOutcome:
     """Send ``subscription`` its pending matches through ``channel`` as ``fmt``.
 
     ``sources`` are the configured source names, for the footer's source report.

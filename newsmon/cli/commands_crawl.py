@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from newsmon.cli.context import AppContext, DatabaseUnavailable, WorkFailed, pass_app
+from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app, write_result_file
 from newsmon.cli.exitcodes import EXIT_ERRORS, exit_code_for_signal
 from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
-from newsmon.jobresult import CrawlResult, write_result
+from newsmon.jobresult import CrawlResult
 from newsmon.outcomes import describe_outcomes
 from newsmon.storage.engine import DatabaseError
 from newsmon.values import CrawlStats
@@ -89,25 +89,17 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
         sys.exit(exit_code_for_signal(outcome.stop_signal))
     if outcome.database_error is not None:
         raise DatabaseUnavailable(f"database unavailable during crawl: {outcome.database_error}")
-    if outcome.had_errors:
+    if outcome.totals.errors:
         sys.exit(EXIT_ERRORS)
 
 
 def _report(results: Sequence[CrawlStats], totals: CrawlResult, result_file: Path | None
             ) -> None:
-    """The summary for people on stdout; the totals for ``newsmon run`` in its file."""
-    print_summary(results, totals)
-    if result_file is not None:
-        try:
-            write_result(result_file, totals)
-        except OSError as exc:
-            raise WorkFailed(f"{result_file}: {exc.strerror or exc}") from None
-
-
-def print_summary(results: Sequence[CrawlStats], totals: CrawlResult) -> None:
-    """The per-source table, each source's linked pages, and the totals line."""
+    """For people on stdout: the per-source table, each source's linked pages and the
+    totals line; for ``newsmon run``, the totals in its result file."""
     rows = summary_rows(results)
     click.echo(render_table(rows, list(rows[0])), nl=False)
     for line in outcome_lines(results):
         click.echo(line)
     click.echo(totals.summary())
+    write_result_file(result_file, totals)

@@ -15,15 +15,15 @@ from pathlib import Path
 import click
 
 from newsmon.app.digests import DigestOutcome, open_subscription_channel, run_digest
-from newsmon.cli.context import AppContext, WorkFailed, pass_app
+from newsmon.cli.context import AppContext, pass_app, write_result_file
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
 from newsmon.delivery import Channel, ChannelError, check_channel
-from newsmon.digest import local_time
 from newsmon.digest.render import FORMATS, render
-from newsmon.jobresult import DigestResult, DigestResults, write_result
+from newsmon.jobresult import DigestResult, DigestResults
 from newsmon.storage.topics import list_topics
+from newsmon.timefmt import local_time
 
 DEFAULT_SUBSCRIPTION = "default"
 
@@ -68,7 +68,6 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
     with app.database.session() as session:
         known_topics = {topic.name for topic in list_topics(session)}
     sources = [s.name for s in config.sources] or None
-    failures = 0
     results: list[DigestResult] = []
     for subscription in subscriptions:
         for topic in subscription.topics:
@@ -81,24 +80,15 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
         out = _open(config, subscription, channel, dry_run)
         _refuse_atom_on_stdout(out, chosen_format)
         outcome = run_digest(app.database, subscription, out, chosen_format, now,
-                                 sources=sources, dry_run=dry_run)
+                             sources=sources, dry_run=dry_run)
         if dry_run and outcome.digest is not None:
             click.echo(terminal_safe(render(outcome.digest, chosen_format)), nl=False)
         _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions,
                 written=getattr(out, "written", ()))
-        failures += outcome.status in ("failed", "busy")
         results.append(outcome.result)
-    if result_file is not None:
-        _write_result(result_file, DigestResults(tuple(results)))
-    if failures:
+    write_result_file(result_file, DigestResults(tuple(results)))
+    if any(result.status in ("failed", "busy") for result in results):
         raise SystemExit(EXIT_ERRORS)
-
-
-def _write_result(path: Path, results: DigestResults) -> None:
-    try:
-        write_result(path, results)
-    except OSError as exc:
-        raise WorkFailed(f"{path}: {exc.strerror or exc}") from None
 
 
 def _chosen(config: Config, names: tuple[str, ...], override: str | None
@@ -129,11 +119,16 @@ def _open(config: Config, subscription: SubscriptionConfig, override: str | None
             config, subscription, override, env=os.environ,
             write=lambda text: click.echo(terminal_safe(text), nl=False))
     except ChannelError as exc:
-        where = f"{config.path}:{subscription.line}: " if subscription.line else ""
         if dry_run:  # a preview needs no working channel
-            click.echo(f"warning: {where}subscription {subscription.name!r}: {exc}", err=True)
+            click.echo(f"warning: {_where(config, subscription)}: {exc}", err=True)
             return _Preview(override or subscription.channel)
-        raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
+        raise click.UsageError(f"{_where(config, subscription)}: {exc}") from None
+
+
+def _where(config: Config, subscription: SubscriptionConfig) -> str:
+    """``sites.toml:12: subscription 'desk'``: where a subscription's channel is written."""
+    line = f"{config.path}:{subscription.line}: " if subscription.line else ""
+    return f"{line}subscription {subscription.name!r}"
 
 
 class _Preview:
@@ -154,8 +149,7 @@ def _check_channel(config: Config, subscription: SubscriptionConfig,
     try:
         check_channel(override or subscription.channel, subscription.email_to)
     except ChannelError as exc:
-        where = f"{config.path}:{subscription.line}: " if subscription.line else ""
-        raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
+        raise click.UsageError(f"{_where(config, subscription)}: {exc}") from None
 
 
 def _refuse_atom_on_stdout(out: Channel, fmt: str) -> None:

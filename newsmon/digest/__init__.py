@@ -23,19 +23,6 @@ from zoneinfo import ZoneInfo
 from newsmon.timefmt import local_time
 from newsmon.values import PendingMatch, SourceAlert
 
-__all__ = [
-    "Digest",
-    "DigestEntry",
-    "StoryGroup",
-    "TopicGroup",
-    "build_digest",
-    "digest_subject",
-    "highlight",
-    "highlight_segments",
-    "local_time",
-    "quiet_hours_end",
-]
-
 
 @dataclass(frozen=True, slots=True)
 class DigestEntry:

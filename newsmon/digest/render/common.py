@@ -5,7 +5,8 @@ Formats differ in markup, not in what they say, so the sentences live here once.
 
 from __future__ import annotations
 
-from newsmon.digest import Digest, DigestEntry, StoryGroup, TopicGroup, local_time
+from newsmon.digest import Digest, DigestEntry, StoryGroup, TopicGroup
+from newsmon.timefmt import local_time
 from newsmon.values import SourceAlert
 
 EARLIER = "in an earlier digest"
