@@ -165,25 +165,11 @@ def _report(outcome: DigestOutcome, subscription: SubscriptionConfig, quiet: boo
     """One line per subscription on stderr (the digest itself may be on stdout)."""
     name, count = outcome.subscription, outcome.matches
     matches = f"{count} match{'es' if count != 1 else ''}"
-    if outcome.status == "sent":
-        if written:  # the file names the placeholders gave, not the template
-            click.echo(f"digest {name}: wrote {matches} to "
-                       f"{', '.join(str(path) for path in written)} ({outcome.format})",
-                       err=True)
-        elif not quiet:
-            click.echo(f"digest {name}: sent {matches} to {outcome.channel} "
-                       f"({outcome.format})", err=True)
-    elif outcome.status == "dry-run":
-        click.echo(f"digest {name}: dry run, {matches} would go to {outcome.channel} "
-                   f"({outcome.format}); nothing sent or marked", err=True)
-    elif outcome.status == "empty":
-        click.echo(f"digest {name}: nothing new; not sent (heartbeat off)", err=True)
+    if outcome.status == "sent" and written:  # the names the placeholders gave
+        click.echo(f"digest {name}: wrote {matches} to "
+                   f"{', '.join(str(path) for path in written)} ({outcome.format})", err=True)
     elif outcome.status == "held":
         until = local_time(outcome.held_until, subscription.timezone)
         click.echo(f"digest {name}: quiet hours until {until}; {matches} held", err=True)
-    elif outcome.status == "busy":
-        click.echo(f"digest {name}: not sent, {outcome.error}; try again later", err=True)
-    else:
-        stay = "stays" if count == 1 else "stay"
-        click.echo(f"digest {name}: FAILED: {outcome.error}; "
-                   f"{matches} {stay} pending for the next digest", err=True)
+    elif not (outcome.status == "sent" and quiet):
+        click.echo(outcome.result.summary(), err=True)
