@@ -87,13 +87,9 @@ class DigestOutcome:
 def open_subscription_channel(config: Config, subscription: SubscriptionConfig,
                               override: str | None, *, env: Mapping[str, str],
                               write: Callable[[str], None]) -> Channel:
-    """The channel ``subscription`` sends to, or ``override`` instead.
-
-    A channel written in the config file is relative to that file; one given by the
-    user (``override``), to where the user is. Credentials and tokens come from
-    ``env``, never from the config; ``write`` prints what goes to stdout. Raises
-    :class:`~newsmon.delivery.ChannelError` for a channel that cannot be opened.
-    """
+    """The channel ``subscription`` sends to, or ``override`` instead; credentials come
+    from ``env``, never the config. A channel in the config file is relative to that
+    file, one given by the user to where the user is. Raises ``ChannelError``."""
     base_dir = (config.path.parent if config.path is not None and override is None
                 else Path.cwd())
     return open_channel(override or subscription.channel, env=env, base_dir=base_dir,
