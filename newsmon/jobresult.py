@@ -42,7 +42,7 @@ class CrawlResult:
 
 @dataclass(frozen=True, slots=True)
 class DigestResult:
-    """What became of one subscription's digest (see ``scheduler.digestjobs``)."""
+    """What became of one subscription's digest (see ``newsmon.app.digests``)."""
 
     subscription: str
     status: str  # sent, empty, held, failed, busy, dry-run
@@ -52,17 +52,22 @@ class DigestResult:
     error: str | None = None
 
     def summary(self) -> str:
-        noun = "match" if self.matches == 1 else "matches"
+        """One line, the same in ``newsmon digest``'s output and the service's log."""
+        name, matches = self.subscription, f"{self.matches} match" + "es" * (self.matches != 1)
         if self.status == "sent":
-            return (f"digest {self.subscription}: sent {self.matches} {noun} to "
-                    f"{self.channel} ({self.format})")
+            return f"digest {name}: sent {matches} to {self.channel} ({self.format})"
+        if self.status == "dry-run":
+            return (f"digest {name}: dry run, {matches} would go to {self.channel} "
+                    f"({self.format}); nothing sent or marked")
         if self.status == "empty":
-            return f"digest {self.subscription}: nothing new; not sent"
+            return f"digest {name}: nothing new; not sent (heartbeat off)"
         if self.status == "held":
-            return f"digest {self.subscription}: quiet hours; {self.matches} {noun} held"
-        if self.error:
-            return f"digest {self.subscription}: {self.status}: {self.error}"
-        return f"digest {self.subscription}: {self.status}, {self.matches} {noun}"
+            return f"digest {name}: quiet hours; {matches} held"
+        if self.status == "busy":
+            return f"digest {name}: not sent, {self.error}; try again later"
+        stay = "stays" if self.matches == 1 else "stay"
+        return (f"digest {name}: FAILED: {self.error}; {matches} {stay} pending for the "
+                "next digest")
 
 
 @dataclass(frozen=True, slots=True)

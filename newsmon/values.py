@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,59 @@ class CrawlStats:
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+
+@dataclass(frozen=True, slots=True)
+class NewMatch:
+    """A (topic, article) pair the matcher found, for the match ledger; ``is_new``
+    flags it for the digests (a backfilled old article is recorded, not flagged)."""
+
+    topic_id: int
+    article_id: int
+    is_new: bool
+    hits: list[dict[str, Any]]
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMatch:
+    """A flagged match as a digest shows it: the article, its story and the evidence.
+
+    ``story_id`` is NULL until same-story detection has run (then the article is a
+    story of its own); ``story_origin`` is the original source the story's copies name.
+    ``delivered_at`` is set only on matches read back from the delivery ledger.
+    """
+
+    match_id: int
+    topic: str
+    article_id: int
+    title: str
+    url: str
+    source: str | None
+    site: str
+    published_at: datetime | None
+    first_seen: datetime
+    snippet: str
+    hits: list[dict[str, Any]]
+    story_id: int | None = None
+    story_origin: str | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAlert:
+    """A source the digest reader should know about.
+
+    ``kind`` is ``failed`` (crawls since the last digest were interrupted or had
+    errors), ``not crawled`` (no crawl for longer than the subscription's
+    ``silent_after``, or never) or ``silent`` (crawled, but no new article for that
+    long). ``crawls`` and ``failed_crawls`` count the crawls since the last digest.
+    """
+
+    source: str
+    kind: str
+    crawls: int = 0
+    failed_crawls: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    last_crawl: datetime | None = None
+    last_new_article: datetime | None = None

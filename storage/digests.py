@@ -17,13 +17,14 @@ import os
 import socket
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage.models import Article, CrawlRun, DigestRun, Source
+from newsmon.values import SourceAlert
 
 CLAIM_LEASE = timedelta(minutes=30)  # longer than any channel's retries take
 
@@ -105,25 +106,6 @@ def recent_digests(session: Session, subscription: str | None = None, limit: int
     if subscription is not None:
         stmt = stmt.where(DigestRun.subscription == subscription)
     return [_record(run) for run in session.scalars(stmt)]
-
-
-@dataclass(frozen=True, slots=True)
-class SourceAlert:
-    """A source the digest reader should know about.
-
-    ``kind`` is ``failed`` (crawls since the last digest were interrupted or had
-    errors), ``not crawled`` (no crawl for longer than the subscription's
-    ``silent_after``, or never) or ``silent`` (crawled, but no new article for that
-    long). ``crawls`` and ``failed_crawls`` count the crawls since the last digest.
-    """
-
-    source: str
-    kind: str
-    crawls: int = 0
-    failed_crawls: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-    last_crawl: datetime | None = None
-    last_new_article: datetime | None = None
 
 
 def source_report(session: Session, since: datetime, now: datetime,

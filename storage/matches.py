@@ -8,7 +8,6 @@ it is marked delivered only after the channel accepted it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,15 +16,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
 from newsmon.storage.models import Article, Delivery, Match, Source, Story, Topic
-
-
-@dataclass(frozen=True, slots=True)
-class NewMatch:
-    topic_id: int
-    article_id: int
-    is_new: bool
-    hits: list[dict[str, Any]]
-    snippet: str
+from newsmon.values import NewMatch, PendingMatch
 
 
 def record_matches(session: Session, matches: Iterable[NewMatch], now: datetime) -> int:
@@ -41,31 +32,6 @@ def record_matches(session: Session, matches: Iterable[NewMatch], now: datetime)
         if session.scalar(stmt) is not None:
             inserted += 1
     return inserted
-
-
-@dataclass(frozen=True, slots=True)
-class PendingMatch:
-    """A flagged match as a digest shows it: the article, its story and the evidence.
-
-    ``story_id`` is NULL until same-story detection has run (then the article is a
-    story of its own); ``story_origin`` is the original source the story's copies name.
-    ``delivered_at`` is set only on matches read back from the delivery ledger.
-    """
-
-    match_id: int
-    topic: str
-    article_id: int
-    title: str
-    url: str
-    source: str | None
-    site: str
-    published_at: datetime | None
-    first_seen: datetime
-    snippet: str
-    hits: list[dict[str, Any]]
-    story_id: int | None = None
-    story_origin: str | None = None
-    delivered_at: datetime | None = None
 
 
 def _digest_rows() -> Select[Match, str, Article, str, str | None]:
@@ -159,8 +125,3 @@ def mark_delivered(session: Session, match_ids: Iterable[int], subscription: str
                         .values(match_id=match_id, subscription=subscription, delivered_at=now)
                         .on_conflict_do_nothing(index_elements=["match_id", "subscription"]))
 
-
-def matches_for_article(session: Session, article_id: int) -> Sequence[tuple[Match, str]]:
-    rows = session.execute(select(Match, Topic.name).join(Topic)
-                           .where(Match.article_id == article_id).order_by(Topic.name))
-    return [(match, name) for match, name in rows]

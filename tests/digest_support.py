@@ -33,10 +33,10 @@ from aiosmtpd.smtp import Session as SmtpSession
 
 from newsmon.storage.articles import ensure_source, upsert_article
 from newsmon.storage.engine import Database
-from newsmon.storage.matches import NewMatch, record_matches
+from newsmon.storage.matches import record_matches
 from newsmon.storage.models import Article, Story
 from newsmon.storage.topics import add_topic, get_topic
-from newsmon.values import ExtractedArticle, NormalizedArticle
+from newsmon.values import ExtractedArticle, NewMatch, NormalizedArticle
 
 T0 = dt.datetime(2024, 5, 1, 0, 0, tzinfo=dt.UTC)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsmon.cli import cli
-from newsmon.scheduler.delivery import open_channel
-from newsmon.scheduler.delivery.base import DeliveryError
-from newsmon.scheduler.digest import Digest
+from newsmon.delivery import open_channel
+from newsmon.delivery.base import DeliveryError
+from newsmon.digest import Digest
 from newsmon.storage.engine import Database
 from tests.digest_support import seed_two_topics
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from newsmon.app.digests import run_digest
 from newsmon.cli import cli
 from newsmon.config import SubscriptionConfig
-from newsmon.scheduler.delivery import ChannelError, open_channel
-from newsmon.scheduler.digestjobs import deliver_digest
+from newsmon.delivery import ChannelError, open_channel
 from newsmon.storage.digests import recent_digests
 from newsmon.storage.engine import Database
 from newsmon.storage.matches import undelivered_matches
@@ -55,7 +55,7 @@ def test_the_email_arrives_with_a_text_and_an_html_part(database: Database) -> N
     with smtp_server() as server:
         channel = open_channel(f"smtp://127.0.0.1:{server.port}", env={}, base_dir=Path("."),
                                write=print, email_to=DESK.email_to, email_from=DESK.email_from)
-        outcome = deliver_digest(database, DESK, channel, "text", NOW)
+        outcome = run_digest(database, DESK, channel, "text", NOW)
     assert outcome.status == "sent", outcome.error
     [message] = server.handler.messages
     assert message["Subject"] == "newsmon · desk: 3 new stories · 烟台、青島"
@@ -75,7 +75,7 @@ def test_a_failed_send_leaves_the_matches_pending_and_the_next_digest_sends_them
     seed_two_topics(database)
     down = open_channel(f"smtp://127.0.0.1:{free_port()}", env={}, base_dir=Path("."),
                         write=print, email_to=DESK.email_to)
-    failed = deliver_digest(database, DESK, down, "text", NOW)
+    failed = run_digest(database, DESK, down, "text", NOW)
     assert failed.status == "failed" and "connection refused" in (failed.error or "")
     assert pending(database) == 4
 
@@ -83,12 +83,12 @@ def test_a_failed_send_leaves_the_matches_pending_and_the_next_digest_sends_them
         channel = open_channel(f"smtp://127.0.0.1:{server.port}", env={}, base_dir=Path("."),
                                write=print, email_to=DESK.email_to)
         server.handler.reject = 1  # 451 on DATA: the server would not take it
-        rejected = deliver_digest(database, DESK, channel, "text", NOW + timedelta(minutes=5))
+        rejected = run_digest(database, DESK, channel, "text", NOW + timedelta(minutes=5))
         assert rejected.status == "failed" and "451" in (rejected.error or "")
         assert pending(database) == 4 and server.handler.messages == []
 
-        sent = deliver_digest(database, DESK, channel, "text", NOW + timedelta(minutes=10))
-        again = deliver_digest(database, DESK, channel, "text", NOW + timedelta(minutes=15))
+        sent = run_digest(database, DESK, channel, "text", NOW + timedelta(minutes=10))
+        again = run_digest(database, DESK, channel, "text", NOW + timedelta(minutes=15))
     assert sent.status == "sent" and sent.matches == 4
     assert again.status == "empty"
     [message] = server.handler.messages  # the held-back matches, exactly once
@@ -106,7 +106,7 @@ def test_starttls_and_a_login_from_the_environment(database: Database, tmp_path:
         channel = open_channel(f"smtp://127.0.0.1:{server.port}", env=env, base_dir=tmp_path,
                                write=print, email_to=DESK.email_to,
                                ssl_context=client_context(cert))
-        outcome = deliver_digest(database, DESK, channel, "markdown", NOW)
+        outcome = run_digest(database, DESK, channel, "markdown", NOW)
     assert outcome.status == "sent", outcome.error
     [message] = server.handler.messages
     assert "### 青島" in parts(message)["text/plain"]  # format markdown: a Markdown text part
@@ -120,7 +120,7 @@ def test_a_wrong_password_fails_without_showing_it(database: Database, tmp_path:
         channel = open_channel(f"smtp://127.0.0.1:{server.port}", env=env, base_dir=tmp_path,
                                write=print, email_to=DESK.email_to,
                                ssl_context=client_context(cert))
-        outcome = deliver_digest(database, DESK, channel, "text", NOW)
+        outcome = run_digest(database, DESK, channel, "text", NOW)
     assert outcome.status == "failed" and "535" in (outcome.error or "")
     assert PASSWORD not in (outcome.error or "") and pending(database) == 4
 
@@ -132,7 +132,7 @@ def test_smtps_speaks_tls_from_the_first_byte(database: Database, tmp_path: Path
         channel = open_channel(f"smtps://127.0.0.1:{server.port}", env={}, base_dir=tmp_path,
                                write=print, email_to=DESK.email_to,
                                ssl_context=client_context(cert))
-        outcome = deliver_digest(database, DESK, channel, "text", NOW)
+        outcome = run_digest(database, DESK, channel, "text", NOW)
     assert outcome.status == "sent", outcome.error
     assert len(server.handler.messages) == 1
 
@@ -143,7 +143,7 @@ def test_an_untrusted_certificate_is_refused(database: Database, tmp_path: Path)
     with smtp_server(implicit_tls=server_context(cert, key)) as server:
         channel = open_channel(f"smtps://127.0.0.1:{server.port}", env={}, base_dir=tmp_path,
                                write=print, email_to=DESK.email_to)  # system trust store
-        outcome = deliver_digest(database, DESK, channel, "text", NOW)
+        outcome = run_digest(database, DESK, channel, "text", NOW)
     assert outcome.status == "failed" and "CERTIFICATE_VERIFY_FAILED" in (outcome.error or "")
     assert server.handler.messages == [] and pending(database) == 4
 
@@ -154,7 +154,7 @@ def test_credentials_never_go_to_a_server_without_starttls(database: Database) -
     with smtp_server() as server:
         channel = open_channel(f"smtp://127.0.0.1:{server.port}", env=env, base_dir=Path("."),
                                write=print, email_to=DESK.email_to)
-        outcome = deliver_digest(database, DESK, channel, "text", NOW)
+        outcome = run_digest(database, DESK, channel, "text", NOW)
     assert outcome.status == "failed"
     assert "refusing to send credentials in clear text" in (outcome.error or "")
     assert server.handler.messages == [] and pending(database) == 4

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from newsmon.app.digests import run_digest
 from newsmon.config import SubscriptionConfig
-from newsmon.scheduler.delivery import ChannelError, open_channel, redact
-from newsmon.scheduler.delivery.webhook import WebhookChannel
-from newsmon.scheduler.digestjobs import deliver_digest
+from newsmon.delivery import ChannelError, open_channel, redact
+from newsmon.delivery.webhook import WebhookChannel
 from newsmon.storage.digests import recent_digests
 from newsmon.storage.engine import Database
 from newsmon.storage.matches import undelivered_matches
@@ -47,7 +47,7 @@ def test_the_receiver_gets_the_digest_as_json(database: Database) -> None:
     with HttpReceiver().running() as receiver:
         channel = open_channel(f"webhook:{receiver.url}", env={}, base_dir=Path("."),
                                write=print)
-        outcome = deliver_digest(database, DESK, channel, "markdown", NOW)
+        outcome = run_digest(database, DESK, channel, "markdown", NOW)
     assert outcome.status == "sent" and outcome.digest is not None
     [request] = receiver.requests
     assert request.path == "/hook"
@@ -65,8 +65,8 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_it_on_the_third_try(
     seed_two_topics(database)
     with HttpReceiver(statuses=[503, 429]).running() as receiver:
         channel = fast_webhook(receiver.url)
-        with caplog.at_level(logging.WARNING, logger="newsmon.scheduler.delivery.webhook"):
-            outcome = deliver_digest(database, DESK, channel, "json", NOW)
+        with caplog.at_level(logging.WARNING, logger="newsmon.delivery.webhook"):
+            outcome = run_digest(database, DESK, channel, "json", NOW)
     assert outcome.status == "sent" and channel.tries == 3
     assert len(receiver.requests) == 3
     assert len({r.headers["Idempotency-Key"] for r in receiver.requests}) == 1
@@ -84,8 +84,8 @@ def test_a_retry_after_http_date_is_honoured(database: Database,
     receiver = HttpReceiver(statuses=[429], retry_after="Wed, 21 Oct 2015 07:28:00 GMT")
     with receiver.running():
         channel = fast_webhook(receiver.url)
-        with caplog.at_level(logging.WARNING, logger="newsmon.scheduler.delivery.webhook"):
-            outcome = deliver_digest(database, DESK, channel, "json", NOW)
+        with caplog.at_level(logging.WARNING, logger="newsmon.delivery.webhook"):
+            outcome = run_digest(database, DESK, channel, "json", NOW)
     assert outcome.status == "sent" and channel.tries == 2
     [retry] = [r.getMessage() for r in caplog.records]
     assert retry.endswith("failed (HTTP 429 Too Many Requests); retrying in 0 s")
@@ -94,14 +94,14 @@ def test_a_retry_after_http_date_is_honoured(database: Database,
 def test_a_receiver_that_keeps_failing_leaves_the_matches_pending(database: Database) -> None:
     seed_two_topics(database)
     with HttpReceiver(statuses=[500, 502, 503]).running() as receiver:
-        failed = deliver_digest(database, DESK, fast_webhook(receiver.url, attempts=3), "json",
-                                NOW)
+        failed = run_digest(database, DESK, fast_webhook(receiver.url, attempts=3), "json",
+                            NOW)
         assert failed.status == "failed"
         assert failed.error == (f"webhook:{receiver.url}: gave up after 3 attempts: "
                                 "HTTP 503 Service Unavailable")
         assert pending(database) == 4
-        sent = deliver_digest(database, DESK, fast_webhook(receiver.url), "json",
-                              NOW + timedelta(minutes=5))
+        sent = run_digest(database, DESK, fast_webhook(receiver.url), "json",
+                          NOW + timedelta(minutes=5))
     assert sent.status == "sent" and sent.matches == 4 and len(receiver.requests) == 4
 
 
@@ -111,7 +111,7 @@ def test_statuses_that_retrying_cannot_fix_fail_at_once(database: Database, stat
                                                         reason: str) -> None:
     seed_two_topics(database)
     with HttpReceiver(statuses=[status]).running() as receiver:
-        outcome = deliver_digest(database, DESK, fast_webhook(receiver.url), "json", NOW)
+        outcome = run_digest(database, DESK, fast_webhook(receiver.url), "json", NOW)
     assert outcome.status == "failed" and reason in (outcome.error or "")
     assert len(receiver.requests) == 1 and pending(database) == 4
 
@@ -125,7 +125,7 @@ def test_an_apprise_url_delivers_markdown_to_the_service(database: Database) -> 
         channel = open_channel(spec, env={"HOOK_TOKEN": "t0ken42"}, base_dir=Path("."),
                                write=print)
         assert channel.name == "json://…"
-        outcome = deliver_digest(database, DESK, channel, "markdown", NOW)
+        outcome = run_digest(database, DESK, channel, "markdown", NOW)
     assert outcome.status == "sent", outcome.error
     [request] = receiver.requests
     assert request.path == "/t0ken42"
@@ -139,7 +139,7 @@ def test_an_apprise_service_that_fails_leaves_the_matches_pending(database: Data
     with HttpReceiver(statuses=[500]).running() as receiver:
         channel = open_channel(f"json://127.0.0.1:{receiver.port}/${{HOOK_TOKEN}}",
                                env={"HOOK_TOKEN": "t0ken42"}, base_dir=Path("."), write=print)
-        outcome = deliver_digest(database, DESK, channel, "markdown", NOW)
+        outcome = run_digest(database, DESK, channel, "markdown", NOW)
     assert outcome.status == "failed" and outcome.error
     assert outcome.error.startswith("json://…: ") and "t0ken42" not in outcome.error
     assert pending(database) == 4

@@ -23,7 +23,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from newsmon.scheduler.digest import (
+from newsmon.digest import (
     Digest,
     build_digest,
     digest_subject,
@@ -31,7 +31,7 @@ from newsmon.scheduler.digest import (
     highlight_segments,
     quiet_hours_end,
 )
-from newsmon.scheduler.render import (
+from newsmon.digest.render import (
     FORMATS,
     digest_as_json,
     render,
@@ -40,9 +40,8 @@ from newsmon.scheduler.render import (
     render_markdown,
     render_text,
 )
-from newsmon.scheduler.render.markdown import escape as md_escape
-from newsmon.storage.digests import SourceAlert
-from newsmon.storage.matches import PendingMatch
+from newsmon.digest.render.markdown import escape as md_escape
+from newsmon.values import PendingMatch, SourceAlert
 from tests.digest_support import XSS_TITLE
 
 NOW = datetime(2024, 5, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -293,7 +292,7 @@ def is_io(module: str) -> bool:
 
 
 def test_building_and_rendering_touch_no_network_or_database() -> None:
-    pure = [ROOT / "scheduler" / "digest.py", *sorted((ROOT / "scheduler" / "render").glob("*.py"))]
+    pure = sorted((ROOT / "newsmon" / "digest").rglob("*.py"))
     offenders = {str(p.relative_to(ROOT)): sorted(filter(is_io, runtime_imports(p)))
                  for p in pure}
     assert {name: bad for name, bad in offenders.items() if bad} == {}

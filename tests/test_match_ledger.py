@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from newsmon.app.matching import is_flagged_new, match_pending, match_topic_against_archive
 from newsmon.crawler.items import FetchedPage
 from newsmon.crawler.normalise import normalize_article
-from newsmon.scheduler.matchjobs import is_flagged_new, match_pending, match_topic_against_archive
 from newsmon.storage.articles import ensure_source, upsert_article
 from newsmon.storage.engine import Database
 from newsmon.storage.matches import mark_delivered, undelivered_matches

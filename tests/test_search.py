@@ -16,7 +16,7 @@ from newsmon.query import parse_query
 from newsmon.storage import search
 from newsmon.storage.engine import Database
 from newsmon.storage.fts_tokens import EVERYTHING
-from newsmon.storage.matches import NewMatch, record_matches
+from newsmon.storage.matches import record_matches
 from newsmon.storage.search import (
     SearchFilters,
     count_matches,
@@ -26,6 +26,7 @@ from newsmon.storage.search import (
 )
 from newsmon.storage.topics import add_topic
 from newsmon.textnorm import normalize, to_traditional
+from newsmon.values import NewMatch
 from tests.search_support import (
     EDGE_CASES,
     T0,

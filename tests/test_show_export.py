@@ -20,10 +20,11 @@ from newsmon.cli import cli
 from newsmon.cli.output import display_width
 from newsmon.query import parse_query
 from newsmon.storage.engine import Database
-from newsmon.storage.matches import NewMatch, record_matches
+from newsmon.storage.matches import record_matches
 from newsmon.storage.models import Article, Story
 from newsmon.storage.search import FIRST_BATCH, MAX_BATCH, iter_search
 from newsmon.storage.topics import add_topic
+from newsmon.values import NewMatch
 from tests.search_support import EDGE_CASES, T0, Sample, build_archive, store
 
 

@@ -19,11 +19,11 @@ from newsmon.storage.articles import (
 )
 from newsmon.storage.engine import Database
 from newsmon.storage.fts import include_in_schema_compare
-from newsmon.storage.matches import NewMatch, mark_delivered, record_matches, undelivered_matches
+from newsmon.storage.matches import mark_delivered, record_matches, undelivered_matches
 from newsmon.storage.migrate import current_revision, head_revision
 from newsmon.storage.models import Base
 from newsmon.storage.topics import TopicError, add_topic, list_topics, remove_topic
-from newsmon.values import ExtractedArticle, NormalizedArticle
+from newsmon.values import ExtractedArticle, NewMatch, NormalizedArticle
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 SHANGHAI = timezone(timedelta(hours=8))

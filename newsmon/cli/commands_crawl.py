@@ -5,17 +5,15 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from newsmon.cli.context import AppContext, DatabaseUnavailable, WorkFailed, pass_app
+from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app, write_result_file
 from newsmon.cli.exitcodes import EXIT_ERRORS, exit_code_for_signal
 from newsmon.cli.output import render_table
 from newsmon.config import Config, ConfigError, SourceConfig
-from newsmon.jobresult import CrawlResult, write_result
+from newsmon.jobresult import CrawlResult
 from newsmon.outcomes import describe_outcomes
 from newsmon.storage.engine import DatabaseError
 from newsmon.values import CrawlStats
@@ -74,64 +72,34 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
       newsmon --config sites.toml crawl
       newsmon --config sites.toml crawl --source dzwww --source bandao
     """
-    from newsmon.crawler.errors import DATABASE_FAILURES  # imports scrapy: kept lazy
-    from newsmon.crawler.runner import CrawlInterrupted, run_crawl
-    from newsmon.scheduler.matchjobs import match_pending
+    from newsmon.app.crawling import crawl_and_match  # imports scrapy: kept lazy
 
-    config = app.config
-    chosen = select_sources(config, sources)
+    chosen = select_sources(app.config, sources)
     database = app.database  # migrate before the crawl, and fail early if unusable
-    try:
-        database.check_writable()  # not after every page was fetched
-    except DatabaseError as exc:
-        raise DatabaseUnavailable(f"{exc}; nothing crawled") from None
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
-        results = run_crawl(config, app.database_url, chosen, progress=show_progress,
-                            verbosity=app.verbose)
-    except CrawlInterrupted as stop:
-        # Stored articles are kept; matching them waits for the next crawl, so a stop
-        # asked for by the user (or the service) is not held up by it.
-        totals = crawl_result(stop.results, None, 0)
-        _report(stop.results, totals, result_file)
-        click.echo(f"newsmon: interrupted ({signal.Signals(stop.signum).name}); the runs "
-                   "are recorded as interrupted", err=True)
-        sys.exit(exit_code_for_signal(stop.signum))
-    if DATABASE_FAILURES:
-        unmatched = replace(crawl_result(results, None, 0), stopped_by="database unavailable")
-        _report(results, unmatched, result_file)
-        raise DatabaseUnavailable(f"database unavailable during crawl: {DATABASE_FAILURES[0]}")
-    matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
-    _report(results, crawl_result(results, matched.new_matches, matched.flagged), result_file)
-    if any(r.error_count for r in results):
+        outcome = crawl_and_match(app.config, database, chosen, progress=show_progress,
+                                  verbosity=app.verbose)
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(f"{exc}; nothing crawled") from None
+    _report(outcome.sources, outcome.totals, result_file)
+    if outcome.stop_signal is not None:
+        click.echo(f"newsmon: interrupted ({signal.Signals(outcome.stop_signal).name}); the "
+                   "runs are recorded as interrupted", err=True)
+        sys.exit(exit_code_for_signal(outcome.stop_signal))
+    if outcome.database_error is not None:
+        raise DatabaseUnavailable(f"database unavailable during crawl: {outcome.database_error}")
+    if outcome.totals.errors:
         sys.exit(EXIT_ERRORS)
-
-
-def crawl_result(results: Sequence[CrawlStats], new_matches: int | None,
-                 flagged: int) -> CrawlResult:
-    """The crawl's totals (``new_matches`` None: topics were not matched)."""
-    return CrawlResult(pages=sum(r.pages for r in results),
-                       new_articles=sum(r.new_articles for r in results),
-                       errors=sum(r.error_count for r in results),
-                       skipped_known=sum(r.skipped_known for r in results),
-                       new_matches=new_matches, flagged=flagged)
 
 
 def _report(results: Sequence[CrawlStats], totals: CrawlResult, result_file: Path | None
             ) -> None:
-    """The summary for people on stdout; the totals for ``newsmon run`` in its file."""
-    print_summary(results, totals)
-    if result_file is not None:
-        try:
-            write_result(result_file, totals)
-        except OSError as exc:
-            raise WorkFailed(f"{result_file}: {exc.strerror or exc}") from None
-
-
-def print_summary(results: Sequence[CrawlStats], totals: CrawlResult) -> None:
-    """The per-source table, each source's linked pages, and the totals line."""
+    """For people on stdout: the per-source table, each source's linked pages and the
+    totals line; for ``newsmon run``, the totals in its result file."""
     rows = summary_rows(results)
     click.echo(render_table(rows, list(rows[0])), nl=False)
     for line in outcome_lines(results):
         click.echo(line)
     click.echo(totals.summary())
+    write_result_file(result_file, totals)

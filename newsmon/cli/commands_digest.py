@@ -1,8 +1,8 @@
 """``newsmon digest``: send each subscription the matches it has not received.
 
-A thin layer over :func:`scheduler.digestjobs.deliver_digest`: it picks the
-subscriptions, opens their channels with the environment (credentials and tokens
-live there, never in the config), and reports each outcome on stderr.
+A thin layer over :mod:`newsmon.app.digests`: it picks the subscriptions, opens their
+channels with the environment (credentials and tokens live there, never in the
+config), runs each digest and reports each outcome on stderr.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from pathlib import Path
 
 import click
 
-from newsmon.cli.context import AppContext, WorkFailed, pass_app
+from newsmon.app.digests import DigestOutcome, open_subscription_channel, run_digest
+from newsmon.cli.context import AppContext, pass_app, write_result_file
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import terminal_safe
 from newsmon.config import Config, ConfigError, SubscriptionConfig
-from newsmon.jobresult import DigestResult, DigestResults, write_result
-from newsmon.scheduler.delivery import Channel, ChannelError, check_channel, open_channel
-from newsmon.scheduler.digest import local_time
-from newsmon.scheduler.digestjobs import DigestOutcome, deliver_digest
-from newsmon.scheduler.render import FORMATS, render
+from newsmon.delivery import Channel, ChannelError, check_channel
+from newsmon.digest.render import FORMATS, render
+from newsmon.jobresult import DigestResult, DigestResults
 from newsmon.storage.topics import list_topics
+from newsmon.timefmt import local_time
 
 DEFAULT_SUBSCRIPTION = "default"
 
@@ -68,7 +68,6 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
     with app.database.session() as session:
         known_topics = {topic.name for topic in list_topics(session)}
     sources = [s.name for s in config.sources] or None
-    failures = 0
     results: list[DigestResult] = []
     for subscription in subscriptions:
         for topic in subscription.topics:
@@ -80,26 +79,16 @@ def command(app: AppContext, names: tuple[str, ...], fmt: str | None, as_json: b
             _check_channel(config, subscription, channel)
         out = _open(config, subscription, channel, dry_run)
         _refuse_atom_on_stdout(out, chosen_format)
-        outcome = deliver_digest(app.database, subscription, out, chosen_format, now,
-                                 sources=sources, dry_run=dry_run)
+        outcome = run_digest(app.database, subscription, out, chosen_format, now,
+                             sources=sources, dry_run=dry_run)
         if dry_run and outcome.digest is not None:
             click.echo(terminal_safe(render(outcome.digest, chosen_format)), nl=False)
         _report(outcome, subscription, quiet=out.name == "stdout" and not config.subscriptions,
                 written=getattr(out, "written", ()))
-        failures += outcome.status in ("failed", "busy")
-        results.append(DigestResult(outcome.subscription, outcome.status, outcome.matches,
-                                    outcome.channel, outcome.format, outcome.error))
-    if result_file is not None:
-        _write_result(result_file, DigestResults(tuple(results)))
-    if failures:
+        results.append(outcome.result)
+    write_result_file(result_file, DigestResults(tuple(results)))
+    if any(result.status in ("failed", "busy") for result in results):
         raise SystemExit(EXIT_ERRORS)
-
-
-def _write_result(path: Path, results: DigestResults) -> None:
-    try:
-        write_result(path, results)
-    except OSError as exc:
-        raise WorkFailed(f"{path}: {exc.strerror or exc}") from None
 
 
 def _chosen(config: Config, names: tuple[str, ...], override: str | None
@@ -125,22 +114,21 @@ def _chosen(config: Config, names: tuple[str, ...], override: str | None
 
 def _open(config: Config, subscription: SubscriptionConfig, override: str | None,
           dry_run: bool) -> Channel:
-    spec = override or subscription.channel
-    # A channel written in the config file is relative to that file; one typed on
-    # the command line, to where the user is.
-    base_dir = (config.path.parent if config.path is not None and override is None
-                else Path.cwd())
     try:
-        return open_channel(spec, env=os.environ, base_dir=base_dir,
-                            write=lambda text: click.echo(terminal_safe(text), nl=False),
-                            email_to=subscription.email_to, email_from=subscription.email_from,
-                            file_mode=subscription.file_mode)
+        return open_subscription_channel(
+            config, subscription, override, env=os.environ,
+            write=lambda text: click.echo(terminal_safe(text), nl=False))
     except ChannelError as exc:
-        where = f"{config.path}:{subscription.line}: " if subscription.line else ""
         if dry_run:  # a preview needs no working channel
-            click.echo(f"warning: {where}subscription {subscription.name!r}: {exc}", err=True)
-            return _Preview(spec)
-        raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
+            click.echo(f"warning: {_where(config, subscription)}: {exc}", err=True)
+            return _Preview(override or subscription.channel)
+        raise click.UsageError(f"{_where(config, subscription)}: {exc}") from None
+
+
+def _where(config: Config, subscription: SubscriptionConfig) -> str:
+    """``sites.toml:12: subscription 'desk'``: where a subscription's channel is written."""
+    line = f"{config.path}:{subscription.line}: " if subscription.line else ""
+    return f"{line}subscription {subscription.name!r}"
 
 
 class _Preview:
@@ -161,8 +149,7 @@ def _check_channel(config: Config, subscription: SubscriptionConfig,
     try:
         check_channel(override or subscription.channel, subscription.email_to)
     except ChannelError as exc:
-        where = f"{config.path}:{subscription.line}: " if subscription.line else ""
-        raise click.UsageError(f"{where}subscription {subscription.name!r}: {exc}") from None
+        raise click.UsageError(f"{_where(config, subscription)}: {exc}") from None
 
 
 def _refuse_atom_on_stdout(out: Channel, fmt: str) -> None:
@@ -178,25 +165,11 @@ def _report(outcome: DigestOutcome, subscription: SubscriptionConfig, quiet: boo
     """One line per subscription on stderr (the digest itself may be on stdout)."""
     name, count = outcome.subscription, outcome.matches
     matches = f"{count} match{'es' if count != 1 else ''}"
-    if outcome.status == "sent":
-        if written:  # the file names the placeholders gave, not the template
-            click.echo(f"digest {name}: wrote {matches} to "
-                       f"{', '.join(str(path) for path in written)} ({outcome.format})",
-                       err=True)
-        elif not quiet:
-            click.echo(f"digest {name}: sent {matches} to {outcome.channel} "
-                       f"({outcome.format})", err=True)
-    elif outcome.status == "dry-run":
-        click.echo(f"digest {name}: dry run, {matches} would go to {outcome.channel} "
-                   f"({outcome.format}); nothing sent or marked", err=True)
-    elif outcome.status == "empty":
-        click.echo(f"digest {name}: nothing new; not sent (heartbeat off)", err=True)
+    if outcome.status == "sent" and written:  # the names the placeholders gave
+        click.echo(f"digest {name}: wrote {matches} to "
+                   f"{', '.join(str(path) for path in written)} ({outcome.format})", err=True)
     elif outcome.status == "held":
         until = local_time(outcome.held_until, subscription.timezone)
         click.echo(f"digest {name}: quiet hours until {until}; {matches} held", err=True)
-    elif outcome.status == "busy":
-        click.echo(f"digest {name}: not sent, {outcome.error}; try again later", err=True)
-    else:
-        stay = "stays" if count == 1 else "stay"
-        click.echo(f"digest {name}: FAILED: {outcome.error}; "
-                   f"{matches} {stay} pending for the next digest", err=True)
+    elif not (outcome.status == "sent" and quiet):
+        click.echo(outcome.result.summary(), err=True)

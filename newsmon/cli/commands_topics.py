@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import click
 
+from newsmon.app.matching import MatchRunStats, match_topic_against_archive
 from newsmon.cli.context import AppContext, UserError, pass_app
 from newsmon.cli.output import dumps, emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
+from newsmon.digest import highlight
 from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
-from newsmon.scheduler.digest import highlight
-from newsmon.scheduler.matchjobs import MatchRunStats, match_topic_against_archive
 from newsmon.storage.engine import Session
 from newsmon.storage.topics import (
     TopicError,

@@ -24,6 +24,7 @@ from newsmon.config import (
     load_config,
     resolve_database_url,
 )
+from newsmon.jobresult import JobReport, write_result
 from newsmon.storage.engine import Database, DatabaseError, check_database_target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -82,6 +83,16 @@ class WorkFailed(click.ClickException):
     """The command ran but its work failed (a fetch, a lookup): one line, exit 1."""
 
     exit_code = EXIT_ERRORS
+
+
+def write_result_file(path: Path | None, report: JobReport) -> None:
+    """Write ``report`` where ``newsmon run`` asked for it (``--result-file``), if it did."""
+    if path is None:
+        return
+    try:
+        write_result(path, report)
+    except OSError as exc:
+        raise WorkFailed(f"{path}: {exc.strerror or exc}") from None
 
 
 class DatabaseUnavailable(click.ClickException):

@@ -3,8 +3,8 @@
 Building is pure: :func:`build_digest` takes the pending matches and the source
 report (plain values read by ``storage.matches`` and ``storage.digests``), the
 subscription's time zone and "now", and returns a :class:`Digest`. The formats in
-``scheduler.render`` turn a digest into text, Markdown, HTML, JSON or Atom; the
-channels in ``scheduler.delivery`` send it; ``scheduler.digestjobs`` keeps the
+``newsmon.digest.render`` turn a digest into text, Markdown, HTML, JSON or Atom; the
+channels in ``newsmon.delivery`` send it; ``newsmon.app.digests`` keeps the
 ledgers. Nothing here touches the network, the database or the clock.
 
 A *story* is one piece of news as published by one or more outlets: articles that
@@ -18,27 +18,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from newsmon.timefmt import local_time
-
-if TYPE_CHECKING:  # plain values read by storage; only their shape is used here
-    from newsmon.storage.digests import SourceAlert
-    from newsmon.storage.matches import PendingMatch
-
-__all__ = [
-    "Digest",
-    "DigestEntry",
-    "StoryGroup",
-    "TopicGroup",
-    "build_digest",
-    "digest_subject",
-    "highlight",
-    "highlight_segments",
-    "local_time",
-    "quiet_hours_end",
-]
+from newsmon.values import PendingMatch, SourceAlert
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from newsmon.scheduler.digest import Digest
-from newsmon.scheduler.render import render
+from newsmon.digest import Digest
+from newsmon.digest.render import render
 
 
 class StdoutChannel:

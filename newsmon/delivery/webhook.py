@@ -1,6 +1,6 @@
 """The webhook channel: the digest as JSON in an HTTP POST, retried with backoff.
 
-The body is the JSON digest (``scheduler.render.data``) plus ``"text"``: the digest
+The body is the JSON digest (``newsmon.digest.render.data``) plus ``"text"``: the digest
 rendered as text (or Markdown, when that is the subscription's format) for receivers
 that just show a message. Any 2xx status is acceptance. A refused connection, a
 timeout, 408, 429 and 5xx are retried with exponential backoff (``Retry-After``, in
@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.message import Message
 
+from newsmon.delivery.base import DeliveryError, scrub
+from newsmon.digest import Digest
+from newsmon.digest.render import digest_as_json, render_markdown, render_text
 from newsmon.retryafter import retry_after_seconds
-from newsmon.scheduler.delivery.base import DeliveryError, scrub
-from newsmon.scheduler.digest import Digest
-from newsmon.scheduler.render import digest_as_json, render_markdown, render_text
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import html
 from urllib.parse import urlsplit
 
-from newsmon.scheduler.digest import (
+from newsmon.digest import (
     Digest,
     DigestEntry,
     StoryGroup,
     digest_subject,
     highlight_segments,
 )
-from newsmon.scheduler.render.common import (
+from newsmon.digest.render.common import (
     alert_text,
     digest_headline,
     entry_details,

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import apprise
 
-from newsmon.scheduler.delivery.base import ChannelError, DeliveryError, scrub
-from newsmon.scheduler.digest import Digest, digest_subject
-from newsmon.scheduler.render import render_html, render_markdown, render_text
+from newsmon.delivery.base import ChannelError, DeliveryError, scrub
+from newsmon.digest import Digest, digest_subject
+from newsmon.digest.render import render_html, render_markdown, render_text
 
 
 class AppriseChannel:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from newsmon.scheduler.delivery.base import DeliveryError, scrub
-from newsmon.scheduler.digest import Digest, digest_subject
-from newsmon.scheduler.render import render_html, render_markdown, render_text
+from newsmon.delivery.base import DeliveryError, scrub
+from newsmon.digest import Digest, digest_subject
+from newsmon.digest.render import render_html, render_markdown, render_text
 
 DEFAULT_SENDER = "newsmon@localhost"
 

@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from newsmon.scheduler.delivery.base import Channel, ChannelError, DeliveryError, scrub
-from newsmon.scheduler.delivery.files import DEFAULT_FILE_MODE, FileChannel
-from newsmon.scheduler.delivery.smtp import DEFAULT_SENDER, SmtpChannel, SmtpCredentials
-from newsmon.scheduler.delivery.stdout import StdoutChannel
-from newsmon.scheduler.delivery.webhook import WebhookChannel
+from newsmon.delivery.base import Channel, ChannelError, DeliveryError, scrub
+from newsmon.delivery.files import DEFAULT_FILE_MODE, FileChannel
+from newsmon.delivery.smtp import DEFAULT_SENDER, SmtpChannel, SmtpCredentials
+from newsmon.delivery.stdout import StdoutChannel
+from newsmon.delivery.webhook import WebhookChannel
 
 __all__ = [
     "Channel",
@@ -54,30 +54,37 @@ def check_channel(spec: str, email_to: Sequence[str] = ()) -> None:
     environment (``${NAME}`` references stay unexpanded) and without contacting anyone:
     an unknown scheme, a webhook that is no http(s) URL, a malformed e-mail address."""
     name = redact(spec)
-    if spec == "stdout" or spec.startswith("file:"):
-        return
-    if spec.startswith("webhook:"):
-        url = spec.removeprefix("webhook:")
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise ChannelError(f"{name}: a webhook needs an http(s) URL")
-        return
-    scheme = _SCHEME.match(spec)
-    if scheme is None:
-        raise ChannelError(f"{name}: not a channel (use stdout, file:PATH, smtp://host, "
-                           "smtps://host, webhook:URL or an Apprise URL)")
-    if scheme.group(1).lower() in ("smtp", "smtps"):
+    kind = _kind(spec, name)
+    if kind == "smtp":
         query = parse_qs(urlsplit(spec).query)
         for address in (*_addresses(query.get("to", [])), *email_to,
                         *query.get("from", [])):
             if not _EMAIL.match(address):
                 raise ChannelError(f"{name}: {address!r} is not an e-mail address")
-        return
-    from apprise.manager_plugins import NotificationManager  # loads its plugins slowly
+    elif kind not in ("stdout", "file", "webhook"):
+        from apprise.manager_plugins import NotificationManager  # loads its plugins slowly
 
-    known = NotificationManager().schemas()  # type: ignore[no-untyped-call]
-    if scheme.group(1).lower() not in known:
-        raise ChannelError(f"{name}: unknown channel scheme {scheme.group(1)!r} (use "
-                           "stdout, file:PATH, smtp://, webhook:URL or an Apprise URL)")
+        if kind not in NotificationManager().schemas():  # type: ignore[no-untyped-call]
+            raise ChannelError(f"{name}: unknown channel scheme {kind!r} (use stdout, "
+                               "file:PATH, smtp://, webhook:URL or an Apprise URL)")
+
+
+def _kind(spec: str, name: str) -> str:
+    """``stdout``, ``file``, ``webhook``, ``smtp`` (or smtps), else the Apprise scheme;
+    :class:`ChannelError` for a string that is no channel or a webhook without a URL."""
+    if spec == "stdout" or spec.startswith("file:"):
+        return spec.partition(":")[0]
+    if spec.startswith("webhook:"):
+        url = urlsplit(spec.removeprefix("webhook:"))
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ChannelError(f"{name}: a webhook needs an http(s) URL")
+        return "webhook"
+    scheme = _SCHEME.match(spec)
+    if scheme is None:
+        raise ChannelError(f"{name}: not a channel (use stdout, file:PATH, smtp://host, "
+                           "smtps://host, webhook:URL or an Apprise URL)")
+    kind = scheme.group(1).lower()
+    return "smtp" if kind == "smtps" else kind
 
 
 def expand_env(spec: str, env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
@@ -137,23 +144,18 @@ def open_channel(spec: str, *, env: Mapping[str, str], base_dir: Path,
     """
     name = redact(spec)
     expanded, secrets = expand_env(spec, env)
-    if expanded == "stdout":
+    kind = _kind(expanded, name)
+    if kind == "stdout":
         return StdoutChannel(write)
-    if expanded.startswith("file:"):
+    if kind == "file":
         mode = DEFAULT_FILE_MODE if file_mode is None else file_mode
         return FileChannel(expanded.removeprefix("file:"), base_dir, mode)
-    if expanded.startswith("webhook:"):
-        url = expanded.removeprefix("webhook:")
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-            raise ChannelError(f"{name}: a webhook needs an http(s) URL")
-        return WebhookChannel(name, url, secrets=secrets, timeout=timeout)
-    scheme = _SCHEME.match(expanded)
-    if scheme is None:
-        raise ChannelError(f"{name}: not a channel (use stdout, file:PATH, smtp://host, "
-                           "smtps://host, webhook:URL or an Apprise URL)")
-    if scheme.group(1).lower() in ("smtp", "smtps"):
+    if kind == "webhook":
+        return WebhookChannel(name, expanded.removeprefix("webhook:"), secrets=secrets,
+                              timeout=timeout)
+    if kind == "smtp":
         return _smtp_channel(name, expanded, env, email_to, email_from, ssl_context, timeout)
-    from newsmon.scheduler.delivery.chat import AppriseChannel  # apprise loads its plugins slowly
+    from newsmon.delivery.chat import AppriseChannel  # apprise loads its plugins slowly
 
     return AppriseChannel(name, expanded, secrets=secrets)
 

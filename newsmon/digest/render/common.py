@@ -5,13 +5,9 @@ Formats differ in markup, not in what they say, so the sentences live here once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from newsmon.scheduler.digest import Digest, DigestEntry, StoryGroup, TopicGroup, local_time
-
-if TYPE_CHECKING:
-    from newsmon.storage.digests import SourceAlert
-
+from newsmon.digest import Digest, DigestEntry, StoryGroup, TopicGroup
+from newsmon.timefmt import local_time
+from newsmon.values import SourceAlert
 
 EARLIER = "in an earlier digest"
 

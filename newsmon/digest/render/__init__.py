@@ -1,16 +1,16 @@
 """Digest formats: plain text, Markdown, HTML (inline CSS), JSON and Atom (one feed per
-topic). Each is a pure function of a :class:`scheduler.digest.Digest`."""
+topic). Each is a pure function of a :class:`newsmon.digest.Digest`."""
 
 from __future__ import annotations
 
 import json
 
-from newsmon.scheduler.digest import Digest
-from newsmon.scheduler.render.atom import render_atom, render_atom_feeds
-from newsmon.scheduler.render.data import digest_as_json
-from newsmon.scheduler.render.html import render_html
-from newsmon.scheduler.render.markdown import render_markdown
-from newsmon.scheduler.render.text import render_text
+from newsmon.digest import Digest
+from newsmon.digest.render.atom import render_atom, render_atom_feeds
+from newsmon.digest.render.data import digest_as_json
+from newsmon.digest.render.html import render_html
+from newsmon.digest.render.markdown import render_markdown
+from newsmon.digest.render.text import render_text
 
 FORMATS = ("text", "markdown", "html", "json", "atom")
 

@@ -14,9 +14,9 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from newsmon.scheduler.digest import Digest, StoryGroup, TopicGroup
-from newsmon.scheduler.render.common import story_summary
-from newsmon.scheduler.render.html import esc, highlighted, link, safe_href
+from newsmon.digest import Digest, StoryGroup, TopicGroup
+from newsmon.digest.render.common import story_summary
+from newsmon.digest.render.html import esc, highlighted, link, safe_href
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from newsmon.scheduler.digest import Digest, DigestEntry, StoryGroup, highlight_segments
-from newsmon.scheduler.render.common import (
+from newsmon.digest import Digest, DigestEntry, StoryGroup, highlight_segments
+from newsmon.digest.render.common import (
     alert_text,
     digest_headline,
     entry_details,

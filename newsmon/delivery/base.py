@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from newsmon.scheduler.digest import Digest
+from newsmon.digest import Digest
 
 
 class DeliveryError(RuntimeError):

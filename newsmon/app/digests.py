@@ -1,8 +1,10 @@
-"""Digest jobs: claim, read the ledgers, build, send, and mark only what was accepted.
+"""Run a digest: claim, read the ledgers, build, send, and mark only what was accepted.
 
-:func:`deliver_digest` is what ``newsmon digest`` and the scheduler call for one
-subscription. The order of its steps is what makes each match reach a subscription
-exactly once:
+:func:`run_digest` is what ``newsmon digest``, and so every scheduled digest, does for
+one subscription; :func:`preview_digest` builds the digest without sending it; and
+:func:`open_subscription_channel` opens the channel a subscription sends to. The order
+of :func:`run_digest`'s steps is what makes each match reach a subscription exactly
+once:
 
 1. a ``sending`` claim is committed, and a fresh earlier claim makes this one step
    back (two processes never send the same subscription at once);
@@ -20,13 +22,15 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from newsmon.config import SubscriptionConfig
-from newsmon.scheduler.delivery import Channel, DeliveryError
-from newsmon.scheduler.digest import Digest, build_digest, quiet_hours_end
+from newsmon.config import Config, SubscriptionConfig
+from newsmon.delivery import Channel, DeliveryError, open_channel
+from newsmon.digest import Digest, build_digest, quiet_hours_end
+from newsmon.jobresult import DigestResult
 from newsmon.storage.digests import (
     BUSY,
     EMPTY,
@@ -73,8 +77,27 @@ class DigestOutcome:
     def matches(self) -> int:
         return len(self.digest.match_ids) if self.digest else 0
 
+    @property
+    def result(self) -> DigestResult:
+        """What a scheduled run reports to the service (:mod:`newsmon.jobresult`)."""
+        return DigestResult(self.subscription, self.status, self.matches, self.channel,
+                            self.format, self.error)
 
-def prepare_digest(database: Database, subscription: SubscriptionConfig, fmt: str,
+
+def open_subscription_channel(config: Config, subscription: SubscriptionConfig,
+                              override: str | None, *, env: Mapping[str, str],
+                              write: Callable[[str], None]) -> Channel:
+    """The channel ``subscription`` sends to, or ``override`` instead; credentials come
+    from ``env``, never the config. A channel in the config file is relative to that
+    file, one given by the user to where the user is. Raises ``ChannelError``."""
+    base_dir = (config.path.parent if config.path is not None and override is None
+                else Path.cwd())
+    return open_channel(override or subscription.channel, env=env, base_dir=base_dir,
+                        write=write, email_to=subscription.email_to,
+                        email_from=subscription.email_from, file_mode=subscription.file_mode)
+
+
+def preview_digest(database: Database, subscription: SubscriptionConfig, fmt: str,
                    now: datetime, sources: Sequence[str] | None = None) -> Digest:
     """The digest ``subscription`` would receive now (reads only)."""
     topics = list(subscription.topics) or None
@@ -90,9 +113,9 @@ def prepare_digest(database: Database, subscription: SubscriptionConfig, fmt: st
                         alerts=alerts, since=since, history=history)
 
 
-def deliver_digest(database: Database, subscription: SubscriptionConfig, channel: Channel,
-                   fmt: str, now: datetime, *, sources: Sequence[str] | None = None,
-                   dry_run: bool = False) -> DigestOutcome:
+def run_digest(database: Database, subscription: SubscriptionConfig, channel: Channel,
+               fmt: str, now: datetime, *, sources: Sequence[str] | None = None,
+               dry_run: bool = False) -> DigestOutcome:
     """Send ``subscription`` its pending matches through ``channel`` as ``fmt``.
 
     ``sources`` are the configured source names, for the footer's source report.
@@ -104,7 +127,7 @@ def deliver_digest(database: Database, subscription: SubscriptionConfig, channel
                              held_until, error)
 
     if dry_run:
-        return outcome("dry-run", prepare_digest(database, subscription, fmt, now, sources))
+        return outcome("dry-run", preview_digest(database, subscription, fmt, now, sources))
     with database.session() as session, session.begin():
         run_id = claim_digest(session, subscription.name, channel.name, fmt, now)
     with database.session() as session, session.begin():
@@ -119,7 +142,7 @@ def deliver_digest(database: Database, subscription: SubscriptionConfig, channel
             return outcome(BUSY, None, error=error)
     digest: Digest | None = None
     try:
-        digest = prepare_digest(database, subscription, fmt, now, sources)
+        digest = preview_digest(database, subscription, fmt, now, sources)
         held_until = quiet_hours_end(subscription.quiet_hours, now, subscription.timezone)
         if digest.is_empty and not subscription.heartbeat:
             _finish(database, run_id, EMPTY, now, 0)

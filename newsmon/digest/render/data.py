@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from newsmon.scheduler.digest import Digest, DigestEntry, StoryGroup, highlight_segments
-from newsmon.scheduler.render.common import alert_text
+from newsmon.digest import Digest, DigestEntry, StoryGroup, highlight_segments
+from newsmon.digest.render.common import alert_text
 
 
 def digest_as_json(digest: Digest) -> dict[str, Any]:
@@ -57,20 +57,15 @@ def _story(story: StoryGroup) -> dict[str, Any]:
 
 
 def _earlier(entry: DigestEntry) -> dict[str, Any]:
-    """A copy of the story sent in an earlier digest, listed beside the new copies."""
+    """An article's fields; alone, a copy of the story sent in an earlier digest."""
     return {"match_id": entry.match_id, "article_id": entry.article_id, "title": entry.title,
             "url": entry.url, "source": entry.outlet, "site": entry.site,
             "published_at": _local_iso(entry)}
 
 
 def _article(entry: DigestEntry, story: StoryGroup) -> dict[str, Any]:
-    return {
-        "match_id": entry.match_id, "article_id": entry.article_id, "title": entry.title,
-        "url": entry.url, "source": entry.outlet, "site": entry.site,
-        "published_at": _local_iso(entry),
-        "story": story.key, "snippet": entry.snippet, "matched": list(entry.variants),
-        "highlights": _offsets(entry),
-    }
+    return {**_earlier(entry), "story": story.key, "snippet": entry.snippet,
+            "matched": list(entry.variants), "highlights": _offsets(entry)}
 
 
 def _local_iso(entry: DigestEntry) -> str | None:

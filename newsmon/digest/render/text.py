@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from newsmon.sanitise import clean_text
-from newsmon.scheduler.digest import Digest, StoryGroup, highlight
-from newsmon.scheduler.render.common import (
+from newsmon.digest import Digest, StoryGroup, highlight
+from newsmon.digest.render.common import (
     alert_text,
     digest_headline,
     entry_line,
@@ -12,6 +11,7 @@ from newsmon.scheduler.render.common import (
     story_summary,
     topic_summary,
 )
+from newsmon.sanitise import clean_text
 
 
 def render_text(digest: Digest) -> str:

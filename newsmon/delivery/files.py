@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from newsmon.scheduler.delivery.base import ChannelError, DeliveryError
-from newsmon.scheduler.digest import Digest
-from newsmon.scheduler.render import render, render_atom_feeds
+from newsmon.delivery.base import ChannelError, DeliveryError
+from newsmon.digest import Digest
+from newsmon.digest.render import render, render_atom_feeds
 
 PLACEHOLDERS = frozenset({"subscription", "date", "time", "topic"})
 EXTENSIONS = {"text": "txt", "markdown": "md", "html": "html", "json": "json", "atom": "atom"}

@@ -21,8 +21,9 @@ from newsmon.storage.articles import (
 )
 from newsmon.storage.engine import Database, Session
 from newsmon.storage.fts import settle_search_index_quietly
-from newsmon.storage.matches import NewMatch, record_matches
+from newsmon.storage.matches import record_matches
 from newsmon.storage.topics import TopicRecord, get_topic, list_topics
+from newsmon.values import NewMatch
 
 BATCH = 500
 
