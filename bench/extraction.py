@@ -303,6 +303,7 @@ class RuleEffect:
     sites_helped: list[str]  # "folder/site" pairs whose overall rises with it
     sites_hurt: list[str]
     delta: float  # page-mean overall with the rule minus without
+    structural: bool = False  # reads document shape only (crawler/extract/rules.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +345,8 @@ def leave_one_out(scorer: ModuleType, corpus: Path, pages: list[Page]) -> LeaveO
             hurt=[f for f in folders if folders[f] + _EPSILON < folder_means[f]],
             sites_helped=[s for s in sites if sites[s] > site_means[s] + _EPSILON],
             sites_hurt=[s for s in sites if sites[s] + _EPSILON < site_means[s]],
-            delta=_mean(full.values()) - _mean(no_rule.values())))
+            delta=_mean(full.values()) - _mean(no_rule.values()),
+            structural=RULES[name].structural))
     held_pages: dict[str, float] = {}
     by_folder: dict[str, list[Page]] = {}
     for page in pages:
@@ -397,6 +399,8 @@ def render_leave_one_out(result: LeaveOneOut) -> str:
     for effect in result.effects:
         sources = max(len(effect.helped), len(effect.sites_helped))
         verdict = ("general" if sources >= 2 else
+                   "structural, one site" if sources and effect.structural
+                   and not effect.hurt and not effect.sites_hurt else
                    "per-source override" if sources else "no effect on corpus")
         lines.append(f"| {effect.name} | {len(effect.helped)} | {len(effect.hurt)} | "
                      f"{len(effect.sites_helped)} | {len(effect.sites_hurt)} | "

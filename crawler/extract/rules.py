@@ -6,6 +6,14 @@ each rule, per source folder: a general rule must help at least two folders;
 a rule that helps only one source belongs in :data:`SOURCE_OVERRIDES` (applied
 only on that source's hosts) instead of running everywhere.
 
+One exception, marked ``structural=True``: a body rule that reads only the shape of
+the document (how much prose a box holds against its parent, a table right after a
+line ending in 如下：) and no class name, host or site wording may run everywhere
+with evidence from one site, provided it lowers no folder or site of the corpus. Pinning such a
+rule to the one host where the corpus happens to show it would fit the corpus, not
+the web; the bench prints these as "structural, one site" so the evidence stays
+visible.
+
 ``rules_off`` turns rules off for the code run inside it (a context variable, so
 concurrent extractions in other threads are unaffected).
 """
@@ -24,6 +32,7 @@ class Rule:
     name: str
     field: str  # the ExtractedArticle field it decides
     evidence: str  # what it reads, in a few words
+    structural: bool = False  # reads document shape only (see the module docstring)
 
 
 RULES: dict[str, Rule] = {rule.name: rule for rule in (
@@ -31,11 +40,11 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("state_body", "body", "__NEXT_DATA__/__INITIAL_STATE__ article JSON when the DOM "
          "body is weak"),
     Rule("body_widen", "body", "an ancestor holding several times the chosen box's prose "
-         "(a text split by tables) replaces the box"),
+         "(a text split by tables) replaces the box", structural=True),
     Rule("prose_not_furniture", "body", "a furniture phrase inside running sentences "
-         "(版权所有者…) does not make the paragraph furniture"),
+         "(版权所有者…) does not make the paragraph furniture", structural=True),
     Rule("body_announced_table", "body", "the link-free table right after a text whose "
-         "last line announces it (附：… / 如下：)"),
+         "last line announces it (附：… / 如下：)", structural=True),
     Rule("ld_headline", "title", "JSON-LD/microdata headline among the title references"),
     Rule("title_not_site_name", "title",
          "og:site_name/publisher is the site's brand, not the headline"),
