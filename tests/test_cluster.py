@@ -16,6 +16,7 @@ What each test proves:
 
 from __future__ import annotations
 
+import json
 import signal
 from collections import Counter
 from datetime import timedelta
@@ -90,6 +91,7 @@ def test_a_runner_and_three_workers_crawl_every_source_one_at_a_time(
             return all(done[f"crawl:{s}"] >= 1 for s in SOURCES)
 
         wait_until(every_source_crawled, 240, "a finished crawl of every source")
+        status = json.loads(cluster.newsmon("status", "--json", check=False).stdout)
         assert runner.stop() == 0
         wait_until(lambda: all(r.finished_at for r in ledger(pg_url)), 120,
                    "the workers to finish the jobs they had")
@@ -97,6 +99,14 @@ def test_a_runner_and_three_workers_crawl_every_source_one_at_a_time(
             assert worker.stop() == 0, worker.output()[-3000:]
     finally:
         cluster.cleanup()
+
+    listed = {w["name"]: w for w in status["workers"] if "name" in w}
+    assert set(listed) == names
+    assert all(w["state"] == "up" and w["host"] and w["pid"] > 0 and w["jobs_running"] >= 0
+               and w["last_heartbeat"] for w in listed.values())
+    queues = {q["queue"]: q["waiting"] for q in status["workers"] if "queue" in q}
+    assert set(queues) == {f"{queue_prefix}.crawl", f"{queue_prefix}.digest"}
+    assert all(isinstance(n, int) and n >= 0 for n in queues.values())
 
     runs = ledger(pg_url)
     assert {r.status for r in runs} <= {"ok"}, [(r.job_id, r.status, r.detail) for r in runs]

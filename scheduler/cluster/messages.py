@@ -62,7 +62,8 @@ class JobRequest:
             request = cls(**data)
         except TypeError as exc:
             raise ValueError(f"job message has wrong fields: {exc}") from None
-        JobKind(request.kind)  # ValueError for an unknown kind
+        if request.kind not in {kind.value for kind in JobKind}:
+            raise ValueError(f"job message has an unknown job kind: {request.kind!r}")
         if not 0 < float(request.timeout_seconds) <= 7 * 86400:
             raise ValueError(f"job message time limit out of range: {request.timeout_seconds}")
         return request
