@@ -1,4 +1,9 @@
-"""The runner lease: a row that says which process may run scheduled jobs.
+"""Leases: rows that say which process may do something, until when.
+
+``runner``: which ``newsmon run`` may run scheduled jobs. With the Celery executor,
+workers also take ``job:KIND:NAME`` (one run of a job at a time in the cluster) and
+``host:HOSTNAME`` (one crawl at a time per host) for each job execution
+(``scheduler/cluster/worker.py``), several at once with :func:`try_acquire_leases`.
 
 Taking and renewing are single conditional statements (``UPDATE … WHERE holder = me OR
 expires_at < now``), so two processes racing for an expired lease cannot both win on
