@@ -151,6 +151,11 @@ class Settings:
     download_timeout: float = 30.0
     max_response_bytes: int = 10 * 1024 * 1024
     obey_robots: bool = True
+    # How `newsmon run` runs its jobs: "local" (child processes of the runner) or
+    # "celery" (tasks on a broker, run by `newsmon worker` processes on any machine).
+    executor: str = "local"
+    broker_url: str = ""  # amqp://… or redis://…; NEWSMON_BROKER_URL wins over it
+    queue: str = "newsmon"  # prefix of the broker queues: newsmon.crawl, newsmon.digest …
 
     @property
     def backfill(self) -> timedelta | None:
@@ -297,11 +302,42 @@ def _parse_settings(raw: dict[str, Any], locator: _Locator) -> Settings:
         values[key] = value
     settings = Settings(**values)
     _check_timezone(settings.timezone, locator.key("timezone"))
+    _check_executor(settings, locator)
     try:
         settings.backfill  # noqa: B018 - validate now, not at first match
     except ValueError as exc:
         raise ConfigError(f"{locator.key('backfill_window')}: backfill_window: {exc}") from None
     return settings
+
+
+EXECUTORS = ("local", "celery")
+BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def broker_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a Celery broker URL, or None."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in BROKER_SCHEMES:
+        return (f"broker_url must be amqp://… (RabbitMQ) or redis://…, got "
+                f"{url.split('@')[-1]!r}")
+    return None
+
+
+def _check_executor(settings: Settings, locator: _Locator) -> None:
+    if settings.executor not in EXECUTORS:
+        raise ConfigError(f"{locator.key('executor')}: executor must be one of "
+                          f"{', '.join(EXECUTORS)}, got {settings.executor!r}")
+    if settings.broker_url and (problem := broker_url_problem(settings.broker_url)):
+        raise ConfigError(f"{locator.key('broker_url')}: {problem}")
+    if not _QUEUE_NAME.match(settings.queue):
+        raise ConfigError(f"{locator.key('queue')}: queue must be 1-100 letters, digits, "
+                          f"'.', '_' or '-', got {settings.queue!r}")
+
+
+def resolve_broker_url(settings: Settings, env: Mapping[str, str] = os.environ) -> str:
+    """``NEWSMON_BROKER_URL`` wins over ``[settings] broker_url``; "" when neither."""
+    return env.get("NEWSMON_BROKER_URL") or settings.broker_url
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)

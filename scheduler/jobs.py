@@ -215,8 +215,13 @@ class JobRunner:
                  holder: str, may_start: Callable[[datetime], bool],
                  clock: Callable[[], datetime] = utc_now, python: str = sys.executable,
                  kill_grace: timedelta = DEFAULT_KILL_GRACE,
-                 on_job_end: Callable[[], None] = lambda: None) -> None:
+                 on_job_end: Callable[[], None] = lambda: None,
+                 worker: str | None = None, task_id: str | None = None) -> None:
         self.database = database
+        # A `newsmon worker` (Celery executor) runs jobs with this same code; its run
+        # rows name it and the broker message they came from.
+        self.worker = worker
+        self.task_id = task_id
         self.database_url = database_url
         self.config_path = config_path
         self.holder = holder
@@ -311,7 +316,8 @@ class JobRunner:
         with self.database.session() as session, session.begin():
             run_id = start_job_run(session, spec.job_id, scheduled_for=scheduled,
                                    started_at=now, holder=self.holder, host=self.host,
-                                   catch_up=catch_up)
+                                   catch_up=catch_up, worker=self.worker,
+                                   task_id=self.task_id)
         with tempfile.TemporaryDirectory(prefix="newsmon-job-") as results:
             try:
                 child = self._spawn(spec, now, Path(results) / "result.json")

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import (
@@ -92,6 +92,9 @@ from newsmon.storage.jobruns import (
     record_missed_run,
 )
 
+if TYPE_CHECKING:
+    from newsmon.scheduler.cluster.dispatch import CeleryDispatcher
+
 log = logging.getLogger("newsmon.run")
 
 LOG_FILE_BYTES = 5 * 1024 * 1024
@@ -109,6 +112,7 @@ class ServiceOptions:
     max_parallel: int = 4
     misfire_grace: timedelta = timedelta(hours=6)
     kill_grace: timedelta = DEFAULT_KILL_GRACE
+    broker_url: str = ""  # executor = "celery": where jobs are sent
 
 
 class Service:
@@ -132,9 +136,21 @@ class Service:
         self._wake = threading.Event()
         self.holder = holder or make_holder_id()
         self.lease = RunnerLease(database, self.holder, options.lease_ttl)
-        self.runner = JobRunner(database, database_url, str(config.path), holder=self.holder,
-                                may_start=self.lease.is_held, clock=clock,
-                                kill_grace=options.kill_grace, on_job_end=self._wake.set)
+        self.runner: JobRunner | CeleryDispatcher
+        if config.settings.executor == "celery":  # jobs go to `newsmon worker`s
+            from newsmon.scheduler.cluster.dispatch import CeleryDispatcher
+
+            if not options.broker_url:
+                raise ConfigError(f"{config.path}: executor = \"celery\" needs broker_url "
+                                  "in [settings] or NEWSMON_BROKER_URL")
+            self.runner = CeleryDispatcher(options.broker_url, config.settings.queue,
+                                           holder=self.holder, may_start=self.lease.is_held,
+                                           clock=clock)
+        else:
+            self.runner = JobRunner(database, database_url, str(config.path),
+                                    holder=self.holder, may_start=self.lease.is_held,
+                                    clock=clock, kill_grace=options.kill_grace,
+                                    on_job_end=self._wake.set)
         self._reload_config = reload_config
         self._scheduled: dict[str, JobSpec] = {}
         self._signal_names: list[str] = []

@@ -89,6 +89,9 @@ def _check_sqlite_file(path: Path) -> None:
         raise DatabaseError(f"{path}: not a SQLite database (the file holds something else)")
 
 
+PG_CONNECT_TIMEOUT_SECONDS = 10
+
+
 def create_db_engine(url: str) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
@@ -97,6 +100,11 @@ def create_db_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True
+        if "connect_timeout" not in parsed.query:
+            # A server that does not answer (host gone, packets dropped) fails a
+            # connection after this long instead of the OS's minutes: a crawl worker
+            # then fails its job with the reason rather than hanging.
+            kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:

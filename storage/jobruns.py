@@ -40,19 +40,23 @@ class JobRunRecord:
     holder: str
     pid: int | None
     host: str | None
+    worker: str | None = None  # the `newsmon worker` that ran it (None: the runner)
+    task_id: str | None = None  # the broker message it came from
 
 
 def _record(row: JobRun) -> JobRunRecord:
     return JobRunRecord(row.id, row.job_id, row.scheduled_for, row.started_at, row.finished_at,
                         row.status, row.exit_code, row.detail, row.catch_up, row.holder,
-                        row.pid, row.host)
+                        row.pid, row.host, row.worker, row.task_id)
 
 
 def start_job_run(session: Session, job_id: str, *, scheduled_for: datetime | None,
-                  started_at: datetime, holder: str, host: str, catch_up: bool = False) -> int:
+                  started_at: datetime, holder: str, host: str, catch_up: bool = False,
+                  worker: str | None = None, task_id: str | None = None) -> int:
     """Open a ``running`` row for a job that starts now; returns its id."""
     run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=started_at,
-                 status=RUNNING, catch_up=catch_up, holder=holder, host=host)
+                 status=RUNNING, catch_up=catch_up, holder=holder, host=host,
+                 worker=worker, task_id=task_id)
     session.add(run)
     session.flush()
     return run.id
@@ -103,15 +107,37 @@ def interrupt_stale_job_runs(session: Session, *, holder: str, now: datetime,
     """Mark ``running`` rows of other holders interrupted; returns them as they were.
 
     Called by a process that has just taken the lease: no other runner is alive, so a
-    row still ``running`` belongs to a service that died or was killed mid-job.
+    row still ``running`` belongs to a service that died or was killed mid-job. Rows
+    run by a ``newsmon worker`` are not the runner's: their workers may well be alive
+    (see :func:`interrupt_dead_worker_runs`).
     """
     stale = list(session.scalars(select(JobRun).where(JobRun.status == RUNNING,
-                                                      JobRun.holder != holder)))
+                                                      JobRun.holder != holder,
+                                                      JobRun.worker.is_(None))))
     records = [_record(row) for row in stale]
     for row in stale:
         row.status = INTERRUPTED
         row.finished_at = now
         row.detail = f"{detail} (holder {row.holder})"
+    session.flush()
+    return records
+
+
+def interrupt_dead_worker_runs(session: Session, *, job_id: str, now: datetime,
+                               detail: str) -> list[JobRunRecord]:
+    """Mark the ``running`` worker rows of ``job_id`` interrupted.
+
+    Called by a worker that has just taken the job's lease, before it opens its own
+    row: the lease lapsed, so whoever opened such a row stopped renewing it — its
+    worker died or was cut off (and then ended its child itself).
+    """
+    stale = list(session.scalars(select(JobRun).where(
+        JobRun.job_id == job_id, JobRun.status == RUNNING, JobRun.worker.is_not(None))))
+    records = [_record(row) for row in stale]
+    for row in stale:
+        row.status = INTERRUPTED
+        row.finished_at = now
+        row.detail = f"{detail} (worker {row.worker})"
     session.flush()
     return records
 
@@ -134,3 +160,12 @@ def close_child_crawl_runs(session: Session, *, host: str, pid: int, since: date
         row.finished_at = row.finished_at or now
     session.flush()
     return len(rows)
+
+
+def ran_since(session: Session, job_id: str, since: datetime) -> bool:
+    """Whether a run of ``job_id`` started at or after ``since`` and ended (not
+    interrupted or missed): a job message sent at ``since`` is then already served."""
+    found = session.scalar(select(JobRun.id).where(
+        JobRun.job_id == job_id, JobRun.started_at >= since,
+        JobRun.status.not_in([RUNNING, INTERRUPTED, MISSED])).limit(1))
+    return found is not None

@@ -1,4 +1,9 @@
-"""The runner lease: a row that says which process may run scheduled jobs.
+"""Leases: rows that say which process may do something, until when.
+
+``runner``: which ``newsmon run`` may run scheduled jobs. With the Celery executor,
+workers also take ``job:KIND:NAME`` (one run of a job at a time in the cluster) and
+``host:HOSTNAME`` (one crawl at a time per host) for each job execution
+(``scheduler/cluster/worker.py``), several at once with :func:`try_acquire_leases`.
 
 Taking and renewing are single conditional statements (``UPDATE … WHERE holder = me OR
 expires_at < now``), so two processes racing for an expired lease cannot both win on
@@ -98,3 +103,29 @@ def read_lease(session: Session, name: str) -> LeaseState | None:
     if row is None:
         return None
     return LeaseState(row.name, row.holder, row.acquired_at, row.renewed_at, row.expires_at)
+
+
+def try_acquire_leases(session: Session, names: list[str], holder: str, now: datetime,
+                       ttl: timedelta) -> str | None:
+    """Take every lease in ``names`` for ``holder``; the first one that is taken, or None.
+
+    Leases are taken in sorted order. When one is held by a live other holder the
+    caller must roll the transaction back, so the leases are all taken or none (a
+    worker never sits on one host while waiting for another: no deadlock).
+    """
+    for name in sorted(set(names)):
+        if not try_acquire_lease(session, name, holder, now, ttl):
+            return name
+    return None
+
+
+def renew_leases(session: Session, names: list[str], holder: str, now: datetime,
+                 ttl: timedelta) -> list[str]:
+    """Renew ``holder``'s leases; returns the names it no longer holds."""
+    return [name for name in sorted(set(names))
+            if not renew_lease(session, name, holder, now, ttl)]
+
+
+def release_leases(session: Session, names: list[str], holder: str) -> None:
+    for name in sorted(set(names)):
+        release_lease(session, name, holder)

@@ -360,7 +360,9 @@ class RunnerLease(Base):
 
     __tablename__ = "runner_leases"
 
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # "runner"; with Celery workers also "job:crawl:NAME" and "host:HOSTNAME" (a host
+    # name may be 253 characters long).
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime]
     renewed_at: Mapped[datetime]
@@ -375,7 +377,9 @@ class JobRun(Base):
     (other exit codes), ``crashed`` (killed by a signal), ``timeout``, ``interrupted``
     (the service stopped or died first) or ``missed``. ``pid``/``host`` name the child
     process, so its ``crawl_runs`` rows can be closed if it never closed them itself.
-    The newest row per job is its "last run" for catch-up after downtime.
+    The newest row per job is its "last run" for catch-up after downtime. ``worker``
+    names the ``newsmon worker`` that ran it (NULL: the runner itself, local executor)
+    and ``task_id`` the broker message (the same on a redelivered message).
     """
 
     __tablename__ = "job_runs"
@@ -392,8 +396,26 @@ class JobRun(Base):
     holder: Mapped[str] = mapped_column(String(200))
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(200))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    task_id: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_job_runs_job_id_id", "job_id", "id"),)
+
+
+class Worker(Base):
+    """One ``newsmon worker`` process, as its heartbeat last wrote it."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    queues: Mapped[str] = mapped_column(String(500))
+    concurrency: Mapped[int]
+    jobs_running: Mapped[int]
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
 
 
 __all__ = [
@@ -413,5 +435,6 @@ __all__ = [
     "Topic",
     "UTCDateTime",
     "UrlRecord",
+    "Worker",
     "utcnow",
 ]

@@ -137,6 +137,28 @@ def test_no_module_imports_a_layer_above_or_beside_its_own() -> None:
     assert violations() == []
 
 
+# The Celery executor's package: the one place Celery and its transport (kombu) are
+# imported, so the local executor and every other command never load them.
+CLUSTER_PACKAGE = "newsmon.scheduler.cluster"
+CLUSTER_LIBRARIES = ("celery", "kombu", "amqp")
+
+
+def cluster_library_imports() -> list[str]:
+    return sorted(f"{path.relative_to(ROOT)}:{line}: {module} imports {name}"
+                  for module, path in modules()
+                  if not _matches(module, CLUSTER_PACKAGE)
+                  for name, line in imports_of(module, path)
+                  if any(_matches(name, lib) for lib in CLUSTER_LIBRARIES))
+
+
+def test_only_the_cluster_package_imports_celery() -> None:
+    assert cluster_library_imports() == []
+    # …and the scan sees the package's own imports of it (a scan that saw none would pass)
+    seen = {name for module, path in modules() if _matches(module, CLUSTER_PACKAGE)
+            for name, _ in imports_of(module, path)}
+    assert {"celery", "kombu"} <= {name.split(".")[0] for name in seen}
+
+
 def test_the_shared_leaves_import_nothing_of_ours() -> None:
     for leaf in SHARED_LEAVES:
         path = ROOT / (leaf.replace(".", "/") + ".py")
@@ -164,6 +186,7 @@ def test_everything_is_imported_through_the_newsmon_package() -> None:
     ("newsmon.crawler", "crawler"), ("newsmon.digest.render.html", "core"),
     ("newsmon.delivery.webhook", "delivery"), ("newsmon.app.crawling", "app"),
     ("newsmon.__main__", "cli"), ("newsmon.scheduler.matching", "core"),
+    ("newsmon.scheduler.cluster.worker", "scheduler"), ("newsmon.cli.commands_worker", "cli"),
 ])
 def test_layers_are_told_apart(module: str, layer: str) -> None:
     assert layer_of(module) == layer

@@ -159,6 +159,7 @@ def _register() -> None:
         commands_sources,
         commands_status,
         commands_topics,
+        commands_worker,
     )
 
     for module in (
@@ -174,6 +175,7 @@ def _register() -> None:
         commands_extract,
         commands_db,
         commands_run,
+        commands_worker,
     ):
         cli.add_command(module.command)
 

@@ -13,7 +13,7 @@ import click
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_INTERRUPTED
 from newsmon.cli.output import local_time, render_table
-from newsmon.config import ConfigError, default_data_dir, load_config
+from newsmon.config import ConfigError, default_data_dir, load_config, resolve_broker_url
 
 if TYPE_CHECKING:
     from newsmon.cli.commands_status import Section
@@ -86,7 +86,8 @@ def command(app: AppContext, lease_ttl: timedelta, stop_grace: timedelta,
     config = app.config
     options = ServiceOptions(lease_ttl=lease_ttl, stop_grace=stop_grace,
                              crawl_timeout=crawl_timeout, digest_timeout=digest_timeout,
-                             max_parallel=max_parallel)
+                             max_parallel=max_parallel,
+                             broker_url=resolve_broker_url(config.settings))
     try:
         service = Service(config, app.database, app.database_url, options,
                           reload_config=lambda: load_config(config.path))

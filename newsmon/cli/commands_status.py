@@ -20,6 +20,7 @@ from typing import Any
 import click
 
 from newsmon.cli.commands_run import runner_section, schedule_section
+from newsmon.cli.commands_worker import workers_section
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import dumps, local_time, render_table
@@ -82,7 +83,7 @@ def crawl_section(app: AppContext, now: datetime) -> Section:
 
 # The sections of `newsmon status`, in order.
 SECTIONS: list[Callable[[AppContext, datetime], Section]] = [
-    crawl_section, schedule_section, runner_section]
+    crawl_section, schedule_section, runner_section, workers_section]
 
 
 @click.command("status")
@@ -107,6 +108,8 @@ def command(app: AppContext, as_json: bool) -> None:
         click.echo(dumps({section.key: section.records for section in sections}))
     else:
         for section in sections:
+            if not section.rows:  # e.g. no workers with the local executor
+                continue
             click.echo(f"== {section.title}")
             click.echo(render_table(section.rows, section.columns), nl=False)
     if any(section.failing for section in sections):
