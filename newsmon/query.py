@@ -242,10 +242,6 @@ class Plan:
         """The query as a test of which keys are present (``key`` maps a term to its)."""
         return _predicate(self.root, key)
 
-    def holds(self, present: AbstractSet[Term]) -> bool:
-        """The query's truth given the set of present terms."""
-        return evaluate(self.root, present.__contains__)
-
     def matches(self, fields: Mapping[str, str]) -> bool:
         """Brute force: does the query match an article with these fields?
 
@@ -501,7 +497,7 @@ def parse_query(
     ``name`` is the name of the topic being parsed, so that it cannot refer to itself.
     """
     plan = Plan.of(_Parser(text, aliases or {}, () if name is None else (name,)).parse())
-    if plan.holds(frozenset()):
+    if evaluate(plan.root, lambda term: False):
         raise QuerySyntaxError(
             text,
             0,

@@ -1,6 +1,8 @@
 """Traditional/Simplified conversion and the script-blind matching key.
 
-Two separate jobs live here.
+Three jobs live here: conversion, the matching key, and the index tokens a key is
+stored under in the full-text index (the last section: :func:`document_tokens`,
+:func:`term_tokens`).
 
 **Conversion** -- :func:`to_simplified` and :func:`to_traditional` return exactly what
 opencc-python-reimplemented (the design card's package) returns from

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -116,16 +117,19 @@ def render_fts5(condition: IndexCondition) -> str:
     """The SQLite FTS5 MATCH expression; over-long articles are always candidates."""
     if isinstance(condition, Everything):
         return _fts5_string(ALL_MARK)
-    return f"({_fts5(condition)}) OR {_fts5_string(UNINDEXED_MARK)}"
+    rendered = _render(condition, _fts5_string, " AND ", " OR ")
+    return f"({rendered}) OR {_fts5_string(UNINDEXED_MARK)}"
 
 
-def _fts5(condition: IndexCondition) -> str:
+def _render(condition: IndexCondition, lexeme: Callable[[str], str], both: str, either: str
+            ) -> str:
     if isinstance(condition, AllOf):
-        return " AND ".join(_fts5_string(token) for token in condition.tokens)
+        return both.join(map(lexeme, condition.tokens))
     if isinstance(condition, Everything):
-        return _fts5_string(ALL_MARK)
-    joiner = " OR " if isinstance(condition, AnyOf) else " AND "
-    return joiner.join(f"({_fts5(child)})" for child in condition.children)
+        return lexeme(ALL_MARK)
+    joiner = either if isinstance(condition, AnyOf) else both
+    return joiner.join(f"({_render(child, lexeme, both, either)})"
+                       for child in condition.children)
 
 
 def _fts5_string(token: str) -> str:
@@ -141,16 +145,8 @@ def render_tsquery(condition: IndexCondition) -> str | None:
     """
     if isinstance(condition, Everything):
         return None
-    return f"({_tsquery(condition)}) | {_tsquery_lexeme(UNINDEXED_MARK)}"
-
-
-def _tsquery(condition: IndexCondition) -> str:
-    if isinstance(condition, AllOf):
-        return " & ".join(_tsquery_lexeme(token) for token in condition.tokens)
-    if isinstance(condition, Everything):
-        return _tsquery_lexeme(ALL_MARK)
-    joiner = " | " if isinstance(condition, AnyOf) else " & "
-    return joiner.join(f"({_tsquery(child)})" for child in condition.children)
+    rendered = _render(condition, _tsquery_lexeme, " & ", " | ")
+    return f"({rendered}) | {_tsquery_lexeme(UNINDEXED_MARK)}"
 
 
 def _tsquery_lexeme(token: str) -> str:

@@ -466,13 +466,6 @@ def _rows_in_order(session: Session, wanted: list[int]) -> list[_Candidate]:
 # Exact results
 
 
-def _is_match(plan: Plan, candidate: _Candidate) -> bool:
-    """The reference matcher on the stored keys (already normalised: only the outlet
-    name needs it). Tests compare against :meth:`Plan.matches` itself."""
-    return plan.matches_keys({"title": candidate.title_norm, "body": candidate.body_norm,
-                              "source": normalize(candidate.article.source or "")})
-
-
 def _iter_matches(session: Session, plan: Plan | None, filters: SearchFilters,
                   first: int = FIRST_BATCH) -> Iterator[_Candidate]:
     if is_postgresql(session):
@@ -484,7 +477,10 @@ def _iter_matches(session: Session, plan: Plan | None, filters: SearchFilters,
                              "set_config('max_parallel_workers_per_gather', '0', true)"))
     how = _strategy(session, plan, filters, first)
     for candidate in _iter_candidates(session, how, max(MIN_BATCH, min(first, MAX_BATCH))):
-        if plan is None or _is_match(plan, candidate):
+        # The stored keys are normalised already: only the outlet name needs it.
+        if plan is None or plan.matches_keys({
+                "title": candidate.title_norm, "body": candidate.body_norm,
+                "source": normalize(candidate.article.source or "")}):
             yield candidate
 
 
@@ -546,8 +542,8 @@ def relevance(plan: Plan, title_norm: str, body_norm: str) -> float:
     length_factor = 1 - LENGTH_DAMPING + LENGTH_DAMPING * len(body_norm) / TYPICAL_LENGTH
     score = 0.0
     for term in plan.positive:
-        in_title = _count_hits(term, title_norm) if term.field in (None, "title") else 0
-        in_body = _count_hits(term, body_norm) if term.field in (None, "body") else 0
+        in_title = _count_hits(term, title_norm) if "title" in term.scope else 0
+        in_body = _count_hits(term, body_norm) if "body" in term.scope else 0
         weight = TITLE_WEIGHT * in_title + in_body
         score += weight * (SATURATION + 1) / (weight + SATURATION * length_factor)
     return score

@@ -31,13 +31,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from newsmon.textnorm import (
-    ALL_MARK,
-    MAX_INDEXED_CHARS,
-    MAX_WORD_CHARS,
-    TITLE_MARK,
-    UNINDEXED_MARK,
-)
+from newsmon.textnorm import ALL_MARK, MAX_INDEXED_CHARS, MAX_WORD_CHARS, TITLE_MARK, UNINDEXED_MARK
 from newsmon.textnorm import PG_SEPARATOR_RANGES as SEPARATORS
 
 revision: str = "0003"
