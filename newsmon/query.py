@@ -44,6 +44,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Literal, TypeVar
 
 from newsmon.textnorm import TITLE_MARK, normalize, term_tokens
@@ -126,8 +127,7 @@ class Term:
     """One word or phrase, compiled: ``norm`` is what is matched, ``text`` as typed.
 
     ``left``/``right``: that end of ``norm`` is a word character, so it must sit on a
-    word boundary (``AI`` is not in "mail"); ``tokens``: what the full-text index holds
-    of every text containing the term (:func:`newsmon.textnorm.term_tokens`).
+    word boundary (``AI`` is not in "mail").
     """
 
     text: str
@@ -137,14 +137,13 @@ class Term:
     latin: bool = False  # has Latin letters/digits
     left: bool = False
     right: bool = False
-    tokens: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, text: str, field: Field | None = None, phrase: bool = False) -> Term:
         """A term for ``text`` with its key and facts computed."""
         norm = normalize(text)
         return cls(text, norm, field, phrase, any(map(is_word_char, norm)),
-                   is_word_char(norm[:1]), is_word_char(norm[-1:]), term_tokens(norm))
+                   is_word_char(norm[:1]), is_word_char(norm[-1:]))
 
     @property
     def scope(self) -> tuple[Field, ...]:
@@ -215,7 +214,7 @@ IndexCondition = Everything | AllOf | AnyOf | Both
 EVERYTHING = Everything()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Plan:
     """A query parsed and compiled once; the matcher, search and its SQL consume this.
 
@@ -226,17 +225,25 @@ class Plan:
     """
 
     root: Node
-    terms: tuple[Term, ...]
-    positive: tuple[Term, ...]
-    requirements: tuple[frozenset[Term], ...]
-    narrowing: IndexCondition
 
-    @classmethod
-    def of(cls, root: Node) -> Plan:
-        positive = frozenset(_walk_terms(root, positive=True, want=True))
-        requirements = sorted(set(_requirements(root)), key=_rarity) or [positive]
-        return cls(root, _ordered(_walk_terms(root, positive=True, want=None)),
-                   _ordered(positive), tuple(requirements), _narrowing(root))
+    # Each fact is worked out when first asked (search needs no requirements, the
+    # matcher no index condition), then kept: the plan is immutable.
+    @cached_property
+    def terms(self) -> tuple[Term, ...]:
+        return _ordered(_walk_terms(self.root, positive=True, want=None))
+
+    @cached_property
+    def positive(self) -> tuple[Term, ...]:
+        return _ordered(_walk_terms(self.root, positive=True, want=True))
+
+    @cached_property
+    def requirements(self) -> tuple[frozenset[Term], ...]:
+        found = sorted(set(_requirements(self.root)), key=_rarity)
+        return tuple(found) or (frozenset(self.positive),)
+
+    @cached_property
+    def narrowing(self) -> IndexCondition:
+        return _narrowing(self.root)
 
     def predicate(self, key: Callable[[Term], K]) -> Callable[[AbstractSet[K]], bool]:
         """The query as a test of which keys are present (``key`` maps a term to its)."""
@@ -330,10 +337,11 @@ def _rarity(terms: frozenset[Term]) -> tuple[int, int, list[tuple[str, str]]]:
 def _narrowing(node: Node) -> IndexCondition:
     """The index condition every article matching ``node`` satisfies."""
     if isinstance(node, Term):
-        if node.field == "source" or not node.tokens:
+        held = term_tokens(node.norm)  # what every text containing the term holds
+        if node.field == "source" or not held:
             return EVERYTHING  # the outlet name is not indexed; "..." has no tokens
         mark = TITLE_MARK if node.field == "title" else ""
-        return AllOf(tuple(mark + token for token in node.tokens))
+        return AllOf(tuple(mark + token for token in held))
     if isinstance(node, Not):
         return EVERYTHING  # the index cannot prove absence; the exact check does
     children = [_narrowing(child) for child in node.children]
@@ -361,34 +369,35 @@ def evaluate(node: Node, present: Callable[[Term], bool]) -> bool:
     return any(evaluate(child, present) for child in node.children)
 
 
-def _occurrences(term: Term, key: str, start: int = 0) -> Iterator[int]:
-    """Where ``term`` occurs in the normalised ``key`` (overlapping occurrences included),
-    on the word boundaries it needs: a plain substring search plus that rule."""
+def term_spans(term: Term, key: str, start: int = 0, first: bool = False
+               ) -> list[tuple[int, int]]:
+    """Spans of every occurrence of ``term`` in the normalised ``key`` from ``start``
+    (overlapping ones included; only the first if ``first``): a plain substring search
+    plus the word-boundary rule.  Loops rather than a generator: the matcher runs this
+    for the hits of every match."""
     needle, left, right = term.norm, term.left, term.right
+    size, spans = len(needle), []
     at = key.find(needle, start)
     if not (left or right):  # most terms (Chinese ones): every occurrence counts
         while at >= 0:
-            yield at
-            at = key.find(needle, at + 1)
-        return
-    size, length = len(needle), len(key)
+            spans.append((at, at + size))
+            at = -1 if first else key.find(needle, at + 1)
+        return spans
     while at >= 0:
         end = at + size
         if not ((left and at > 0 and is_word_char(key[at - 1]))
-                or (right and end < length and is_word_char(key[end]))):
-            yield at
+                or (right and end < len(key) and is_word_char(key[end]))):
+            spans.append((at, end))
+            if first:
+                break
         at = key.find(needle, at + 1)
+    return spans
 
 
 def find_term(term: Term, key: str, start: int = 0) -> int:
     """Index of the first occurrence of ``term`` in ``key`` from ``start``, or -1."""
-    return next(_occurrences(term, key, start), -1)
-
-
-def term_spans(term: Term, key: str) -> list[tuple[int, int]]:
-    """Spans of every occurrence of ``term`` in ``key``, overlapping ones included."""
-    size = len(term.norm)
-    return [(at, at + size) for at in _occurrences(term, key)]
+    found = term_spans(term, key, start, first=True)
+    return found[0][0] if found else -1
 
 
 # --------------------------------------------------------------------------------------
@@ -496,7 +505,7 @@ def parse_query(
     ``aliases`` maps topic names to their queries for ``topic:NAME`` / ``@NAME``;
     ``name`` is the name of the topic being parsed, so that it cannot refer to itself.
     """
-    plan = Plan.of(_Parser(text, aliases or {}, () if name is None else (name,)).parse())
+    plan = Plan(_Parser(text, aliases or {}, () if name is None else (name,)).parse())
     if evaluate(plan.root, lambda term: False):
         raise QuerySyntaxError(
             text,
