@@ -44,7 +44,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from functools import cached_property
 from typing import Literal, TypeVar
 
 from newsmon.textnorm import TITLE_MARK, normalize, term_tokens
@@ -214,7 +213,7 @@ IndexCondition = Everything | AllOf | AnyOf | Both
 EVERYTHING = Everything()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """A query parsed and compiled once; the matcher, search and its SQL consume this.
 
@@ -225,23 +224,24 @@ class Plan:
     """
 
     root: Node
+    positive: tuple[Term, ...]
 
-    # Each fact is worked out when first asked (search needs no requirements, the
-    # matcher no index condition), then kept: the plan is immutable.
-    @cached_property
+    @classmethod
+    def of(cls, root: Node) -> Plan:
+        return cls(root, _ordered(_walk_terms(root, positive=True, want=True)))
+
+    # Worked out on each call (the matcher asks for the requirements once per topic,
+    # search for the index condition once per query; neither needs the other's).
+    @property
     def terms(self) -> tuple[Term, ...]:
         return _ordered(_walk_terms(self.root, positive=True, want=None))
 
-    @cached_property
-    def positive(self) -> tuple[Term, ...]:
-        return _ordered(_walk_terms(self.root, positive=True, want=True))
-
-    @cached_property
+    @property
     def requirements(self) -> tuple[frozenset[Term], ...]:
         found = sorted(set(_requirements(self.root)), key=_rarity)
         return tuple(found) or (frozenset(self.positive),)
 
-    @cached_property
+    @property
     def narrowing(self) -> IndexCondition:
         return _narrowing(self.root)
 
@@ -328,10 +328,10 @@ def _requirements(node: Node) -> list[frozenset[Term]]:
     return [frozenset().union(*(min(option, key=_rarity) for option in options))]
 
 
-def _rarity(terms: frozenset[Term]) -> tuple[int, int, list[tuple[str, str]]]:
+def _rarity(terms: frozenset[Term]) -> tuple[int, int, list[str]]:
     """Sort key preferring few terms, then long (likely rare) ones; deterministic."""
-    return (len(terms), -min(len(term.norm) for term in terms),
-            sorted((term.norm, term.field or "") for term in terms))
+    names = sorted([f"{term.norm}:{term.field}" for term in terms])
+    return len(names), -min([len(term.norm) for term in terms]), names
 
 
 def _narrowing(node: Node) -> IndexCondition:
@@ -505,7 +505,7 @@ def parse_query(
     ``aliases`` maps topic names to their queries for ``topic:NAME`` / ``@NAME``;
     ``name`` is the name of the topic being parsed, so that it cannot refer to itself.
     """
-    plan = Plan(_Parser(text, aliases or {}, () if name is None else (name,)).parse())
+    plan = Plan.of(_Parser(text, aliases or {}, () if name is None else (name,)).parse())
     if evaluate(plan.root, lambda term: False):
         raise QuerySyntaxError(
             text,
