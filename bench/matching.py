@@ -34,7 +34,7 @@ built from a list of real place names, subject words and words drawn from the ar
 For each set: the engine's articles/s with full evidence (:meth:`Matcher.match`: hits
 with offsets and snippets) and decision-only (:meth:`Matcher.match_ids`), against a naive
 baseline in the same run (every topic, every term searched with ``str.find`` plus the
-word-boundary rule -- ``newsmon.query.find_term``), the ratio, matches per article, and
+word-boundary rule -- the reference, ``Plan.matches_keys``), the ratio, matches per article, and
 whether engine and baseline picked the same topics.  Timings are the median of
 ``--rounds`` passes, by the wall clock and by this process's CPU time (the machine may be
 shared: the load average is printed before and after); the baseline runs for about a
@@ -66,8 +66,8 @@ import ahocorasick_rs
 import opencc
 from corpus_articles import extracted_articles
 
-from newsmon.query import DEFAULT_FIELDS, Node, Term, evaluate, find_term, parse_query
-from newsmon.scheduler.matching import ArticleText, Matcher, TopicSpec
+from newsmon.matching import ArticleText, Matcher, TopicSpec
+from newsmon.query import Plan, parse_query
 from newsmon.textnorm import normalize, to_simplified, to_traditional
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -266,19 +266,14 @@ def rate(work: Callable[[], int], rounds: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def naive_ids(topics: Sequence[tuple[int, Node]], article: ArticleText) -> list[int]:
+def naive_ids(topics: Sequence[tuple[int, Plan]], article: ArticleText) -> list[int]:
     """The baseline: every topic, every term looked up on its own."""
     keys = {
         "title": article.title_norm or "",
         "body": article.body_norm or "",
         "source": article.source_norm or "",
     }
-
-    def present(term: Term) -> bool:
-        scope = DEFAULT_FIELDS if term.field is None else (term.field,)
-        return any(find_term(term, keys[name]) >= 0 for name in scope)
-
-    return [topic_id for topic_id, node in topics if evaluate(node, present)]
+    return [topic_id for topic_id, plan in topics if plan.matches_keys(keys)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,34 +29,47 @@ Grammar (``NOT`` binds tighter than AND, AND tighter than OR)::
 
 A malformed query raises :class:`QuerySyntaxError` carrying the 0-based ``position`` in
 the query and what was ``expected`` there.
+
+:func:`parse_query` compiles a query once into a :class:`Plan`, the only statement of
+what a query means: its terms with their keys, word-boundary needs and index tokens, the
+compiled boolean test, the terms it requires, and the full-text index condition.  The
+reference matcher (:meth:`Plan.matches`), the Hyperscan matcher
+(:mod:`newsmon.matching`) and search with its SQL renderers (:mod:`newsmon.storage.search`,
+:mod:`newsmon.storage.fts`) all read it.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
-from newsmon.textnorm import normalize
+from newsmon.textnorm import TITLE_MARK, normalize, term_tokens
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "EVERYTHING",
     "FIELDS",
+    "AllOf",
     "And",
+    "AnyOf",
+    "Both",
+    "Everything",
     "Field",
+    "IndexCondition",
     "Node",
     "Not",
     "Or",
+    "Plan",
     "QuerySyntaxError",
     "Term",
     "evaluate",
     "find_term",
     "is_word_char",
-    "matches",
     "parse_query",
-    "positive_terms",
-    "query_terms",
+    "term_spans",
 ]
 
 Field = Literal["title", "body", "source"]
@@ -105,24 +118,41 @@ def _display_width(char: str) -> int:
 
 
 # --------------------------------------------------------------------------------------
-# The syntax tree
+# The syntax tree and the compiled plan
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """One word or phrase.  ``norm`` is what is matched; ``text`` is as typed."""
+    """One word or phrase, compiled: ``norm`` is what is matched, ``text`` as typed.
+
+    ``left``/``right``: that end of ``norm`` is a word character, so it must sit on a
+    word boundary (``AI`` is not in "mail").
+    """
 
     text: str
     norm: str
     field: Field | None = None  # None: title or body
     phrase: bool = False
-    latin: bool = False  # has Latin letters/digits: its word-character ends need boundaries
+    latin: bool = False  # has Latin letters/digits
+    left: bool = False
+    right: bool = False
 
     @classmethod
     def of(cls, text: str, field: Field | None = None, phrase: bool = False) -> Term:
-        """A term for ``text`` with its key computed."""
+        """A term for ``text`` with its key and facts computed."""
         norm = normalize(text)
-        return cls(text, norm, field, phrase, any(map(is_word_char, norm)))
+        return cls(text, norm, field, phrase, any(map(is_word_char, norm)),
+                   is_word_char(norm[:1]), is_word_char(norm[-1:]))
+
+    @property
+    def scope(self) -> tuple[Field, ...]:
+        """The fields the term is looked for in."""
+        return DEFAULT_FIELDS if self.field is None else (self.field,)
+
+    @property
+    def bounded(self) -> bool:
+        """Whether a substring occurrence still needs a word-boundary check."""
+        return self.left or self.right
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,14 +181,95 @@ def is_word_char(char: str) -> bool:
     return (char.isalnum() or char == "_") and char < "\u2e80" and not "\u1100" <= char <= "\u11ff"
 
 
-def query_terms(node: Node) -> frozenset[Term]:
-    """Every term of the query, required or excluded."""
-    return frozenset(_walk_terms(node, positive=True, want=None))
+# What the full-text index can check of a query (its tokens: newsmon.textnorm), every
+# match satisfying it; storage renders it for SQLite FTS5 and PostgreSQL.
+@dataclass(frozen=True, slots=True)
+class Everything:
+    """No narrowing possible: every article is a candidate."""
 
 
-def positive_terms(node: Node) -> frozenset[Term]:
-    """The terms whose presence can make the query true (not under an odd number of NOTs)."""
-    return frozenset(_walk_terms(node, positive=True, want=True))
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """Articles holding every one of these tokens."""
+
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Articles satisfying at least one of the conditions."""
+
+    children: tuple[IndexCondition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Both:
+    """Articles satisfying all of the conditions (none of them ``AllOf``-mergeable)."""
+
+    children: tuple[IndexCondition, ...]
+
+
+IndexCondition = Everything | AllOf | AnyOf | Both
+EVERYTHING = Everything()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A query parsed and compiled once; the matcher, search and its SQL consume this.
+
+    ``terms`` lists every term (required or excluded), ``positive`` those whose presence
+    can make the query true, both in a fixed order; the query holds only if each set of
+    ``requirements`` has a present term (rare-looking terms first); ``narrowing`` is the
+    full-text index condition every match satisfies.
+    """
+
+    root: Node
+    positive: tuple[Term, ...]
+
+    @classmethod
+    def of(cls, root: Node) -> Plan:
+        return cls(root, _ordered(_walk_terms(root, positive=True, want=True)))
+
+    # Worked out on each call (the matcher asks for the requirements once per topic,
+    # search for the index condition once per query; neither needs the other's).
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return _ordered(_walk_terms(self.root, positive=True, want=None))
+
+    @property
+    def requirements(self) -> tuple[frozenset[Term], ...]:
+        found = sorted(set(_requirements(self.root)), key=_rarity)
+        return tuple(found) or (frozenset(self.positive),)
+
+    @property
+    def narrowing(self) -> IndexCondition:
+        return _narrowing(self.root)
+
+    def predicate(self, key: Callable[[Term], K]) -> Callable[[AbstractSet[K]], bool]:
+        """The query as a test of which keys are present (``key`` maps a term to its)."""
+        return _predicate(self.root, key)
+
+    def matches(self, fields: Mapping[str, str]) -> bool:
+        """Brute force: does the query match an article with these fields?
+
+        ``fields`` maps "title", "body", "source" to text, original or already
+        normalised (normalising is idempotent); missing fields are empty.  This is the
+        reference the matching engine and the search index are tested against.
+        """
+        return self.matches_keys({name: normalize(fields.get(name, "")) for name in FIELDS})
+
+    def matches_keys(self, keys: Mapping[str, str]) -> bool:
+        """:meth:`matches` on fields already normalised (every one of :data:`FIELDS`)."""
+        return evaluate(self.root, lambda term: any(find_term(term, keys[name]) >= 0
+                                                    for name in term.scope))
+
+
+K = TypeVar("K")
+
+
+def _ordered(terms: Iterable[Term]) -> tuple[Term, ...]:
+    return tuple(sorted(set(terms), key=lambda term: (term.norm, term.text, term.field or "",
+                                                      term.phrase)))
 
 
 def _walk_terms(node: Node, positive: bool, want: bool | None) -> Iterator[Term]:
@@ -172,8 +283,83 @@ def _walk_terms(node: Node, positive: bool, want: bool | None) -> Iterator[Term]
             yield from _walk_terms(child, positive, want)
 
 
+def _predicate(node: Node, key: Callable[[Term], K]) -> Callable[[AbstractSet[K]], bool]:
+    """``node`` as a test of the present keys: :func:`evaluate` compiled for speed.
+
+    The terms among a group's children become one set operation, and the common shapes
+    avoid a generator: the matcher runs this for every candidate topic of every article
+    (and its property tests compare it with :func:`evaluate`, the reference).
+    """
+    if isinstance(node, Term):
+        one = key(node)
+        return lambda present: one in present
+    if isinstance(node, Not):
+        inner = _predicate(node.child, key)
+        return lambda present: not inner(present)
+    keys = frozenset(key(child) for child in node.children if isinstance(child, Term))
+    parts = tuple(_predicate(child, key) for child in node.children if not isinstance(child, Term))
+    if isinstance(node, And):
+        if not parts:
+            return lambda present: keys <= present
+        if len(parts) == 1:
+            part = parts[0]
+            return lambda present: keys <= present and part(present)
+        return lambda present: keys <= present and all(part(present) for part in parts)
+    if not parts:
+        return lambda present: not keys.isdisjoint(present)
+    if len(parts) == 1:
+        part = parts[0]
+        return lambda present: not keys.isdisjoint(present) or part(present)
+    return lambda present: not keys.isdisjoint(present) or any(part(present) for part in parts)
+
+
+def _requirements(node: Node) -> list[frozenset[Term]]:
+    """Term sets such that ``node`` holds only if each set has a present term."""
+    if isinstance(node, Term):
+        return [frozenset((node,))]
+    if isinstance(node, Not):
+        return []  # an exclusion requires nothing to be present
+    options = [_requirements(child) for child in node.children]
+    if isinstance(node, And):
+        return [requirement for option in options for requirement in option]
+    if not all(options):  # an OR with a branch that requires nothing
+        return []
+    # An OR holds only if a branch does, so the union of the branches' best sets.
+    return [frozenset().union(*(min(option, key=_rarity) for option in options))]
+
+
+def _rarity(terms: frozenset[Term]) -> tuple[int, int, list[str]]:
+    """Sort key preferring few terms, then long (likely rare) ones; deterministic."""
+    names = sorted([f"{term.norm}:{term.field}" for term in terms])
+    return len(names), -min([len(term.norm) for term in terms]), names
+
+
+def _narrowing(node: Node) -> IndexCondition:
+    """The index condition every article matching ``node`` satisfies."""
+    if isinstance(node, Term):
+        held = term_tokens(node.norm)  # what every text containing the term holds
+        if node.field == "source" or not held:
+            return EVERYTHING  # the outlet name is not indexed; "..." has no tokens
+        mark = TITLE_MARK if node.field == "title" else ""
+        return AllOf(tuple(mark + token for token in held))
+    if isinstance(node, Not):
+        return EVERYTHING  # the index cannot prove absence; the exact check does
+    children = [_narrowing(child) for child in node.children]
+    if isinstance(node, Or):
+        if any(isinstance(child, Everything) for child in children):
+            return EVERYTHING
+        return AnyOf(tuple(children)) if len(children) > 1 else children[0]
+    tokens = [token for child in children if isinstance(child, AllOf) for token in child.tokens]
+    others: list[IndexCondition] = [c for c in children if isinstance(c, AnyOf | Both)]
+    if tokens:
+        others.insert(0, AllOf(tuple(dict.fromkeys(tokens))))
+    if not others:
+        return EVERYTHING
+    return others[0] if len(others) == 1 else Both(tuple(others))
+
+
 def evaluate(node: Node, present: Callable[[Term], bool]) -> bool:
-    """The query's truth given which terms are present."""
+    """The truth of ``node`` given which terms are present: the reference definition."""
     if isinstance(node, Term):
         return present(node)
     if isinstance(node, Not):
@@ -183,39 +369,35 @@ def evaluate(node: Node, present: Callable[[Term], bool]) -> bool:
     return any(evaluate(child, present) for child in node.children)
 
 
-def find_term(term: Term, key: str, start: int = 0) -> int:
-    """Index of the first occurrence of ``term`` in the normalised ``key`` text, or -1.
-
-    The reference matcher: a plain substring search plus the word-boundary rule.
-    """
-    needle = term.norm
-    check_left = term.latin and is_word_char(needle[0])
-    check_right = term.latin and is_word_char(needle[-1])
+def term_spans(term: Term, key: str, start: int = 0, first: bool = False
+               ) -> list[tuple[int, int]]:
+    """Spans of every occurrence of ``term`` in the normalised ``key`` from ``start``
+    (overlapping ones included; only the first if ``first``): a plain substring search
+    plus the word-boundary rule.  Loops rather than a generator: the matcher runs this
+    for the hits of every match."""
+    needle, left, right = term.norm, term.left, term.right
+    size, spans = len(needle), []
     at = key.find(needle, start)
+    if not (left or right):  # most terms (Chinese ones): every occurrence counts
+        while at >= 0:
+            spans.append((at, at + size))
+            at = -1 if first else key.find(needle, at + 1)
+        return spans
     while at >= 0:
-        end = at + len(needle)
-        left_ok = not (check_left and at > 0 and is_word_char(key[at - 1]))
-        right_ok = not (check_right and end < len(key) and is_word_char(key[end]))
-        if left_ok and right_ok:
-            return at
+        end = at + size
+        if not ((left and at > 0 and is_word_char(key[at - 1]))
+                or (right and end < len(key) and is_word_char(key[end]))):
+            spans.append((at, end))
+            if first:
+                break
         at = key.find(needle, at + 1)
-    return -1
+    return spans
 
 
-def matches(node: Node, fields: Mapping[str, str]) -> bool:
-    """Brute force: does the query match an article with these fields?
-
-    ``fields`` maps "title", "body", "source" to text, original or already normalised
-    (normalising is idempotent); missing fields are empty.  This is the reference the
-    matching engine and the search index are tested against.
-    """
-    keys = {name: normalize(fields.get(name, "")) for name in FIELDS}
-
-    def present(term: Term) -> bool:
-        scope = DEFAULT_FIELDS if term.field is None else (term.field,)
-        return any(find_term(term, keys[name]) >= 0 for name in scope)
-
-    return evaluate(node, present)
+def find_term(term: Term, key: str, start: int = 0) -> int:
+    """Index of the first occurrence of ``term`` in ``key`` from ``start``, or -1."""
+    found = term_spans(term, key, start, first=True)
+    return found[0][0] if found else -1
 
 
 # --------------------------------------------------------------------------------------
@@ -316,21 +498,22 @@ def _read_alias(query: str, start: int, name_at: int, tokens: list[_Token]) -> i
 
 def parse_query(
     text: str, aliases: Mapping[str, str] | None = None, name: str | None = None
-) -> Node:
-    """Parse a topic or search query; raises :class:`QuerySyntaxError` when malformed.
+) -> Plan:
+    """Parse and compile a topic or search query; raises :class:`QuerySyntaxError` when
+    malformed.
 
     ``aliases`` maps topic names to their queries for ``topic:NAME`` / ``@NAME``;
     ``name`` is the name of the topic being parsed, so that it cannot refer to itself.
     """
-    node = _Parser(text, aliases or {}, () if name is None else (name,)).parse()
-    if evaluate(node, lambda term: False):
+    plan = Plan.of(_Parser(text, aliases or {}, () if name is None else (name,)).parse())
+    if evaluate(plan.root, lambda term: False):
         raise QuerySyntaxError(
             text,
             0,
             "at least one term that must be present",
             "a query made only of exclusions would match nearly every article",
         )
-    return node
+    return plan
 
 
 class _Parser:

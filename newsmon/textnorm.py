@@ -1,6 +1,8 @@
 """Traditional/Simplified conversion and the script-blind matching key.
 
-Two separate jobs live here.
+Three jobs live here: conversion, the matching key, and the index tokens a key is
+stored under in the full-text index (the last section: :func:`document_tokens`,
+:func:`term_tokens`).
 
 **Conversion** -- :func:`to_simplified` and :func:`to_traditional` return exactly what
 opencc-python-reimplemented (the design card's package) returns from
@@ -62,6 +64,7 @@ which character of the original it came from, so hits can be shown as written.
 from __future__ import annotations
 
 import json
+import operator
 import re
 import unicodedata
 from bisect import bisect_right
@@ -74,11 +77,23 @@ import ahocorasick_rs
 import opencc
 
 __all__ = [
+    "ALL_MARK",
+    "MAX_INDEXED_CHARS",
+    "MAX_TERM_TOKENS",
+    "MAX_WORD_CHARS",
+    "PG_SEPARATOR_RANGES",
+    "SEPARATOR_RANGES",
+    "TITLE_MARK",
+    "UNINDEXED_MARK",
     "VARIANT_FOLDS",
     "Alignment",
     "align",
+    "document_tokens",
+    "field_tokens",
+    "is_gram_character",
     "normalize",
     "normalize_with_offsets",
+    "term_tokens",
     "to_simplified",
     "to_traditional",
 ]
@@ -614,3 +629,99 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """The key of ``text`` and, for each key character, the index of its source character."""
     alignment = align(text)
     return alignment.text, alignment.offsets()
+
+
+# --------------------------------------------------------------------------------------
+# Index tokens: what the full-text index stores of a key, and what a term needs there
+#
+# Chinese has no spaces, and the usual tokenizers either keep a whole run of hanzi as one
+# "word" or cut it into trigrams, which cannot serve the 1- and 2-character terms people
+# search for most (青岛, 上合, 疫). So the index holds, for the normalised title and body:
+#
+# * every character bigram of every run of gram characters (青岛市 -> 青岛 岛市),
+# * for 1-character terms, every single character of those runs on SQLite; on PostgreSQL
+#   only the last character of each run (``every_character=False``): a character either
+#   starts a stored bigram or ends its run, so the prefix query ``'X':*`` finds it;
+# * every Latin word, a maximal run of ``[0-9a-z]`` (cut to :data:`MAX_WORD_CHARS`),
+# * the same from the title again, each prefixed by :data:`TITLE_MARK` (``title:``),
+# * :data:`ALL_MARK` in every article, and nothing but it and :data:`UNINDEXED_MARK` for
+#   an article longer than :data:`MAX_INDEXED_CHARS` (a ``tsvector`` holds 1 MB at most).
+#
+# Characters fall in three classes, by code point ranges, so that the PostgreSQL function
+# of migration 0003 spells the same rule without depending on the server's locale:
+# word ``[0-9a-z]``; separator (:data:`SEPARATOR_RANGES`: other ASCII, Latin-1
+# punctuation, combining marks, general punctuation and symbols, CJK punctuation,
+# full-width forms, private use); gram: everything else (hanzi, kana, hangul, Cyrillic …).
+#
+# A term's tokens (:func:`term_tokens`) are tokens of every text containing the term: a
+# gram run of the term lies inside one of the text; a word run of the term is a whole
+# word of the text, bounded inside the term by non-word characters and at its ends by
+# the query language's word-boundary rule (every ``[0-9a-z]`` is a word character there).
+
+TITLE_MARK = "\ue000"  # private use: a separator, so no text token contains these
+ALL_MARK = "\ue001"
+UNINDEXED_MARK = "\ue002"
+MAX_WORD_CHARS = 64
+MAX_INDEXED_CHARS = 50_000
+MAX_TERM_TOKENS = 64  # any subset of a term's tokens still narrows correctly
+
+SEPARATOR_RANGES = (
+    "\\x00-\\x2f\\x3a-\\x60\\x7b-\\xbf\\xd7\\xf7\\u02b0-\\u036f\\u2000-\\u2bff"
+    "\\u2e00-\\u2e7f\\u3000-\\u3004\\u3008-\\u3020\\u3030\\u303d-\\u303f\\u30fb"
+    "\\ufe10-\\ufe1f\\ufe30-\\ufe6f\\uff00-\\uffff\\ud800-\\udfff\\ue000-\\uf8ff"
+)
+# The same class for PostgreSQL's regexes: its text holds neither NUL nor surrogates.
+PG_SEPARATOR_RANGES = SEPARATOR_RANGES.replace("\\x00-", "\\x01-").replace(
+    "\\ud800-\\udfff", "")
+# One pass finds both kinds of run: group 1 a word, group 2 a run of gram characters.
+_RUNS = re.compile(f"([0-9a-z]+)|([^0-9a-z{SEPARATOR_RANGES}]+)")
+
+
+def field_tokens(text: str, *, every_character: bool = True) -> str:
+    """The index tokens of one normalised field, space-separated (repeats left in).
+
+    Built with C-level joins rather than a set: this runs on every article write, and
+    FTS5 and ``tsvector`` ignore a repeated token anyway.
+    """
+    parts: list[str] = []
+    for word, grams in _RUNS.findall(text):
+        if word:
+            parts.append(word[:MAX_WORD_CHARS])
+        else:
+            parts.append(" ".join(grams) if every_character else grams[-1])
+            if len(grams) > 1:
+                parts.append(" ".join(map(operator.add, grams, grams[1:])))
+    return " ".join(parts)
+
+
+def document_tokens(title_norm: str, body_norm: str, *, every_character: bool = True) -> str:
+    """What the index stores for one article: space-separated tokens (deterministic).
+
+    SQLite's index stores this; PostgreSQL's function (migrations 0003, 0007) computes it
+    with ``every_character=False``.
+    """
+    if len(title_norm) + len(body_norm) > MAX_INDEXED_CHARS:
+        return f"{ALL_MARK} {UNINDEXED_MARK}"
+    title = field_tokens(title_norm, every_character=every_character)
+    marked = " ".join(TITLE_MARK + token for token in title.split())
+    body = field_tokens(body_norm, every_character=every_character)
+    return " ".join(part for part in (ALL_MARK, body, title, marked) if part)
+
+
+def term_tokens(norm: str) -> tuple[str, ...]:
+    """Tokens every text containing the normalised term ``norm`` has (maybe none)."""
+    tokens: list[str] = []
+    for word, grams in _RUNS.findall(norm):
+        if word:
+            tokens.append(word[:MAX_WORD_CHARS])
+        elif len(grams) == 1:
+            tokens.append(grams)
+        else:
+            tokens.extend(map(operator.add, grams, grams[1:]))
+    return tuple(dict.fromkeys(tokens))[:MAX_TERM_TOKENS]
+
+
+def is_gram_character(token: str) -> bool:
+    """Whether ``token`` is one gram character (PostgreSQL keeps it only where a run ends)."""
+    run = _RUNS.fullmatch(token) if len(token) == 1 else None
+    return run is not None and run.group(2) is not None

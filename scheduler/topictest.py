@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from newsmon.scheduler.matching import ArticleText, Matcher, TopicSpec
+from newsmon.matching import ArticleText, Matcher, TopicSpec
 from newsmon.storage.articles import iter_article_batches
 from newsmon.storage.engine import Database
 

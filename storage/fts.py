@@ -3,8 +3,10 @@
 Migration ``0003`` creates the index (see its docstring): on SQLite a contentless FTS5
 table under the article ids, kept in step by triggers that call the SQL function
 :func:`register_search_functions` installs; on PostgreSQL an expression GIN index the
-server maintains itself. Queries become index conditions in
-:mod:`storage.fts_tokens`; :mod:`storage.search` decides how to use them.
+server maintains itself. What it holds is :func:`newsmon.textnorm.document_tokens`; a
+query's index condition is its plan's ``narrowing`` (:class:`newsmon.query.Plan`),
+rendered here as an FTS5 ``MATCH`` or a ``tsquery``; :mod:`storage.search` decides how
+to use it.
 
 The index lives outside the SQLAlchemy models (an FTS5 virtual table and expression
 indexes cannot be declared there), so schema comparisons skip it by name:
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -33,8 +36,15 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from newsmon.storage.fts_tokens import Prefilter, document_tokens, render_fts5, render_tsquery
+from newsmon.query import AllOf, AnyOf, Everything, IndexCondition
 from newsmon.storage.models import Article
+from newsmon.textnorm import (
+    ALL_MARK,
+    TITLE_MARK,
+    UNINDEXED_MARK,
+    document_tokens,
+    is_gram_character,
+)
 
 if TYPE_CHECKING:  # storage.engine imports this module
     from newsmon.storage.engine import Database
@@ -47,6 +57,8 @@ __all__ = [
     "pg_token_condition",
     "rebuild_search_index",
     "register_search_functions",
+    "render_fts5",
+    "render_tsquery",
     "search_index_bytes",
     "settle_search_index",
     "settle_search_index_quietly",
@@ -75,14 +87,14 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def sqlite_candidates(condition: Prefilter) -> Select[tuple[int]]:
+def sqlite_candidates(condition: IndexCondition) -> Select[tuple[int]]:
     """SQLite: ids of the articles the condition admits (any order)."""
     return (select(_fts.c.rowid)
             .where(text("article_search MATCH :expression").bindparams(
                 expression=render_fts5(condition))))
 
 
-def count_candidates(session: Session, condition: Prefilter, cap: int) -> int:
+def count_candidates(session: Session, condition: IndexCondition, cap: int) -> int:
     """SQLite: how many articles the condition admits, counting no further than ``cap``.
 
     Cheap (FTS5 counts a few hundred thousand ids in milliseconds), so the search can
@@ -92,13 +104,54 @@ def count_candidates(session: Session, condition: Prefilter, cap: int) -> int:
     return session.scalar(select(func.count()).select_from(capped)) or 0
 
 
-def pg_token_condition(condition: Prefilter) -> ColumnElement[bool] | None:
+def pg_token_condition(condition: IndexCondition) -> ColumnElement[bool] | None:
     """``tokens @@ query`` for PostgreSQL, or None when the index cannot narrow."""
     query = render_tsquery(condition)
     if query is None:
         return None
     tokens = func.newsmon_search_tokens(Article.title_norm, Article.body_norm)
     return tokens.op("@@")(cast(bindparam("tsquery", query), TSQUERY))
+
+
+def render_fts5(condition: IndexCondition) -> str:
+    """The SQLite FTS5 MATCH expression; over-long articles are always candidates."""
+    if isinstance(condition, Everything):
+        return _fts5_string(ALL_MARK)
+    rendered = _render(condition, _fts5_string, " AND ", " OR ")
+    return f"({rendered}) OR {_fts5_string(UNINDEXED_MARK)}"
+
+
+def _render(condition: IndexCondition, lexeme: Callable[[str], str], both: str, either: str
+            ) -> str:
+    if isinstance(condition, AllOf):
+        return both.join(map(lexeme, condition.tokens))
+    if isinstance(condition, Everything):
+        return lexeme(ALL_MARK)
+    joiner = either if isinstance(condition, AnyOf) else both
+    return joiner.join(f"({_render(child, lexeme, both, either)})"
+                       for child in condition.children)
+
+
+def _fts5_string(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def render_tsquery(condition: IndexCondition) -> str | None:
+    """The PostgreSQL ``tsquery`` text, or None when nothing narrows (scan everything).
+
+    PostgreSQL stores a gram character alone only where it ends its run, so a
+    1-character gram token is asked as a prefix (``'X':*``: X starts a bigram or ends a
+    run; see :mod:`newsmon.textnorm`).
+    """
+    if isinstance(condition, Everything):
+        return None
+    rendered = _render(condition, _tsquery_lexeme, " & ", " | ")
+    return f"({rendered}) | {_tsquery_lexeme(UNINDEXED_MARK)}"
+
+
+def _tsquery_lexeme(token: str) -> str:
+    quoted = "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    return quoted + ":*" if is_gram_character(token.removeprefix(TITLE_MARK)) else quoted
 
 
 def rebuild_search_index(session: Session) -> int:

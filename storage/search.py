@@ -2,9 +2,9 @@
 
 Results are exact whatever the index can express, newest first:
 
-1. **Narrow.** The query becomes a condition on the character bigrams, single
-   characters and Latin words the index holds (:func:`storage.fts_tokens.prefilter`);
-   every matching article satisfies it.
+1. **Narrow.** The plan's ``narrowing`` is a condition on the character bigrams,
+   single characters and Latin words the index holds (:class:`newsmon.query.Plan`);
+   every matching article satisfies it, and :mod:`storage.fts` renders it as SQL.
 2. **Order.** "Newest first" is ``published_at`` descending, then id descending;
    articles without a publish time come last, newest id first. Two ways to get the
    newest candidates, chosen per query because each is fast where the other is slow:
@@ -20,11 +20,11 @@ Results are exact whatever the index can express, newest first:
    window that did not fill the page, weighs the rows still to walk against the
    candidates the GIN index would order, both estimated from the share of rows that
    matched (a rare term turns to the index after the first window).
-3. **Check** every candidate with the reference matcher (:func:`newsmon.query.matches`
-   semantics: substrings, phrases, word boundaries, ``NOT``, ``source:``) on its stored
-   normalised title and body.
+3. **Check** every candidate with the reference matcher (:meth:`Plan.matches_keys`:
+   substrings, phrases, word boundaries, ``NOT``, ``source:``) on its stored normalised
+   title and body.
 
-So the result is exactly what a scan of every article with ``matches`` returns, in the
+So the result is exactly what a scan of every article with ``Plan.matches`` returns, in the
 same order (tests check this on SQLite and PostgreSQL). Filters (time, crawl source,
 topic, flagged-new) are applied in SQL. Everything streams in batches of at most
 :data:`MAX_BATCH` rows: memory does not grow with the number of matches, except for the
@@ -59,14 +59,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from newsmon.query import (
-    DEFAULT_FIELDS,
+    EVERYTHING,
     And,
+    Everything,
+    IndexCondition,
     Node,
     Not,
+    Plan,
     Term,
-    evaluate,
     find_term,
-    positive_terms,
 )
 from newsmon.storage.fts import (
     count_candidates,
@@ -74,7 +75,6 @@ from newsmon.storage.fts import (
     pg_token_condition,
     sqlite_candidates,
 )
-from newsmon.storage.fts_tokens import EVERYTHING, Everything, Prefilter, prefilter
 from newsmon.storage.models import Article, Match, Source, Topic
 from newsmon.textnorm import normalize
 
@@ -206,9 +206,9 @@ def _filter_clauses(filters: SearchFilters, keys: _Keys = _ARTICLE_KEYS
 
 
 def text_superset(node: Node) -> ColumnElement[bool]:
-    """A SQL condition every article matching ``node`` satisfies: its terms as
-    substrings of the normalised columns. ``NOT`` narrows only where the substring test
-    is exact (no word boundaries to check, not ``source:``)."""
+    """A plan's query rendered as a SQL condition every article matching it satisfies:
+    its terms as substrings of the normalised columns. ``NOT`` narrows only where the
+    substring test is exact (no word boundaries to check, not ``source:``)."""
     if isinstance(node, Term):
         exact = _substring_sql(node)
         return true() if exact is None else exact
@@ -222,18 +222,17 @@ def text_superset(node: Node) -> ColumnElement[bool]:
 
 def _substring_sql(term: Term) -> ColumnElement[bool] | None:
     """``LIKE '%term%'`` on the term's fields (None for ``source:``, stored as written)."""
-    fields = DEFAULT_FIELDS if term.field is None else (term.field,)
-    if "source" in fields:
+    if term.field == "source":
         return None
     columns = {"title": Article.title_norm, "body": Article.body_norm}
-    return or_(*(columns[f].contains(term.norm, autoescape=True) for f in fields))
+    return or_(*(columns[f].contains(term.norm, autoescape=True) for f in term.scope))
 
 
 def _exact_sql(node: Node) -> ColumnElement[bool] | None:
-    """SQL true exactly when ``node`` matches, or None when SQL cannot say (a Latin term
+    """SQL true exactly when ``node`` matches, or None when SQL cannot say (a term that
     needs word boundaries; ``source:`` is not normalised in the table)."""
     if isinstance(node, Term):
-        return None if node.latin else _substring_sql(node)
+        return None if node.bounded else _substring_sql(node)
     if isinstance(node, Not):
         inner = _exact_sql(node.child)
         return None if inner is None else not_(inner)
@@ -297,10 +296,10 @@ def _segments(filters: SearchFilters) -> list[_Segment]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class _Strategy:
     """How to fetch candidates for one query: walk the newest rows, or ask the index."""
 
-    condition: Prefilter
+    condition: IndexCondition
     superset: ColumnElement[bool] | None  # the walk's text filter; None: every row
     filters: SearchFilters
     walk: bool
@@ -308,45 +307,46 @@ class _Plan:
     articles: int | None = None  # PostgreSQL: the highest id, to weigh walk against index
 
 
-def _plan(session: Session, node: Node | None, filters: SearchFilters, page: int) -> _Plan:
-    condition = EVERYTHING if node is None else prefilter(node)
+def _strategy(session: Session, plan: Plan | None, filters: SearchFilters, page: int
+              ) -> _Strategy:
+    condition = EVERYTHING if plan is None else plan.narrowing
     segments = _segments(filters)
-    if node is None:
-        return _Plan(condition, None, filters, False, segments)  # every article, in order
-    superset = text_superset(node)
+    if plan is None:
+        return _Strategy(condition, None, filters, False, segments)  # every article, in order
+    superset = text_superset(plan.root)
     if isinstance(condition, Everything):
-        return _Plan(condition, superset, filters, True, segments)
+        return _Strategy(condition, superset, filters, True, segments)
     articles = session.scalar(select(func.max(Article.id))) or 0
     if is_postgresql(session):  # no cheap candidate count: walk, and judge as it goes
-        return _Plan(condition, superset, filters, True, segments, articles)
+        return _Strategy(condition, superset, filters, True, segments, articles)
     threshold = max(MIN_THRESHOLD, int(math.sqrt(WALK_VS_INDEX * page * articles)))
     many = count_candidates(session, condition, threshold) >= threshold
-    return _Plan(condition, superset, filters, many, segments)
+    return _Strategy(condition, superset, filters, many, segments)
 
 
-def _iter_candidates(session: Session, plan: _Plan, first: int) -> Iterator[_Candidate]:
+def _iter_candidates(session: Session, how: _Strategy, first: int) -> Iterator[_Candidate]:
     """Candidates in "newest first" order, batch by batch, over both segments. The way
     one segment ended on carries over to the next: a rare term that turned to the index
     among dated articles would only walk the undated ones to turn again."""
-    walk = plan.walk
-    for segment in plan.segments:
-        walk = yield from _iter_segment(session, plan, segment, first, walk)
+    walk = how.walk
+    for segment in how.segments:
+        walk = yield from _iter_segment(session, how, segment, first, walk)
 
 
-def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int, walk: bool
+def _iter_segment(session: Session, how: _Strategy, segment: _Segment, first: int, walk: bool
                   ) -> Generator[_Candidate, None, bool]:
     """One segment's candidates in order; returns whether it ended walking."""
     after: _Position | None = None
     size, window, walked, found = first, FIRST_WINDOW, 0, 0
     # A query the index cannot narrow walks to the end; others give up after a budget.
-    endless = isinstance(plan.condition, Everything)
+    endless = isinstance(how.condition, Everything)
     while True:
         if walk:
-            batch = _walk_window(session, plan, segment, after, window, size)
+            batch = _walk_window(session, how, segment, after, window, size)
             yield from batch
             if len(batch) < size:  # the whole window was read
                 walked, found = walked + window, found + len(batch)
-                walk = endless or _walk_on(plan, walked, found, size)
+                walk = endless or _walk_on(how, walked, found, size)
                 if walk:
                     after = _window_end(session, segment, after, window)
                     if after is None:
@@ -361,7 +361,7 @@ def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int, 
                 continue
             after = _Position.of(batch[-1])
         else:
-            batch = _ordered_batch(session, plan, segment, after, size)
+            batch = _ordered_batch(session, how, segment, after, size)
             yield from batch
             if len(batch) < size:
                 return False
@@ -369,21 +369,21 @@ def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int, 
         size = max(MIN_BATCH, min(size * 4, MAX_BATCH))
 
 
-def _walk_on(plan: _Plan, walked: int, found: int, wanted: int) -> bool:
+def _walk_on(how: _Strategy, walked: int, found: int, wanted: int) -> bool:
     """After a window that did not fill the batch of ``wanted``: walk on, or use the index?"""
     if walked >= WALK_BUDGET:
         return False
-    if plan.articles is None:  # SQLite counted the candidates up front and chose to walk
+    if how.articles is None:  # SQLite counted the candidates up front and chose to walk
         return True
     if PG_WALK_VS_INDEX == 0:  # weighing turned off: walk up to the budget
         return True
     # The walk needs about (wanted - found) / share more rows; the index would order
     # about share * articles candidates.
     share = found / walked
-    return share > 0 and (wanted - found) / share * PG_WALK_VS_INDEX < share * plan.articles
+    return share > 0 and (wanted - found) / share * PG_WALK_VS_INDEX < share * how.articles
 
 
-def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Position | None,
+def _walk_window(session: Session, how: _Strategy, segment: _Segment, after: _Position | None,
                  window: int, size: int) -> list[_Candidate]:
     """Of the next ``window`` articles in order, those passing the text superset and the
     filters (at most ``size``)."""
@@ -395,8 +395,8 @@ def _walk_window(session: Session, plan: _Plan, segment: _Segment, after: _Posit
     # window (PostgreSQL: a 500-row window for a term in 5% of articles reads ~250).
     in_window = _Keys(recent.c.id, recent.c.published_at, Article.source_id)
     stmt = (_rows().join(recent, recent.c.id == Article.id)
-            .where(plan.superset if plan.superset is not None else true(),
-                   *_filter_clauses(plan.filters))
+            .where(how.superset if how.superset is not None else true(),
+                   *_filter_clauses(how.filters))
             .order_by(*segment.order(in_window)).limit(size))
     return [_candidate(row) for row in session.execute(stmt)]
 
@@ -410,34 +410,34 @@ def _window_end(session: Session, segment: _Segment, after: _Position | None, wi
     return None if last is None else _Position(last.published_at, last.id)
 
 
-def _ordered_batch(session: Session, plan: _Plan, segment: _Segment,
+def _ordered_batch(session: Session, how: _Strategy, segment: _Segment,
                    after: _Position | None, size: int) -> list[_Candidate]:
     """The next ``size`` candidates in order, from the index (or all rows if it cannot
     narrow)."""
-    if isinstance(plan.condition, Everything):
+    if isinstance(how.condition, Everything):
         stmt = _rows().where(segment.where(), *segment.below(after),
-                             *_filter_clauses(plan.filters))
+                             *_filter_clauses(how.filters))
         return [_candidate(row) for row in session.execute(stmt.order_by(*segment.order())
                                                            .limit(size))]
     if is_postgresql(session):
-        return _pg_ordered_batch(session, plan, segment, after, size)
+        return _pg_ordered_batch(session, how, segment, after, size)
     # SQLite: order the candidates by the covering index (id, published_at, source_id):
     # a rowid look-up would read each article's text to reach published_at. Then fetch
     # the winners' rows.
     order = (select(Article.id)
              .with_hint(Article, "INDEXED BY article_search_when", "sqlite")
-             .where(segment.where(), *segment.below(after), *_filter_clauses(plan.filters),
-                    Article.id.in_(sqlite_candidates(plan.condition)))
+             .where(segment.where(), *segment.below(after), *_filter_clauses(how.filters),
+                    Article.id.in_(sqlite_candidates(how.condition)))
              .order_by(*segment.order()).limit(size))
     return _rows_in_order(session, list(session.scalars(order)))
 
 
-def _pg_ordered_batch(session: Session, plan: _Plan, segment: _Segment,
+def _pg_ordered_batch(session: Session, how: _Strategy, segment: _Segment,
                       after: _Position | None, size: int) -> list[_Candidate]:
     """PostgreSQL: the GIN index's hits with the keys that order and filter them (read in
     the same heap visit), the next ``size`` of them in order, and only then their rows:
     joining every hit's row first would visit each twice."""
-    tokens = pg_token_condition(plan.condition)
+    tokens = pg_token_condition(how.condition)
     assert tokens is not None
     # Alone in a materialised CTE, without ORDER BY/LIMIT, the token condition can only
     # sensibly be read from the GIN index: next to a LIMIT the planner may walk another
@@ -448,7 +448,7 @@ def _pg_ordered_batch(session: Session, plan: _Plan, segment: _Segment,
     keys = _Keys(hits.c.id, hits.c.published_at, hits.c.source_id)
     wanted = (select(hits.c.id)
               .where(segment.where(keys), *segment.below(after, keys),
-                     *_filter_clauses(plan.filters, keys))
+                     *_filter_clauses(how.filters, keys))
               .order_by(*segment.order(keys)).limit(size))
     stmt = _rows().where(Article.id.in_(wanted)).order_by(*segment.order())
     return [_candidate(row) for row in session.execute(stmt)]
@@ -466,24 +466,7 @@ def _rows_in_order(session: Session, wanted: list[int]) -> list[_Candidate]:
 # Exact results
 
 
-def _is_match(node: Node, candidate: _Candidate) -> bool:
-    """:func:`newsmon.query.matches` on the stored keys, without normalising them again.
-
-    ``matches`` normalises its fields first; the stored ``*_norm`` columns already are
-    (and normalising is idempotent), so only the outlet name needs it. Tests compare
-    against ``matches`` itself.
-    """
-    keys = {"title": candidate.title_norm, "body": candidate.body_norm,
-            "source": normalize(candidate.article.source or "")}
-
-    def present(term: Term) -> bool:
-        scope = DEFAULT_FIELDS if term.field is None else (term.field,)
-        return any(find_term(term, keys[name]) >= 0 for name in scope)
-
-    return evaluate(node, present)
-
-
-def _iter_matches(session: Session, node: Node | None, filters: SearchFilters,
+def _iter_matches(session: Session, plan: Plan | None, filters: SearchFilters,
                   first: int = FIRST_BATCH) -> Iterator[_Candidate]:
     if is_postgresql(session):
         # The token function's high declared cost makes the planner think these queries
@@ -492,31 +475,34 @@ def _iter_matches(session: Session, node: Node | None, filters: SearchFilters,
         # of this transaction only.
         session.execute(text("SELECT set_config('jit', 'off', true), "
                              "set_config('max_parallel_workers_per_gather', '0', true)"))
-    plan = _plan(session, node, filters, first)
-    for candidate in _iter_candidates(session, plan, max(MIN_BATCH, min(first, MAX_BATCH))):
-        if node is None or _is_match(node, candidate):
+    how = _strategy(session, plan, filters, first)
+    for candidate in _iter_candidates(session, how, max(MIN_BATCH, min(first, MAX_BATCH))):
+        # The stored keys are normalised already: only the outlet name needs it.
+        if plan is None or plan.matches_keys({
+                "title": candidate.title_norm, "body": candidate.body_norm,
+                "source": normalize(candidate.article.source or "")}):
             yield candidate
 
 
-def iter_search(session: Session, node: Node | None, filters: SearchFilters = SearchFilters(),
+def iter_search(session: Session, plan: Plan | None, filters: SearchFilters = SearchFilters(),
                 first: int = FIRST_BATCH) -> Iterator[FoundArticle]:
-    """Articles matching ``node`` (every article when None), newest first, streamed.
+    """Articles matching ``plan`` (every article when None), newest first, streamed.
 
     ``first`` is the size of the first batch read: how many results the caller expects
     to want (later batches grow).
     """
-    for candidate in _iter_matches(session, node, filters, first):
+    for candidate in _iter_matches(session, plan, filters, first):
         yield candidate.article
 
 
-def search_articles(session: Session, node: Node | None,
+def search_articles(session: Session, plan: Plan | None,
                     filters: SearchFilters = SearchFilters(), limit: int = 20,
                     offset: int = 0, sort: Sort = "newest") -> list[FoundArticle]:
     """One page of results: newest first (stops early) or by relevance (ranks all)."""
-    if sort == "relevance" and node is not None:
-        return _by_relevance(session, node, filters, limit, offset)
+    if sort == "relevance" and plan is not None:
+        return _by_relevance(session, plan, filters, limit, offset)
     found: list[FoundArticle] = []
-    for index, article in enumerate(iter_search(session, node, filters, offset + limit)):
+    for index, article in enumerate(iter_search(session, plan, filters, offset + limit)):
         if index >= offset:
             found.append(article)
         if len(found) == limit:
@@ -535,10 +521,10 @@ def source_names(session: Session) -> list[str]:
     return list(session.scalars(select(Source.name).order_by(Source.name)))
 
 
-def count_matches(session: Session, node: Node | None,
+def count_matches(session: Session, plan: Plan | None,
                   filters: SearchFilters = SearchFilters()) -> int:
     """How many articles match (reads every match: cost grows with the count)."""
-    return sum(1 for _ in _iter_matches(session, node, filters, MAX_BATCH))
+    return sum(1 for _ in _iter_matches(session, plan, filters, MAX_BATCH))
 
 
 # --------------------------------------------------------------------------------------
@@ -551,13 +537,13 @@ TYPICAL_LENGTH = 1500  # characters; a fixed stand-in for the archive's mean bod
 MAX_COUNTED_HITS = 50
 
 
-def relevance(node: Node, title_norm: str, body_norm: str) -> float:
+def relevance(plan: Plan, title_norm: str, body_norm: str) -> float:
     """A BM25-like score from the occurrences of the query's positive terms."""
     length_factor = 1 - LENGTH_DAMPING + LENGTH_DAMPING * len(body_norm) / TYPICAL_LENGTH
     score = 0.0
-    for term in positive_terms(node):
-        in_title = _count_hits(term, title_norm) if term.field in (None, "title") else 0
-        in_body = _count_hits(term, body_norm) if term.field in (None, "body") else 0
+    for term in plan.positive:
+        in_title = _count_hits(term, title_norm) if "title" in term.scope else 0
+        in_body = _count_hits(term, body_norm) if "body" in term.scope else 0
         weight = TITLE_WEIGHT * in_title + in_body
         score += weight * (SATURATION + 1) / (weight + SATURATION * length_factor)
     return score
@@ -571,13 +557,13 @@ def _count_hits(term: Term, text_: str) -> int:
     return count
 
 
-def _by_relevance(session: Session, node: Node, filters: SearchFilters, limit: int,
+def _by_relevance(session: Session, plan: Plan, filters: SearchFilters, limit: int,
                   offset: int) -> list[FoundArticle]:
     keep = offset + limit
     heap: list[tuple[float, int, FoundArticle]] = []
-    for order, candidate in enumerate(_iter_matches(session, node, filters, MAX_BATCH)):
+    for order, candidate in enumerate(_iter_matches(session, plan, filters, MAX_BATCH)):
         # -order: among equal scores the earlier (newer) article ranks first
-        entry = (relevance(node, candidate.title_norm, candidate.body_norm), -order,
+        entry = (relevance(plan, candidate.title_norm, candidate.body_norm), -order,
                  candidate.article)
         if len(heap) < keep:
             heapq.heappush(heap, entry)

@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from newsmon.query import Node, matches
+from newsmon.query import Plan
 from newsmon.storage.articles import ensure_source, upsert_article
 from newsmon.storage.engine import Database, Session
-from newsmon.storage.fts_tokens import MAX_INDEXED_CHARS
 from newsmon.storage.models import Article
-from newsmon.textnorm import normalize
+from newsmon.textnorm import MAX_INDEXED_CHARS, normalize
 from newsmon.values import ExtractedArticle, NormalizedArticle
 from tests.conftest import PG_BASE_URL, _pg_admin_execute
 
@@ -97,13 +96,13 @@ def newest_first(published_at: datetime | None, article_id: int) -> tuple[Any, .
     return (1, published_at, article_id)
 
 
-def brute_force(session: Session, node: Node) -> list[int]:
-    """Ids of every article ``matches`` accepts, newest first: the reference result."""
+def brute_force(session: Session, plan: Plan) -> list[int]:
+    """Ids of every article :meth:`Plan.matches` accepts, newest first: the reference."""
     rows = session.execute(select(Article.id, Article.title_norm, Article.body_norm,
                                   Article.source, Article.published_at)).all()
     hits = [row for row in rows
-            if matches(node, {"title": row.title_norm, "body": row.body_norm,
-                              "source": row.source or ""})]
+            if plan.matches({"title": row.title_norm, "body": row.body_norm,
+                             "source": row.source or ""})]
     return [row.id for row in sorted(hits, key=lambda r: newest_first(r.published_at, r.id),
                                      reverse=True)]
 

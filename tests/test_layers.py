@@ -54,9 +54,6 @@ MAY_IMPORT = {
 }
 # Libraries one layer owns: no other layer may import them (nor storage's ORM rows).
 OWNED = {"storage": ("sqlalchemy", "newsmon.storage.models"), "crawler": ("scrapy", "twisted")}
-# Modules that are core though they sit in a shell's folder for now. The query-plan
-# branch moves scheduler/matching.py (pure: tests/test_quality.py) to newsmon/.
-CORE_MODULES = ("newsmon.scheduler.matching",)
 
 
 def _forbidden(layer: str) -> tuple[str, ...]:
@@ -74,8 +71,6 @@ SHARED_LEAVES = ("newsmon.cli.exitcodes",)
 
 
 def layer_of(module: str) -> str:
-    if any(_matches(module, core) for core in CORE_MODULES):
-        return "core"
     for layer, packages in PACKAGES.items():
         if any(_matches(module, package) for package in packages):
             return layer
@@ -124,7 +119,7 @@ def violations(scanned: Iterable[tuple[str, Path]] | None = None) -> list[str]:
     for module, path in modules() if scanned is None else scanned:
         banned = FORBIDDEN[layer_of(module)]
         for name, line in imports_of(module, path):
-            if any(_matches(name, leaf) for leaf in (*SHARED_LEAVES, *CORE_MODULES)):
+            if any(_matches(name, leaf) for leaf in SHARED_LEAVES):
                 continue
             if any(_matches(name, prefix) for prefix in banned):
                 shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
@@ -185,7 +180,7 @@ def test_everything_is_imported_through_the_newsmon_package() -> None:
     ("newsmon.scheduler.jobs", "scheduler"), ("newsmon", "core"),
     ("newsmon.crawler", "crawler"), ("newsmon.digest.render.html", "core"),
     ("newsmon.delivery.webhook", "delivery"), ("newsmon.app.crawling", "app"),
-    ("newsmon.__main__", "cli"), ("newsmon.scheduler.matching", "core"),
+    ("newsmon.__main__", "cli"), ("newsmon.matching", "core"),
     ("newsmon.scheduler.cluster.worker", "scheduler"), ("newsmon.cli.commands_worker", "cli"),
 ])
 def test_layers_are_told_apart(module: str, layer: str) -> None:

@@ -1,4 +1,5 @@
-"""The matching engine against the brute-force reference, hits as written, snippets."""
+"""The matching engine against the brute-force reference (the compiled plan's
+:meth:`Plan.matches`), hits as written, snippets."""
 
 from __future__ import annotations
 
@@ -9,15 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from newsmon.query import (
-    DEFAULT_FIELDS,
-    QuerySyntaxError,
-    find_term,
-    matches,
-    parse_query,
-    positive_terms,
-)
-from newsmon.scheduler.matching import (
+from newsmon.matching import (
     ArticleText,
     Hit,
     Matcher,
@@ -26,6 +19,7 @@ from newsmon.scheduler.matching import (
     TopicSpec,
     make_snippet,
 )
+from newsmon.query import QuerySyntaxError, find_term, parse_query
 from newsmon.textnorm import normalize, normalize_with_offsets, to_simplified, to_traditional
 
 EXCERPTS = sorted((Path(__file__).parent / "data" / "textnorm").glob("*.txt"))
@@ -222,7 +216,7 @@ def test_engine_equals_brute_force(
 ) -> None:
     valid = valid_topics(topic_queries)
     fields = {"title": title, "body": body, "source": source}
-    expected = [topic.id for topic in valid if matches(parse_query(topic.query), fields)]
+    expected = [topic.id for topic in valid if parse_query(topic.query).matches(fields)]
     matcher = Matcher(valid)
     found = matcher.match(ArticleText(1, title, body, source))
     assert [match.topic_id for match in found] == expected
@@ -238,8 +232,8 @@ def every_hit(query: str, fields: dict[str, str]) -> list[Hit]:
     """The reference hits: every occurrence of every required term, overlapping ones too,
     found by ``find_term`` on each field's key and mapped back one character at a time."""
     hits = []
-    for term in positive_terms(parse_query(query)):
-        for name in DEFAULT_FIELDS if term.field is None else (term.field,):
+    for term in parse_query(query).positive:
+        for name in term.scope:
             text = fields[name]
             key, offsets = normalize_with_offsets(text)
             at = find_term(term, key)

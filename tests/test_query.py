@@ -1,4 +1,5 @@
-"""The query language: parsing, errors with positions, aliases and the reference matcher."""
+"""The query language: parsing, errors with positions, aliases, the compiled plan and the
+reference matcher."""
 
 from __future__ import annotations
 
@@ -14,10 +15,7 @@ from newsmon.query import (
     QuerySyntaxError,
     Term,
     evaluate,
-    matches,
     parse_query,
-    positive_terms,
-    query_terms,
 )
 
 
@@ -78,7 +76,7 @@ def test_parse(query: str, expected: str | None) -> None:
         with pytest.raises(QuerySyntaxError):
             parse_query(query)
     else:
-        assert show(parse_query(query)) == expected
+        assert show(parse_query(query).root) == expected
 
 
 @pytest.mark.parametrize(
@@ -91,7 +89,7 @@ def test_parse(query: str, expected: str | None) -> None:
     ],
 )
 def test_aliases_expand(query: str, expected: str) -> None:
-    assert show(parse_query(query, ALIASES)) == expected
+    assert show(parse_query(query, ALIASES).root) == expected
 
 
 @pytest.mark.parametrize(
@@ -170,20 +168,35 @@ def test_label_names_the_query() -> None:
 
 
 def test_terms_and_positive_terms() -> None:
-    node = parse_query("(青岛 OR title:烟台) -房产 -(楼市 -港口)")
-    assert {term.norm for term in query_terms(node)} == {"青岛", "烟台", "房产", "楼市", "港口"}
-    assert {term.norm for term in positive_terms(node)} == {"青岛", "烟台", "港口"}
+    plan = parse_query("(青岛 OR title:烟台) -房产 -(楼市 -港口)")
+    assert [term.norm for term in plan.terms] == ["房产", "楼市", "港口", "烟台", "青岛"]
+    assert [term.norm for term in plan.positive] == ["港口", "烟台", "青岛"]
 
 
 def test_term_flags() -> None:
-    latin, cjk, mixed = (Term.of(text) for text in ("AI", "青岛", "A股"))
-    assert (latin.norm, latin.latin) == ("ai", True)
-    assert (cjk.norm, cjk.latin) == ("青岛", False)
-    assert (mixed.norm, mixed.latin) == ("a股", True)
+    latin, cjk, mixed, dashed = (Term.of(text) for text in ("AI", "青岛", "A股", "-ai-"))
+    assert (latin.norm, latin.latin, latin.left, latin.right) == ("ai", True, True, True)
+    assert (cjk.norm, cjk.latin, cjk.bounded) == ("青岛", False, False)
+    assert (mixed.norm, mixed.latin, mixed.left, mixed.right) == ("a股", True, True, False)
+    assert (dashed.latin, dashed.bounded) == (True, False)  # its ends are not letters
+    assert (cjk.scope, Term.of("x", field="source").scope) == (("title", "body"), ("source",))
+
+
+@pytest.mark.parametrize(("query", "required"), [
+    ("青岛", [{"青岛"}]),
+    ("青岛 自贸区", [{"自贸区"}, {"青岛"}]),  # the longer (likely rarer) term first
+    ("青岛 (港口 OR 码头)", [{"青岛"}, {"港口", "码头"}]),
+    ("青岛 OR 烟台 -房产", [{"青岛", "烟台"}]),
+    ("青岛 OR -(-烟台)", [{"青岛", "烟台"}]),  # a branch requiring nothing: every positive
+    ("NOT (NOT 烟台)", [{"烟台"}]),
+])
+def test_requirements(query: str, required: list[set[str]]) -> None:
+    assert [{term.norm for term in terms} for terms in parse_query(query).requirements
+            ] == required
 
 
 def test_evaluate() -> None:
-    node = parse_query("(a OR b) c -d")
+    node = parse_query("(a OR b) c -d").root
     assert evaluate(node, lambda term: term.norm in {"a", "c"})
     assert not evaluate(node, lambda term: term.norm in {"a", "c", "d"})
     assert not evaluate(node, lambda term: term.norm in {"a", "b"})
@@ -222,7 +235,7 @@ def test_evaluate() -> None:
 )
 def test_matches(query: str, title: str, body: str, source: str, expected: bool) -> None:
     fields = {"title": title, "body": body, "source": source}
-    assert matches(parse_query(query), fields) is expected
+    assert parse_query(query).matches(fields) is expected
 
 
 @settings(max_examples=500, deadline=None)
@@ -231,19 +244,38 @@ def test_matches(query: str, title: str, body: str, source: str, expected: bool)
 )
 def test_any_text_parses_or_fails_cleanly(query: str) -> None:
     try:
-        node = parse_query(query, ALIASES)
+        plan = parse_query(query, ALIASES)
     except QuerySyntaxError as error:
         assert 0 <= error.position <= len(query)
         assert str(error).startswith(f"query position {error.position}: expected ")
         assert error.caret_lines().startswith(query.replace("\n", " ").replace("\t", " "))
     else:
-        assert positive_terms(node)
-        assert not evaluate(node, lambda term: False)
+        assert plan.positive and plan.requirements
+        assert not evaluate(plan.root, lambda term: False)
+        assert all(set(terms) <= set(plan.positive) for terms in plan.requirements)
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=st.text(alphabet=st.sampled_from(list("abcd ()|-")), max_size=24),
+       present=st.sets(st.sampled_from("abcd")))
+def test_the_compiled_predicate_is_the_reference_evaluation(query: str, present: set[str]
+                                                             ) -> None:
+    """The matcher's compiled test and the reference agree, and a query holds only when
+    each of its requirements has a present term."""
+    try:
+        plan = parse_query(query)
+    except QuerySyntaxError:
+        return
+    holds = evaluate(plan.root, lambda term: term.norm in present)
+    assert plan.predicate(lambda term: term.norm)(frozenset(present)) is holds
+    if holds:
+        assert all(any(term.norm in present for term in terms) for terms in plan.requirements)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["青岛", "烟台", "港口", "AI", '"hong kong"']), min_size=1))
 def test_juxtaposed_terms_all_required(words: list[str]) -> None:
-    node = parse_query(" ".join(words))
-    assert {term.text for term in query_terms(node)} == {word.strip('"') for word in words}
+    plan = parse_query(" ".join(words))
+    node = plan.root
+    assert {term.text for term in plan.terms} == {word.strip('"') for word in words}
     assert isinstance(node, Term) or (isinstance(node, And) and not isinstance(node, Or))

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsmon.query import parse_query
+from newsmon.query import EVERYTHING, parse_query
 from newsmon.storage import search
 from newsmon.storage.engine import Database
-from newsmon.storage.fts_tokens import EVERYTHING
 from newsmon.storage.matches import record_matches
 from newsmon.storage.search import (
     SearchFilters,
@@ -62,11 +61,11 @@ QUERIES = [
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_search_equals_the_brute_force_scan(archive: Database, query: str) -> None:
-    node = parse_query(query)
+    plan = parse_query(query)
     with archive.session() as session:
-        expected = brute_force(session, node)
-        assert [a.id for a in iter_search(session, node)] == expected
-        assert count_matches(session, node) == len(expected)
+        expected = brute_force(session, plan)
+        assert [a.id for a in iter_search(session, plan)] == expected
+        assert count_matches(session, plan) == len(expected)
 
 
 WAYS = ["walk", "walk, then index", "index"]
@@ -91,24 +90,24 @@ def test_both_ways_to_the_newest_candidates_give_the_same_results(
     (PostgreSQL always walks first, SQLite chooses by the candidate count)."""
     take_the_way(monkeypatch, way)
     for query in QUERIES:
-        node = parse_query(query)
+        plan = parse_query(query)
         with archive.session() as session:
-            expected = brute_force(session, node)
-            assert [a.id for a in iter_search(session, node, first=2)] == expected, query
-            assert [a.id for a in search_articles(session, node, limit=3, offset=2)] == \
+            expected = brute_force(session, plan)
+            assert [a.id for a in iter_search(session, plan, first=2)] == expected, query
+            assert [a.id for a in search_articles(session, plan, limit=3, offset=2)] == \
                 expected[2:5], query
 
 
 def test_a_postgresql_walk_turns_to_the_index_when_the_share_found_is_small() -> None:
     """After a window that did not fill the page, PostgreSQL weighs the rows still to walk
     against the candidates the index would order, both estimated from the share found."""
-    plan = search._Plan(EVERYTHING, None, SearchFilters(), True, [], articles=200_000)
+    plan = search._Strategy(EVERYTHING, None, SearchFilters(), True, [], articles=200_000)
     assert search._walk_on(plan, walked=250, found=6, wanted=20)  # 2.4%: ~580 rows more
     assert not search._walk_on(plan, walked=250, found=2, wanted=20)  # 0.8%: 1,600 candidates
     assert not search._walk_on(plan, walked=250, found=0, wanted=20)  # rarer still
     assert not search._walk_on(plan, walked=search.WALK_BUDGET, found=19, wanted=20)
     # SQLite chose up front: walks on
-    sqlite_plan = search._Plan(EVERYTHING, None, SearchFilters(), True, [])
+    sqlite_plan = search._Strategy(EVERYTHING, None, SearchFilters(), True, [])
     assert search._walk_on(sqlite_plan, walked=250, found=0, wanted=20)
 
 
@@ -148,9 +147,9 @@ TEXTS = [s.title + "\n" + s.body[:3000] for s in [*sample_site_articles(), *EDGE
 def test_generated_queries_equal_the_brute_force_scan(archive: Database, data: st.DataObject
                                                       ) -> None:
     query = data.draw(cut_queries(TEXTS))
-    node = parse_query(query)
+    plan = parse_query(query)
     with archive.session() as session:
-        assert [a.id for a in iter_search(session, node)] == brute_force(session, node), query
+        assert [a.id for a in iter_search(session, plan)] == brute_force(session, plan), query
 
 
 @pytest.mark.parametrize("way", WAYS)
@@ -160,9 +159,9 @@ def test_filters_by_time_source_topic_and_new(database: Database, way: str,
     off the index hits, not on the table's columns)."""
     build_archive(database)
     take_the_way(monkeypatch, way)
-    node = parse_query("的")
+    plan = parse_query("的")
     with database.session() as session, session.begin():
-        everything = {a.id: a for a in iter_search(session, node)}
+        everything = {a.id: a for a in iter_search(session, plan)}
         qingdao = add_topic(session, "qingdao", "青岛", T0)
         other = add_topic(session, "other", "经济", T0)
         some = list(everything)[:6]
@@ -173,7 +172,7 @@ def test_filters_by_time_source_topic_and_new(database: Database, way: str,
 
     def found(filters: SearchFilters) -> set[int]:
         with database.session() as session:
-            return {a.id for a in iter_search(session, node, filters)}
+            return {a.id for a in iter_search(session, plan, filters)}
 
     assert found(SearchFilters(since=since, until=until)) == {
         i for i, a in everything.items()
@@ -187,42 +186,42 @@ def test_filters_by_time_source_topic_and_new(database: Database, way: str,
 
 
 def test_an_article_without_a_publish_time_is_outside_any_time_filter(archive: Database) -> None:
-    node = parse_query('的 OR "..."')
+    plan = parse_query('的 OR "..."')
     with archive.session() as session:
-        undated = {a.id for a in iter_search(session, node) if a.published_at is None}
-        dated = {a.id for a in iter_search(session, node, SearchFilters(since=T0 - timedelta(
+        undated = {a.id for a in iter_search(session, plan) if a.published_at is None}
+        dated = {a.id for a in iter_search(session, plan, SearchFilters(since=T0 - timedelta(
             days=9999), until=T0 + timedelta(days=1)))}
     assert len(undated) >= 3
     assert dated and not dated & undated
 
 
 def test_pages_are_consecutive_slices_of_one_order(archive: Database) -> None:
-    node = parse_query("的 OR 是")
+    plan = parse_query("的 OR 是")
     with archive.session() as session:
-        everything = [a.id for a in iter_search(session, node)]
-        pages = [[a.id for a in search_articles(session, node, limit=7, offset=offset)]
+        everything = [a.id for a in iter_search(session, plan)]
+        pages = [[a.id for a in search_articles(session, plan, limit=7, offset=offset)]
                  for offset in range(0, len(everything) + 7, 7)]
     assert len(everything) > 30
     assert [i for page in pages for i in page] == everything
 
 
 def test_relevance_ranks_title_hits_and_repetition_first(archive: Database) -> None:
-    node = parse_query("青岛")
+    plan = parse_query("青岛")
     with archive.session() as session:
-        ranked = search_articles(session, node, limit=100, sort="relevance")
-        newest = [a.id for a in iter_search(session, node)]
+        ranked = search_articles(session, plan, limit=100, sort="relevance")
+        newest = [a.id for a in iter_search(session, plan)]
     assert sorted(a.id for a in ranked) == sorted(newest)  # same set, other order
-    scores = [relevance(node, normalize(a.title), normalize(a.body)) for a in ranked]
+    scores = [relevance(plan, normalize(a.title), normalize(a.body)) for a in ranked]
     assert scores == sorted(scores, reverse=True)
     assert "青岛" in normalize(ranked[0].title)
-    assert relevance(node, "青岛", "") > relevance(node, "", "青岛")
-    assert relevance(node, "", "青岛" * 5) > relevance(node, "", "青岛")
+    assert relevance(plan, "青岛", "") > relevance(plan, "", "青岛")
+    assert relevance(plan, "", "青岛" * 5) > relevance(plan, "", "青岛")
 
 
 def test_relevance_paging_and_limits(archive: Database) -> None:
-    node = parse_query("的")
+    plan = parse_query("的")
     with archive.session() as session:
-        whole = [a.id for a in search_articles(session, node, limit=1000, sort="relevance")]
-        page = [a.id for a in search_articles(session, node, limit=5, offset=5,
+        whole = [a.id for a in search_articles(session, plan, limit=1000, sort="relevance")]
+        page = [a.id for a in search_articles(session, plan, limit=5, offset=5,
                                               sort="relevance")]
     assert page == whole[5:10]

@@ -13,30 +13,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
-from newsmon.query import Term, find_term, parse_query
+from newsmon.query import AllOf, AnyOf, Both, Everything, Term, find_term, parse_query
 from newsmon.storage.engine import Database
 from newsmon.storage.fts import (
     rebuild_search_index,
+    render_tsquery,
     settle_search_index,
     settle_search_index_quietly,
 )
-from newsmon.storage.fts_tokens import (
+from newsmon.storage.models import Article, Source
+from newsmon.storage.search import iter_search
+from newsmon.textnorm import (
     ALL_MARK,
     MAX_INDEXED_CHARS,
     TITLE_MARK,
     UNINDEXED_MARK,
-    AllOf,
-    AnyOf,
-    Both,
-    Everything,
     document_tokens,
-    prefilter,
-    render_tsquery,
+    normalize,
     term_tokens,
 )
-from newsmon.storage.models import Article, Source
-from newsmon.storage.search import iter_search
-from newsmon.textnorm import normalize
 from tests.conftest import PG_BASE_URL, _pg_admin_execute
 from tests.search_support import EDGE_CASES, T0, Sample, brute_force, store
 
@@ -75,7 +70,7 @@ def test_postgresql_stores_single_characters_only_where_a_run_ends() -> None:
 ])
 def test_a_one_character_gram_term_is_asked_as_a_prefix_on_postgresql(
         query: str, tsquery: str) -> None:
-    assert render_tsquery(prefilter(parse_query(query))) == tsquery
+    assert render_tsquery(parse_query(query).narrowing) == tsquery
 
 
 @pytest.mark.parametrize(("query", "condition"), [
@@ -94,7 +89,7 @@ def test_a_one_character_gram_term_is_asked_as_a_prefix_on_postgresql(
                                                       AllOf(("烟台",))))))),
 ])
 def test_queries_become_index_conditions(query: str, condition: object) -> None:
-    assert prefilter(parse_query(query)) == condition
+    assert parse_query(query).narrowing == condition
 
 
 texts = st.text(st.sampled_from(list("青岛市港口的了一是ＡaBb5G_- ，。…!?Zzüé東京タワー서울🔥\n")),
@@ -286,7 +281,7 @@ def test_results_match_brute_force_after_updates(database: Database) -> None:
 # --------------------------------------------------------------------------------------
 # PostgreSQL's tokenizer function against Python's
 
-# Every class edge of storage.fts_tokens.SEPARATOR_RANGES, plus ordinary text.
+# Every class edge of newsmon.textnorm.SEPARATOR_RANGES, plus ordinary text.
 EDGES = ("\x01\x2f\x30\x39\x3a\x40\x41\x5a\x5b\x60\x61\x7a\x7b\x7f\x80\xbf\xc0\xd6\xd7\xd8"
          "\xf6\xf7\xf8\u02af\u02b0\u036f\u0370\u1fff\u2000\u2bff\u2c00\u2dff\u2e00\u2e7f"
          "\u2e80\u2fff\u3000\u3004\u3005\u3007\u3008\u3020\u3021\u302f\u3030\u3031\u303c"

@@ -1,7 +1,7 @@
 """search index: bigram/word full-text index over the normalised title and body
 
 SQLite: a contentless FTS5 table ``article_search`` (detail=none, ascii tokenizer)
-holding the tokens of ``storage.fts_tokens.document_tokens`` under the article's id
+holding the tokens of ``newsmon.textnorm.document_tokens`` under the article's id
 (dense rowids keep its doclists small). Three triggers keep it in step with every
 INSERT, DELETE and UPDATE of ``articles``; they call the SQL function
 ``newsmon_search_tokens``, which ``storage.engine`` registers on every connection. A
@@ -12,13 +12,13 @@ date order without reading their text.
 
 PostgreSQL: an expression GIN index over ``newsmon_search_tokens(title_norm,
 body_norm)``, a SQL function spelling the same character classes as
-``storage.fts_tokens``; PostgreSQL maintains it on every write and nothing extra is
-stored in the table. The function costs about a millisecond per article, and its
+``newsmon.textnorm`` (from its constants); PostgreSQL maintains it on every write and
+nothing extra is stored in the table. The function costs about a millisecond per article, and its
 declared COST says so, so that the planner reads the GIN index instead of evaluating it
 row by row. A btree over ``(published_at, id)`` serves "newest first" in pages.
 
-The token rules are frozen here; changing ``storage.fts_tokens`` needs a new migration
-that rebuilds the index (``storage.fts.rebuild_search_index``). Migration ``0007``
+The token rules live in ``newsmon.textnorm``; changing them needs a new migration that
+rebuilds the index (``storage.fts.rebuild_search_index``). Migration ``0007``
 replaces the PostgreSQL function (single characters only where a run ends), built by
 :func:`pg_tokens_function` here.
 
@@ -30,6 +30,9 @@ Create Date: 2026-11-26 10:00:00
 from collections.abc import Sequence
 
 from alembic import op
+
+from newsmon.textnorm import ALL_MARK, MAX_INDEXED_CHARS, MAX_WORD_CHARS, TITLE_MARK, UNINDEXED_MARK
+from newsmon.textnorm import PG_SEPARATOR_RANGES as SEPARATORS
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -77,12 +80,9 @@ SQLITE_DOWNGRADE = [
     "DROP TABLE article_search",
 ]
 
-# storage.fts_tokens.SEPARATOR_RANGES, without NUL (PostgreSQL text cannot hold it).
-SEPARATORS = (
-    r"\x01-\x2f\x3a-\x60\x7b-\xbf\xd7\xf7\u02b0-\u036f\u2000-\u2bff"
-    r"\u2e00-\u2e7f\u3000-\u3004\u3008-\u3020\u3030\u303d-\u303f\u30fb"
-    r"\ufe10-\ufe1f\ufe30-\ufe6f\uff00-\uffff\ue000-\uf8ff"
-)
+def _pg_char(char: str) -> str:
+    """A private-use mark as a PostgreSQL Unicode literal."""
+    return f"U&'\\{ord(char):04X}'"
 
 
 def _pg_field_tokens(field: str, every_character: bool) -> str:
@@ -97,7 +97,7 @@ def _pg_field_tokens(field: str, every_character: bool) -> str:
     the run's last character, and no other single character.
     """
     words = (r"regexp_replace(regexp_replace(s, '[^0-9a-z]+', ' ', 'g'), "
-             r"'([0-9a-z]{64})[0-9a-z]+', '\1', 'g')")
+             rf"'([0-9a-z]{{{MAX_WORD_CHARS}}})[0-9a-z]+', '\1', 'g')")
     if every_character:
         tokens = f"""array_cat(
                     string_to_array({words} || ' ' || regexp_replace(g, '(.)', '\\1 \\1', 'g'),
@@ -118,11 +118,11 @@ def pg_tokens_function(every_character: bool) -> str:
     return f"""CREATE OR REPLACE FUNCTION newsmon_search_tokens(title text, body text)
         RETURNS tsvector
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 20000 AS $$
-        SELECT CASE WHEN char_length(title) + char_length(body) > 50000
-            THEN array_to_tsvector(ARRAY[U&'\\E001', U&'\\E002'])
+        SELECT CASE WHEN char_length(title) + char_length(body) > {MAX_INDEXED_CHARS}
+            THEN array_to_tsvector(ARRAY[{_pg_char(ALL_MARK)}, {_pg_char(UNINDEXED_MARK)}])
             ELSE array_to_tsvector(array_remove(array_remove(
-                ARRAY[U&'\\E001'] || {body}
-                || t.tokens || ARRAY(SELECT U&'\\E000' || x FROM unnest(t.tokens) AS x
+                ARRAY[{_pg_char(ALL_MARK)}] || {body}
+                || t.tokens || ARRAY(SELECT {_pg_char(TITLE_MARK)} || x FROM unnest(t.tokens) AS x
                                      WHERE x NOT IN ('', ' ')),
                 ''), ' '))
             END

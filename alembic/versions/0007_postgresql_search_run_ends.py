@@ -5,7 +5,7 @@ single character of every run of gram characters, a third of its (token, article
 postings, and came to 1.5-1.7x the text it indexes. From here the function stores, of
 the single characters, only each run's last one; a 1-character query asks for every
 token *starting* with its character (``'X':*``), which every article holding X has:
-X either starts a stored bigram or ends its run (``storage.fts_tokens``, whose
+X either starts a stored bigram or ends its run (``newsmon.textnorm``, whose
 ``document_tokens(..., every_character=False)`` is the Python mirror).
 
 The index is an expression index over an IMMUTABLE function, so replacing the function

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsmon.scheduler.matching import ArticleText, Matcher, TopicMatch, TopicSpec
+from newsmon.matching import ArticleText, Matcher, TopicMatch, TopicSpec
 from newsmon.storage.articles import (
     MatchableArticle,
     iter_article_batches,

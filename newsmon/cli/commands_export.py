@@ -128,13 +128,13 @@ def command(app: AppContext, query: str | None, fmt: str, since: str | None,
     if output and output != "-":
         check_output_path(output)
     with app.database.session() as session:
-        node = None if query is None else parse_search_query(session, query)
+        plan = None if query is None else parse_search_query(session, query)
         filters = build_filters(session, since, until, sources, topics, new_only)
         try:
             with _output(output) as stream:
                 if fmt == "csv" and bom:
                     stream.write(UTF8_BOM)
-                written = _write(stream, fmt, iter_search(session, node, filters))
+                written = _write(stream, fmt, iter_search(session, plan, filters))
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, like other Unix tools.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -16,7 +16,7 @@ from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.config import parse_duration
-from newsmon.query import Node, QuerySyntaxError, parse_query
+from newsmon.query import Plan, QuerySyntaxError, parse_query
 from newsmon.storage.engine import Session
 from newsmon.storage.search import FoundArticle, SearchFilters, count_matches, search_articles
 from newsmon.storage.search import source_names as stored_source_names
@@ -82,7 +82,7 @@ def filter_options(func: F) -> F:
     return func
 
 
-def parse_search_query(session: Session, query: str) -> Node:
+def parse_search_query(session: Session, query: str) -> Plan:
     """The query's tree, with topic names usable as aliases; bad queries exit 2."""
     aliases = {topic.name: topic.query for topic in list_topics(session)}
     try:
@@ -146,12 +146,12 @@ def command(app: AppContext, query: str, since: str | None, until: str | None,
         raise click.BadOptionUsage("offset", "give --page or --offset, not both")
     skip = offset if offset is not None else ((page or 1) - 1) * limit
     with app.database.session() as session:
-        node = parse_search_query(session, query)
+        plan = parse_search_query(session, query)
         filters = build_filters(session, since, until, sources, topics, new_only)
         if count_only:
-            click.echo(count_matches(session, node, filters))
+            click.echo(count_matches(session, plan, filters))
             return
-        found = search_articles(session, node, filters, limit=limit + 1, offset=skip,
+        found = search_articles(session, plan, filters, limit=limit + 1, offset=skip,
                                 sort="relevance" if sort == "relevance" else "newest")
     shown, more = found[:limit], len(found) > limit
     if fmt is None:

@@ -12,7 +12,7 @@ from newsmon.cli.context import AppContext, UserError, pass_app
 from newsmon.cli.output import dumps, emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.digest import highlight
-from newsmon.query import Node, QuerySyntaxError, parse_query, positive_terms
+from newsmon.query import Plan, QuerySyntaxError, parse_query
 from newsmon.storage.engine import Session
 from newsmon.storage.topics import (
     TopicError,
@@ -32,7 +32,7 @@ def _aliases(app: AppContext, excluding: str | None = None) -> dict[str, str]:
         return {t.name: t.query for t in list_topics(session) if t.name != excluding}
 
 
-def _parse(query: str, aliases: dict[str, str], name: str | None = None) -> Node:
+def _parse(query: str, aliases: dict[str, str], name: str | None = None) -> Plan:
     """Reject a malformed query before anything is stored (exit 2, caret at the spot)."""
     try:
         return parse_query(query, aliases=aliases, name=name)
@@ -40,11 +40,11 @@ def _parse(query: str, aliases: dict[str, str], name: str | None = None) -> Node
         raise click.UsageError(f"{exc}\n{exc.caret_lines()}") from None
 
 
-def short_term_warnings(node: Node) -> list[str]:
+def short_term_warnings(plan: Plan) -> list[str]:
     """Terms that will match far more than the user means (one Chinese character,
     one or two Latin letters)."""
     warnings = []
-    for term in sorted(positive_terms(node), key=lambda t: t.norm):
+    for term in plan.positive:
         too_short = len(term.norm) < 2 if not term.latin else len(term.norm) < 3
         if too_short and not term.phrase:
             warnings.append(f"term {term.text!r} is so short that it will match most "
@@ -87,11 +87,11 @@ def add(app: AppContext, name: str, query: str) -> None:
         check_topic_name(name)
     except TopicError as exc:
         raise click.UsageError(str(exc)) from None
-    node = _parse(query, _aliases(app, excluding=name), name)
+    plan = _parse(query, _aliases(app, excluding=name), name)
     stats = _save_and_match(app, name, query, add_topic)
     click.echo(f"added topic {name!r}: {stats.new_matches} of {stats.articles} stored "
                f"articles match, {stats.flagged} flagged for the next digest")
-    for warning in [*short_term_warnings(node), *broad_match_warning(stats.new_matches,
+    for warning in [*short_term_warnings(plan), *broad_match_warning(stats.new_matches,
                                                                       stats.articles)]:
         click.echo(f"warning: {warning}", err=True)
 
@@ -203,9 +203,9 @@ def test(app: AppContext, query: str, since: str | None, sample: int, as_json: b
     from newsmon.scheduler.topictest import try_query
 
     aliases = _aliases(app)
-    node = _parse(query, aliases)
+    plan = _parse(query, aliases)
     result = try_query(app.database, query, aliases, since=since_option(since), sample=sample)
-    for warning in [*short_term_warnings(node),
+    for warning in [*short_term_warnings(plan),
                     *broad_match_warning(result.matched, result.scanned)]:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

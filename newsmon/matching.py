@@ -7,13 +7,17 @@ Topics are compiled once into a :class:`Matcher`:
   are each scanned once, however many topics there are.  The scan reports which patterns
   occur, each once, not every occurrence: deciding needs no more;
 * patterns whose ends are Latin letters or digits count only on word boundaries (``AI``
-  is not found in "mail"), so their occurrences are confirmed with ``str.find``;
+  is not found in "mail"), so their occurrences are confirmed with the plan's
+  :func:`newsmon.query.term_spans`;
 * the scan gives the set of (pattern, field) keys present.  Each topic is indexed under
-  what it requires: for ``青岛 自贸区`` the pair (青岛, 自贸区), for ``青岛 (港口 OR 码头)``
-  the pairs (青岛, 港口) and (青岛, 码头), for ``A OR B`` the single keys A and B.  Only
-  topics whose index entry is fully present are evaluated; a query that requires no
-  term at all is refused by the parser, so nothing is missed;
-* a topic's boolean query is compiled to a small predicate over the present keys.
+  the two rarest of its plan's requirements: for ``青岛 自贸区`` the pair (青岛, 自贸区),
+  for ``青岛 (港口 OR 码头)`` the pairs (青岛, 港口) and (青岛, 码头), for ``A OR B`` the
+  single keys A and B.  Only topics whose index entry is fully present are evaluated; a
+  query that requires no term at all is refused by the parser, so nothing is missed;
+* a topic's boolean query is its plan's predicate over the present keys.
+
+Everything a query means comes from its :class:`newsmon.query.Plan`; this module only
+decides how to look for it fast.
 
 :meth:`Matcher.match` then gathers the evidence for the topics that matched, and only
 for them: where their required terms occur (``str.find`` over the field's key,
@@ -39,11 +43,11 @@ from newsmon.query import (
     Field,
     Node,
     Not,
+    Plan,
     QuerySyntaxError,
     Term,
-    is_word_char,
     parse_query,
-    positive_terms,
+    term_spans,
 )
 from newsmon.textnorm import Alignment, align, normalize
 
@@ -178,8 +182,8 @@ class _Evidence:
     """
 
     __slots__ = (
-        "_alignments", "_article", "_boundaries", "_found", "_hits", "_keys", "_ordered",
-        "_present", "_snippets", "_spans", "_term_keys", "_terms", "_texts",
+        "_alignments", "_article", "_found", "_hits", "_keys", "_ordered", "_pattern_terms",
+        "_present", "_snippets", "_spans", "_term_keys", "_terms",
     )  # fmt: skip
 
     def __init__(
@@ -196,8 +200,7 @@ class _Evidence:
         self._spans = spans  # (pattern, code) -> key spans, as far as looked up
         self._terms = matcher._terms
         self._term_keys = matcher._term_keys
-        self._texts = matcher._texts
-        self._boundaries = matcher._boundaries
+        self._pattern_terms = matcher._pattern_terms
         self._alignments: dict[int, Alignment] = {}
         self._hits: dict[int, tuple[Hit, ...]] = {}  # term -> its hits
         self._ordered: dict[int, list[tuple[_Order, Hit]]] = {}
@@ -267,8 +270,7 @@ class _Evidence:
         """The hits of a pattern the scan found in field ``code``."""
         spans = self._spans.get((pattern, code))
         if spans is None:
-            left, right = self._boundaries.get(pattern, (False, False))
-            spans = _occurrences(self._keys[code], self._texts[pattern], left, right)
+            spans = term_spans(self._pattern_terms[pattern], self._keys[code])
             self._spans[pattern, code] = spans
         name = _CODE_FIELDS[code]
         original = self._article.original(name)
@@ -302,28 +304,6 @@ class _Evidence:
             snippet = Snippet(excerpt, hit_start, hit_end, first.field)
             self._snippets[cache_key] = snippet
         return snippet
-
-
-def _occurrences(key: str, needle: str, left: bool, right: bool) -> list[tuple[int, int]]:
-    """Spans of every occurrence of ``needle`` in ``key``, overlapping ones included,
-    that pass the word-boundary checks asked for."""
-    spans = []
-    size = len(needle)
-    at = key.find(needle)
-    if not (left or right):  # most terms (Chinese ones): every occurrence counts
-        while at >= 0:
-            spans.append((at, at + size))
-            at = key.find(needle, at + 1)
-        return spans
-    while at >= 0:
-        end = at + size
-        if not (
-            (left and at > 0 and is_word_char(key[at - 1]))
-            or (right and end < len(key) and is_word_char(key[end]))
-        ):
-            spans.append((at, end))
-        at = key.find(needle, at + 1)
-    return spans
 
 
 class _PatternScanner:
@@ -397,8 +377,7 @@ class Matcher:
         """
         known = {topic.name: topic.query for topic in topics} | dict(aliases or {})
         self._patterns: dict[str, int] = {}
-        self._lengths: list[int] = []  # pattern -> length of its text
-        self._boundaries: dict[int, tuple[bool, bool]] = {}  # pattern -> (left, right)
+        self._pattern_terms: list[Term] = []  # pattern -> a term with its text (key)
         self._topics: list[_CompiledTopic] = []
         self._terms: list[_Term] = []  # the required terms of all topics, for reporting
         self._term_ids: dict[_Term, int] = {}
@@ -410,25 +389,22 @@ class Matcher:
         self._by_pair: dict[int, dict[int, list[int]]] = {}
         for topic in topics:
             try:
-                node = parse_query(topic.query, known, name=topic.name)
+                plan = parse_query(topic.query, known, name=topic.name)
             except QuerySyntaxError as error:
                 raise error.with_label(f"topic {topic.id} {topic.name!r}") from None
-            self._add_topic(topic, node)
-        self._texts = sorted(self._patterns, key=self._patterns.__getitem__)
-        self._scanner = _PatternScanner(self._texts) if self._texts else None
-        # Patterns whose reported presence str.find confirms: (left, right) word checks.
-        self._confirm = dict(self._boundaries)
-        if self._scanner is not None:
-            self._confirm.update(
-                (pattern, self._confirm.get(pattern, (False, False)))
-                for pattern in self._scanner.approximate
-            )
+            self._add_topic(topic, plan)
+        texts = [term.norm for term in self._pattern_terms]
+        self._scanner = _PatternScanner(texts) if texts else None
+        # Patterns whose reported presence term_spans confirms: those on word boundaries,
+        # and those the scanner only approximates.
+        self._confirmed = frozenset(
+            pattern for pattern, term in enumerate(self._pattern_terms) if term.bounded
+        ) | (self._scanner.approximate if self._scanner is not None else frozenset())
         self._pairs = {
             key: (frozenset(seconds), {second: tuple(found) for second, found in seconds.items()})
             for key, seconds in self._by_pair.items()
         }
         self._triggers = frozenset(self._by_key) | frozenset(self._by_pair)
-        self._confirmed = frozenset(self._confirm)
         self._by_pair.clear()  # now held, frozen, in self._pairs
 
     @property
@@ -436,15 +412,14 @@ class Matcher:
         """How many distinct term keys the scanner looks for."""
         return len(self._patterns)
 
-    def _add_topic(self, topic: TopicSpec, node: Node) -> None:
+    def _add_topic(self, topic: TopicSpec, plan: Plan) -> None:
         index = len(self._topics)
-        reported = tuple(self._term(term) for term in _ordered(positive_terms(node)))
-        self._topics.append(_CompiledTopic(topic.id, topic.name, self._compile(node), reported))
-        requirements = sorted(set(self._requirements(node)), key=self._rarity)
-        if not requirements:  # e.g. NOT (NOT a): fall back on every required-polarity term
-            requirements = [frozenset(self._key(term) for term in positive_terms(node))]
+        reported = tuple(self._term(term) for term in plan.positive)
+        test = plan.predicate(self._key)
+        self._topics.append(_CompiledTopic(topic.id, topic.name, test, reported))
+        requirements = [frozenset(map(self._key, terms)) for terms in plan.requirements]
         # A term, terms ORed, or two terms ANDed hold exactly when the index finds them.
-        self._tests.append(None if _indexed_exactly(node) else self._topics[-1].test)
+        self._tests.append(None if _indexed_exactly(plan.root) else test)
         if len(requirements) == 1:
             for key in requirements[0]:
                 self._by_key.setdefault(key, []).append(index)
@@ -458,11 +433,7 @@ class Matcher:
         pattern = self._patterns.get(term.norm)
         if pattern is None:
             pattern = self._patterns[term.norm] = len(self._patterns)
-            self._lengths.append(len(term.norm))
-            left = term.latin and is_word_char(term.norm[0])
-            right = term.latin and is_word_char(term.norm[-1])
-            if left or right:
-                self._boundaries[pattern] = (left, right)
+            self._pattern_terms.append(term)
         return pattern
 
     def _term(self, term: Term) -> int:
@@ -477,54 +448,6 @@ class Matcher:
 
     def _key(self, term: Term) -> int:
         return self._pattern(term) * 4 + _code(term)
-
-    def _compile(self, node: Node) -> _Predicate:
-        """The query as a predicate over the present (pattern, field) keys.
-
-        The terms among a group's children become one set operation, and the common
-        shapes avoid a generator: this runs for every candidate topic of every article.
-        """
-        if isinstance(node, Term):
-            key = self._key(node)
-            return lambda present: key in present
-        if isinstance(node, Not):
-            inner = self._compile(node.child)
-            return lambda present: not inner(present)
-        keys = frozenset(self._key(child) for child in node.children if isinstance(child, Term))
-        parts = tuple(
-            self._compile(child) for child in node.children if not isinstance(child, Term)
-        )
-        if isinstance(node, And):
-            if not parts:
-                return lambda present: keys <= present
-            if len(parts) == 1:
-                part = parts[0]
-                return lambda present: keys <= present and part(present)
-            return lambda present: keys <= present and all(part(present) for part in parts)
-        if not parts:
-            return lambda present: not keys.isdisjoint(present)
-        if len(parts) == 1:
-            part = parts[0]
-            return lambda present: not keys.isdisjoint(present) or part(present)
-        return lambda present: not keys.isdisjoint(present) or any(part(present) for part in parts)
-
-    def _requirements(self, node: Node) -> list[frozenset[int]]:
-        """Key sets such that ``node`` holds only if each set has a present key."""
-        if isinstance(node, Term):
-            return [frozenset((self._key(node),))]
-        if isinstance(node, Not):
-            return []  # an exclusion requires nothing to be present
-        options = [self._requirements(child) for child in node.children]
-        if isinstance(node, And):
-            return [requirement for option in options for requirement in option]
-        if not all(options):  # an OR with a branch that requires nothing
-            return []
-        # An OR holds only if a branch does, so the union of the branches' best sets.
-        return [frozenset().union(*(min(option, key=self._rarity) for option in options))]
-
-    def _rarity(self, keys: frozenset[int]) -> tuple[int, int, tuple[int, ...]]:
-        """Sort key preferring few keys, then long (likely rare) terms; deterministic."""
-        return len(keys), -min(self._lengths[key // 4] for key in keys), tuple(sorted(keys))
 
     def match(self, article: ArticleText) -> list[TopicMatch]:
         """The topics that match ``article`` with their evidence, in the topics' order."""
@@ -596,10 +519,9 @@ class Matcher:
     ) -> bool:
         """Whether ``pattern`` really occurs in ``key`` -- on the word boundaries it needs,
         or at all for one the scanner only approximates."""
-        checks = self._confirm.get(pattern)
-        if checks is None:
+        if pattern not in self._confirmed:
             return True
-        found = spans[pattern, code] = _occurrences(key, self._texts[pattern], *checks)
+        found = spans[pattern, code] = term_spans(self._pattern_terms[pattern], key)
         return bool(found)
 
 
@@ -616,10 +538,6 @@ def _indexed_exactly(node: Node) -> bool:
 
 def _code(term: Term) -> int:
     return _ANY if term.field is None else _FIELD_CODES[term.field]
-
-
-def _ordered(terms: frozenset[Term]) -> list[Term]:
-    return sorted(terms, key=lambda term: (term.norm, term.text, term.field or ""))
 
 
 # --------------------------------------------------------------------------------------
