@@ -43,7 +43,7 @@ email_to = ["desk@example.org"]
 
 def test_a_full_config_is_read_into_typed_values() -> None:
     config = parse_config(GOOD, Path("sites.toml"))
-    assert config.settings.backfill == timedelta(days=2)
+    assert config.settings.backfill_window == timedelta(days=2)
     [source] = config.sources
     assert source.name == "dzwww" and source.timezone == "Asia/Hong_Kong"
     assert source.start_urls == ("https://www.dzwww.com/xinwen/index.htm",
@@ -61,20 +61,21 @@ def test_a_full_config_is_read_into_typed_values() -> None:
     ('[settings]\ntimezone = "Mars/Olympus"\n', 2, "unknown time zone 'Mars/Olympus'"),
     ('[settings]\nbackfill_window = "soon"\n', 2, "not a duration: 'soon'"),
     ('[settings]\ncolour = "red"\n', 2, "unknown setting 'colour'"),
-    ("[settings]\ndownload_delay = \"x\"\n", 2, "must be float"),
+    ("[settings]\ndownload_delay = \"x\"\n", 2, "must be a number, got 'x'"),
     ('\n\n[[sources]]\nname = "a"\n', 3, "give at least one URL"),
-    ('[[sources]]\nname = "a"\nlists = ["ftp://x"]\n', 1, "is not an http(s) URL"),
-    ('[[sources]]\nname = "a b"\nlists = ["http://x"]\n', 1, "needs a 'name'"),
+    ('[[sources]]\nname = "a"\nlists = ["ftp://x"]\n', 3, "is not an http(s) URL"),
+    ('[[sources]]\nname = "a b"\nlists = ["http://x"]\n', 2,
+     "'name' must be letters, digits, '.', '_' or '-', got 'a b'"),
     ('[[sources]]\nname = "a"\nlists = ["http://x"]\n\n[[sources]]\nname = "a"\n'
      'lists = ["http://y"]\n', 5, "duplicate source name 'a'"),
-    ('[[sources]]\nname = "a"\nlists = ["http://x"]\narticle_pattern = "("\n', 1,
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\narticle_pattern = "("\n', 4,
      "not a regular expression"),
-    ('[[sources]]\nname = "a"\nlists = ["http://x"]\nschedule = "daily"\n', 1,
-     "5-field cron"),
-    ('[[subscriptions]]\nname = "s"\nformat = "pdf"\n', 1, "'format' must be one of"),
-    ('[[subscriptions]]\nname = "s"\nchannel = "smtp://u:password@h"\n', 1,
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\nschedule = "daily"\n', 4,
+     "'schedule': 'daily' has 1 fields; use 5"),
+    ('[[subscriptions]]\nname = "s"\nformat = "pdf"\n', 3, "'format' must be one of"),
+    ('[[subscriptions]]\nname = "s"\nchannel = "smtp://u:password@h"\n', 3,
      "credentials never go in the config file"),
-    ('[[subscriptions]]\nname = "s"\nquiet_hours = "late"\n', 1, "quiet_hours"),
+    ('[[subscriptions]]\nname = "s"\nquiet_hours = "late"\n', 3, "quiet_hours"),
     ('surprise = 1\n', 1, "unknown top-level key 'surprise'"),
 ])
 def test_every_problem_names_the_file_and_line(text: str, line: int, message: str) -> None:

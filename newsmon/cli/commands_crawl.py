@@ -101,7 +101,7 @@ def command(app: AppContext, sources: tuple[str, ...], progress: bool | None,
         unmatched = replace(crawl_result(results, None, 0), stopped_by="database unavailable")
         _report(results, unmatched, result_file)
         raise DatabaseUnavailable(f"database unavailable during crawl: {DATABASE_FAILURES[0]}")
-    matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
+    matched = match_pending(database, datetime.now(UTC), config.settings.backfill_window)
     _report(results, crawl_result(results, matched.new_matches, matched.flagged), result_file)
     if any(r.error_count for r in results):
         sys.exit(EXIT_ERRORS)
