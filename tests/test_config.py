@@ -77,12 +77,38 @@ def test_a_full_config_is_read_into_typed_values() -> None:
      "credentials never go in the config file"),
     ('[[subscriptions]]\nname = "s"\nquiet_hours = "late"\n', 3, "quiet_hours"),
     ('surprise = 1\n', 1, "unknown top-level key 'surprise'"),
+    # the key's own line, also in a sub-table, and what would have been accepted
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\n[sources.politeness]\nconcurrency = 2\n'
+     'delay = 1\n', 6, "source 'a': unknown key 'delay' (expected download_delay, "
+     "concurrency, obey_robots)"),
+    ('[settings]\nconcurrency_per_domain = true\n', 2,
+     "setting 'concurrency_per_domain' must be a whole number, got True"),
+    ('[settings]\nobey_robots = "yes"\n', 2, "must be true or false, got 'yes'"),
+    ('[[sources]]\nlists = ["http://x"]\n', 1, "source: 'name' is required"),
+    ('[sources]\nname = "a"\n', 1, "'sources' must be [[sources]] tables"),
+    ('[[subscriptions]]\nname = "s"\nchannel = "webhook:https://u:hunter2@h/x"\n', 3,
+     "credentials never go in the config file"),
+    ('[[subscriptions]]\nname = "s"\n\nheartbeat = 1\n', 4,
+     "subscription 's': 'heartbeat' must be true or false, got 1"),
 ])
 def test_every_problem_names_the_file_and_line(text: str, line: int, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(text, Path("conf/sites.toml"))
     assert str(caught.value).startswith(f"conf/sites.toml:{line}:"), str(caught.value)
     assert message in str(caught.value)
+
+
+def test_values_are_parsed_and_words_that_look_like_secrets_load() -> None:
+    text = GOOD.replace('["qingdao"]', '["password-leak"]') + (
+        '\n[[subscriptions]]\nname = "relay"\nchannel = "smtp://desk:${SMTP_PASSWORD}@h:25"\n'
+        'silent_after = "off"\n')
+    config = parse_config(text, Path("sites.toml"))
+    [source] = config.sources
+    assert source.article_pattern is not None
+    assert source.article_pattern.search("/t20240501_7.htm")
+    desk, relay = config.subscriptions
+    assert desk.topics == ("password-leak",) and desk.silent_after == timedelta(hours=48)
+    assert relay.line == 30 and relay.silent_after is None and relay.timezone == "Asia/Shanghai"
 
 
 def test_a_missing_or_non_utf8_file_is_named(tmp_path: Path) -> None:
