@@ -466,31 +466,29 @@ _WANTED = {"int_type": "a whole number", "float_type": "a number",
 
 
 def _describe(error: ErrorDetails, data: Mapping[str, Any], locator: _Locator) -> str:
-    """``FILE:LINE: subject problem`` for the first problem pydantic found."""
-    loc = error["loc"]
+    """``FILE:LINE: [entry: ]subject problem`` for a problem pydantic found."""
+    loc, kind = error["loc"], error["type"]
     fields, model = _fields_along(loc)
-    key = str(loc[-1]) if error["type"] == "extra_forbidden" else fields[-1]
-    section = str(loc[0])
-    if len(loc) > 1 and isinstance(loc[1], int):  # in the index-th [[sources]] entry
+    key = str(loc[-1]) if kind == "extra_forbidden" else fields[-1]
+    section, label = str(loc[0]), ""
+    if len(loc) > 1 and isinstance(loc[1], int):  # inside the loc[1]-th [[section]] entry
         start = locator.entry_line(section, loc[1])
         entry = data[section][loc[1]]
         name = entry.get("name") if isinstance(entry, dict) else None
         label = section[:-1] + (f" {name!r}" if isinstance(name, str) else "")
-        inner = key if len(fields) > 1 or error["type"] == "extra_forbidden" else None
-        line = locator.key_line(inner, start, stop=r"\s*\[\[") if inner else start
-        subject = f"{label}: {inner!r}" if inner else label
+        keyed = len(fields) > 1 or kind == "extra_forbidden"  # else the entry as a whole
+        line = locator.key_line(key, start, stop=r"\s*\[\[") if keyed else start
     else:
-        start = locator.key_line(section) if len(loc) > 1 else 1
-        line = locator.key_line(key, start)
-        subject = f"setting {key!r}" if section == "settings" and len(loc) > 1 else repr(key)
-    if error["type"] == "extra_forbidden":
+        keyed, line = True, locator.key_line(key, locator.key_line(section) if len(loc) > 1
+                                             else 1)
+    where = f"{locator.path}:{line}: " + (f"{label}: " if label else "")
+    if kind == "extra_forbidden":
         noun = "setting" if model is Settings else "top-level key" if model is _File else "key"
-        subject = subject.rpartition(f"{key!r}")[0].removesuffix(": ")
-        problem = f"unknown {noun} {key!r} (expected {', '.join(model.model_fields)})"
-        return f"{locator.path}:{line}: " + (f"{subject}: {problem}" if subject else problem)
-    problem = _problem(error, loc)
+        return f"{where}unknown {noun} {key!r} (expected {', '.join(model.model_fields)})"
+    setting = "setting " if section == "settings" and len(fields) > 1 else ""
+    subject, problem = f"{setting}{key!r}" if keyed else "", _problem(error, loc)
     glue = " " if problem.startswith(("must", "is ")) else ": "
-    return f"{locator.path}:{line}: {subject}{glue}{problem}"
+    return where + (f"{subject}{glue}{problem}" if subject else problem)
 
 
 def _problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
