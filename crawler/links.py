@@ -167,7 +167,7 @@ def is_article_link(link: Link, page_url: str) -> bool:
 def article_anchors(page: str | bytes, page_url: str, *,
                     content_type: str | None = None,
                     allowed_domains: Sequence[str] = (),
-                    pattern: str | None = None) -> list[Link]:
+                    pattern: str | re.Pattern[str] | None = None) -> list[Link]:
     """Every anchor on a list page that links an article, in page order, repeats kept.
 
     With ``pattern`` (a regex from the source config) a link is an article iff its
@@ -187,7 +187,7 @@ def article_anchors(page: str | bytes, page_url: str, *,
 def find_article_links(page: str | bytes, page_url: str, *,
                        content_type: str | None = None,
                        allowed_domains: Sequence[str] = (),
-                       pattern: str | None = None) -> list[Link]:
+                       pattern: str | re.Pattern[str] | None = None) -> list[Link]:
     """Article links on a list page, in page order, one per page.
 
     Links are deduplicated by their canonical URL (tracking parameters and fragments

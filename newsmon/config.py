@@ -1,9 +1,32 @@
 """The typed application configuration, read from one TOML file.
 
 The file is parsed once at the entry point (the ``newsmon`` command or the scheduler)
-into frozen dataclasses that are passed down; library code never reads the file or the
+into frozen models that are passed down; library code never reads the file or the
 environment itself. Every problem is reported as a :class:`ConfigError` whose message
-starts with ``FILE:LINE:`` so an editor can jump to it.
+starts with ``FILE:LINE:`` (the line of the key at fault) so an editor can jump to it.
+
+The models below are the schema. **Adding a setting is one field declaration** in the
+model of its table, with its type and default; the type does the checking::
+
+    executor: Literal["local", "celery"] = "local"          # [settings]
+    watch: Literal["matched", "all", "off"] = "matched"     # [[sources]]
+    revisit_after: Duration = timedelta(hours=6)            # "6h", "2d" or "off"
+    workers: Annotated[StrictInt, Range(1, 64, "processes")] = 4
+
+Unknown keys are refused (every table forbids extras), numbers outside their
+:class:`Range` are refused (:data:`NUMBER_RANGES` is read off the declarations), and
+the parsed types (``Zone``, ``Duration``, ``Regex``, the entries' ``schedule``, built
+into an APScheduler trigger by :func:`newsmon.cron.parse_cron`) are checked at load, so
+every command reports a bad config, not only the one that would use the value.
+:func:`_describe` turns pydantic's error (its ``loc``, the path into the TOML
+document) into ``FILE:LINE: setting 'x' must be …, got …``.
+
+Why pydantic (v2) rather than msgspec or attrs+cattrs: every rule here fits in the
+declaration (strict types, ``Annotated`` validators, ``Literal``), its errors carry the
+path into the document, which is all the line lookup needs, and it is the most widely
+kept of the three. msgspec decodes faster but has no per-field validators (a config is
+read once, so speed does not matter); cattrs would need the error paths collected by
+hand.
 """
 
 from __future__ import annotations
@@ -11,45 +34,38 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    PrivateAttr,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import CoreSchema, ErrorDetails, core_schema
 
+from newsmon.cron import ScheduleError, parse_cron
 from newsmon.tomlerrors import explain_toml_error
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; polite news monitor)"
-
-
-# The allowed range of every numeric setting: name -> (minimum, maximum, unit), both
-# ends included. Outside them a crawl misbehaves instead of failing: concurrency 0 hangs
-# Scrapy forever, a size cap of 0 turns the cap off, a negative timeout fails every
-# request. README "Configuration" lists the same table.
-NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
-    "download_delay": (0, 3600, "seconds"),
-    "concurrency_per_domain": (1, 64, "requests at once"),
-    "download_timeout": (1, 3600, "seconds"),
-    "max_response_bytes": (1024, 1024**3, "bytes"),
-    "max_list_pages": (1, 1000, "pages"),
-    "politeness.download_delay": (0, 3600, "seconds"),
-    "politeness.concurrency": (1, 64, "requests at once"),
-    "file_mode": (0o000, 0o777, "permission bits"),
-}
-
-
-def range_problem(name: str, value: float) -> str | None:
-    """Why ``value`` is outside NUMBER_RANGES[name], or None when it is inside."""
-    low, high, unit = NUMBER_RANGES[name]
-    if low <= value <= high:
-        return None
-    if name == "file_mode":
-        return f"{value:o} is not a permission mode (use e.g. \"0644\")"
-    return f"must be from {low:g} to {high:g} {unit}, got {value!r}"
 
 
 class ConfigError(ValueError):
@@ -57,53 +73,176 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class ExtractOverrides:
+class Range:
+    """The allowed values of a number, both ends included.
+
+    Outside them a crawl misbehaves instead of failing: concurrency 0 hangs Scrapy
+    forever, a size cap of 0 turns the cap off, a negative timeout fails every request.
+    """
+
+    low: float
+    high: float
+    unit: str
+    octal: bool = False  # permission bits are written and shown in octal, as chmod takes them
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def check(self, value: float) -> float:
+        if self.low <= value <= self.high:
+            return value
+        if self.octal:
+            raise ValueError(f"must be from {int(self.low):o} to {int(self.high):o} "
+                             f"{self.unit}, got {int(value):o}")
+        raise ValueError(f"must be from {self.low:g} to {self.high:g} {self.unit}, "
+                         f"got {value!r}")
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
+_QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _checked(test: Any, problem: str) -> AfterValidator:
+    """A validator that refuses a value for which ``test`` is false."""
+    def check(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(problem.format(value=value))
+        return value
+    return AfterValidator(check)
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value  # lists = "https://…" is one URL
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
+    return name
+
+
+def _duration(value: Any) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):  # already parsed (built in code)
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f'must be a duration such as "48h" or "off", got {value!r}')
+    return parse_duration(value)
+
+
+def _regex(value: Any) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a regular expression in a string, got {value!r}")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+
+
+def _octal(value: Any) -> int:
+    if not isinstance(value, str) or not re.fullmatch(r"0?o?[0-7]{1,4}", value):
+        raise ValueError(f'must be an octal string such as "0644", got {value!r}')
+    return int(value.replace("o", ""), 8)
+
+
+def _without_credentials(channel: str) -> bool:
+    """No password in a channel URL, unless it is a ``${VARIABLE}`` from the environment."""
+    password = urlsplit(channel.removeprefix("webhook:")).password
+    return not password or _ENV_REFERENCE.fullmatch(password) is not None
+
+
+# The parsed types a field can have, beyond pydantic's strict scalars.
+Name = Annotated[StrictStr, _checked(_NAME.match, "must be letters, digits, '.', '_' or '-', "
+                                                  "got {value!r}")]
+Zone = Annotated[StrictStr, AfterValidator(_zone)]  # an IANA name, as every consumer takes it
+Duration = Annotated[timedelta | None, BeforeValidator(_duration)]  # None: "off"
+Regex = Annotated[re.Pattern[str], BeforeValidator(_regex)]
+Strings = Annotated[tuple[StrictStr, ...], BeforeValidator(_one_or_many)]
+Url = Annotated[StrictStr, _checked(_URL.match, "{value!r} is not an http(s) URL")]
+Urls = Annotated[tuple[Url, ...], BeforeValidator(_one_or_many)]
+FileMode = Annotated[int, BeforeValidator(_octal), Range(0, 0o777, "(octal permission bits)",
+                                                         octal=True)]
+Format = Literal["text", "markdown", "html", "json", "atom"]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExtractOverrides(_Table):
     """Per-source selectors that win over the generic extractor.
 
     Each selector is ``css:…`` or ``xpath:…`` (a bare string is CSS).
     """
 
-    title: str | None = None
-    body: str | None = None
-    published: str | None = None
-    byline: str | None = None
-    noise: tuple[str, ...] = ()
+    title: StrictStr | None = None
+    body: StrictStr | None = None
+    published: StrictStr | None = None
+    byline: StrictStr | None = None
+    noise: Strings = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Politeness:
+class Politeness(_Table):
     """Per-source overrides of the crawl politeness settings (None = global default)."""
 
-    download_delay: float | None = None
-    concurrency: int | None = None
-    obey_robots: bool | None = None
+    download_delay: Annotated[StrictFloat, Range(0, 3600, "seconds")] | None = None
+    concurrency: Annotated[StrictInt, Range(1, 64, "requests at once")] | None = None
+    obey_robots: StrictBool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SourceConfig:
+class _Entry(_Table):
+    """What sources and subscriptions share: a name, a zone, a cron schedule."""
+
+    name: Name
+    timezone: Zone = DEFAULT_TIMEZONE  # [settings] timezone when not given (see _File)
+    schedule: StrictStr | None = None  # cron expression for `newsmon run`
+    _line: int = PrivateAttr(0)  # where the entry starts in the config file, for messages
+
+    @property
+    def line(self) -> int:
+        return self._line
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, schedule: str | None, info: ValidationInfo) -> str | None:
+        """Build the APScheduler trigger now: ``0 25 * * *`` fails at load."""
+        if schedule is not None and "timezone" in info.data:
+            try:
+                parse_cron(schedule, info.data["timezone"])
+            except ScheduleError as exc:  # the key is named already: "'schedule': 'x' has…"
+                raise ValueError(str(exc).removeprefix("schedule ")) from None
+        return schedule
+
+
+class SourceConfig(_Entry):
     """One monitored site: where its article links are found and how to read it."""
 
-    name: str
-    lists: tuple[str, ...] = ()
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
-    timezone: str = DEFAULT_TIMEZONE
-    allowed_domains: tuple[str, ...] = ()
-    article_pattern: str | None = None
-    max_list_pages: int = 5
-    schedule: str | None = None  # cron expression for `newsmon run`
-    host_aliases: Mapping[str, str] = field(default_factory=dict)
-    extract: ExtractOverrides = field(default_factory=ExtractOverrides)
-    politeness: Politeness = field(default_factory=Politeness)
-    line: int = 0  # where the entry starts in the config file, for messages
+    lists: Urls = ()
+    feeds: Urls = ()
+    sitemaps: Urls = ()
+    allowed_domains: Strings = ()
+    article_pattern: Regex | None = None
+    max_list_pages: Annotated[StrictInt, Range(1, 1000, "pages")] = 5
+    host_aliases: dict[str, StrictStr] = {}
+    extract: ExtractOverrides = ExtractOverrides()
+    politeness: Politeness = Politeness()
 
     @property
     def start_urls(self) -> tuple[str, ...]:
         return self.lists + self.feeds + self.sitemaps
 
+    @model_validator(mode="after")
+    def _has_a_start_url(self) -> SourceConfig:
+        if not self.start_urls:
+            raise ValueError("give at least one URL in 'lists', 'feeds' or 'sitemaps'")
+        return self
 
-@dataclass(frozen=True, slots=True)
-class SubscriptionConfig:
+
+class SubscriptionConfig(_Entry):
     """Who gets which topics' digests, how, and when.
 
     ``channel`` names where the digest goes: ``stdout``, ``file:PATH``,
@@ -112,54 +251,86 @@ class SubscriptionConfig:
     (``wecombot://…``, ``dingtalk://…``, ``feishu://…``, ``tgram://…`` …).
     """
 
-    name: str
-    topics: tuple[str, ...] = ()  # empty: every topic
-    channel: str = "stdout"
-    format: str = "text"  # text | markdown | html | json | atom
-    schedule: str | None = None  # cron expression for `newsmon run`
-    timezone: str = DEFAULT_TIMEZONE
-    quiet_hours: str | None = None  # "22:00-07:00" in `timezone`: hold digests until after
-    heartbeat: bool = False  # send even when there is nothing new
-    email_to: tuple[str, ...] = ()
-    email_from: str | None = None
+    topics: Strings = ()  # empty: every topic
+    channel: Annotated[
+        StrictStr, _checked(bool, 'must be a channel such as "stdout"'),
+        _checked(_without_credentials, "credentials never go in the config file; set them "
+                                       "in the environment (see README, 'Delivery')")
+    ] = "stdout"
+    format: Format = "text"
+    # "22:00-07:00" in `timezone`: hold digests until after
+    quiet_hours: Annotated[StrictStr, _checked(_QUIET_HOURS.match, 'must look like '
+                                               '"22:00-07:00", got {value!r}')] | None = None
+    heartbeat: StrictBool = False  # send even when there is nothing new
+    email_to: Strings = ()
+    email_from: StrictStr | None = None
     # The digest footer names a crawled source with no new article for this long
-    # ("went silent"); a duration such as "48h", or "off".
-    silent_after: str = "48h"
-    file_mode: int | None = None  # permission bits of a new file:PATH digest (None: 0644)
-    line: int = 0
-
-    @property
-    def silent_window(self) -> timedelta | None:
-        return parse_duration(self.silent_after)
+    # ("went silent"); None: "off".
+    silent_after: Duration = timedelta(hours=48)
+    file_mode: FileMode | None = None  # permission bits of a new file:PATH digest (None: 0644)
 
 
-SUBSCRIPTION_FORMATS = ("text", "markdown", "html", "json", "atom")
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(_Table):
     """Global settings from the ``[settings]`` table."""
 
-    timezone: str = DEFAULT_TIMEZONE
+    timezone: Zone = DEFAULT_TIMEZONE
     # Matches of articles published longer ago than this (when first matched) are stored
     # but not flagged new, so a first crawl or an old page surfacing does not alert.
-    # A duration such as "48h" or "2d", or "off" to flag every match.
-    backfill_window: str = "48h"
-    user_agent: str = DEFAULT_USER_AGENT
-    download_delay: float = 0.25
-    concurrency_per_domain: int = 4
-    download_timeout: float = 30.0
-    max_response_bytes: int = 10 * 1024 * 1024
-    obey_robots: bool = True
+    # None ("off") flags every match.
+    backfill_window: Duration = timedelta(hours=48)
+    user_agent: StrictStr = DEFAULT_USER_AGENT
+    download_delay: Annotated[StrictFloat, Range(0, 3600, "seconds")] = 0.25
+    concurrency_per_domain: Annotated[StrictInt, Range(1, 64, "requests at once")] = 4
+    download_timeout: Annotated[StrictFloat, Range(1, 3600, "seconds")] = 30.0
+    max_response_bytes: Annotated[StrictInt, Range(1024, 1024**3, "bytes")] = 10 * 1024 * 1024
+    obey_robots: StrictBool = True
     # How `newsmon run` runs its jobs: "local" (child processes of the runner) or
     # "celery" (tasks on a broker, run by `newsmon worker` processes on any machine).
-    executor: str = "local"
-    broker_url: str = ""  # amqp://… or redis://…; NEWSMON_BROKER_URL wins over it
-    queue: str = "newsmon"  # prefix of the broker queues: newsmon.crawl, newsmon.digest …
+    executor: Literal["local", "celery"] = "local"
+    # amqp://… or redis://…; NEWSMON_BROKER_URL wins over it
+    broker_url: Annotated[StrictStr, AfterValidator(_broker_url)] = ""
+    # prefix of the broker queues: newsmon.crawl, newsmon.digest …
+    queue: Annotated[StrictStr, _checked(_QUEUE_NAME.match, "must be 1-100 letters, digits, "
+                                         "'.', '_' or '-', got {value!r}")] = "newsmon"
 
-    @property
-    def backfill(self) -> timedelta | None:
-        return parse_duration(self.backfill_window)
+
+class _File(_Table):
+    """The whole document."""
+
+    settings: Settings = Settings()
+    sources: tuple[SourceConfig, ...] = ()
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inherit_timezone(cls, data: Any) -> Any:
+        """An entry without its own ``timezone`` takes the one of ``[settings]``."""
+        if not isinstance(data, dict):
+            return data
+        settings = data.get("settings")
+        zone = settings.get("timezone", DEFAULT_TIMEZONE) if isinstance(settings, dict) else (
+            DEFAULT_TIMEZONE)
+        inherited = {key: [{"timezone": zone} | entry if isinstance(entry, dict) else entry
+                           for entry in data[key]]
+                     for key in ("sources", "subscriptions") if isinstance(data.get(key), list)}
+        return data | inherited
+
+
+def _ranges(model: type[BaseModel], prefix: str = "") -> dict[str, tuple[float, float, str]]:
+    found = {}
+    for name, info in model.model_fields.items():
+        for item in [*info.metadata, *(meta for arg in get_args(info.annotation)
+                                       for meta in getattr(arg, "__metadata__", ()))]:
+            if isinstance(item, Range):
+                found[prefix + name] = (item.low, item.high, item.unit)
+    return found
+
+
+# Every numeric setting's (minimum, maximum, unit), read off the declarations above;
+# README "Configuration" lists the same table.
+NUMBER_RANGES: dict[str, tuple[float, float, str]] = (
+    _ranges(Settings) | _ranges(SourceConfig) | _ranges(Politeness, "politeness.")
+    | _ranges(SubscriptionConfig))
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,103 +407,37 @@ def parse_config(text: str, path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(explain_toml_error(path, text, exc)) from None
     locator = _Locator(path, text)
-    unknown = set(data) - {"settings", "sources", "subscriptions"}
-    if unknown:
-        key = sorted(unknown)[0]
-        raise ConfigError(f"{locator.key(key)}: unknown top-level key {key!r} "
-                          "(expected settings, sources, subscriptions)")
-    settings = _parse_settings(_table(data, "settings", locator), locator)
-    sources = _parse_sources(data.get("sources", []), locator, settings)
-    subscriptions = _parse_subscriptions(data.get("subscriptions", []), locator, settings)
-    return Config(path=path, settings=settings, sources=sources,
-                  subscriptions=subscriptions, raw=data)
-
-
-class _Locator:
-    """Finds the line of a key or of the n-th ``[[table]]`` for error messages.
-
-    tomllib returns plain dicts without positions, so we search the text; this is
-    good enough to point a user at the right entry.
-    """
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def key(self, key: str, after: int = 0) -> str:
-        pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\b")
-        for number, line in enumerate(self.lines[after:], start=after + 1):
-            if pattern.match(line):
-                return f"{self.path}:{number}"
-        return f"{self.path}:{max(after, 1)}"
-
-    def array_table(self, name: str, index: int) -> int:
-        pattern = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
-        seen = -1
-        for number, line in enumerate(self.lines, start=1):
-            if pattern.match(line):
-                seen += 1
-                if seen == index:
-                    return number
-        return 1
-
-
-def _table(data: Mapping[str, Any], key: str, locator: _Locator) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{locator.key(key)}: {key!r} must be a table")
-    return value
-
-
-def _parse_settings(raw: dict[str, Any], locator: _Locator) -> Settings:
-    defaults = Settings()
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if not hasattr(defaults, key):
-            raise ConfigError(f"{locator.key(key)}: unknown setting {key!r}")
-        expected = type(getattr(defaults, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ConfigError(f"{locator.key(key)}: setting {key!r} must be "
-                              f"{expected.__name__}, got {value!r}")
-        problem = range_problem(key, value) if key in NUMBER_RANGES else None
-        if problem:
-            raise ConfigError(f"{locator.key(key)}: setting {key!r} {problem}")
-        values[key] = value
-    settings = Settings(**values)
-    _check_timezone(settings.timezone, locator.key("timezone"))
-    _check_executor(settings, locator)
     try:
-        settings.backfill  # noqa: B018 - validate now, not at first match
-    except ValueError as exc:
-        raise ConfigError(f"{locator.key('backfill_window')}: backfill_window: {exc}") from None
-    return settings
+        parsed = _File.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors()[0], data, locator)) from None
+    for kind, entries in (("sources", parsed.sources), ("subscriptions", parsed.subscriptions)):
+        for index, entry in enumerate(entries):
+            entry._line = locator.entry_line(kind, index)
+            if any(other.name == entry.name for other in entries[:index]):
+                raise ConfigError(f"{path}:{entry.line}: duplicate {kind[:-1]} name "
+                                  f"{entry.name!r}")
+    return Config(path=path, settings=parsed.settings, sources=parsed.sources,
+                  subscriptions=parsed.subscriptions, raw=data)
 
 
-EXECUTORS = ("local", "celery")
 BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 def broker_url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a Celery broker URL, or None."""
+    """Why ``url`` cannot be a Celery broker URL, or None (the message hides credentials)."""
     scheme = url.partition("://")[0].lower() if "://" in url else ""
     if scheme not in BROKER_SCHEMES:
-        return (f"broker_url must be amqp://… (RabbitMQ) or redis://…, got "
+        return (f"must be amqp://… (RabbitMQ) or redis://…, got "
                 f"{url.split('@')[-1]!r}")
     return None
 
 
-def _check_executor(settings: Settings, locator: _Locator) -> None:
-    if settings.executor not in EXECUTORS:
-        raise ConfigError(f"{locator.key('executor')}: executor must be one of "
-                          f"{', '.join(EXECUTORS)}, got {settings.executor!r}")
-    if settings.broker_url and (problem := broker_url_problem(settings.broker_url)):
-        raise ConfigError(f"{locator.key('broker_url')}: {problem}")
-    if not _QUEUE_NAME.match(settings.queue):
-        raise ConfigError(f"{locator.key('queue')}: queue must be 1-100 letters, digits, "
-                          f"'.', '_' or '-', got {settings.queue!r}")
+def _broker_url(url: str) -> str:
+    if url and (problem := broker_url_problem(url)):
+        raise ValueError(problem)
+    return url
 
 
 def resolve_broker_url(settings: Settings, env: Mapping[str, str] = os.environ) -> str:
@@ -357,266 +462,94 @@ def parse_duration(text: str) -> timedelta | None:
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
 
 
-def _check_timezone(name: str, where: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
+class _Locator:
+    """Finds the line of a key or of the n-th ``[[table]]`` for error messages.
+
+    tomllib returns plain dicts without positions, so we search the text; this is
+    good enough to point a user at the right entry.
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def entry_line(self, array: str, index: int) -> int:
+        """The line of the ``index``-th ``[[array]]`` header (1 for an inline array)."""
+        header = re.compile(rf"^\s*\[\[\s*{re.escape(array)}\s*\]\]")
+        found = [number for number, line in enumerate(self.lines, 1) if header.match(line)]
+        return found[index] if index < len(found) else 1
+
+    def key_line(self, key: str, start: int = 1, stop: str | None = None) -> int:
+        """The first line from ``start`` that sets ``key`` or opens its table, before a
+        line matching ``stop``; ``start`` when there is none."""
+        pattern = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\b")
+        for number in range(start, len(self.lines) + 1):
+            line = self.lines[number - 1]
+            if pattern.match(line):
+                return number
+            if stop and number > start and re.match(stop, line):
+                break
+        return start
 
 
-def _check_cron(schedule: str | None, timezone: str, where: str) -> None:
-    """Reject a cron expression APScheduler would refuse (``0 25 * * *``) when the
-    config is read, so every command reports it, not only ``newsmon run``."""
-    if schedule is None:
-        return
-    # The scheduler's own parser (standard cron weekdays, 6 fields with seconds);
-    # imported here because the scheduler package imports this module.
-    from newsmon.cron import ScheduleError, parse_cron
-
-    try:
-        parse_cron(schedule, timezone)
-    except ScheduleError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+_WANTED = {"int_type": "a whole number", "float_type": "a number",
+           "bool_type": "true or false", "string_type": "a string", "tuple_type": "a list",
+           "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table"}
 
 
-_SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-_URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
+def _describe(error: ErrorDetails, data: Mapping[str, Any], locator: _Locator) -> str:
+    """``FILE:LINE: [entry: ]subject problem`` for a problem pydantic found."""
+    loc, kind = error["loc"], error["type"]
+    fields, model = _fields_along(loc)
+    key = str(loc[-1]) if kind == "extra_forbidden" else fields[-1]
+    section, label = str(loc[0]), ""
+    if len(loc) > 1 and isinstance(loc[1], int):  # inside the loc[1]-th [[section]] entry
+        start = locator.entry_line(section, loc[1])
+        entry = data[section][loc[1]]
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = section[:-1] + (f" {name!r}" if isinstance(name, str) else "")
+        keyed = len(fields) > 1 or kind == "extra_forbidden"  # else the entry as a whole
+        line = locator.key_line(key, start, stop=r"\s*\[\[") if keyed else start
+    else:
+        keyed, line = True, locator.key_line(key, locator.key_line(section) if len(loc) > 1
+                                             else 1)
+    where = f"{locator.path}:{line}: " + (f"{label}: " if label else "")
+    if kind == "extra_forbidden":
+        noun = "setting" if model is Settings else "top-level key" if model is _File else "key"
+        return f"{where}unknown {noun} {key!r} (expected {', '.join(model.model_fields)})"
+    setting = "setting " if section == "settings" and len(fields) > 1 else ""
+    subject, problem = f"{setting}{key!r}" if keyed else "", _problem(error, loc)
+    glue = " " if problem.startswith(("must", "is ")) else ": "
+    return where + (f"{subject}{glue}{problem}" if subject else problem)
 
 
-def _parse_sources(raw: Any, locator: _Locator, settings: Settings) -> tuple[SourceConfig, ...]:
-    if not isinstance(raw, list):
-        raise ConfigError(f"{locator.key('sources')}: use [[sources]] tables, one per site")
-    sources: list[SourceConfig] = []
-    names: set[str] = set()
-    for index, entry in enumerate(raw):
-        line = locator.array_table("sources", index)
-        source = _parse_source(entry, locator, line, settings)
-        if source.name in names:
-            raise ConfigError(f"{locator.path}:{line}: duplicate source name {source.name!r}")
-        names.add(source.name)
-        sources.append(source)
-    return tuple(sources)
+def _problem(error: ErrorDetails, loc: tuple[int | str, ...]) -> str:
+    kind = error["type"]
+    if kind == "tuple_type" and len(loc) == 1:
+        return f"must be [[{loc[0]}]] tables, one per entry"
+    if kind in _WANTED:
+        return f"must be {_WANTED[kind]}, got {error['input']!r}"
+    if kind == "missing":
+        return "is required"
+    if kind == "literal_error":
+        return f"must be one of {error.get('ctx', {})['expected']}, got {error['input']!r}"
+    if kind == "value_error":
+        return str(error.get("ctx", {})["error"])
+    return error["msg"][:1].lower() + error["msg"][1:]
 
 
-_SOURCE_KEYS = {
-    "name", "lists", "feeds", "sitemaps", "timezone", "allowed_domains", "article_pattern",
-    "max_list_pages", "schedule", "host_aliases", "extract", "politeness",
-}
-
-
-def _parse_source(entry: Any, locator: _Locator, line: int, settings: Settings
-                  ) -> SourceConfig:
-    where = f"{locator.path}:{line}"
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: a source must be a table")
-    name = entry.get("name")
-    if not isinstance(name, str) or not _SOURCE_NAME.match(name):
-        raise ConfigError(f"{where}: source needs a 'name' of letters, digits, '.', '_' or '-'")
-    where = f"{where}: source {name!r}"
-    unknown = set(entry) - _SOURCE_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-    urls = {kind: _url_list(entry.get(kind, []), f"{where}: {kind!r}") for kind in
-            ("lists", "feeds", "sitemaps")}
-    if not any(urls.values()):
-        raise ConfigError(f"{where}: give at least one URL in 'lists', 'feeds' or 'sitemaps'")
-    timezone = entry.get("timezone", settings.timezone)
-    if not isinstance(timezone, str):
-        raise ConfigError(f"{where}: 'timezone' must be a string")
-    _check_timezone(timezone, where)
-    pattern = entry.get("article_pattern")
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
-            raise ConfigError(f"{where}: 'article_pattern' is not a regular expression: {exc}"
-                              ) from None
-    max_pages = entry.get("max_list_pages", 5)
-    if not isinstance(max_pages, int) or isinstance(max_pages, bool):
-        raise ConfigError(f"{where}: 'max_list_pages' must be a whole number")
-    _check_range(locator, line, name, "max_list_pages", "max_list_pages", max_pages)
-    schedule = entry.get("schedule")
-    # 5 cron fields, or 6 with seconds first (second-level schedules, used by tests)
-    if schedule is not None and (not isinstance(schedule, str)
-                                 or len(schedule.split()) not in (5, 6)):
-        raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression, "
-                          f"e.g. \"0 7 * * *\" (or 6 fields with seconds first)")
-    _check_cron(schedule, timezone, where)
-    return SourceConfig(
-        name=name,
-        lists=urls["lists"],
-        feeds=urls["feeds"],
-        sitemaps=urls["sitemaps"],
-        timezone=timezone,
-        allowed_domains=_string_list(entry.get("allowed_domains", []),
-                                     f"{where}: 'allowed_domains'"),
-        article_pattern=pattern,
-        max_list_pages=max_pages,
-        schedule=schedule,
-        host_aliases=_string_map(entry.get("host_aliases", {}), f"{where}: 'host_aliases'"),
-        extract=_parse_overrides(entry.get("extract", {}), f"{where}: [extract]"),
-        politeness=_parse_politeness(entry.get("politeness", {}), f"{where}: [politeness]",
-                                     lambda key, value: _check_range(
-                                         locator, line, name, key, f"politeness.{key}", value)),
-        line=line,
-    )
-
-
-def _check_range(locator: _Locator, line: int, source: str, key: str, name: str,
-                 value: float) -> None:
-    """A source's number outside NUMBER_RANGES: the error names the key's own line."""
-    problem = range_problem(name, value)
-    if problem:
-        raise ConfigError(f"{locator.key(key, after=line)}: source {source!r}: {key!r} "
-                          f"{problem}")
-
-
-def _url_list(value: Any, where: str) -> tuple[str, ...]:
-    urls = _string_list(value, where)
-    for url in urls:
-        if not _URL.match(url):
-            raise ConfigError(f"{where}: {url!r} is not an http(s) URL")
-    return urls
-
-
-def _string_list(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where} must be a list of strings")
-    return tuple(value)
-
-
-def _string_map(value: Any, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise ConfigError(f"{where} must be a table of strings")
-    return dict(value)
-
-
-def _parse_overrides(value: Any, where: str) -> ExtractOverrides:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table")
-    allowed = {"title", "body", "published", "byline", "noise"}
-    unknown = set(value) - allowed
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} "
-                          f"(expected {', '.join(sorted(allowed))})")
-    single = {k: value.get(k) for k in ("title", "body", "published", "byline")}
-    for key, selector in single.items():
-        if selector is not None and not isinstance(selector, str):
-            raise ConfigError(f"{where}: {key!r} must be a selector string")
-    return ExtractOverrides(noise=_string_list(value.get("noise", []), f"{where}: 'noise'"),
-                            **single)
-
-
-def _parse_politeness(value: Any, where: str,
-                      check_range: Callable[[str, float], None]) -> Politeness:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table")
-    delay = value.get("download_delay")
-    concurrency = value.get("concurrency")
-    robots = value.get("obey_robots")
-    if delay is not None:
-        if not isinstance(delay, int | float) or isinstance(delay, bool):
-            raise ConfigError(f"{where}: 'download_delay' must be a number of seconds")
-        check_range("download_delay", delay)
-    if concurrency is not None:
-        if not isinstance(concurrency, int) or isinstance(concurrency, bool):
-            raise ConfigError(f"{where}: 'concurrency' must be a whole number")
-        check_range("concurrency", concurrency)
-    if robots is not None and not isinstance(robots, bool):
-        raise ConfigError(f"{where}: 'obey_robots' must be true or false")
-    return Politeness(download_delay=None if delay is None else float(delay),
-                      concurrency=concurrency, obey_robots=robots)
-
-
-_SUBSCRIPTION_KEYS = {
-    "name", "topics", "channel", "format", "schedule", "timezone", "quiet_hours",
-    "heartbeat", "email_to", "email_from", "silent_after", "file_mode",
-}
-_QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-
-
-def _parse_subscriptions(raw: Any, locator: _Locator, settings: Settings
-                         ) -> tuple[SubscriptionConfig, ...]:
-    if not isinstance(raw, list):
-        raise ConfigError(f"{locator.key('subscriptions')}: use [[subscriptions]] tables")
-    subs: list[SubscriptionConfig] = []
-    for index, entry in enumerate(raw):
-        line = locator.array_table("subscriptions", index)
-        sub = _parse_subscription(entry, f"{locator.path}:{line}", line, settings)
-        if any(s.name == sub.name for s in subs):
-            raise ConfigError(f"{locator.path}:{line}: duplicate subscription name {sub.name!r}")
-        subs.append(sub)
-    return tuple(subs)
-
-
-def _parse_file_mode(value: Any, where: str) -> int | None:
-    """``file_mode = "0640"``: octal permission bits, as chmod takes them."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"0?o?[0-7]{1,4}", value):
-        raise ConfigError(f"{where}: 'file_mode' must be an octal string such as \"0644\"")
-    mode = int(value.replace("o", ""), 8)
-    problem = range_problem("file_mode", mode)
-    if problem:
-        raise ConfigError(f"{where}: 'file_mode' {problem}")
-    return mode
-
-
-def _parse_subscription(entry: Any, where: str, line: int, settings: Settings
-                        ) -> SubscriptionConfig:
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: a subscription must be a table")
-    name = entry.get("name")
-    if not isinstance(name, str) or not _SOURCE_NAME.match(name):
-        raise ConfigError(f"{where}: subscription needs a 'name' of letters, digits, '.', '_' "
-                          "or '-'")
-    where = f"{where}: subscription {name!r}"
-    unknown = set(entry) - _SUBSCRIPTION_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-    if "password" in " ".join(str(v) for v in entry.values()).lower():
-        raise ConfigError(f"{where}: credentials never go in the config file; set them in "
-                          "the environment (see README, 'Delivery')")
-    channel = entry.get("channel", "stdout")
-    fmt = entry.get("format", "text")
-    if not isinstance(channel, str) or not channel:
-        raise ConfigError(f"{where}: 'channel' must be a string such as \"stdout\"")
-    if fmt not in SUBSCRIPTION_FORMATS:
-        raise ConfigError(f"{where}: 'format' must be one of {', '.join(SUBSCRIPTION_FORMATS)}")
-    schedule = entry.get("schedule")
-    if schedule is not None and (not isinstance(schedule, str)
-                                 or len(schedule.split()) not in (5, 6)):
-        raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression "
-                          "(or 6 fields with seconds first)")
-    timezone = entry.get("timezone", settings.timezone)
-    if not isinstance(timezone, str):
-        raise ConfigError(f"{where}: 'timezone' must be a string")
-    _check_timezone(timezone, where)
-    _check_cron(schedule, timezone, where)
-    quiet = entry.get("quiet_hours")
-    if quiet is not None and (not isinstance(quiet, str) or not _QUIET_HOURS.match(quiet)):
-        raise ConfigError(f"{where}: 'quiet_hours' must look like \"22:00-07:00\"")
-    heartbeat = entry.get("heartbeat", False)
-    if not isinstance(heartbeat, bool):
-        raise ConfigError(f"{where}: 'heartbeat' must be true or false")
-    email_from = entry.get("email_from")
-    if email_from is not None and not isinstance(email_from, str):
-        raise ConfigError(f"{where}: 'email_from' must be an address")
-    silent_after = entry.get("silent_after", "48h")
-    if not isinstance(silent_after, str):
-        raise ConfigError(f"{where}: 'silent_after' must be a duration such as \"48h\"")
-    try:
-        parse_duration(silent_after)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: 'silent_after': {exc}") from None
-    return SubscriptionConfig(
-        name=name,
-        topics=_string_list(entry.get("topics", []), f"{where}: 'topics'"),
-        channel=channel, format=fmt, schedule=schedule, timezone=timezone,
-        quiet_hours=quiet, heartbeat=heartbeat,
-        email_to=_string_list(entry.get("email_to", []), f"{where}: 'email_to'"),
-        email_from=email_from, silent_after=silent_after,
-        file_mode=_parse_file_mode(entry.get("file_mode"), where), line=line,
-    )
+def _fields_along(loc: tuple[int | str, ...]) -> tuple[list[str], type[BaseModel]]:
+    """The model fields named along ``loc`` (list indexes and table keys dropped), and the
+    model of the innermost table."""
+    model: type[BaseModel] = _File
+    fields: list[str] = []
+    for part in loc:
+        if isinstance(part, str) and part in model.model_fields:
+            fields.append(part)
+            annotation = model.model_fields[part].annotation
+            inner = [t for t in (annotation, *get_args(annotation))
+                     if isinstance(t, type) and issubclass(t, BaseModel)]
+            if not inner:
+                break
+            model = inner[0]
+    return fields, model

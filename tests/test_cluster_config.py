@@ -20,9 +20,10 @@ def settings(*lines: str) -> str:
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ('executor = "threads"', "executor must be one of local, celery"),
-    ('broker_url = "http://127.0.0.1:5672"', "broker_url must be amqp://"),
-    ('queue = "no spaces"', "queue must be 1-100 letters"),
+    ('executor = "threads"',
+     "setting 'executor' must be one of 'local' or 'celery', got 'threads'"),
+    ('broker_url = "http://127.0.0.1:5672"', "setting 'broker_url' must be amqp://"),
+    ('queue = "no spaces"', "setting 'queue' must be 1-100 letters"),
 ])
 def test_bad_executor_settings_are_refused_with_their_line(line: str, message: str) -> None:
     with pytest.raises(ConfigError) as raised:

@@ -43,7 +43,7 @@ email_to = ["desk@example.org"]
 
 def test_a_full_config_is_read_into_typed_values() -> None:
     config = parse_config(GOOD, Path("sites.toml"))
-    assert config.settings.backfill == timedelta(days=2)
+    assert config.settings.backfill_window == timedelta(days=2)
     [source] = config.sources
     assert source.name == "dzwww" and source.timezone == "Asia/Hong_Kong"
     assert source.start_urls == ("https://www.dzwww.com/xinwen/index.htm",
@@ -61,27 +61,54 @@ def test_a_full_config_is_read_into_typed_values() -> None:
     ('[settings]\ntimezone = "Mars/Olympus"\n', 2, "unknown time zone 'Mars/Olympus'"),
     ('[settings]\nbackfill_window = "soon"\n', 2, "not a duration: 'soon'"),
     ('[settings]\ncolour = "red"\n', 2, "unknown setting 'colour'"),
-    ("[settings]\ndownload_delay = \"x\"\n", 2, "must be float"),
+    ("[settings]\ndownload_delay = \"x\"\n", 2, "must be a number, got 'x'"),
     ('\n\n[[sources]]\nname = "a"\n', 3, "give at least one URL"),
-    ('[[sources]]\nname = "a"\nlists = ["ftp://x"]\n', 1, "is not an http(s) URL"),
-    ('[[sources]]\nname = "a b"\nlists = ["http://x"]\n', 1, "needs a 'name'"),
+    ('[[sources]]\nname = "a"\nlists = ["ftp://x"]\n', 3, "is not an http(s) URL"),
+    ('[[sources]]\nname = "a b"\nlists = ["http://x"]\n', 2,
+     "'name' must be letters, digits, '.', '_' or '-', got 'a b'"),
     ('[[sources]]\nname = "a"\nlists = ["http://x"]\n\n[[sources]]\nname = "a"\n'
      'lists = ["http://y"]\n', 5, "duplicate source name 'a'"),
-    ('[[sources]]\nname = "a"\nlists = ["http://x"]\narticle_pattern = "("\n', 1,
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\narticle_pattern = "("\n', 4,
      "not a regular expression"),
-    ('[[sources]]\nname = "a"\nlists = ["http://x"]\nschedule = "daily"\n', 1,
-     "5-field cron"),
-    ('[[subscriptions]]\nname = "s"\nformat = "pdf"\n', 1, "'format' must be one of"),
-    ('[[subscriptions]]\nname = "s"\nchannel = "smtp://u:password@h"\n', 1,
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\nschedule = "daily"\n', 4,
+     "'schedule': 'daily' has 1 fields; use 5"),
+    ('[[subscriptions]]\nname = "s"\nformat = "pdf"\n', 3, "'format' must be one of"),
+    ('[[subscriptions]]\nname = "s"\nchannel = "smtp://u:password@h"\n', 3,
      "credentials never go in the config file"),
-    ('[[subscriptions]]\nname = "s"\nquiet_hours = "late"\n', 1, "quiet_hours"),
+    ('[[subscriptions]]\nname = "s"\nquiet_hours = "late"\n', 3, "quiet_hours"),
     ('surprise = 1\n', 1, "unknown top-level key 'surprise'"),
+    # the key's own line, also in a sub-table, and what would have been accepted
+    ('[[sources]]\nname = "a"\nlists = ["http://x"]\n[sources.politeness]\nconcurrency = 2\n'
+     'delay = 1\n', 6, "source 'a': unknown key 'delay' (expected download_delay, "
+     "concurrency, obey_robots)"),
+    ('[settings]\nconcurrency_per_domain = true\n', 2,
+     "setting 'concurrency_per_domain' must be a whole number, got True"),
+    ('[settings]\nobey_robots = "yes"\n', 2, "must be true or false, got 'yes'"),
+    ('[[sources]]\nlists = ["http://x"]\n', 1, "source: 'name' is required"),
+    ('[sources]\nname = "a"\n', 1, "'sources' must be [[sources]] tables"),
+    ('[[subscriptions]]\nname = "s"\nchannel = "webhook:https://u:hunter2@h/x"\n', 3,
+     "credentials never go in the config file"),
+    ('[[subscriptions]]\nname = "s"\n\nheartbeat = 1\n', 4,
+     "subscription 's': 'heartbeat' must be true or false, got 1"),
 ])
 def test_every_problem_names_the_file_and_line(text: str, line: int, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(text, Path("conf/sites.toml"))
     assert str(caught.value).startswith(f"conf/sites.toml:{line}:"), str(caught.value)
     assert message in str(caught.value)
+
+
+def test_values_are_parsed_and_words_that_look_like_secrets_load() -> None:
+    text = GOOD.replace('["qingdao"]', '["password-leak"]') + (
+        '\n[[subscriptions]]\nname = "relay"\nchannel = "smtp://desk:${SMTP_PASSWORD}@h:25"\n'
+        'silent_after = "off"\n')
+    config = parse_config(text, Path("sites.toml"))
+    [source] = config.sources
+    assert source.article_pattern is not None
+    assert source.article_pattern.search("/t20240501_7.htm")
+    desk, relay = config.subscriptions
+    assert desk.topics == ("password-leak",) and desk.silent_after == timedelta(hours=48)
+    assert relay.line == 30 and relay.silent_after is None and relay.timezone == "Asia/Shanghai"
 
 
 def test_a_missing_or_non_utf8_file_is_named(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_settings_out_of_range(tmp_path: Path, line: str, message: str) -> None:
         ("", "concurrency = 0", 9,
          "source 'site': 'concurrency' must be from 1 to 64 requests at once, got 0"),
         ("", "download_delay = -1", 9,
-         "source 'site': 'download_delay' must be from 0 to 3600 seconds, got -1"),
+         "source 'site': 'download_delay' must be from 0 to 3600 seconds, got -1.0"),
     ],
 )
 def test_source_numbers_out_of_range(tmp_path: Path, source_lines: str,
@@ -90,8 +90,8 @@ def test_source_numbers_out_of_range(tmp_path: Path, source_lines: str,
 def test_file_mode_out_of_range(tmp_path: Path) -> None:
     code, output = _run(tmp_path, '[[subscriptions]]\nname = "desk"\nfile_mode = "1777"\n')
     assert code == EXIT_USAGE
-    assert output == (f"newsmon: error: {tmp_path / 'newsmon.toml'}:1: subscription 'desk': "
-                      "'file_mode' 1777 is not a permission mode (use e.g. \"0644\")\n")
+    assert output == (f"newsmon: error: {tmp_path / 'newsmon.toml'}:3: subscription 'desk': "
+                      "'file_mode' must be from 0 to 777 (octal permission bits), got 1777\n")
 
 
 @pytest.mark.parametrize("end", [0, 1])

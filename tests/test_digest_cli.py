@@ -160,15 +160,15 @@ def test_silent_after_is_validated(entry: str, message: str) -> None:
     text = f'[[subscriptions]]\nname = "s"\n{entry}\n'
     with pytest.raises(ConfigError, match=message) as error:
         parse_config(text, Path("n.toml"))
-    assert str(error.value).startswith("n.toml:1: subscription 's'")
+    assert str(error.value).startswith("n.toml:3: subscription 's'")
 
 
 def test_silent_after_defaults_to_two_days_and_can_be_off() -> None:
     config = parse_config('[[subscriptions]]\nname = "a"\n\n[[subscriptions]]\nname = "b"\n'
                           'silent_after = "off"\n', Path("n.toml"))
     first, second = config.subscriptions
-    assert first.silent_window is not None and first.silent_window.days == 2
-    assert second.silent_window is None
+    assert first.silent_after is not None and first.silent_after.days == 2
+    assert second.silent_after is None
 
 
 def test_an_empty_digest_to_a_webhook_sends_nothing_and_is_recorded_empty(

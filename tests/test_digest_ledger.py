@@ -187,7 +187,7 @@ def test_the_footer_names_sources_that_failed_or_went_silent_since_the_last_dige
     sources = ["dzwww", "bandao", "qingdaonews", "wenweipo"]
     for source in sources[:3]:
         crawl(database, source, NOW - timedelta(hours=1))
-    desk = SubscriptionConfig(name="desk", heartbeat=True, silent_after="3d")
+    desk = SubscriptionConfig(name="desk", heartbeat=True, silent_after=timedelta(days=3))
     first = run_digest(database, desk, file_channel(tmp_path), "text", NOW, sources=sources)
     assert first.digest is not None
     assert [(a.source, a.kind) for a in first.digest.alerts] == [("wenweipo", "not crawled")]

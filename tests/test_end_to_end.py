@@ -166,7 +166,7 @@ def test_a_malformed_config_names_the_file_and_line(tmp_path: Path, sqlite_url: 
                       'lists = ["not a url"]\n', encoding="utf-8")
     result = Newsmon(sqlite_url, config, home=tmp_path / "home")("crawl", check=False)
     assert result.returncode == 2
-    assert f"{config}:4:" in result.stderr and "not an http(s) URL" in result.stderr
+    assert f"{config}:6:" in result.stderr and "not an http(s) URL" in result.stderr
 
     config.write_text("[settings\n", encoding="utf-8")
     result = Newsmon(sqlite_url, config, home=tmp_path / "home")("crawl", check=False)

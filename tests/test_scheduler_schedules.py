@@ -193,7 +193,7 @@ def test_the_config_gives_one_job_per_scheduled_source_and_subscription() -> Non
 def test_a_bad_schedule_names_the_file_line_and_entry() -> None:
     bad = CONFIG.replace('schedule = "0 7 * * *"', 'schedule = "0 7 * * 8"')
     # refused when the config is read, so every command reports it, not only `run`
-    with pytest.raises(ConfigError, match=r"sites\.toml:5: source 'dzwww': .*day-of-week"):
+    with pytest.raises(ConfigError, match=r"sites\.toml:8: source 'dzwww': .*day-of-week"):
         specs_of(bad)
 
 

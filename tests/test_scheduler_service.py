@@ -293,7 +293,9 @@ def test_a_bad_schedule_is_refused_with_file_and_line(
     newsmon = setup(launcher, config)
     result = newsmon("run", "--dry-run", check=False)
     assert result.returncode == 2
-    assert f"{config}:{source_line(config, 'bandao')}: source 'bandao'" in result.stderr
+    lines = config.read_text(encoding="utf-8").splitlines()  # the schedule's own line
+    schedule = lines.index('schedule = "0 7 * * 9"', source_line(config, "bandao")) + 1
+    assert f"{config}:{schedule}: source 'bandao': 'schedule'" in result.stderr
     assert "day-of-week" in result.stderr
 
 

@@ -232,7 +232,7 @@ def test_a_bad_cron_is_a_config_error_for_search_too(seeded: tuple[str, dict[str
     result = newsmon(url, tmp_path, "search", "青島", config=config)
     assert result.exit_code == 2
     path = tmp_path / "newsmon.toml"
-    assert result.stderr.startswith(f"newsmon: error: {path}:4: ")
+    assert result.stderr.startswith(f"newsmon: error: {path}:7: ")  # the schedule's line
     assert "'0 25 * * *'" in result.stderr and result.stderr.count("\n") == 1
 
 

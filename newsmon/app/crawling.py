@@ -50,7 +50,7 @@ def crawl_and_match(config: Config, database: Database, sources: Sequence[Source
     if DATABASE_FAILURES:
         return CrawlOutcome(tuple(results), _totals(results, None, "database unavailable"),
                             database_error=str(DATABASE_FAILURES[0]))
-    matched = match_pending(database, datetime.now(UTC), config.settings.backfill)
+    matched = match_pending(database, datetime.now(UTC), config.settings.backfill_window)
     return CrawlOutcome(tuple(results), _totals(results, matched))
 
 

@@ -105,7 +105,7 @@ def preview_digest(database: Database, subscription: SubscriptionConfig, fmt: st
         pending = undelivered_matches(session, subscription.name, topics)
         since = last_sent_at(session, subscription.name)
         alerts = source_report(session, since or now - FIRST_LOOKBACK, now,
-                               subscription.silent_window, sources)
+                               subscription.silent_after, sources)
         history = (delivered_matches(session, subscription.name, topics, FEED_WINDOW)
                    if fmt == "atom" else delivered_story_companions(session, subscription.name,
                                                                     pending))

@@ -102,8 +102,9 @@ def _chosen(config: Config, names: tuple[str, ...], override: str | None
     """
     if not config.subscriptions:
         to_terminal = override is None or override == "stdout"
-        return [SubscriptionConfig(name=name, heartbeat=to_terminal,
-                                   timezone=config.settings.timezone)
+        # not validated: a name given on the command line needs no config syntax
+        return [SubscriptionConfig.model_construct(name=name, heartbeat=to_terminal,
+                                                   timezone=config.settings.timezone)
                 for name in dict.fromkeys(names or (DEFAULT_SUBSCRIPTION,))]
     try:
         return [config.subscription(name) for name in dict.fromkeys(names)] if names else list(

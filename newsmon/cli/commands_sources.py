@@ -321,7 +321,8 @@ def source_records(config: Config, stats: dict[str, dict[str, Any]]) -> list[dic
             "name": source.name, "timezone": source.timezone, "lists": list(source.lists),
             "feeds": list(source.feeds), "sitemaps": list(source.sitemaps),
             "allowed_domains": list(source.allowed_domains),
-            "article_pattern": source.article_pattern, "max_list_pages": source.max_list_pages,
+            "article_pattern": source.article_pattern and source.article_pattern.pattern,
+            "max_list_pages": source.max_list_pages,
             "schedule": source.schedule, "articles": known.get("articles", 0),
             "last_run": known.get("last_run"),
         })

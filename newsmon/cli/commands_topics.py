@@ -108,7 +108,7 @@ def _save_and_match(app: AppContext, name: str, query: str,
             save(session, name, query, now)
     except TopicError as exc:
         raise click.UsageError(str(exc)) from None
-    return match_topic_against_archive(database, name, now, app.config.settings.backfill)
+    return match_topic_against_archive(database, name, now, app.config.settings.backfill_window)
 
 
 BROAD_MIN_ARTICLES = 20
