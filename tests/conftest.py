@@ -25,6 +25,12 @@ import pytest
 from newsmon.samplesites import SampleSites
 from storage.engine import Database
 
+# The size of the terminal the suite runs in must not change what tests see: newsmon
+# sizes its tables from COLUMNS, and xdist workers start with COLUMNS=80 LINES=24,
+# which child processes would inherit (a table then cuts "robots_unparseable×1").
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 PG_BASE_URL = os.environ.get("NEWSMON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
