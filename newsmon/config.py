@@ -155,6 +155,25 @@ def _without_credentials(channel: str) -> bool:
     return not password or _ENV_REFERENCE.fullmatch(password) is not None
 
 
+BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def broker_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a Celery broker URL, or None (the message hides credentials)."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in BROKER_SCHEMES:
+        return (f"must be amqp://… (RabbitMQ) or redis://…, got "
+                f"{url.split('@')[-1]!r}")
+    return None
+
+
+def _broker_url(url: str) -> str:
+    if url and (problem := broker_url_problem(url)):
+        raise ValueError(problem)
+    return url
+
+
 # The parsed types a field can have, beyond pydantic's strict scalars.
 Name = Annotated[StrictStr, _checked(_NAME.match, "must be letters, digits, '.', '_' or '-', "
                                                   "got {value!r}")]
@@ -419,25 +438,6 @@ def parse_config(text: str, path: Path) -> Config:
                                   f"{entry.name!r}")
     return Config(path=path, settings=parsed.settings, sources=parsed.sources,
                   subscriptions=parsed.subscriptions, raw=data)
-
-
-BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss")
-_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-
-
-def broker_url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a Celery broker URL, or None (the message hides credentials)."""
-    scheme = url.partition("://")[0].lower() if "://" in url else ""
-    if scheme not in BROKER_SCHEMES:
-        return (f"must be amqp://… (RabbitMQ) or redis://…, got "
-                f"{url.split('@')[-1]!r}")
-    return None
-
-
-def _broker_url(url: str) -> str:
-    if url and (problem := broker_url_problem(url)):
-        raise ValueError(problem)
-    return url
 
 
 def resolve_broker_url(settings: Settings, env: Mapping[str, str] = os.environ) -> str:

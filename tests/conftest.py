@@ -3,6 +3,11 @@
 PostgreSQL tests never skip: if the server is unreachable they fail, because CI
 starts it (``.ci/run``). Each test gets its own PostgreSQL schema, dropped afterwards,
 so tests cannot see each other's rows.
+
+``scripts/test`` runs the suite on several pytest-xdist workers (``--dist loadgroup``),
+so every test must be safe beside any other: servers on port 0, files under
+``tmp_path``, a schema of its own. A module whose tests share a module-scoped fixture
+runs on one worker, so the fixture is built once (tests/xdist_schedule.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ import pytest
 from newsmon.samplesites import SampleSites
 from newsmon.storage.engine import Database
 
+# The size of the terminal the suite runs in must not change what tests see: newsmon
+# sizes its tables from COLUMNS, and xdist workers start with COLUMNS=80 LINES=24,
+# which child processes would inherit (a table then cuts "robots_unparseable×1").
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 PG_BASE_URL = os.environ.get("NEWSMON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -29,6 +40,16 @@ def _pg_admin_execute(sql: str) -> None:
     conninfo = PG_BASE_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql.encode())
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # a pytest-xdist hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup`` (scripts/test): see tests/xdist_schedule.py."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.xdist_schedule import ModuleFixtureScheduling
+
+    return ModuleFixtureScheduling(config, log)
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ redirects to other schemes, robots.txt that cannot be read."""
 from __future__ import annotations
 
 import gzip
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-Answer = Callable[[BaseHTTPRequestHandler], None]
+from tests.local_http import Answer, LocalServer, send
 
 TITLE = "港府公布新措施"
 
@@ -32,19 +31,6 @@ def list_html(*links: str) -> bytes:
                     for n, link in enumerate(links, start=1))
     return (f"<html><head><meta charset='utf-8'><title>新聞列表</title></head>"
             f"<body><ul class='news'>{items}</ul></body></html>").encode()
-
-
-def send(status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
-         headers: dict[str, str] | None = None) -> Answer:
-    def answer(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)
-    return answer
 
 
 def redirect(location: str, status: int = 302) -> Answer:
@@ -98,21 +84,12 @@ class LocalSite:
     def __init__(self, routes: dict[str, Answer]) -> None:
         self.routes = routes
         self.requests: list[str] = []
-        site = self
+        self.server = LocalServer(self._answer, http11=True)
+        self.base = self.server.base
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                site.requests.append(self.path)
-                site.routes.get(self.path, send(404, b"not found"))(self)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        self.requests.append(handler.path)
+        self.routes.get(handler.path, send(404, b"not found"))(handler)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -131,10 +108,5 @@ class LocalSite:
 @contextmanager
 def serving(routes: dict[str, Answer]) -> Iterator[LocalSite]:
     site = LocalSite(routes)
-    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with site.server:
         yield site
-    finally:
-        site.server.shutdown()
-        site.server.server_close()

@@ -15,13 +15,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ssl
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from newsmon.storage.matches import record_matches
 from newsmon.storage.models import Article, Story
 from newsmon.storage.topics import add_topic, get_topic
 from newsmon.values import ExtractedArticle, NewMatch, NormalizedArticle
+from tests.local_http import LocalServer, send
 
 T0 = dt.datetime(2024, 5, 1, 0, 0, tzinfo=dt.UTC)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -135,34 +135,19 @@ class HttpReceiver:
     def running(self) -> Iterator[HttpReceiver]:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                got = Received(self.path, dict(self.headers.items()), self.rfile.read(length))
-                receiver.requests.append(got)
-                if receiver.on_request is not None:
-                    receiver.on_request(got)
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", receiver.retry_after)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+        def answer(handler: BaseHTTPRequestHandler) -> None:
+            length = int(handler.headers.get("Content-Length", "0"))
+            got = Received(handler.path, dict(handler.headers.items()), handler.rfile.read(length))
+            receiver.requests.append(got)
+            if receiver.on_request is not None:
+                receiver.on_request(got)
+            status = receiver.statuses.pop(0) if receiver.statuses else 200
+            send(status, b"ok", "text/plain",
+                 {"Retry-After": receiver.retry_after} if status == 429 else None)(handler)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep test output clean
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = server.server_address[1]
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with LocalServer(on_post=answer) as server:
+            self.port = server.port
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
-
 
 # --------------------------------------------------------------------------------------
 # SMTP server

@@ -9,9 +9,8 @@ believed. The rule function is checked on its own too.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from newsmon.crawler.ownership import believed_canonical
 from newsmon.storage.engine import Database
 from newsmon.storage.models import Article, CrawlRun, Match, Source
 from tests.conftest import Newsmon
+from tests.local_http import LocalServer, page_or_404
 
 TOPIC = "颱風"
 PARAGRAPH = ("天文台今日發出{topic}警告，預計風暴將於今晚最接近本港，市民應留在室內，"
@@ -47,8 +47,8 @@ class _Site:
 
     def __init__(self) -> None:
         self.articles: dict[str, bytes] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = LocalServer(self._answer)
+        self.base = self.server.base
 
     def _feed(self) -> bytes:
         items = "".join(f"<item><title>t</title><link>{self.base}{path}</link></item>"
@@ -57,33 +57,20 @@ class _Site:
                 f"<title>site</title><link>{self.base}/</link>{items}</channel></rss>"
                 ).encode()
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = urlsplit(self.path).path
-                query = urlsplit(self.path).query
-                key = f"{path}?{query}" if query else path
-                body = site._feed() if path == "/feed.xml" else site.articles.get(key)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "application/rss+xml" if path == "/feed.xml"
-                                 else "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(body or b"not found")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        if parts.path == "/feed.xml":
+            page_or_404(handler, self._feed(), "application/rss+xml")
+            return
+        key = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        page_or_404(handler, self.articles.get(key))
 
     def __enter__(self) -> _Site:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__()
 
 
 @pytest.fixture

@@ -15,17 +15,16 @@ from newsmon.storage.engine import Database
 from newsmon.storage.models import UrlRecord
 from tests.conftest import Newsmon, _pg_admin_execute
 from tests.crawl_errors_support import (
-    Answer,
     LocalSite,
     article_html,
     gzip_transfer_encoded,
     list_html,
     redirect,
-    send,
     serving,
     slow,
     trickle,
 )
+from tests.local_http import Answer, send
 
 ROBOTS_ALLOW = send(200, b"User-agent: *\nAllow: /\n", "text/plain")
 

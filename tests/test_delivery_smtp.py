@@ -8,7 +8,6 @@ once.
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from tests.digest_support import (
     store_article,
     store_match,
 )
+from tests.local_http import refused_port
 
 NOW = datetime(2024, 5, 2, 0, 0, tzinfo=UTC)
 DESK = SubscriptionConfig(name="desk", email_to=("desk@example.org",),
@@ -42,12 +42,6 @@ USER, PASSWORD = "newsroom", "s3cret-Pa55"
 def pending(database: Database) -> int:
     with database.session() as session:
         return len(undelivered_matches(session, "desk"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_email_arrives_with_a_text_and_an_html_part(database: Database) -> None:
@@ -73,9 +67,10 @@ def test_the_email_arrives_with_a_text_and_an_html_part(database: Database) -> N
 def test_a_failed_send_leaves_the_matches_pending_and_the_next_digest_sends_them_once(
         database: Database) -> None:
     seed_two_topics(database)
-    down = open_channel(f"smtp://127.0.0.1:{free_port()}", env={}, base_dir=Path("."),
-                        write=print, email_to=DESK.email_to)
-    failed = run_digest(database, DESK, down, "text", NOW)
+    with refused_port() as port:
+        down = open_channel(f"smtp://127.0.0.1:{port}", env={}, base_dir=Path("."),
+                            write=print, email_to=DESK.email_to)
+        failed = run_digest(database, DESK, down, "text", NOW)
     assert failed.status == "failed" and "connection refused" in (failed.error or "")
     assert pending(database) == 4
 
@@ -206,7 +201,8 @@ def test_the_digest_command_emails_a_subscription(sqlite_url: str, tmp_path: Pat
     late = store_article(database, "dzwww", "http://dz.example/a/3.html", "青島馬拉松",
                          "青島馬拉松鳴槍開跑。", datetime(2024, 5, 2, 9, 0, tzinfo=UTC))
     store_match(database, "青島", late, "青島", "青島馬拉松鳴槍開跑。")
-    down = digest("--to", f"smtp://127.0.0.1:{free_port()}")
+    with refused_port() as port:
+        down = digest("--to", f"smtp://127.0.0.1:{port}")
     assert down.exit_code == 1
     assert "digest desk: FAILED: smtp://127.0.0.1:" in down.stderr
     assert "connection refused; 1 match stays pending" in down.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from newsmon.storage.engine import Database
 from newsmon.storage.fts import settle_search_index
 from newsmon.storage.models import Article
 from tests.conftest import Newsmon, with_settings
+from tests.local_http import refused_port
 
 SEED_TITLE = "“活”城如謀戰局——看青島如何憑借頂層設計實現“換道超越”"
 SEED_LEAKS = ["g1nl9c", "廣播頻率", "FM926", "新區鎮街", "X-POWER-BY", "<div", "責編", "新區民生"]
@@ -145,14 +145,12 @@ def test_the_demo_keeps_its_articles_out_of_the_default_database(tmp_path: Path)
 
 def test_an_unreachable_source_is_named_and_the_rest_is_crawled(
         sites: SampleSites, tmp_path: Path, sqlite_url: str) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    dead_url = f"http://127.0.0.1:{dead_port}/news/list.html"
-    config = tmp_path / "sites.toml"
-    gone = f'\n[[sources]]\nname = "gone"\nlists = ["{dead_url}"]\n'
-    config.write_text(sites.config_toml() + gone, encoding="utf-8")
-    result = Newsmon(sqlite_url, config, home=tmp_path / "home")("crawl", check=False)
+    with refused_port() as dead_port:
+        dead_url = f"http://127.0.0.1:{dead_port}/news/list.html"
+        config = tmp_path / "sites.toml"
+        gone = f'\n[[sources]]\nname = "gone"\nlists = ["{dead_url}"]\n'
+        config.write_text(sites.config_toml() + gone, encoding="utf-8")
+        result = Newsmon(sqlite_url, config, home=tmp_path / "home")("crawl", check=False)
     assert result.returncode == 1
     assert dead_url in result.stderr
     [line] = [line for line in result.stderr.splitlines() if dead_url in line]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from newsmon.cli import cli
+from tests.local_http import LocalServer, page_or_404
 
 PARAGRAPH = "青島市今天召開會議，研究部署今年的重點工作。會議指出，要堅持穩中求進，推動高質量發展。"
 PARAGRAPH2 = "會議要求，各區市要抓好項目建設，優化營商環境，做好春節前後的市場供應工作。"
@@ -23,30 +23,15 @@ PAGE = (
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/article.htm":
-            body = PAGE.encode("gbk")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=GBK")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        else:
-            self.send_error(404, "Not Found")
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
-        pass
+def _answer(handler: BaseHTTPRequestHandler) -> None:
+    page_or_404(handler, PAGE.encode("gbk") if handler.path == "/article.htm" else None,
+                "text/html; charset=GBK")
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with LocalServer(_answer) as httpd:
+        yield httpd.base
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -9,10 +9,9 @@ fails on its first assertion: replace the page with another real crash then.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from newsmon.storage.engine import Database
 from newsmon.storage.models import Article, CrawlRun, UrlRecord
 from tests.conftest import Newsmon
+from tests.local_http import LocalServer, page_or_404
 
 BODY = "".join(f"<p>{text}</p>" for text in (
     "市政府今天公布了新的交通规划，全市将新增三条地铁线路，预计五年内建成通车。",
@@ -58,29 +58,13 @@ class Site:
 def site() -> Iterator[Site]:
     state = Site("")
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests.append(self.path)
-            body = state.page(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        state.requests.append(handler.path)
+        page_or_404(handler, state.page(handler.path))
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with LocalServer(answer) as server:
+        state.base = server.base
+        yield state
 
 
 def _newsmon(site: Site, tmp_path: Path, db_url: str) -> Newsmon:

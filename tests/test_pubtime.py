@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
@@ -30,6 +29,7 @@ from newsmon.storage.engine import Database
 from newsmon.storage.models import Article, Match
 from newsmon.values import ExtractedArticle
 from tests.conftest import Newsmon
+from tests.local_http import LocalServer, page_or_404
 
 PAGES = Path(__file__).resolve().parent / "data" / "corpus" / "pages"
 HK = ZoneInfo("Asia/Hong_Kong")
@@ -229,25 +229,13 @@ class _Forum:
 
     def __init__(self) -> None:
         self.crawl = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = LocalServer(self._answer)
+        self.base = self.server.base
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        forum = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = forum.page(urlsplit(self.path).path)
-                self.send_response(200 if body is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8"
-                                 if not self.path.endswith(".xml") else "application/rss+xml")
-                self.end_headers()
-                self.wfile.write(body or b"not found")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        path = urlsplit(handler.path).path
+        page_or_404(handler, self.page(path), "application/rss+xml" if path.endswith(".xml")
+                    else "text/html; charset=utf-8")
 
     def page(self, path: str) -> bytes | None:
         if path == "/feed.xml":
@@ -285,12 +273,11 @@ class _Forum:
         return None
 
     def __enter__(self) -> _Forum:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__()
 
 
 @pytest.fixture

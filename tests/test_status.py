@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from newsmon.samplesites import SampleSites
 from newsmon.status import RunRecord, source_status
 from tests.conftest import Newsmon
+from tests.local_http import refused_port
 
 NOW = datetime(2024, 5, 10, 8, 0, tzinfo=UTC)
 
@@ -82,14 +82,14 @@ def test_status_after_real_crawls(newsmon: Newsmon, sites: SampleSites) -> None:
 
 def test_status_flags_a_failed_source_and_exits_1(sites: SampleSites, tmp_path: Path,
                                                   sqlite_url: str) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/news/list.html"
-    config = tmp_path / "sites.toml"
-    config.write_text(sites.config_toml() + f'\n[[sources]]\nname = "gone"\nlists = ["{dead}"]\n',
-                      encoding="utf-8")
-    newsmon = Newsmon(sqlite_url, config, home=tmp_path / "home")
-    newsmon("crawl", "--source", "gone", check=False)
+    with refused_port() as port:
+        dead = f"http://127.0.0.1:{port}/news/list.html"
+        config = tmp_path / "sites.toml"
+        config.write_text(sites.config_toml()
+                          + f'\n[[sources]]\nname = "gone"\nlists = ["{dead}"]\n',
+                          encoding="utf-8")
+        newsmon = Newsmon(sqlite_url, config, home=tmp_path / "home")
+        newsmon("crawl", "--source", "gone", check=False)
     result = newsmon("status", "--json", check=False)
     assert result.returncode == 1
     gone = next(s for s in json.loads(result.stdout)["sources"] if s["source"] == "gone")
