@@ -97,6 +97,17 @@ def sites() -> Iterator[SampleSites]:
         yield running
 
 
+@pytest.fixture(autouse=True)
+def _user_dirs_of_its_own(tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every command it starts) gets empty XDG data/config dirs, so a test
+    that uses the default database never reads or writes the user's, nor another
+    test's running beside it."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
 @dataclass
 class Newsmon:
     """Runs the real ``newsmon`` command in a child process (a crawl needs its own
