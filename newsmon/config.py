@@ -39,7 +39,12 @@ NUMBER_RANGES: dict[str, tuple[float, float, str]] = {
     "politeness.download_delay": (0, 3600, "seconds"),
     "politeness.concurrency": (1, 64, "requests at once"),
     "file_mode": (0o000, 0o777, "permission bits"),
+    "revisit_batch": (1, 100000, "re-visits per run"),
+    "revisit_unreachable_after": (1, 100, "failed re-visits in a row"),
+    "revisit_after": (0, 365 * 86400, "seconds after first seen"),
 }
+WATCH_MODES = ("matched", "all", "off")
+MAX_REVISITS = 20
 
 
 def range_problem(name: str, value: float) -> str | None:
@@ -95,6 +100,9 @@ class SourceConfig:
     host_aliases: Mapping[str, str] = field(default_factory=dict)
     extract: ExtractOverrides = field(default_factory=ExtractOverrides)
     politeness: Politeness = field(default_factory=Politeness)
+    # Which of its articles are re-visited for edits and takedowns: those that
+    # matched a topic, all, or none (newsmon/versions.py).
+    watch: str = "matched"
     line: int = 0  # where the entry starts in the config file, for messages
 
     @property
@@ -151,10 +159,20 @@ class Settings:
     download_timeout: float = 30.0
     max_response_bytes: int = 10 * 1024 * 1024
     obey_robots: bool = True
+    # Re-visits of watched articles: offsets after first seen, at most this many per
+    # run, "unreachable" after this many failures in a row, cron for `newsmon run`.
+    revisit_after: tuple[str, ...] = ("1h", "6h", "1d", "3d", "7d")
+    revisit_batch: int = 200
+    revisit_unreachable_after: int = 3
+    revisit_schedule: str | None = None
 
     @property
     def backfill(self) -> timedelta | None:
         return parse_duration(self.backfill_window)
+
+    @property
+    def revisit_offsets(self) -> tuple[timedelta, ...]:
+        return tuple(parse_duration(text) or timedelta(0) for text in self.revisit_after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,8 +299,10 @@ def _table(data: Mapping[str, Any], key: str, locator: _Locator) -> dict[str, An
 
 def _parse_settings(raw: dict[str, Any], locator: _Locator) -> Settings:
     defaults = Settings()
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = _parse_revisit_settings(raw, locator)
     for key, value in raw.items():
+        if key in values:
+            continue
         if not hasattr(defaults, key):
             raise ConfigError(f"{locator.key(key)}: unknown setting {key!r}")
         expected = type(getattr(defaults, key))
@@ -302,6 +322,44 @@ def _parse_settings(raw: dict[str, Any], locator: _Locator) -> Settings:
     except ValueError as exc:
         raise ConfigError(f"{locator.key('backfill_window')}: backfill_window: {exc}") from None
     return settings
+
+
+def _parse_revisit_settings(raw: dict[str, Any], locator: _Locator) -> dict[str, Any]:
+    """``revisit_after`` (a list of durations) and ``revisit_schedule`` (cron): the
+    settings the generic loop below cannot type-check."""
+    values: dict[str, Any] = {}
+    if "revisit_after" in raw:
+        where = locator.key("revisit_after")
+        offsets = raw["revisit_after"]
+        if not isinstance(offsets, list) or not all(isinstance(o, str) for o in offsets) \
+                or not 1 <= len(offsets) <= MAX_REVISITS:
+            raise ConfigError(f"{where}: 'revisit_after' must be a list of 1 to "
+                              f"{MAX_REVISITS} durations such as [\"1h\", \"6h\", \"1d\"]")
+        seconds: list[float] = []
+        for text in offsets:
+            try:
+                span = parse_duration(text)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: 'revisit_after': {exc}") from None
+            if span is None:
+                raise ConfigError(f"{where}: 'revisit_after': {text!r} is not a duration")
+            problem = range_problem("revisit_after", span.total_seconds())
+            if problem:
+                raise ConfigError(f"{where}: 'revisit_after' {text!r} {problem}")
+            if seconds and span.total_seconds() <= seconds[-1]:
+                raise ConfigError(f"{where}: 'revisit_after' must grow: {text!r} is not "
+                                  "later than the offset before it")
+            seconds.append(span.total_seconds())
+        values["revisit_after"] = tuple(offsets)
+    if "revisit_schedule" in raw:
+        schedule = raw["revisit_schedule"]
+        where = locator.key("revisit_schedule")
+        if not isinstance(schedule, str) or len(schedule.split()) not in (5, 6):
+            raise ConfigError(f"{where}: 'revisit_schedule' must be a 5-field cron "
+                              "expression (or 6 fields with seconds first)")
+        _check_cron(schedule, str(raw.get("timezone", DEFAULT_TIMEZONE)), where)
+        values["revisit_schedule"] = schedule
+    return values
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
@@ -364,7 +422,7 @@ def _parse_sources(raw: Any, locator: _Locator, settings: Settings) -> tuple[Sou
 
 _SOURCE_KEYS = {
     "name", "lists", "feeds", "sitemaps", "timezone", "allowed_domains", "article_pattern",
-    "max_list_pages", "schedule", "host_aliases", "extract", "politeness",
+    "max_list_pages", "schedule", "host_aliases", "extract", "politeness", "watch",
 }
 
 
@@ -406,6 +464,10 @@ def _parse_source(entry: Any, locator: _Locator, line: int, settings: Settings
         raise ConfigError(f"{where}: 'schedule' must be a 5-field cron expression, "
                           f"e.g. \"0 7 * * *\" (or 6 fields with seconds first)")
     _check_cron(schedule, timezone, where)
+    watch = entry.get("watch", "matched")
+    if watch not in WATCH_MODES:
+        raise ConfigError(f"{locator.key('watch', after=line)}: source {name!r}: 'watch' must "
+                          f"be one of {', '.join(repr(m) for m in WATCH_MODES)}, got {watch!r}")
     return SourceConfig(
         name=name,
         lists=urls["lists"],
@@ -422,6 +484,7 @@ def _parse_source(entry: Any, locator: _Locator, line: int, settings: Settings
         politeness=_parse_politeness(entry.get("politeness", {}), f"{where}: [politeness]",
                                      lambda key, value: _check_range(
                                          locator, line, name, key, f"politeness.{key}", value)),
+        watch=watch,
         line=line,
     )
 
