@@ -28,7 +28,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -262,6 +262,12 @@ def soft_404_phrase(text: str) -> str | None:
     return None
 
 
+def article_content_hash(title_norm: str, body_norm: str) -> str:
+    """``articles.content_hash`` of a version (the crawl's formula, in
+    ``crawler/normalise.py``; a test keeps the two equal)."""
+    return hashlib.sha256(f"{title_norm}\n{body_norm}".encode()).hexdigest()
+
+
 def classify_fetch(evidence: FetchEvidence, stored: Snapshot,
                    start_urls: Sequence[str] = ()) -> Verdict:
     """What the fetch in ``evidence`` means for the article whose newest stored
@@ -301,12 +307,14 @@ def classify_fetch(evidence: FetchEvidence, stored: Snapshot,
 
 def first_step(first_seen: datetime, offsets: Sequence[timedelta], now: datetime
                ) -> int | None:
-    """The first re-visit an article enrolled ``now`` owes: the first offset not yet
-    passed; None when all have (an article found long after it was first seen)."""
-    for index, offset in enumerate(offsets):
-        if first_seen + offset >= now:
-            return index
-    return None
+    """The first re-visit an article enrolled ``now`` owes: the latest offset already
+    passed (due at once: an article matched an hour after it was first seen is looked
+    at now), else the first one; None when even the last offset has passed (an old
+    article found late is not watched)."""
+    if first_seen + offsets[-1] < now:
+        return None
+    passed = [index for index, offset in enumerate(offsets) if first_seen + offset <= now]
+    return passed[-1] if passed else 0
 
 
 def next_step(first_seen: datetime, offsets: Sequence[timedelta], done: int,
@@ -325,7 +333,18 @@ def due_at(first_seen: datetime, offsets: Sequence[timedelta], step: int | None
     return None if step is None else first_seen + offsets[step]
 
 
-# -- for people -----------------------------------------------------------------------------
+# -- for people ---
+
+OUTCOME_ORDER = ("edited", "cosmetic", "taken_down", "unreachable", "failed", "restored",
+                 "unchanged", "not_modified", "already")
+
+
+def describe_outcome_counts(counts: Mapping[str, int]) -> str:
+    """``2 edited, 1 taken_down, 4 unchanged`` (nothing: ``nothing due``)."""
+    known = [name for name in OUTCOME_ORDER if counts.get(name)]
+    rest = sorted(name for name in counts if name not in OUTCOME_ORDER and counts[name])
+    return ", ".join(f"{counts[name]} {name}" for name in [*known, *rest]) or "nothing due"
+
 
 
 def readable_diff(old: str, new: str, context: int = 1) -> list[str]:

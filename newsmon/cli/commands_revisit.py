@@ -1,0 +1,83 @@
+"""``newsmon revisit``: look at watched articles again for edits and takedowns."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from newsmon.cli.commands_crawl import select_sources
+from newsmon.cli.context import AppContext, DatabaseUnavailable, WorkFailed, pass_app
+from newsmon.cli.exitcodes import exit_code_for_signal
+from newsmon.jobresult import RevisitResult, write_result
+from newsmon.versions import describe_outcome_counts
+from storage.engine import DatabaseError
+
+
+@click.command("revisit")
+@click.option("--source", "-s", "sources", multiple=True, metavar="NAME",
+              help="Re-visit only this source's articles (repeatable). Default: all.")
+@click.option("--limit", type=click.IntRange(1, 100000), default=None, metavar="N",
+              help="At most N re-visits this run [default: revisit_batch, 200].")
+@click.option("--result-file", type=click.Path(dir_okay=False, path_type=Path), hidden=True,
+              help="Write the totals here as JSON (for `newsmon run`, which reads them).")
+@pass_app
+def command(app: AppContext, sources: tuple[str, ...], limit: int | None,
+            result_file: Path | None) -> None:
+    """Re-visit watched articles that are due: record edits and takedowns.
+
+    Articles that matched a topic are watched (a source's `watch = "all"` watches
+    all of its articles, `"off"` none) and fetched again at the offsets of
+    `revisit_after` after they were first seen (1h, 6h, 1d, 3d, 7d). A changed
+    title, body, 来源, author or time is stored as a new version; a 404/410, a
+    redirect to the home page or a "页面不存在" page is a takedown; a 5xx or timeout
+    is not (several in a row: "unreachable"). Prints the counts per outcome.
+
+    \b
+    Example:
+      newsmon --config sites.toml revisit
+      newsmon --config sites.toml revisit --source dzwww --limit 50
+    """
+    from crawler.revisit import RevisitInterrupted, run_revisits  # imports scrapy: lazy
+    from scheduler.revisit import RevisitRecorder, finish_run, plan_revisits
+
+    config = app.config
+    chosen = select_sources(config, sources)
+    database = app.database
+    try:
+        database.check_writable()
+    except DatabaseError as exc:
+        raise DatabaseUnavailable(f"{exc}; nothing re-visited") from None
+    now = datetime.now(UTC)
+    plan = plan_revisits(database, config, now, limit=limit or config.settings.revisit_batch,
+                         sources=[s.name for s in chosen] if sources else None)
+    recorder = RevisitRecorder(database, config, plan.run_id)
+    try:
+        run_revisits(config, app.database_url, plan.batches, recorder,
+                     log_level="DEBUG" if app.verbose >= 2 else "WARNING")
+    except RevisitInterrupted as stop:
+        finish_run(database, plan.run_id, "interrupted", recorder.outcomes, datetime.now(UTC))
+        _report(plan.due, plan.enrolled, recorder, result_file)
+        click.echo(f"newsmon: interrupted ({signal.Signals(stop.signum).name})", err=True)
+        sys.exit(exit_code_for_signal(stop.signum))
+    finish_run(database, plan.run_id, "finished", recorder.outcomes, datetime.now(UTC))
+    _report(plan.due, plan.enrolled, recorder, result_file)
+
+
+def _report(due: int, enrolled: int, recorder: object, result_file: Path | None) -> None:
+    from scheduler.revisit import RevisitRecorder
+
+    assert isinstance(recorder, RevisitRecorder)
+    result = RevisitResult(due=due, enrolled=enrolled, outcomes=dict(recorder.outcomes),
+                           new_matches=recorder.new_matches)
+    click.echo(f"re-visited {sum(recorder.outcomes.values())} of {due} due: "
+               f"{describe_outcome_counts(recorder.outcomes)}; {enrolled} newly watched; "
+               f"{recorder.new_matches} new topic matches")
+    if result_file is not None:
+        try:
+            write_result(result_file, result)
+        except OSError as exc:
+            raise WorkFailed(f"{result_file}: {exc.strerror or exc}") from None
