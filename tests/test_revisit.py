@@ -153,10 +153,10 @@ def test_a_digest_lists_edits_and_takedowns_once(day_three: Newsmon) -> None:
 
 def test_status_shows_the_watch_queue_and_the_run(day_three: Newsmon, db_url: str) -> None:
     before = json.loads(day_three("status", "--json", check=False).stdout)
-    assert before["watch"]["due_now"] == 0  # nothing watched before the first re-visit
+    assert before["watch"][0]["due_now"] == 0  # nothing watched before the first re-visit
     day_three("revisit")
     after = json.loads(day_three("status", "--json", check=False).stdout)
-    watch = after["watch"]
+    watch = after["watch"][0]
     assert watch["due_now"] == 0 and watch["due_later"] >= 7 and watch["taken_down"] == 3
     run = watch["last_run"]
     assert run["status"] == "finished"

@@ -6,12 +6,14 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from newsmon.cli.commands_crawl import select_sources
 from newsmon.cli.context import AppContext, DatabaseUnavailable, WorkFailed, pass_app
 from newsmon.cli.exitcodes import exit_code_for_signal
+from newsmon.cli.output import local_time
 from newsmon.jobresult import RevisitResult, write_result
 from newsmon.versions import describe_outcome_counts
 from storage.engine import DatabaseError
@@ -81,3 +83,33 @@ def _report(due: int, enrolled: int, recorder: object, result_file: Path | None)
             write_result(result_file, result)
         except OSError as exc:
             raise WorkFailed(f"{result_file}: {exc.strerror or exc}") from None
+
+
+def watch_section(app: AppContext, now: datetime) -> Any:
+    """``newsmon status``: the watch queue (due now, due later, finished) and the last
+    re-visit run with its counts per outcome."""
+    from newsmon.cli.commands_status import Section
+    from storage.watch import revisit_runs, watch_queue
+
+    zone = app.config.settings.timezone
+    with app.database.session() as session:
+        queue = watch_queue(session, now)
+        runs = revisit_runs(session, limit=1)
+    last = runs[0] if runs else None
+    record: dict[str, Any] = {
+        "due_now": queue.due_now, "due_later": queue.due_later, "finished": queue.finished,
+        "next_due": queue.next_due.isoformat() if queue.next_due else None,
+        "taken_down": queue.taken_down, "unreachable": queue.unreachable,
+        "last_run": None if last is None else {
+            "id": last.id, "started_at": last.started_at.isoformat(),
+            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "status": last.status, "due": last.due, "outcomes": last.outcomes}}
+    row = {"due now": queue.due_now, "due later": queue.due_later,
+           "next due": local_time(queue.next_due, zone) if queue.next_due else "-",
+           "finished": queue.finished, "taken down": queue.taken_down,
+           "unreachable": queue.unreachable,
+           "last re-visit": "never" if last is None else
+           f"{local_time(last.started_at, zone)} {last.status}: "
+           f"{describe_outcome_counts(last.outcomes)}"}
+    return Section("watch", "Watch queue (re-visits for edits and takedowns)", [record],
+                   [row], list(row))
