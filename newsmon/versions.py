@@ -363,3 +363,18 @@ def age_phrase(delta: timedelta) -> str:
     if seconds < 2 * 86400:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
+
+
+def event_line(kind: str, changes: Sequence[Mapping[str, object]], evidence: str,
+               published_at: datetime | None, first_seen: datetime, checked_at: datetime
+               ) -> str:
+    """One line for people: ``retitled: old → new; body edited (12% …)`` or ``taken
+    down 3 h after publication (HTTP 404)``."""
+    if kind == "taken_down":
+        anchor, what = (published_at, "publication") if published_at else (first_seen,
+                                                                           "first seen")
+        return f"taken down {age_phrase(checked_at - anchor)} after {what} ({evidence})"
+    edits = [FieldChange(str(c.get("field", "")), str(c.get("kind", "")), str(c.get("old", "")),
+                         str(c.get("new", "")), float(str(c.get("share", 0.0))))
+             for c in changes if c.get("kind") == "edited"]
+    return "; ".join(describe_change(change) for change in edits) or "edited"

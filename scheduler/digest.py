@@ -22,17 +22,21 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from newsmon.timefmt import local_time
+from newsmon.versions import event_line
 
 if TYPE_CHECKING:  # plain values read by storage; only their shape is used here
     from storage.digests import SourceAlert
     from storage.matches import PendingMatch
+    from storage.watch import WatchEvent
 
 __all__ = [
+    "ChangeEntry",
     "Digest",
     "DigestEntry",
     "StoryGroup",
     "TopicGroup",
     "build_digest",
+    "change_entries",
     "digest_subject",
     "highlight",
     "highlight_segments",
@@ -138,6 +142,30 @@ class TopicGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeEntry:
+    """An edit or takedown of a matched article (``newsmon revisit``), as a digest
+    shows it: ``line`` is ``retitled: old → new`` or ``taken down 3 h after
+    publication (HTTP 404)``; ``last_alive`` when a takedown's page was last seen."""
+
+    check_id: int
+    kind: str  # edited | taken_down
+    title: str
+    url: str
+    site: str
+    line: str
+    seen_at: datetime
+    last_alive: datetime | None
+
+
+def change_entries(events: Sequence[WatchEvent]) -> tuple[ChangeEntry, ...]:
+    return tuple(ChangeEntry(e.check_id, e.kind, e.title, e.url, e.site,
+                             event_line(e.kind, e.changes, e.evidence, e.published_at,
+                                        e.first_seen, e.checked_at),
+                             e.checked_at, e.last_alive if e.kind == "taken_down" else None)
+                 for e in events)
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """What one subscription is about to receive.
 
@@ -151,6 +179,11 @@ class Digest:
     groups: tuple[TopicGroup, ...]
     alerts: tuple[SourceAlert, ...] = ()
     since: datetime | None = None
+    changes: tuple[ChangeEntry, ...] = ()  # edits and takedowns, their own section
+
+    @property
+    def event_ids(self) -> list[int]:
+        return [change.check_id for change in self.changes]
 
     @property
     def match_ids(self) -> list[int]:
@@ -160,7 +193,7 @@ class Digest:
     @property
     def is_empty(self) -> bool:
         """Nothing new: an empty digest is sent only to subscriptions with a heartbeat."""
-        return not self.match_ids
+        return not self.match_ids and not self.changes
 
     @property
     def story_count(self) -> int:
@@ -171,6 +204,8 @@ class Digest:
         """Identifies this digest's content: the same pending matches give the same key,
         so a receiver can drop a copy re-sent after a crash (webhook Idempotency-Key)."""
         ids = ",".join(str(i) for i in sorted(self.match_ids))
+        if self.changes:
+            ids += ";" + ",".join(str(i) for i in sorted(self.event_ids))
         return hashlib.sha256(f"{self.subscription}\n{ids}".encode()).hexdigest()[:32]
 
     @property

@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from newsmon.config import SubscriptionConfig
 from scheduler.delivery import Channel, DeliveryError
-from scheduler.digest import Digest, build_digest, quiet_hours_end
+from scheduler.digest import Digest, build_digest, change_entries, quiet_hours_end
 from storage.digests import (
     BUSY,
     EMPTY,
@@ -47,6 +47,7 @@ from storage.matches import (
     mark_delivered,
     undelivered_matches,
 )
+from storage.watch import mark_events_delivered, undelivered_events
 
 FEED_WINDOW = 100  # delivered matches an Atom feed keeps showing
 FIRST_LOOKBACK = timedelta(hours=24)  # source report span before the first digest
@@ -86,8 +87,10 @@ def prepare_digest(database: Database, subscription: SubscriptionConfig, fmt: st
         history = (delivered_matches(session, subscription.name, topics, FEED_WINDOW)
                    if fmt == "atom" else delivered_story_companions(session, subscription.name,
                                                                     pending))
-    return build_digest(subscription.name, pending, now, subscription.timezone,
-                        alerts=alerts, since=since, history=history)
+        events = undelivered_events(session, subscription.name, topics)
+    digest = build_digest(subscription.name, pending, now, subscription.timezone,
+                          alerts=alerts, since=since, history=history)
+    return replace(digest, changes=change_entries(events))
 
 
 def deliver_digest(database: Database, subscription: SubscriptionConfig, channel: Channel,
@@ -137,6 +140,7 @@ def deliver_digest(database: Database, subscription: SubscriptionConfig, channel
         raise
     with database.session() as session, session.begin():
         mark_delivered(session, digest.match_ids, subscription.name, now)
+        mark_events_delivered(session, digest.event_ids, subscription.name, now)
         finish_digest(session, run_id, SENT, now, matches=len(digest.match_ids))
     return outcome(SENT, digest)
 
