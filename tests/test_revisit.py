@@ -6,7 +6,14 @@ child processes (crawl, revisit, digest, show, search, status), SQLite and Postg
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -180,3 +187,57 @@ def test_search_filters_changed_and_taken_down(day_three: Newsmon) -> None:
     assert "368812" in changed and "368790" in changed and "368530" not in changed
     assert "21011876" in gone and "21011650" in gone and "t20200112_4711873" in gone
     assert "AP5e1a6f3c" not in gone
+
+
+def _count_checks(db_url: str) -> int:
+    path = db_url.removeprefix("sqlite:///")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                                timeout=5)) as connection:
+            return int(connection.execute("SELECT count(*) FROM article_checks").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_revisit_killed_midway_loses_and_doubles_nothing(
+        sites: SampleSites, tmp_path: Path, sqlite_url: str) -> None:
+    config = _config(sites, tmp_path)
+    run = Newsmon(sqlite_url, config, home=tmp_path / "home")
+    run("topics", "add", "tracked", TRACKING_QUERY)
+    run("crawl")
+    sites.set_day(3)
+    slow = tmp_path / "slow.toml"  # a polite delay makes the re-visit take long enough to kill
+    slow.write_text(config.read_text(encoding="utf-8")
+                    .replace("download_delay = 0.0", "download_delay = 1.0"), encoding="utf-8")
+    killed = Newsmon(sqlite_url, slow, home=tmp_path / "home")
+    child = subprocess.Popen([sys.executable, "-m", "newsmon", "--db", sqlite_url,
+                              "--config", str(slow), "revisit"], env=killed.env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while _count_checks(sqlite_url) < 2 and child.poll() is None:
+            assert time.monotonic() < deadline, "the re-visit recorded nothing in two minutes"
+            time.sleep(0.05)
+        assert child.poll() is None, "the re-visit ended before it could be killed"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait(timeout=30)
+    done_before = _count_checks(sqlite_url)
+    run("revisit")
+    database = Database(sqlite_url)
+    try:
+        with database.session() as session:
+            watched = session.scalars(select(ArticleWatch.article_id)).all()
+            checks = session.execute(select(ArticleCheck.article_id, ArticleCheck.step)).all()
+            versions = session.execute(select(ArticleVersion.article_id, ArticleVersion.seq)
+                                       ).all()
+            runs = session.scalars(select(RevisitRun.status).order_by(RevisitRun.id)).all()
+    finally:
+        database.dispose()
+    assert 0 < done_before < len(watched), "killed midway"
+    assert sorted(a for a, _ in checks) == sorted(watched)  # each re-visited exactly once
+    assert {s for _, s in checks} == {0}
+    assert len(versions) == len(set(versions)) == 2 * 3  # three changed texts, 2 versions each
+    assert runs == ["running", "finished"]  # the killed run's row stays open
