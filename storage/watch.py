@@ -153,10 +153,10 @@ def record_check(session: Session, write: CheckWrite) -> CheckResult | None:
         values["page_hash"] = write.page_hash
     if event == "taken_down":
         values.update(taken_down_at=now, evidence=verdict.evidence[:300])
-    moved = session.execute(update(ArticleWatch).where(
+    moved = session.scalar(update(ArticleWatch).where(
         ArticleWatch.article_id == target.article_id, ArticleWatch.step == target.step)
-        .values(**values))
-    if moved.rowcount != 1:
+        .values(**values).returning(ArticleWatch.article_id))
+    if moved is None:  # the compare-and-set lost: this step is recorded already
         return None
     seq = _store_version(session, write) if verdict.snapshot is not None and \
         verdict.outcome in ("edited", "cosmetic") else None
@@ -228,7 +228,7 @@ def start_revisit_run(session: Session, now: datetime, source: str | None, due: 
         started_at=now, status="running", source=source, due=due, outcomes={}, pid=pid,
         host=socket.gethostname()).returning(RevisitRun.id))
     assert run_id is not None
-    return run_id
+    return int(run_id)
 
 
 def finish_revisit_run(session: Session, run_id: int, now: datetime, status: str,
