@@ -151,6 +151,7 @@ def revisit(base_url: str, pages: int, database_url: str, later: float) -> dict[
                          limit=100000)
     recorder = RevisitRecorder(database, config, plan.run_id)
     run_revisits(config, database_url, plan.batches, recorder)
+    recorder.flush()
     finish_run(database, plan.run_id, "finished", recorder.outcomes, datetime.now(UTC))
     return {"pages": plan.due, "seconds": time.perf_counter() - started,
             "cpu_seconds": _cpu() - cpu, "outcomes": dict(recorder.outcomes)}
@@ -203,7 +204,7 @@ def _per_page(row: dict[str, Any], clock: str) -> float:
 
 def report(full: dict[str, Any], first: dict[str, Any], steady: dict[str, Any], edited: int,
            args: argparse.Namespace) -> int:
-    figures = {"crawl": full, "revisit_first": first, "revisit_steady": steady,
+    figures: dict[str, Any] = {"crawl": full, "revisit_first": first, "revisit_steady": steady,
                "edited_pages": edited}
     for name in ("revisit_first", "revisit_steady"):
         for clock in ("seconds", "cpu_seconds"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from newsmon.textnorm import normalize
 from newsmon.versions import FetchEvidence, article_content_hash, classify_fetch
 from scheduler.matching import ArticleText, Matcher
 from scheduler.matchjobs import build_matcher
-from storage.engine import Database
+from storage.engine import Database, Session
 from storage.matches import NewMatch, record_matches
 from storage.topics import list_topics
 from storage.watch import (
@@ -35,6 +36,10 @@ from storage.watch import (
     record_check,
     start_revisit_run,
 )
+
+# Answers written per transaction, or what arrived in this time (as the crawl's store).
+BATCH = 25
+BATCH_SECONDS = 2.0
 
 
 def utc_now() -> datetime:
@@ -83,15 +88,39 @@ class RevisitRecorder:
         self.new_matches = 0
         self._lock = threading.Lock()
         self._starts = {s.name: s.start_urls for s in config.sources}
+        self._pending: list[tuple[WatchTarget, FetchEvidence, datetime]] = []
+        self._flushed = time.monotonic()
         with database.session() as session:
             self.matcher: Matcher = build_matcher(list_topics(session))
 
     def __call__(self, target: WatchTarget, evidence: FetchEvidence) -> None:
-        self.record(target, evidence, utc_now())
+        """Take one answer; written with the others of its batch (see :meth:`flush`)."""
+        self._pending.append((target, evidence, utc_now()))
+        if len(self._pending) >= BATCH or time.monotonic() - self._flushed >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the answers taken since the last flush, in one transaction: a commit
+        per answer would hold the fetch loop on the disk (a 304 costs less than an
+        fsync). Each answer is still all or nothing; a kill before the commit leaves
+        those re-visits due, to be done by the next run."""
+        batch, self._pending = self._pending, []
+        self._flushed = time.monotonic()
+        if not batch:
+            return
+        with self.database.session() as session, session.begin():
+            for target, evidence, seen in batch:
+                self._record_in(session, target, evidence, seen)
 
     def record(self, target: WatchTarget, evidence: FetchEvidence, now: datetime) -> str:
-        """Decide, store and match one answer; the outcome (``already`` when another
-        run recorded this step first)."""
+        """Decide, store and match one answer in its own transaction; the outcome."""
+        with self.database.session() as session, session.begin():
+            return self._record_in(session, target, evidence, now)
+
+    def _record_in(self, session: Session, target: WatchTarget, evidence: FetchEvidence,
+                   now: datetime) -> str:
+        """Decide, store and match one answer (``already`` when another run recorded
+        this step first)."""
         verdict = classify_fetch(evidence, target.stored, self._starts.get(target.source, ()))
         snapshot = verdict.snapshot
         title_norm = normalize(snapshot.title) if snapshot else ""
@@ -104,23 +133,22 @@ class RevisitRecorder:
             title_norm=title_norm, body_norm=body_norm,
             content_hash=article_content_hash(title_norm, body_norm))
         inserted = 0
-        with self.database.session() as session, session.begin():
-            result = record_check(session, write)
-            if result is not None and result.text_changed and snapshot is not None:
-                found = self.matcher.match(ArticleText(
-                    id=target.article_id, title=snapshot.title, body=snapshot.body,
-                    source=snapshot.source or "", title_norm=title_norm, body_norm=body_norm))
-                # The edit is the news: a topic the new version matches is flagged now,
-                # however old the article is (the backfill window judges publication).
-                inserted = record_matches(session, [
-                    NewMatch(m.topic_id, target.article_id, True,
-                             [hit.as_dict() for hit in m.hits], m.snippet.text)
-                    for m in found], now)
+        # One answer is all or nothing with its batch: a failure rolls the batch back.
+        result = record_check(session, write)
+        if result is not None and result.text_changed and snapshot is not None:
+            found = self.matcher.match(ArticleText(
+                id=target.article_id, title=snapshot.title, body=snapshot.body,
+                source=snapshot.source or "", title_norm=title_norm, body_norm=body_norm))
+            # The edit is the news: a topic the new version matches is flagged now,
+            # however old the article is (the backfill window judges publication).
+            inserted = record_matches(session, [
+                NewMatch(m.topic_id, target.article_id, True,
+                         [hit.as_dict() for hit in m.hits], m.snippet.text)
+                for m in found], now)
         outcome = result.outcome if result is not None else "already"
         with self._lock:
             self.outcomes[outcome] += 1
-            if result is not None and result.text_changed:
-                self.new_matches += inserted
+            self.new_matches += inserted
         return outcome
 
 

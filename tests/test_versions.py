@@ -66,8 +66,8 @@ def test_edits_are_summarised() -> None:
 def test_unchanged_and_not_modified() -> None:
     assert classify_fetch(_page(), STORED).outcome == "unchanged"
     assert classify_fetch(_page(status=304), STORED).outcome == "not_modified"
-    same_time_read_again = Snapshot(*[STORED.title, STORED.body, "大众网", "王明", "李华"],
-                                    published_at=T0 + timedelta(seconds=20))
+    same_time_read_again = Snapshot(STORED.title, STORED.body, "大众网", "王明", "李华",
+                                    T0 + timedelta(seconds=20))
     assert classify_fetch(_page(article=same_time_read_again), STORED).outcome == "unchanged"
 
 

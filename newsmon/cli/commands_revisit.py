@@ -61,10 +61,12 @@ def command(app: AppContext, sources: tuple[str, ...], limit: int | None,
         run_revisits(config, app.database_url, plan.batches, recorder,
                      log_level="DEBUG" if app.verbose >= 2 else "WARNING")
     except RevisitInterrupted as stop:
+        recorder.flush()
         finish_run(database, plan.run_id, "interrupted", recorder.outcomes, datetime.now(UTC))
         _report(plan.due, plan.enrolled, recorder, result_file)
         click.echo(f"newsmon: interrupted ({signal.Signals(stop.signum).name})", err=True)
         sys.exit(exit_code_for_signal(stop.signum))
+    recorder.flush()
     finish_run(database, plan.run_id, "finished", recorder.outcomes, datetime.now(UTC))
     _report(plan.due, plan.enrolled, recorder, result_file)
 
