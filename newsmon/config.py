@@ -143,6 +143,26 @@ def _regex(value: Any) -> re.Pattern[str]:
         raise ValueError(f"not a regular expression: {exc}") from None
 
 
+MAX_REVISITS = 20
+
+
+def _revisit_offsets(value: Any) -> tuple[str, ...]:
+    """1 to MAX_REVISITS durations after first seen, each later than the one before."""
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value) \
+            or not 1 <= len(value) <= MAX_REVISITS:
+        raise ValueError(f'must be a list of 1 to {MAX_REVISITS} durations such as '
+                         f'["1h", "6h", "1d"], got {value!r}')
+    last = None
+    for text in value:
+        span = parse_duration(text)
+        if span is None or not timedelta(0) <= span <= timedelta(days=365):
+            raise ValueError(f"must be durations from 0 to 365 days, got {text!r}")
+        if last is not None and span <= last:
+            raise ValueError(f"must grow: {text!r} is not later than the offset before it")
+        last = span
+    return tuple(value)
+
+
 def _octal(value: Any) -> int:
     if not isinstance(value, str) or not re.fullmatch(r"0?o?[0-7]{1,4}", value):
         raise ValueError(f'must be an octal string such as "0644", got {value!r}')
@@ -249,6 +269,9 @@ class SourceConfig(_Entry):
     host_aliases: dict[str, StrictStr] = {}
     extract: ExtractOverrides = ExtractOverrides()
     politeness: Politeness = Politeness()
+    # Which of its articles are re-visited for edits and takedowns: those that matched
+    # a topic, all, or none (newsmon/versions.py).
+    watch: Literal["matched", "all", "off"] = "matched"
 
     @property
     def start_urls(self) -> tuple[str, ...]:
@@ -311,6 +334,29 @@ class Settings(_Table):
     # prefix of the broker queues: newsmon.crawl, newsmon.digest …
     queue: Annotated[StrictStr, _checked(_QUEUE_NAME.match, "must be 1-100 letters, digits, "
                                          "'.', '_' or '-', got {value!r}")] = "newsmon"
+    # Re-visits of watched articles (newsmon/versions.py): offsets after first seen, at
+    # most this many per run, "unreachable" after this many failures in a row, and the
+    # cron of the re-visit job under `newsmon run`.
+    revisit_after: Annotated[tuple[str, ...], BeforeValidator(_revisit_offsets)] = (
+        "1h", "6h", "1d", "3d", "7d")
+    revisit_batch: Annotated[StrictInt, Range(1, 100000, "re-visits per run")] = 200
+    revisit_unreachable_after: Annotated[StrictInt,
+                                         Range(1, 100, "failed re-visits in a row")] = 3
+    revisit_schedule: StrictStr | None = None
+
+    @field_validator("revisit_schedule")
+    @classmethod
+    def _revisit_cron(cls, schedule: str | None, info: ValidationInfo) -> str | None:
+        if schedule is not None:
+            try:
+                parse_cron(schedule, info.data.get("timezone", DEFAULT_TIMEZONE))
+            except ScheduleError as exc:
+                raise ValueError(str(exc).removeprefix("schedule ")) from None
+        return schedule
+
+    @property
+    def revisit_offsets(self) -> tuple[timedelta, ...]:
+        return tuple(parse_duration(text) or timedelta(0) for text in self.revisit_after)
 
 
 class _File(_Table):

@@ -80,7 +80,23 @@ class DigestResults:
         return "; ".join(result.summary() for result in self.subscriptions)
 
 
-JobReport = CrawlResult | DigestResults
+@dataclass(frozen=True, slots=True)
+class RevisitResult:
+    """The totals of one ``newsmon revisit``: articles looked at, by outcome."""
+
+    due: int
+    enrolled: int
+    outcomes: dict[str, int]
+    new_matches: int = 0
+
+    def summary(self) -> str:
+        """``7 re-visits: 2 edited, 1 taken_down, 4 unchanged; 3 newly watched``."""
+        parts = ", ".join(f"{count} {name}" for name, count in sorted(self.outcomes.items()))
+        return (f"{self.due} re-visits" + (f": {parts}" if parts else "")
+                + f"; {self.enrolled} newly watched; {self.new_matches} new topic matches")
+
+
+JobReport = CrawlResult | DigestResults | RevisitResult
 
 
 class ResultFileError(ValueError):
@@ -91,6 +107,8 @@ def write_result(path: Path, report: JobReport) -> None:
     """Write ``report`` to ``path`` whole or not at all (a reader never sees half)."""
     if isinstance(report, CrawlResult):
         payload: dict[str, Any] = {"kind": "crawl", **asdict(report)}
+    elif isinstance(report, RevisitResult):
+        payload = {"kind": "revisit", **asdict(report)}
     else:
         payload = {"kind": "digest",
                    "subscriptions": [asdict(result) for result in report.subscriptions]}
@@ -135,4 +153,8 @@ def _report_from(payload: dict[str, Any]) -> JobReport:
                          format=str(entry["format"]),
                          error=None if entry["error"] is None else str(entry["error"]))
             for entry in payload["subscriptions"]))
+    if kind == "revisit":
+        return RevisitResult(due=int(payload["due"]), enrolled=int(payload["enrolled"]),
+                             outcomes={str(k): int(v) for k, v in payload["outcomes"].items()},
+                             new_matches=int(payload["new_matches"]))
     raise ValueError(f"unknown result kind {kind!r}")

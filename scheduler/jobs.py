@@ -141,6 +141,8 @@ def child_argv(spec: JobSpec, config_path: str, result_file: Path,
     base = [python, "-m", "newsmon", "--config", config_path]
     if spec.kind is JobKind.CRAWL:
         command = ["crawl", "--source", spec.target, "--no-progress"]
+    elif spec.kind is JobKind.REVISIT:
+        command = ["revisit"]
     else:
         command = ["digest", "--subscription", spec.target]
     return [*base, *command, "--result-file", str(result_file)]

@@ -36,6 +36,7 @@ NOT_DONE_STATUSES = frozenset({"interrupted", "missed"})
 class JobKind(enum.Enum):
     CRAWL = "crawl"
     DIGEST = "digest"
+    REVISIT = "revisit"  # re-visits of watched articles (settings.revisit_schedule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,10 @@ def job_specs(config: Config, *, crawl_timeout: timedelta, digest_timeout: timed
                 where=f"{path}:{sub.line}: subscription {sub.name!r}")
         for sub in config.subscriptions if sub.schedule
     ]
+    if config.settings.revisit_schedule:
+        specs.append(JobSpec(JobKind.REVISIT, "all", config.settings.revisit_schedule,
+                             config.settings.timezone, crawl_timeout,
+                             where=f"{path}: settings 'revisit_schedule'"))
     for spec in specs:
         spec.trigger()  # validate every schedule before anything runs
     return specs

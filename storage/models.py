@@ -418,9 +418,118 @@ class Worker(Base):
     stopped_at: Mapped[datetime | None]
 
 
+class ArticleWatch(Base):
+    """One article re-visited for edits and takedowns (``newsmon/versions.py``).
+
+    ``step`` counts the re-visits done; ``due_at`` is when the next one is due (NULL:
+    the schedule is over). ``state`` is ``alive``, ``taken_down`` or ``unreachable``
+    (``failures`` answers of 5xx/timeout in a row). ``etag``/``last_modified`` are the
+    validators of the last full answer, ``page_hash`` a hash of its bytes.
+    """
+
+    __tablename__ = "article_watch"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"),
+                                           index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(20), default="alive")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    etag: Mapped[str | None] = mapped_column(String(ETAG_MAX))
+    last_modified: Mapped[str | None] = mapped_column(String(LAST_MODIFIED_MAX))
+    page_hash: Mapped[str | None] = mapped_column(String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_checked: Mapped[datetime | None]
+    last_alive: Mapped[datetime | None]
+    taken_down_at: Mapped[datetime | None]
+    evidence: Mapped[str | None] = mapped_column(String(300))
+
+
+class ArticleVersion(Base):
+    """One version of a watched article's text; ``seq`` 1 is the first one seen and
+    is never changed. ``changes`` says what differs from the version before."""
+
+    __tablename__ = "article_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    seen_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
+    author: Mapped[str | None] = mapped_column(String(AUTHOR_MAX))
+    editor: Mapped[str | None] = mapped_column(String(EDITOR_MAX))
+    published_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(20))  # first | edited | cosmetic
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (UniqueConstraint("article_id", "seq"),)
+
+
+class ArticleCheck(Base):
+    """One re-visit of a watched article: the check ledger. One row per (article,
+    step), so a re-visit killed after it was recorded is never recorded twice.
+    ``event`` is ``edited`` or ``taken_down`` when people should hear of it (digests,
+    through ``watch_deliveries``)."""
+
+    __tablename__ = "article_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revisit_runs.id", ondelete="SET NULL"))
+    checked_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(20))
+    status: Mapped[int | None]
+    evidence: Mapped[str | None] = mapped_column(Text)
+    version_seq: Mapped[int | None]
+    event: Mapped[str | None] = mapped_column(String(20), index=True)
+
+    __table_args__ = (UniqueConstraint("article_id", "step"),)
+
+
+class RevisitRun(Base):
+    """The re-visit run ledger: one row per ``newsmon revisit``, with what became of
+    each article looked at (``outcomes``: {outcome: articles})."""
+
+    __tablename__ = "revisit_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    source: Mapped[str | None] = mapped_column(String(100))
+    due: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(200))
+
+
+class WatchDelivery(Base):
+    """An edit or takedown event (an ``article_checks`` row) sent to a subscription."""
+
+    __tablename__ = "watch_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("article_checks.id", ondelete="CASCADE"))
+    subscription: Mapped[str] = mapped_column(String(100))
+    delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("check_id", "subscription"),)
+
+
 __all__ = [
     "Article",
+    "ArticleCheck",
     "ArticleFingerprint",
+    "ArticleVersion",
+    "ArticleWatch",
     "Base",
     "ConditionalGetTrust",
     "CrawlRun",
@@ -428,6 +537,7 @@ __all__ = [
     "DigestRun",
     "JobRun",
     "Match",
+    "RevisitRun",
     "RunnerLease",
     "Source",
     "Story",
@@ -435,6 +545,7 @@ __all__ = [
     "Topic",
     "UTCDateTime",
     "UrlRecord",
+    "WatchDelivery",
     "Worker",
     "utcnow",
 ]

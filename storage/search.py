@@ -75,7 +75,7 @@ from newsmon.storage.fts import (
     pg_token_condition,
     sqlite_candidates,
 )
-from newsmon.storage.models import Article, Match, Source, Topic
+from newsmon.storage.models import Article, ArticleCheck, ArticleWatch, Match, Source, Topic
 from newsmon.textnorm import normalize
 
 __all__ = [
@@ -123,6 +123,9 @@ class SearchFilters:
     sources: Sequence[str] = ()
     topics: Sequence[str] = ()
     new_only: bool = False
+    # Re-visits (storage/watch.py): "changed" (an edit was recorded) and/or
+    # "taken_down" (the article's page is taken down now).
+    watch: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,12 @@ def _filter_clauses(filters: SearchFilters, keys: _Keys = _ARTICLE_KEYS
             clauses.append(exists().where(match).select_from(Match, Topic))
         else:
             clauses.append(exists().where(match))
+    if "changed" in filters.watch:
+        clauses.append(exists().where(ArticleCheck.article_id == keys.id,
+                                      ArticleCheck.event == "edited"))
+    if "taken_down" in filters.watch:
+        clauses.append(exists().where(ArticleWatch.article_id == keys.id,
+                                      ArticleWatch.state == "taken_down"))
     return clauses
 
 

@@ -701,9 +701,9 @@ def test_lifecycle_errors_name_the_problem() -> None:
     sites = SampleSites()
     with pytest.raises(RuntimeError, match="not running"):
         _ = sites.base_url
-    with pytest.raises(ValueError, match="day must be 1 or 2, got 3"):
-        sites.set_day(3)
-    with pytest.raises(ValueError, match="day must be 1 or 2, got 0"):
+    with pytest.raises(ValueError, match="day must be 1, 2 or 3, got 4"):
+        sites.set_day(4)
+    with pytest.raises(ValueError, match="day must be 1, 2 or 3, got 0"):
         SampleSites(day=0)
     with sites:
         with pytest.raises(RuntimeError, match="already running"):

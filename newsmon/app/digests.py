@@ -23,13 +23,13 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from newsmon.config import Config, SubscriptionConfig
 from newsmon.delivery import Channel, DeliveryError, open_channel
-from newsmon.digest import Digest, build_digest, quiet_hours_end
+from newsmon.digest import Digest, build_digest, change_entries, quiet_hours_end
 from newsmon.jobresult import DigestResult
 from newsmon.storage.digests import (
     BUSY,
@@ -51,6 +51,7 @@ from newsmon.storage.matches import (
     mark_delivered,
     undelivered_matches,
 )
+from newsmon.storage.watch import mark_events_delivered, undelivered_events
 
 FEED_WINDOW = 100  # delivered matches an Atom feed keeps showing
 FIRST_LOOKBACK = timedelta(hours=24)  # source report span before the first digest
@@ -109,8 +110,10 @@ def preview_digest(database: Database, subscription: SubscriptionConfig, fmt: st
         history = (delivered_matches(session, subscription.name, topics, FEED_WINDOW)
                    if fmt == "atom" else delivered_story_companions(session, subscription.name,
                                                                     pending))
-    return build_digest(subscription.name, pending, now, subscription.timezone,
-                        alerts=alerts, since=since, history=history)
+        events = undelivered_events(session, subscription.name, topics)
+    digest = build_digest(subscription.name, pending, now, subscription.timezone,
+                          alerts=alerts, since=since, history=history)
+    return replace(digest, changes=change_entries(events))
 
 
 def run_digest(database: Database, subscription: SubscriptionConfig, channel: Channel,
@@ -160,6 +163,7 @@ def run_digest(database: Database, subscription: SubscriptionConfig, channel: Ch
         raise
     with database.session() as session, session.begin():
         mark_delivered(session, digest.match_ids, subscription.name, now)
+        mark_events_delivered(session, digest.event_ids, subscription.name, now)
         finish_digest(session, run_id, SENT, now, matches=len(digest.match_ids))
     return outcome(SENT, digest)
 

@@ -153,6 +153,7 @@ def _register() -> None:
         commands_digest,
         commands_export,
         commands_extract,
+        commands_revisit,
         commands_run,
         commands_search,
         commands_show,
@@ -165,6 +166,7 @@ def _register() -> None:
     for module in (
         commands_demo,
         commands_crawl,
+        commands_revisit,
         commands_sources,
         commands_status,
         commands_topics,

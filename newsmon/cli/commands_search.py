@@ -92,13 +92,13 @@ def parse_search_query(session: Session, query: str) -> Plan:
 
 
 def build_filters(session: Session, since: str | None, until: str | None,
-                  sources: tuple[str, ...], topics: tuple[str, ...], new_only: bool
-                  ) -> SearchFilters:
+                  sources: tuple[str, ...], topics: tuple[str, ...], new_only: bool,
+                  watch: tuple[str, ...] = ()) -> SearchFilters:
     """Filters from the options; an unknown source or topic name exits 2 naming it."""
     _check_names("source", sources, stored_source_names(session))
     _check_names("topic", topics, [topic.name for topic in list_topics(session)])
     return SearchFilters(since=since_option(since), until=since_option(until),
-                         sources=sources, topics=topics, new_only=new_only)
+                         sources=sources, topics=topics, new_only=new_only, watch=watch)
 
 
 def _check_names(kind: str, given: tuple[str, ...], known: list[str]) -> None:
@@ -120,12 +120,16 @@ def _check_names(kind: str, given: tuple[str, ...], known: list[str]) -> None:
               help="Skip this many results (instead of --page).")
 @click.option("--count", "count_only", is_flag=True,
               help="Print only how many articles match (reads every match).")
+@click.option("--changed", is_flag=True,
+              help="Only articles a re-visit found edited (see `newsmon revisit`).")
+@click.option("--taken-down", "taken_down", is_flag=True,
+              help="Only articles whose page is taken down.")
 @format_options
 @pass_app
 def command(app: AppContext, query: str, since: str | None, until: str | None,
             sources: tuple[str, ...], topics: tuple[str, ...], new_only: bool, sort: str,
             limit: int, page: int | None, offset: int | None, count_only: bool,
-            fmt: str | None) -> None:
+            changed: bool, taken_down: bool, fmt: str | None) -> None:
     """Search stored articles, newest first, in either script.
 
     QUERY uses the topic query language: terms, "exact phrases", OR, NOT/-term,
@@ -141,13 +145,15 @@ def command(app: AppContext, query: str, since: str | None, until: str | None,
       newsmon search '"自贸区"' --source dzwww --csv > report.csv
       newsmon search 港口 --topic qingdao --new --page 2
       newsmon search '青岛 OR 烟台' --sort relevance --limit 5
+      newsmon search 青島 --changed
     """
     if page is not None and offset is not None:
         raise click.BadOptionUsage("offset", "give --page or --offset, not both")
     skip = offset if offset is not None else ((page or 1) - 1) * limit
     with app.database.session() as session:
         plan = parse_search_query(session, query)
-        filters = build_filters(session, since, until, sources, topics, new_only)
+        watch = (("changed",) if changed else ()) + (("taken_down",) if taken_down else ())
+        filters = build_filters(session, since, until, sources, topics, new_only, watch)
         if count_only:
             click.echo(count_matches(session, plan, filters))
             return

@@ -9,6 +9,7 @@ import click
 
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.output import dumps, local_time, terminal_safe
+from newsmon.cli.versions_view import history_json, read_history, render_history
 from newsmon.storage.archive import ArticleDetails, StoryArticle, article_details
 
 
@@ -119,10 +120,13 @@ def command(app: AppContext, article_id: int, as_json: bool) -> None:
     """
     with app.database.session() as session:
         details = article_details(session, article_id)
+        history = read_history(session, article_id)
     if details is None:
         raise ArticleNotFound(f"no stored article with id {article_id}")
+    zone = app.config.settings.timezone
     if as_json:
-        click.echo(dumps(details_json(details)))
+        click.echo(dumps(details_json(details) | history_json(history)))
     else:
-        click.echo(terminal_safe(render_details(details, app.config.settings.timezone)),
-                   nl=False)
+        lines = render_history(history, zone)
+        text = render_details(details, zone) + "".join(f"{line}\n" for line in lines)
+        click.echo(terminal_safe(text), nl=False)

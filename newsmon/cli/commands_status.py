@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from newsmon.cli.commands_revisit import watch_section
 from newsmon.cli.commands_run import runner_section, schedule_section
 from newsmon.cli.commands_worker import workers_section
 from newsmon.cli.context import AppContext, pass_app
@@ -83,7 +84,7 @@ def crawl_section(app: AppContext, now: datetime) -> Section:
 
 # The sections of `newsmon status`, in order.
 SECTIONS: list[Callable[[AppContext, datetime], Section]] = [
-    crawl_section, schedule_section, runner_section, workers_section]
+    crawl_section, schedule_section, runner_section, workers_section, watch_section]
 
 
 @click.command("status")

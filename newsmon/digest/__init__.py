@@ -22,6 +22,21 @@ from zoneinfo import ZoneInfo
 
 from newsmon.timefmt import local_time
 from newsmon.values import PendingMatch, SourceAlert
+from newsmon.versions import WatchEvent, event_line
+
+__all__ = [
+    "ChangeEntry",
+    "Digest",
+    "DigestEntry",
+    "StoryGroup",
+    "TopicGroup",
+    "build_digest",
+    "change_entries",
+    "digest_subject",
+    "highlight",
+    "highlight_segments",
+    "quiet_hours_end",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +136,30 @@ class TopicGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ChangeEntry:
+    """An edit or takedown of a matched article (``newsmon revisit``), as a digest
+    shows it: ``line`` is ``retitled: old → new`` or ``taken down 3 h after
+    publication (HTTP 404)``; ``last_alive`` when a takedown's page was last seen."""
+
+    check_id: int
+    kind: str  # edited | taken_down
+    title: str
+    url: str
+    site: str
+    line: str
+    seen_at: datetime
+    last_alive: datetime | None
+
+
+def change_entries(events: Sequence[WatchEvent]) -> tuple[ChangeEntry, ...]:
+    return tuple(ChangeEntry(e.check_id, e.kind, e.title, e.url, e.site,
+                             event_line(e.kind, e.changes, e.evidence, e.published_at,
+                                        e.first_seen, e.checked_at),
+                             e.checked_at, e.last_alive if e.kind == "taken_down" else None)
+                 for e in events)
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """What one subscription is about to receive.
 
@@ -134,6 +173,11 @@ class Digest:
     groups: tuple[TopicGroup, ...]
     alerts: tuple[SourceAlert, ...] = ()
     since: datetime | None = None
+    changes: tuple[ChangeEntry, ...] = ()  # edits and takedowns, their own section
+
+    @property
+    def event_ids(self) -> list[int]:
+        return [change.check_id for change in self.changes]
 
     @property
     def match_ids(self) -> list[int]:
@@ -143,7 +187,7 @@ class Digest:
     @property
     def is_empty(self) -> bool:
         """Nothing new: an empty digest is sent only to subscriptions with a heartbeat."""
-        return not self.match_ids
+        return not self.match_ids and not self.changes
 
     @property
     def story_count(self) -> int:
@@ -154,6 +198,8 @@ class Digest:
         """Identifies this digest's content: the same pending matches give the same key,
         so a receiver can drop a copy re-sent after a crash (webhook Idempotency-Key)."""
         ids = ",".join(str(i) for i in sorted(self.match_ids))
+        if self.changes:
+            ids += ";" + ",".join(str(i) for i in sorted(self.event_ids))
         return hashlib.sha256(f"{self.subscription}\n{ids}".encode()).hexdigest()[:32]
 
     @property

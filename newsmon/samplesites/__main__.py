@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Example: python -m newsmon.samplesites --port 8765 --day 2 > sites.toml")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind [127.0.0.1]")
     parser.add_argument("--port", type=int, default=0, help="port, 0 for any free one [0]")
-    parser.add_argument("--day", type=int, choices=(1, 2), default=1, help="day to serve [1]")
+    parser.add_argument("--day", type=int, choices=(1, 2, 3), default=1, help="day to serve [1]")
     parser.add_argument("--include-broken", action="store_true",
                         help="add the 'broken' source (error pages) to the printed config")
     parser.add_argument("--include-hostile", action="store_true",
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     hostile = _start_hostile(sites) if args.include_hostile else None
-    print(f"sample sites: {sites.base_url}/ (day {sites.day}; type 1 or 2 + Enter to switch, "
+    print(f"sample sites: {sites.base_url}/ (day {sites.day}; type 1, 2 or 3 + Enter to switch, "
           "Ctrl-C to stop)", file=sys.stderr)
     sys.stdout.write(sites.config_toml(include_broken=args.include_broken))
     if hostile is not None:
@@ -66,11 +66,11 @@ def _start_hostile(sites: SampleSites) -> HostileSite:
 def _switch_days_from_stdin(sites: SampleSites) -> None:
     for line in sys.stdin:
         choice = line.strip()
-        if choice in {"1", "2"}:
+        if choice in {"1", "2", "3"}:
             sites.set_day(int(choice))
             print(f"now serving day {choice}", file=sys.stderr)
         elif choice:
-            print(f"unknown command {choice!r}: type 1 or 2", file=sys.stderr)
+            print(f"unknown command {choice!r}: type 1, 2 or 3", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DAYS = (1, 2)
+DAYS = (1, 2, 3)  # day three: edits and takedowns (see daythree.py)
 
 # Where each site lives and how it dates its pages. The URL schemes copy the real
 # outlets' patterns (dzwww's TRS "t20200113_N.htm", qingdaonews' "content_N.htm" ...).
@@ -126,10 +126,15 @@ def all_articles() -> tuple[SampleArticle, ...]:
 
 
 def articles_for(site: str, day: int) -> list[SampleArticle]:
-    """The articles ``site`` shows on ``day``, newest first (day two keeps day one's)."""
+    """The articles ``site`` shows on ``day``, newest first (day two keeps day one's;
+    day three changes some of them, see :mod:`newsmon.samplesites.daythree`)."""
     if day not in DAYS:
-        raise ValueError(f"day must be 1 or 2, got {day!r}")
+        raise ValueError(f"day must be 1, 2 or 3, got {day!r}")
     chosen = [a for a in all_articles() if a.site == site and a.day <= day]
+    if day == 3:
+        from newsmon.samplesites.daythree import changed
+
+        chosen = [c for a in chosen if (c := changed(a)) is not None]
     return sorted(chosen, key=lambda a: a.published, reverse=True)
 
 

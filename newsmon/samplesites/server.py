@@ -22,8 +22,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from newsmon.samplesites import broken, sites
-from newsmon.samplesites.catalog import DAYS, SampleArticle, articles_for
+from newsmon.samplesites import broken, daythree, sites
+from newsmon.samplesites.catalog import DAYS, SampleArticle, all_articles, articles_for
 from newsmon.samplesites.pages import RenderContext, Resource
 
 # Request headers a test may want to see in the log.
@@ -101,6 +101,8 @@ class _State:
     stopping: threading.Event = field(default_factory=threading.Event)
     dishonest: set[str] = field(default_factory=set)
     failing: set[str] = field(default_factory=set)  # paths answered 500
+    redirects: dict[str, str] = field(default_factory=dict)  # day three: path -> home
+    unavailable: frozenset[str] = frozenset()  # day three: paths answered 503
     busy_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -197,7 +199,8 @@ class SampleSites:
         return self._day
 
     def set_day(self, day: int) -> None:
-        """Switch every site to day one or day two; takes effect for the next request."""
+        """Switch every site to day one, two or three (edits and takedowns, see
+        ``daythree.py``); takes effect for the next request."""
         _check_day(day)
         self._day = day
         if self._server is not None:
@@ -246,11 +249,22 @@ class SampleSites:
     def _render(self) -> None:
         # One assignment: handlers see either the old day or the new one, never a mix.
         self._state.resources = sites.render_all(self._context())
+        self._state.redirects, self._state.unavailable = _day_three_routes(self._day)
 
 
 def _check_day(day: int) -> None:
     if day not in DAYS:
-        raise ValueError(f"day must be 1 or 2, got {day!r}")
+        raise ValueError(f"day must be 1, 2 or 3, got {day!r}")
+
+
+def _day_three_routes(day: int) -> tuple[dict[str, str], frozenset[str]]:
+    """Day three's redirects to a site's home and its 503 pages (none on other days)."""
+    if day != 3:
+        return {}, frozenset()
+    path_of = {a.key: a.path for a in all_articles()}
+    redirects = {path: "/" + path.split("/")[1] + "/"
+                 for path in daythree.paths_with("home", path_of)}
+    return redirects, frozenset(daythree.paths_with("unavailable", path_of))
 
 
 def _site_of(path: str) -> str:
@@ -293,6 +307,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, state: _State, path: str, query: str, site: str, send_body: bool) -> None:
         if state.is_failing(path):
             self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, path, send_body)
+            return
+        if path in state.unavailable:
+            self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, path, send_body)
+            return
+        if path in state.redirects:
+            self._send_redirect(HTTPStatus.FOUND, state.redirects[path], send_body)
             return
         params = parse_qs(query)
         dynamic = _BROKEN_HANDLERS.get(path)

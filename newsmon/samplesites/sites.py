@@ -9,13 +9,14 @@ from dataclasses import dataclass
 
 from newsmon.samplesites import (
     broken,
+    daythree,
     feeds,
     site_bandao,
     site_dzwww,
     site_qingdaonews,
     site_wenweipo,
 )
-from newsmon.samplesites.catalog import articles_for, newest
+from newsmon.samplesites.catalog import all_articles, articles_for, newest
 from newsmon.samplesites.pages import (
     STATIC_MODIFIED,
     RenderContext,
@@ -57,6 +58,10 @@ def render_all(ctx: RenderContext) -> dict[str, Resource]:
                                   STATIC_MODIFIED)
     out["/"] = out["/index.html"] = html_resource(_portal(ctx), "utf-8", "utf-8", STATIC_MODIFIED)
     out["/sitemap.xml"] = xml_resource(_root_sitemap(ctx), "utf-8", "application/xml", None)
+    if ctx.day == 3:  # a removed story's address shows the site's "page not found" page
+        path_of = {a.key: a.path for a in all_articles()}
+        for path in daythree.paths_with("soft404", path_of):
+            out[path] = html_resource(daythree.SOFT_404_HTML, "utf-8", "utf-8", STATIC_MODIFIED)
     return out
 
 

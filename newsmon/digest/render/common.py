@@ -5,7 +5,7 @@ Formats differ in markup, not in what they say, so the sentences live here once.
 
 from __future__ import annotations
 
-from newsmon.digest import Digest, DigestEntry, StoryGroup, TopicGroup
+from newsmon.digest import ChangeEntry, Digest, DigestEntry, StoryGroup, TopicGroup
 from newsmon.timefmt import local_time
 from newsmon.values import SourceAlert
 
@@ -79,3 +79,14 @@ def alert_text(alert: SourceAlert, zone: str) -> str:
     newest = (f"no new article since {local_time(alert.last_new_article, zone)}"
               if alert.last_new_article else "no article stored yet")
     return f"{alert.source}: silent, {newest} ({plural(alert.crawls, 'crawl')})"
+
+
+CHANGES_HEADING = "Edits and takedowns"
+
+
+def change_text(change: ChangeEntry, zone: str) -> str:
+    """``site: retitled: old → new`` / ``site: taken down 3 h after publication (HTTP
+    404); last seen alive 05-13 09:12``."""
+    alive = (f"; last seen alive {local_time(change.last_alive, zone)}"
+             if change.last_alive else "")
+    return f"{change.site}: {change.line}{alive}"

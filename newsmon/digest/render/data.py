@@ -45,6 +45,14 @@ def digest_as_json(digest: Digest) -> dict[str, Any]:
             }
             for alert in digest.alerts
         ],
+        "changes": [
+            {"kind": change.kind, "title": change.title, "url": change.url,
+             "site": change.site, "text": change.line,
+             "seen_at": change.seen_at.astimezone(zone).isoformat(),
+             "last_alive": change.last_alive.astimezone(zone).isoformat()
+             if change.last_alive else None}
+            for change in digest.changes
+        ],
     }
 
 

@@ -19,7 +19,9 @@ from newsmon.digest import (
     highlight_segments,
 )
 from newsmon.digest.render.common import (
+    CHANGES_HEADING,
     alert_text,
+    change_text,
     digest_headline,
     entry_details,
     sources_heading,
@@ -84,6 +86,12 @@ def render_html(digest: Digest) -> str:
     ]
     parts.extend(_topic(group.topic, topic_summary(group), group.stories)
                  for group in digest.groups)
+    if digest.changes:
+        items = "".join(f"<li>{link(c.url, c.title)}<br>{esc(change_text(c, digest.zone))}</li>"
+                        for c in digest.changes)
+        parts.append(f'<section class="changes" style="{STYLE["topic"]}">'
+                     f'<h2 style="{STYLE["h2"]}">{esc(CHANGES_HEADING)}</h2>'
+                     f'<ul style="{STYLE["alerts"]}">{items}</ul></section>')
     if digest.alerts:
         items = "".join(f"<li>{esc(alert_text(a, digest.zone))}</li>" for a in digest.alerts)
         parts.append(f'<div class="sources" style="{STYLE["footer"]}">'

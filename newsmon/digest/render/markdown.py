@@ -11,7 +11,9 @@ from urllib.parse import quote
 
 from newsmon.digest import Digest, DigestEntry, StoryGroup, highlight_segments
 from newsmon.digest.render.common import (
+    CHANGES_HEADING,
     alert_text,
+    change_text,
     digest_headline,
     entry_details,
     entry_line,
@@ -42,6 +44,11 @@ def render_markdown(digest: Digest) -> str:
         lines.append("")
         for story in group.stories:
             lines.extend(_story_lines(story))
+        lines.append("")
+    if digest.changes:
+        lines += [f"### {CHANGES_HEADING}", ""]
+        lines += [f"- **[{escape(change.title)}]({link_target(change.url)})**  \n"
+                  f"  {escape(change_text(change, digest.zone))}" for change in digest.changes]
         lines.append("")
     if digest.alerts:
         lines.append(f"**{escape(sources_heading(digest))}**")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from newsmon.digest import Digest, StoryGroup, highlight
 from newsmon.digest.render.common import (
+    CHANGES_HEADING,
     alert_text,
+    change_text,
     digest_headline,
     entry_line,
     sources_heading,
@@ -25,6 +27,12 @@ def render_text(digest: Digest) -> str:
         for story in group.stories:
             lines.extend(_story_lines(story))
             lines.append("")
+    if digest.changes:
+        lines.append(f"== {CHANGES_HEADING} ==")
+        lines.append("")
+        for change in digest.changes:
+            lines += [f"* {change.title}", f"  {change_text(change, digest.zone)}",
+                      f"  {change.url}", ""]
     if digest.alerts:
         lines.append(f"-- {sources_heading(digest)} --")
         lines.extend(f"! {alert_text(alert, digest.zone)}" for alert in digest.alerts)

@@ -1,0 +1,262 @@
+"""Benchmark: re-visits of watched articles against a full crawl of the same pages.
+
+Serves the 2,000-page mirror of ``bench/crawl.py`` (real corpus pages behind list
+pages), this time with ``ETag``/``Last-Modified`` and ``304 Not Modified`` answers as
+most news sites give them, and in one run, each step in its own child process:
+
+1. a full newsmon crawl of the mirror (every article stored and watched,
+   ``watch = "all"``);
+2. ``--changed`` (5 %) of the pages are edited (a new headline);
+3. re-visit round 1: every article fetched again in full (no validators known yet),
+   extracted and compared — the first look at each page;
+4. re-visit round 2 (planned 11 minutes later, when the next offset is due): the
+   steady state, with the validators round 1 kept: unchanged pages answer 304.
+
+It prints the seconds per page of each (wall clock and CPU) and the re-visit's cost
+per page as a share of the crawl's; the target is at most a third (``--target``), for
+the steady state. Exits 1 when round 2 misses it.
+
+    python bench/revisit.py [--pages 2000] [--changed 0.05] [--target 0.334] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PER_LIST = 50
+MODIFIED = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def _crawl_bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_crawl", ROOT / "bench" / "crawl.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_crawl"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """The mirror with validators: ETag from the bytes, one Last-Modified."""
+
+    protocol_version = "HTTP/1.1"
+    root = Path(".")
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        target = (self.root / path.lstrip("/")).resolve()
+        if not path.endswith(".html") or self.root not in target.parents or not target.is_file():
+            self._send(HTTPStatus.NOT_FOUND, b"not found", {})
+            return
+        body = target.read_bytes()
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        headers = {"ETag": etag, "Last-Modified": format_datetime(MODIFIED, usegmt=True)}
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send(HTTPStatus.OK, body, headers)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def serve(directory: Path) -> None:
+    _Handler.root = directory.resolve()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+def _config_text(base_url: str, pages: int) -> str:
+    lists = -(-pages // PER_LIST)
+    return f"""[settings]
+timezone = "Asia/Shanghai"
+download_delay = 0.0
+concurrency_per_domain = 8
+revisit_after = ["0m", "10m", "30d"]
+revisit_batch = 100000
+
+[[sources]]
+name = "mirror"
+lists = ["{base_url}/list/1.html"]
+allowed_domains = ["127.0.0.1"]
+article_pattern = '/a/\\d+\\.html$'
+max_list_pages = {lists + 1}
+watch = "all"
+"""
+
+
+def _cpu() -> float:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def crawl(base_url: str, pages: int, database_url: str) -> dict[str, float]:
+    from newsmon.config import parse_config
+    from newsmon.crawler.runner import run_crawl
+    from newsmon.storage.engine import Database
+
+    config = parse_config(_config_text(base_url, pages), Path("bench-revisit.toml"))
+    Database(database_url).ensure_schema()
+    started, cpu = time.perf_counter(), _cpu()
+    [result] = run_crawl(config, database_url, list(config.sources))
+    return {"pages": result.pages, "articles": result.new_articles,
+            "seconds": time.perf_counter() - started, "cpu_seconds": _cpu() - cpu}
+
+
+def revisit(base_url: str, pages: int, database_url: str, later: float) -> dict[str, Any]:
+    from newsmon.app.revisit import RevisitRecorder, finish_run, plan_revisits
+    from newsmon.config import parse_config
+    from newsmon.crawler.revisit import run_revisits
+    from newsmon.storage.engine import Database
+
+    config = parse_config(_config_text(base_url, pages), Path("bench-revisit.toml"))
+    database = Database(database_url)
+    started, cpu = time.perf_counter(), _cpu()
+    # `later`: plan as if that many minutes had passed (the next offset falls due)
+    plan = plan_revisits(database, config, datetime.now(UTC) + timedelta(minutes=later),
+                         limit=100000)
+    recorder = RevisitRecorder(database, config, plan.run_id)
+    run_revisits(config, database_url, plan.batches, recorder)
+    recorder.flush()
+    finish_run(database, plan.run_id, "finished", recorder.outcomes, datetime.now(UTC))
+    return {"pages": plan.due, "seconds": time.perf_counter() - started,
+            "cpu_seconds": _cpu() - cpu, "outcomes": dict(recorder.outcomes)}
+
+
+def _child(*args: str) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                            check=False, timeout=3600)
+    if result.returncode != 0:
+        raise SystemExit(f"bench child {args[0]} failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _edit_pages(site: Path, share: float, seed: int = 7) -> int:
+    pages = sorted((site / "a").glob("*.html"))
+    chosen = random.Random(seed).sample(pages, max(1, int(len(pages) * share)))
+    for page in chosen:
+        text = page.read_text(encoding="utf-8")
+        head, _, body = text.partition("<body")
+        page.write_text(head + "<body" + body.replace("的", "之", 3), encoding="utf-8")
+    return len(chosen)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    work = Path(tempfile.mkdtemp(prefix="newsmon-revisit-bench-"))
+    server: subprocess.Popen[str] | None = None
+    try:
+        articles = _crawl_bench().build_mirror(work / "site", args.pages, PER_LIST)
+        server = subprocess.Popen([sys.executable, __file__, "serve", str(work / "site")],
+                                  stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None
+        base_url = server.stdout.readline().strip()
+        common = [base_url, "--pages", str(len(articles)), "--db",
+                  f"sqlite:///{work / 'bench.db'}"]
+        full = _child("crawl", *common)
+        edited = _edit_pages(work / "site", args.changed)
+        first = _child("revisit", *common, "--later", "0")
+        steady = _child("revisit", *common, "--later", "11")  # the 10m offset falls due
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    return report(full, first, steady, edited, args)
+
+
+def _per_page(row: dict[str, Any], clock: str) -> float:
+    return float(row[clock]) / max(1, int(row["pages"]))
+
+
+def report(full: dict[str, Any], first: dict[str, Any], steady: dict[str, Any], edited: int,
+           args: argparse.Namespace) -> int:
+    figures: dict[str, Any] = {"crawl": full, "revisit_first": first, "revisit_steady": steady,
+               "edited_pages": edited}
+    for name in ("revisit_first", "revisit_steady"):
+        for clock in ("seconds", "cpu_seconds"):
+            figures[f"{name}_{clock}_share"] = (_per_page(figures[name], clock)
+                                                / _per_page(full, clock))
+    ok = figures["revisit_steady_seconds_share"] <= args.target
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"crawl:            {full['pages']} pages in {full['seconds']:.1f} s "
+              f"({full['pages'] / full['seconds']:.0f}/s), {_per_page(full, 'seconds') * 1000:.2f}"
+              f" ms/page wall, {_per_page(full, 'cpu_seconds') * 1000:.2f} ms/page CPU")
+        for name, label in (("revisit_first", "re-visit, 1st"), ("revisit_steady",
+                                                                 "re-visit, 2nd")):
+            row = figures[name]
+            print(f"{label}:    {row['pages']} articles in {row['seconds']:.1f} s "
+                  f"({row['pages'] / row['seconds']:.0f}/s), "
+                  f"{figures[f'{name}_seconds_share']:.0%} of the crawl's cost per page wall, "
+                  f"{figures[f'{name}_cpu_seconds_share']:.0%} CPU — {row['outcomes']}")
+        print(f"{edited} pages edited between crawl and re-visit; target: the steady "
+              f"re-visit at most {args.target:.0%} of the crawl per page: "
+              f"{'met' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    serve_cmd = sub.add_parser("serve")
+    serve_cmd.add_argument("directory")
+    for name in ("crawl", "revisit"):
+        child = sub.add_parser(name)
+        child.add_argument("base_url")
+        child.add_argument("--pages", type=int, required=True)
+        child.add_argument("--db", required=True)
+        child.add_argument("--later", type=float, default=0.0)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--changed", type=float, default=0.05)
+    parser.add_argument("--target", type=float, default=0.334)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(Path(args.directory))
+        return 0
+    if args.command == "crawl":
+        print(json.dumps(crawl(args.base_url, args.pages, args.db)))
+        return 0
+    if args.command == "revisit":
+        print(json.dumps(revisit(args.base_url, args.pages, args.db, args.later)))
+        return 0
+    return run_bench(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
