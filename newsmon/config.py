@@ -156,7 +156,7 @@ def _revisit_offsets(value: Any) -> tuple[str, ...]:
     for text in value:
         span = parse_duration(text)
         if span is None or not timedelta(0) <= span <= timedelta(days=365):
-            raise ValueError(f"must be durations from 0 to 365 days, got {text!r}")
+            raise ValueError(f"must be from 0 to 365 days after first seen, got {text!r}")
         if last is not None and span <= last:
             raise ValueError(f"must grow: {text!r} is not later than the offset before it")
         last = span

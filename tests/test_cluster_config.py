@@ -39,7 +39,7 @@ def test_the_environment_broker_wins_over_the_file() -> None:
     assert resolve_broker_url(config.settings, {"NEWSMON_BROKER_URL": "amqp://h//"}) == \
         "amqp://h//"
     assert config.settings.queue == "newsmon"
-    assert all_queue_names("newsmon") == ["newsmon.crawl", "newsmon.digest"]
+    assert all_queue_names("newsmon") == ["newsmon.crawl", "newsmon.digest", "newsmon.revisit"]
 
 
 def test_run_and_worker_without_a_broker_say_so(tmp_path: Path, sqlite_url: str) -> None:
