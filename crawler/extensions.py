@@ -13,8 +13,9 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from newsmon.crawler.outcomes import outcome_counts
+from newsmon.crawler.store import CrawlStore
 from newsmon.storage.articles import ensure_source
-from newsmon.storage.engine import Database, database_lost
+from newsmon.storage.engine import database_lost
 from newsmon.storage.runs import finish_run, start_run
 from newsmon.values import CrawlStats
 
@@ -48,40 +49,46 @@ class RunLedger:
     """Writes one ``crawl_runs`` row per source: opened as running, closed with stats.
 
     A crawl killed before ``spider_closed`` leaves its row as ``running``; the
-    scheduler marks such rows interrupted.
+    scheduler marks such rows interrupted. Written through the crawl's store, on its
+    database thread; the store closes after this row is written.
     """
 
-    def __init__(self, database_url: str, stats: StatsCollector) -> None:
-        self.database = Database(database_url)
+    def __init__(self, store: CrawlStore, stats: StatsCollector) -> None:
+        self.store = store
         self.stats = stats
         self.run_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunLedger:
         assert crawler.stats is not None
-        ledger = cls(crawler.settings.get("NEWSMON_DB"), crawler.stats)
+        ledger = cls(CrawlStore.from_crawler(crawler), crawler.stats)
         crawler.signals.connect(ledger.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ledger.spider_closed, signal=signals.spider_closed)
         return ledger
 
-    def spider_opened(self, spider: Any) -> None:
-        with self.database.session() as session, session.begin():
-            source_id = ensure_source(session, _source_name(spider))
-            self.run_id = start_run(session, source_id, datetime.now(UTC))
+    async def spider_opened(self, spider: Any) -> None:
+        self.run_id = await self.store.call(self._start, _source_name(spider),
+                                            datetime.now(UTC))
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def _start(self, source: str, now: datetime) -> int:
+        with self.store.database.session() as session, session.begin():
+            return start_run(session, ensure_source(session, source), now)
+
+    async def spider_closed(self, spider: Any, reason: str) -> None:
         if self.run_id is None:
             return
         summary = crawl_stats_from(_source_name(spider), self.stats.get_stats(), reason)
         status = "finished" if reason == "finished" else "interrupted"
         try:
-            with self.database.session() as session, session.begin():
-                finish_run(session, self.run_id, summary, datetime.now(UTC), status=status)
+            await self.store.call(self._finish, self.run_id, summary, status,
+                                  datetime.now(UTC))
         except Exception as exc:
             if database_lost(exc) is None:
                 raise  # the lost database is reported once, by `newsmon crawl`
-        finally:
-            self.database.dispose()
+
+    def _finish(self, run_id: int, summary: CrawlStats, status: str, now: datetime) -> None:
+        with self.store.database.session() as session, session.begin():
+            finish_run(session, run_id, summary, now, status=status)
 
 
 class ProgressBoard:

@@ -1,9 +1,13 @@
 """One crawl's view of the URL ledger: known URLs, failures, start-page validators and
 conditional-GET trust, for one source.
 
-The spider owns one :class:`CrawlLedger`; the conditional-GET middleware and the
-pipelines reach it through the spider. Each call is its own short transaction, so a
-crawl killed at any moment leaves the ledger consistent with the articles table.
+The crawl's :class:`~crawler.store.CrawlStore` owns one :class:`CrawlLedger`; the
+spider, the conditional-GET middleware and the pipelines reach it through the store,
+and run its database methods on the store's database thread (``store.call``), never on
+the reactor thread. Only :meth:`CrawlLedger.key`, :meth:`CrawlLedger.taint`,
+:meth:`CrawlLedger.is_tainted` and :meth:`CrawlLedger.remember_start_page` touch no
+database. Each database call is its own short transaction, so a crawl killed at any
+moment leaves the ledger consistent with the articles table.
 
 Start-page validators are the exception: they are kept in memory and written only
 when the crawl finishes normally, and only for pages none of whose article links
@@ -22,7 +26,7 @@ from datetime import datetime
 from newsmon.crawler.canonical import UrlError, canonicalize, origin
 from newsmon.sanitise import ETAG_MAX, LAST_MODIFIED_MAX, header_value
 from newsmon.storage.articles import ensure_source
-from newsmon.storage.engine import Database
+from newsmon.storage.engine import Database, Session
 from newsmon.storage.urls import (
     StartPage,
     Trust,
@@ -67,7 +71,12 @@ class CrawlLedger:
 
     def open(self) -> None:
         with self.database.session() as session, session.begin():
+            self._source_id(session)
+
+    def _source_id(self, session: Session) -> int:
+        if not self.source_id:
             self.source_id = ensure_source(session, self.source)
+        return self.source_id
 
     def close(self, reason: str, now: datetime) -> int:
         """Write the validators of start pages whose links were all handled (only when
@@ -78,10 +87,9 @@ class CrawlLedger:
                 for url, pending in self._pending.items():
                     if url in self._tainted:
                         continue
-                    save_start_page(session, pending.page, source_id=self.source_id,
+                    save_start_page(session, pending.page, source_id=self._source_id(session),
                                     status=pending.status, now=now)
                     written += 1
-        self.database.dispose()
         return written
 
     # --- URLs ---------------------------------------------------------------------
@@ -100,7 +108,7 @@ class CrawlLedger:
         """Article URLs of this source that failed on an earlier run, to retry by
         themselves (see :data:`storage.urls.RETRY_FAILED_RUNS`)."""
         with self.database.session() as session:
-            return failed_article_urls(session, self.source_id)
+            return failed_article_urls(session, self._source_id(session))
 
     def record_failure(self, url: str, *, status: int | None, kind: str, now: datetime,
                        found_on: str | None = None) -> None:
@@ -120,16 +128,16 @@ class CrawlLedger:
         if key is None:
             return
         with self.database.session() as session, session.begin():
-            record_url_outcome(session, key, source_id=self.source_id, state=state, now=now,
-                               status=status, error=kind)
+            record_url_outcome(session, key, source_id=self._source_id(session), state=state,
+                               now=now, status=status, error=kind)
 
     def record_rejected(self, urls: Iterable[str], *, state: UrlState, now: datetime) -> None:
         """Pages fetched fine that are no article (a channel page, a PDF)."""
         keys = [k for k in (self.key(u) for u in urls) if k]
         with self.database.session() as session, session.begin():
             for key in dict.fromkeys(keys):
-                record_url_outcome(session, key, source_id=self.source_id, state=state,
-                                   now=now, status=200)
+                record_url_outcome(session, key, source_id=self._source_id(session),
+                                   state=state, now=now, status=200)
 
     # --- start pages ---------------------------------------------------------------
     def start_page(self, url: str) -> StartPage | None:
@@ -177,12 +185,13 @@ class CrawlLedger:
     # --- conditional-GET trust ---------------------------------------------------------
     def trust(self, url: str) -> Trust:
         with self.database.session() as session:
-            return trust_of(session, self.source_id, origin(url))
+            return trust_of(session, self._source_id(session), origin(url))
 
     def record_check(self, url: str, *, honest: bool, now: datetime) -> Trust:
         with self.database.session() as session, session.begin():
-            return record_check(session, self.source_id, origin(url), honest=honest, now=now)
+            return record_check(session, self._source_id(session), origin(url), honest=honest,
+                                now=now)
 
     def record_trusted_304(self, url: str) -> None:
         with self.database.session() as session, session.begin():
-            record_trusted_304(session, self.source_id, origin(url))
+            record_trusted_304(session, self._source_id(session), origin(url))

@@ -31,7 +31,7 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
-from newsmon.crawler.ledger import CrawlLedger
+from newsmon.crawler.store import CrawlStore
 from newsmon.retryafter import retry_after_seconds
 from newsmon.storage.urls import Verdict
 
@@ -110,34 +110,33 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return self._retry(request, exception)
 
 
-def _ledger(crawler: Crawler) -> CrawlLedger | None:
-    ledger = getattr(crawler.spider, "ledger", None)
-    return ledger if isinstance(ledger, CrawlLedger) else None
-
-
 class ConditionalGetMiddleware:
-    """Validators on start-page requests; a 304 believed only from an honest site."""
+    """Validators on start-page requests; a 304 believed only from an honest site.
 
-    def __init__(self, crawler: Crawler) -> None:
+    The URL ledger is asked on the crawl's database thread (``crawler.store``)."""
+
+    def __init__(self, crawler: Crawler, store: CrawlStore) -> None:
         self.crawler = crawler
+        self.store = store
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
-        return cls(crawler)
+        return cls(crawler, CrawlStore.from_crawler(crawler))
 
     def _inc(self, key: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key)
 
-    def process_request(self, request: Request) -> None:
+    async def process_request(self, request: Request) -> None:
         meta = request.meta.get("newsmon") or {}
-        ledger = _ledger(self.crawler)
+        ledger = self.store.ledger
         if ledger is None or meta.get("kind") not in START_KINDS or meta.get("full_fetch"):
             return None
-        page = ledger.start_page(request.url)
+        page = await self.store.call(ledger.start_page, request.url)
         if page is None or not (page.etag or page.last_modified) or page.kind == "sitemapindex":
             return None
-        if ledger.trust(request.url).verdict is Verdict.DISHONEST:
+        trust = await self.store.call(ledger.trust, request.url)
+        if trust.verdict is Verdict.DISHONEST:
             self._inc("newsmon/conditional/skipped_dishonest")
             return None
         if page.etag:
@@ -148,14 +147,15 @@ class ConditionalGetMiddleware:
         self._inc("newsmon/conditional/sent")
         return None
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    async def process_response(self, request: Request, response: Response
+                               ) -> Request | Response:
         meta = request.meta.get("newsmon") or {}
-        ledger = _ledger(self.crawler)
+        ledger = self.store.ledger
         if response.status != 304 or not meta.get("conditional") or ledger is None:
             return response
-        trust = ledger.trust(request.url)
+        trust = await self.store.call(ledger.trust, request.url)
         if trust.verdict is Verdict.HONEST and trust.trusted_304s < RECHECK_EVERY:
-            ledger.record_trusted_304(request.url)
+            await self.store.call(ledger.record_trusted_304, request.url)
             self._inc("newsmon/conditional/not_modified")
             return response
         # Unproven, or due for a check: fetch in full and let the spider compare.

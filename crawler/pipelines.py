@@ -9,13 +9,15 @@ URL ledger so the page is not fetched again.
 The store stage writes each article with its URL-ledger rows and its story in one
 transaction (several articles per transaction, see :class:`StorePipeline`): a crawl
 killed at any point has either stored a page completely or not at all, and the next
-run fetches exactly what is missing.
+run fetches exactly what is missing. Every write runs on the crawl's database thread
+(``crawler.store``); stats are counted back on the reactor thread.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,22 +25,22 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.defer import deferred_from_coro
 
 from newsmon.config import ExtractOverrides, SourceConfig
 from newsmon.crawler.canonical import UrlError, canonicalize
 from newsmon.crawler.dedup import SAME_STORY, Fingerprint, fingerprint, similarity
-from newsmon.crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE, Rejected
+from newsmon.crawler.errors import Rejected
 from newsmon.crawler.extract import extract_article
 from newsmon.crawler.gate import spider_origins
 from newsmon.crawler.items import FetchedPage
 from newsmon.crawler.normalise import normalize_article
 from newsmon.crawler.outcomes import PageOutcomes
 from newsmon.crawler.ownership import believed_canonical
+from newsmon.crawler.store import CrawlStore
 from newsmon.crawler.workers import SHARED, START_AFTER, PurePool, worker_count
 from newsmon.sanitise import URL_MAX
 from newsmon.storage.articles import UpsertStatus, ensure_source, upsert_article
-from newsmon.storage.engine import Database, Session, database_lost
+from newsmon.storage.engine import Session
 from newsmon.storage.stories import StoryPrint, assign_story, find_match, lock_stories
 from newsmon.storage.urls import UrlState, record_article_urls, record_url_outcome
 from newsmon.values import ExtractedArticle, NormalizedArticle
@@ -186,7 +188,9 @@ class NormalizePipeline(_UsesWorkers):
         believed = believed_canonical(fetched, claimed, spider_origins(self.crawler.spider))
         if believed == claimed:
             return article
-        _count_foreign(self.crawler, "origin", item.source, item.page.url, claimed)
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(_foreign(
+                "origin", item.source, item.page.url, claimed))
         return replace(article, article=replace(article.article, canonical_url=believed))
 
 
@@ -214,16 +218,19 @@ class StorePipeline:
     crawl). A batch that fails is retried article by article, so one bad article
     costs only itself. An article still in an unwritten batch when the crawl is
     killed has no ledger row either, so the next run fetches it again.
+
+    The writes run on the crawl's database thread, one batch after another, while the
+    reactor goes on downloading; what they count is added to the stats afterwards, on
+    the reactor thread.
     """
 
-    def __init__(self, database_url: str, stats: StatsCollector, crawler: Crawler, *,
+    def __init__(self, store: CrawlStore, stats: StatsCollector, crawler: Crawler, *,
                  batch_size: int = 25, batch_seconds: float = 2.0) -> None:
-        self.database_url = database_url
+        self.store = store
         self.stats = stats
         self.crawler = crawler
         self.batch_size = max(1, batch_size)
         self.batch_seconds = batch_seconds
-        self.database: Database | None = None
         self._source_ids: dict[str, int] = {}
         self._pending: list[DedupedItem] = []
         self._oldest = 0.0
@@ -232,44 +239,18 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         assert crawler.stats is not None
         settings = crawler.settings
-        pipeline = cls(settings.get("NEWSMON_DB"), crawler.stats, crawler,
+        pipeline = cls(CrawlStore.from_crawler(crawler), crawler.stats, crawler,
                        batch_size=settings.getint("NEWSMON_STORE_BATCH", 25),
                        batch_seconds=settings.getfloat("NEWSMON_STORE_BATCH_SECONDS", 2.0))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
-        crawler.signals.connect(pipeline.spider_error, signal=signals.spider_error)
         return pipeline
 
-    def database_unavailable(self, exc: BaseException) -> bool:
-        """Stop the crawl when ``exc`` says the database is gone: every further page
-        would be fetched for nothing and fail with a multi-line error. True if so."""
-        reason = database_lost(exc)
-        if reason is None:
-            return False
-        if not DATABASE_FAILURES:
-            DATABASE_FAILURES.append(reason)
-        if self.crawler.engine is not None and self.crawler.engine.running:
-            self.stats.set_value("newsmon/database_unavailable", reason)
-            deferred_from_coro(self.crawler.engine.close_spider_async(
-                reason=DATABASE_UNAVAILABLE))
-        return True
+    async def open_spider(self) -> None:
+        await self.store.call(self.store.database.ensure_schema)
 
-    def spider_error(self, failure: Any, response: Any, spider: Any = None) -> None:
-        """A callback failed on the database (the URL ledger): stop the crawl."""
-        self.database_unavailable(failure.value)
-
-    def open_spider(self) -> None:
-        self.database = Database(self.database_url)
-        self.database.ensure_schema()
-
-    def close_spider(self) -> None:
-        if self.database is not None:
-            try:
-                self.flush()
-            except Exception as exc:
-                if not self.database_unavailable(exc):
-                    raise
-            self.database.dispose()
+    async def close_spider(self) -> None:
+        await self.flush()
 
     def _aliases(self) -> dict[str, str] | None:
         config = _source_config(self.crawler)
@@ -291,63 +272,77 @@ class StorePipeline:
                 continue
         return [k for k in dict.fromkeys(keys) if len(k) <= URL_MAX]
 
-    def process_item(self, item: DedupedItem) -> DedupedItem:
-        assert self.database is not None, "open_spider() opens the database"
+    async def process_item(self, item: DedupedItem) -> DedupedItem:
         if not self._pending:
             self._oldest = time.monotonic()
         self._pending.append(item)
         if (len(self._pending) >= self.batch_size
                 or time.monotonic() - self._oldest >= self.batch_seconds):
-            self.flush()
+            await self.flush()
         return item
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         """Write the pending articles: one transaction, or one each if that fails."""
         batch, self._pending = self._pending, []
-        if not batch or self.database is None:
+        if not batch:
             return
-        outcomes: list[str | None]
+        counts: Counter[str] = Counter()
         try:
-            with self.database.session() as session, session.begin():
-                lock_stories(session)
-                outcomes = [self._store(session, item) for item in batch]
+            outcomes = await self.store.call(self._write, batch, counts)
         except Exception as exc:
-            if self.database_unavailable(exc):
-                for item in batch:
-                    _settle(self.crawler, item.page, "error")
-                return
-            log.warning("a batch of %d articles failed (%s); storing them one by one",
-                        len(batch), exc)
-            outcomes = [self._store_alone(item) for item in batch]
+            if not self.store.stop_if_lost(exc):
+                raise
+            for item in batch:
+                _settle(self.crawler, item.page, "error")
+            return
+        for key, count in counts.items():
+            self.stats.inc_value(key, count)
         for item, outcome in zip(batch, outcomes, strict=True):
             _settle(self.crawler, item.page, outcome or "error")
             if outcome is None:
+                self._taint_found_on(item)  # fetched again next run
                 continue
             self.stats.inc_value(f"newsmon/articles/{outcome}")
             if outcome == UpsertStatus.NEW.value:
                 log.info("%s: new article %s", item.source, item.article.article.canonical_url)
 
-    def _store_alone(self, item: DedupedItem) -> str | None:
-        assert self.database is not None
-        url = item.article.article.canonical_url
+    # --- on the database thread ------------------------------------------------------
+    def _write(self, batch: list[DedupedItem], counts: Counter[str]) -> list[str | None]:
+        """Each item's outcome (None: not stored); raises when the database is lost."""
         try:
-            with self.database.session() as session, session.begin():
+            with self.store.database.session() as session, session.begin():
                 lock_stories(session)
-                return self._store(session, item)
-        except Exception as exc:  # counted; the page is fetched again next run
-            self.stats.inc_value("newsmon/errors/store")
-            log.error("%s: could not store %s: %s", item.source, url, exc)
-            self._taint_found_on(item)
-            return None
+                return [self._store(session, item, counts) for item in batch]
+        except Exception as exc:
+            if self.store.lost(exc):
+                raise
+            log.warning("a batch of %d articles failed (%s); storing them one by one",
+                        len(batch), exc)
+            counts.clear()  # what the failed batch counted was rolled back
+        return [self._store_alone(item, counts) for item in batch]
 
-    def _store(self, session: Session, item: DedupedItem) -> str:
+    def _store_alone(self, item: DedupedItem, counts: Counter[str]) -> str | None:
+        url = item.article.article.canonical_url
+        mine: Counter[str] = Counter()
+        try:
+            with self.store.database.session() as session, session.begin():
+                lock_stories(session)
+                outcome = self._store(session, item, mine)
+        except Exception as exc:  # counted; the page is fetched again next run
+            counts["newsmon/errors/store"] += 1
+            log.error("%s: could not store %s: %s", item.source, url, exc)
+            return None
+        counts.update(mine)
+        return outcome
+
+    def _store(self, session: Session, item: DedupedItem, counts: Counter[str]) -> str:
         """Store ``item``; under its fetched URL if its canonical is another source's."""
         source_id = self._source_id(session, item.source)
-        outcome = self._store_under_canonical(session, source_id, item)
+        outcome = self._store_under_canonical(session, source_id, item, counts)
         if outcome != UpsertStatus.FOREIGN.value:
             return outcome
         claimed = item.article.article.canonical_url
-        _count_foreign(self.crawler, "source", item.source, item.page.url, claimed)
+        counts[_foreign("source", item.source, item.page.url, claimed)] += 1
         try:
             fetched = canonicalize(item.page.url, self._aliases())
         except UrlError:
@@ -356,10 +351,10 @@ class StorePipeline:
             return outcome  # the fetched URL itself is the other source's article
         own = replace(item, article=replace(
             item.article, article=replace(item.article.article, canonical_url=fetched)))
-        return self._store_under_canonical(session, source_id, own)
+        return self._store_under_canonical(session, source_id, own, counts)
 
     def _store_under_canonical(self, session: Session, source_id: int,
-                               item: DedupedItem) -> str:
+                               item: DedupedItem, counts: Counter[str]) -> str:
         now = item.article.fetched_at
         keys = self._ledger_keys(item)
         fp = item.fingerprint
@@ -382,7 +377,7 @@ class StorePipeline:
                                  StoryPrint(fp.body_hash, fp.signature, fp.bands),
                                  origin=item.article.article.source, now=now,
                                  is_new=outcome.status is UpsertStatus.NEW, match=match)
-            self.stats.inc_value(f"newsmon/stories/{story.how}")
+            counts[f"newsmon/stories/{story.how}"] += 1
         return str(outcome.status.value)
 
     # --- final rejects go to the URL ledger ----------------------------------------
@@ -390,45 +385,48 @@ class StorePipeline:
         """A stage raised something unexpected (Scrapy logs it): the page failed."""
         _settle(self.crawler, getattr(item, "page", item), "error")
 
-    def item_dropped(self, item: Any, response: Any, exception: BaseException,
-                     spider: Any = None) -> None:
+    async def item_dropped(self, item: Any, response: Any, exception: BaseException,
+                           spider: Any = None) -> None:
         kind = exception.kind if isinstance(exception, Rejected) else "dropped"
         _settle(self.crawler, getattr(item, "page", item), _REJECT_OUTCOMES.get(kind, "error"))
-        if not isinstance(exception, Rejected) or self.database is None:
+        if not isinstance(exception, Rejected):
             return
         if not exception.final:
-            if exception.kind == "extract":
-                self._record_extract_failure(item, exception)
             # Tried again next run: its start page must be read in full then.
             self._taint_found_on(item)
+            if exception.kind == "extract":
+                await self._record_extract_failure(exception)
             return
-        aliases = self._aliases()
-        now = datetime.now(UTC)
         try:
-            with self.database.session() as session, session.begin():
-                source_id = self._source_id(session, _item_source(item, spider))
-                for url in exception.urls:
-                    try:
-                        key = canonicalize(url, aliases)
-                    except UrlError:
-                        continue
-                    if len(key) > URL_MAX:
-                        continue
-                    record_url_outcome(session, key, source_id=source_id,
-                                       state=UrlState.NOT_ARTICLE, now=now, status=200)
+            await self.store.call(self._record_not_article, _item_source(item, spider),
+                                  exception.urls)
         except Exception as exc:  # the page is simply fetched again next run
             self.stats.inc_value("newsmon/errors/ledger")
             log.error("could not record %s in the URL ledger: %s", exception.urls, exc)
 
-    def _record_extract_failure(self, item: Any, exception: Rejected) -> None:
+    def _record_not_article(self, source: str, urls: tuple[str, ...]) -> None:
+        aliases = self._aliases()
+        now = datetime.now(UTC)
+        with self.store.database.session() as session, session.begin():
+            source_id = self._source_id(session, source)
+            for url in urls:
+                try:
+                    key = canonicalize(url, aliases)
+                except UrlError:
+                    continue
+                if len(key) <= URL_MAX:
+                    record_url_outcome(session, key, source_id=source_id,
+                                       state=UrlState.NOT_ARTICLE, now=now, status=200)
+
+    async def _record_extract_failure(self, exception: Rejected) -> None:
         """A page the extractor broke on is a failed article, like a failed fetch: the
         next runs request it again by itself (see ``storage.urls``)."""
-        ledger = getattr(self.crawler.spider, "ledger", None)
+        ledger = self.store.ledger
         if ledger is None or not exception.urls:
             return
         try:
-            ledger.record_failure(exception.urls[0], status=200, kind="extract",
-                                  now=datetime.now(UTC))
+            await self.store.call(ledger.record_failure, exception.urls[0], status=200,
+                                  kind="extract", now=datetime.now(UTC))
         except Exception as exc:  # the page is still fetched again: its link is not known
             self.stats.inc_value("newsmon/errors/ledger")
             log.error("could not record %s in the URL ledger: %s", exception.urls[0], exc)
@@ -436,9 +434,8 @@ class StorePipeline:
     def _taint_found_on(self, item: Any) -> None:
         page = getattr(item, "page", item)
         found_on = getattr(page, "found_on", None)
-        ledger = getattr(self.crawler.spider, "ledger", None)
-        if found_on and ledger is not None:
-            ledger.taint(found_on)
+        if found_on and self.store.ledger is not None:
+            self.store.ledger.taint(found_on)
 
 
 # What a reject means for the page's outcome; other kinds (a failed extraction) are errors.
@@ -453,16 +450,15 @@ def _settle(crawler: Crawler, page: Any, outcome: str) -> None:
         outcomes.settle(getattr(page, "link_key", None), outcome)
 
 
-def _count_foreign(crawler: Crawler, why: str, source: str, page_url: str,
-                   claimed: str) -> None:
-    """Count and log (one line, both URLs) a declared canonical that was not believed:
-    ``why`` is ``origin`` (not crawled by the source) or ``source`` (another's article)."""
-    if crawler.stats is not None:
-        crawler.stats.inc_value(f"newsmon/canonical_foreign/{why}")
+def _foreign(why: str, source: str, page_url: str, claimed: str) -> str:
+    """Log (one line, both URLs) a declared canonical that was not believed; the stats
+    key to count it under. ``why`` is ``origin`` (not crawled by the source) or
+    ``source`` (another's article)."""
     whose = ("on an origin the source does not crawl" if why == "origin"
              else "another source's article")
     log.warning("%s: canonical_foreign: %r names %r as canonical, %s; not believed",
                 source, page_url, claimed, whose)
+    return f"newsmon/canonical_foreign/{why}"
 
 
 def _item_source(item: Any, spider: Any) -> str:

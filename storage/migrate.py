@@ -7,6 +7,7 @@ create its schema from any directory.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,10 @@ from newsmon.storage.engine import DatabaseError
 # Not resolved: in a checkout newsmon/storage and newsmon/migrations are links, and the
 # path must go through newsmon/ to reach the migrations in the wheel layout as well.
 MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
+# Alembic runs env.py through module-level proxies (``alembic.context``): two threads
+# upgrading at once (the crawlers of one process, each on its database thread) would
+# unset each other's. One upgrade at a time per process.
+_UPGRADING = threading.Lock()
 
 
 def alembic_config(engine: Engine | None = None) -> AlembicConfig:
@@ -55,7 +60,7 @@ def upgrade_to_head(engine: Engine) -> bool:
         return False
     # Any database error, not only a lost connection: a read-only database fails here
     # with InternalError ("read-only transaction").
-    with _reporting_connection_errors(engine, SQLDatabaseError):
+    with _UPGRADING, _reporting_connection_errors(engine, SQLDatabaseError):
         command.upgrade(alembic_config(engine), "head")
     return True
 

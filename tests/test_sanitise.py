@@ -179,7 +179,7 @@ def test_a_long_publisher_and_a_hostile_page_store(database: Database) -> None:
 
 def test_a_long_etag_no_longer_fails_the_ledger_close(database: Database) -> None:
     """An ETag over 300 characters failed the whole URL-ledger close on PostgreSQL."""
-    ledger = CrawlLedger(Database(database.url), "hostile")
+    ledger = CrawlLedger(database, "hostile")
     ledger.open()
     now = datetime(2024, 5, 1, tzinfo=UTC)
     ledger.remember_start_page(
@@ -199,7 +199,7 @@ def test_a_long_etag_no_longer_fails_the_ledger_close(database: Database) -> Non
         status=200,
     )
     assert ledger.close("finished", now) == 2
-    ledger = CrawlLedger(Database(database.url), "hostile")
+    ledger = CrawlLedger(database, "hostile")
     ledger.open()
     long_one, short_one = (
         ledger.start_page("http://news.example.cn/list"),

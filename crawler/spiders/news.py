@@ -1,7 +1,8 @@
 """The one spider: crawls a configured source's list pages, feeds and sitemaps.
 
 It only routes requests. Which links are articles is decided in ``crawler.links``;
-which of them are already known, in the URL ledger (``crawler.ledger``); what an
+which of them are already known, in the URL ledger (``crawler.ledger``), asked on the
+crawl's database thread (``crawler.store``) so the reactor never waits on it; what an
 article says, by the pipelines. Every failed request is counted under
 ``newsmon/errors/<kind>`` and logged with its URL; the crawl goes on.
 
@@ -45,7 +46,8 @@ from newsmon.crawler.links import (
     parse_sitemap_entries,
 )
 from newsmon.crawler.outcomes import PageOutcomes, failure_outcome
-from newsmon.storage.engine import Database, database_lost
+from newsmon.crawler.store import CrawlStore
+from newsmon.storage.engine import database_lost
 
 MAX_SITEMAP_DEPTH = 3
 NOT_MODIFIED = 304
@@ -53,9 +55,9 @@ NOT_MODIFIED = 304
 
 class NewsSpider(scrapy.Spider):
     name = "news"
+    store: CrawlStore  # the crawl's database owner, set by from_crawler
 
-    def __init__(self, source_config: SourceConfig, ledger: CrawlLedger | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, source_config: SourceConfig, ledger: CrawlLedger, **kwargs: Any) -> None:
         super().__init__(name=f"news:{source_config.name}", **kwargs)
         self.source_config = source_config
         self.allowed_domains = list(source_config.allowed_domains) or sorted(
@@ -71,34 +73,28 @@ class NewsSpider(scrapy.Spider):
         if "source_config" not in kwargs:
             kwargs["source_config"] = _source_from_settings(crawler, kwargs.pop("source", None))
         config: SourceConfig = kwargs["source_config"]
-        if "ledger" not in kwargs:
-            kwargs["ledger"] = CrawlLedger(Database(crawler.settings.get("NEWSMON_DB")),
-                                           config.name, dict(config.host_aliases))
+        store = CrawlStore.from_crawler(crawler)
+        kwargs["ledger"] = store.open_ledger(config.name, dict(config.host_aliases))
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.store = store
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         return spider
 
-    def _opened(self, spider: Any) -> None:
+    async def _opened(self, spider: Any) -> None:
         self.outcomes = PageOutcomes(self.crawler.stats)
-        if self.ledger is not None:
-            self.ledger.open()
+        await self.store.call(self.ledger.open)
 
-    def closed(self, reason: str) -> None:
-        if self.ledger is not None:
-            try:
-                written = self.ledger.close(reason, datetime.now(UTC))
-            except Exception as exc:
-                if database_lost(exc) is None:
-                    raise
-                return  # `newsmon crawl` reports the lost database in one line
-            self.crawler.stats.set_value("newsmon/start_pages/validators_saved", written)
+    async def closed(self, reason: str) -> None:
+        try:
+            written = await self.store.call(self.ledger.close, reason, datetime.now(UTC))
+        except Exception as exc:
+            if database_lost(exc) is None:
+                raise
+            return  # `newsmon crawl` reports the lost database in one line
+        self.crawler.stats.set_value("newsmon/start_pages/validators_saved", written)
 
     # --- start ------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for request in self._start_requests():
-            yield request
-
-    def _start_requests(self) -> Iterator[scrapy.Request]:
         src = self.source_config
         for url in src.lists:
             yield self._start_request(url, self.parse_list, page=1, kind="list")
@@ -106,22 +102,22 @@ class NewsSpider(scrapy.Spider):
             yield self._start_request(url, self.parse_feed, kind="feed")
         for url in src.sitemaps:
             yield self._start_request(url, self.parse_sitemap, depth=0, kind="sitemap")
-        yield from self._retry_failed_articles()
+        for request in await self._retry_failed_articles():
+            yield request
 
-    def _retry_failed_articles(self) -> Iterator[scrapy.Request]:
+    async def _retry_failed_articles(self) -> list[scrapy.Request]:
         """Articles that failed on an earlier run, requested by themselves: the page that
         linked to one may not be read this run (its link moved past where pagination
         stops, or the list answers 304), and nothing else would find it again."""
-        if self.ledger is None:
-            return
-        retries = list(self._article_requests(self.ledger.failed_articles(), found_on=None))
+        failed = await self.store.call(self.ledger.failed_articles)
+        retries = await self._article_requests(failed, found_on=None)
         self._count("newsmon/articles/retried_failed", len(retries))
-        yield from retries
+        return retries
 
     def _start_request(self, url: str, callback: Any, **meta: Any) -> scrapy.Request:
         # Start pages are fetched every run; a 304 reaches the callback. A link to one
         # (a sitemap listing the list page) is not fetched again as an article.
-        key = self.ledger.key(url) if self.ledger is not None else url
+        key = self.ledger.key(url)
         if key:
             self._requested.add(key)
         return scrapy.Request(url, callback=callback, errback=self.on_error,
@@ -129,8 +125,8 @@ class NewsSpider(scrapy.Spider):
                               dont_filter=True)
 
     # --- start pages ----------------------------------------------------------------
-    def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
-        if self._not_modified(response):
+    async def parse_list(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        if await self._not_modified(response):
             return
         src = self.source_config
         content_type = _header(response, "Content-Type")
@@ -142,39 +138,41 @@ class NewsSpider(scrapy.Spider):
         self._count("newsmon/links_found", len(links))
         self._count("newsmon/links/documents_skipped", len(links) - len(urls))
         self._skip_documents(link.url for link in links if link.is_document)
-        self._after_full_fetch(response, [*urls, *([next_url] if next_url else [])])
-        fresh = list(self._article_requests(urls, response.url))
-        yield from fresh
+        await self._after_full_fetch(response, [*urls, *([next_url] if next_url else [])])
+        fresh = await self._article_requests(urls, response.url)
+        for request in fresh:
+            yield request
         page = int(response.meta["newsmon"].get("page", 1))
         if not next_url or page >= src.max_list_pages:
             return
         # Every link on this page is known: older pages hold nothing new, provided a
         # finished crawl read the next page (one killed before it got there did not).
-        if fresh or self.ledger is None or not self.ledger.read_in_full(next_url):
+        if fresh or not await self.store.call(self.ledger.read_in_full, next_url):
             yield self._start_request(next_url, self.parse_list, page=page + 1, kind="list")
         else:
             self._count("newsmon/lists/stopped_at_known_page")
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if self._not_modified(response):
+    async def parse_feed(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        if await self._not_modified(response):
             return
         links = parse_feed(response.body, response.url)
         if not links:
             self._count_error("empty_feed", response.url, "no entries with links")
         urls = [link.url for link in links]
         self._count("newsmon/links_found", len(urls))
-        self._after_full_fetch(response, urls)
+        await self._after_full_fetch(response, urls)
         dated = {link.url: {"feed": link.published} for link in links if link.published}
-        yield from self._article_requests(urls, response.url, dated)
+        for request in await self._article_requests(urls, response.url, dated):
+            yield request
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        if self._not_modified(response):
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[scrapy.Request]:
+        if await self._not_modified(response):
             return
         kind, entries = parse_sitemap_entries(response.body)
         urls = [url for url, _ in entries]
         depth = int(response.meta["newsmon"].get("depth", 0))
         if kind == "sitemapindex":
-            self._after_full_fetch(response, urls, kind="sitemapindex")
+            await self._after_full_fetch(response, urls, kind="sitemapindex")
             if depth >= MAX_SITEMAP_DEPTH:
                 self._count_error("sitemap_depth", response.url, "sitemap index nested too deep")
                 return
@@ -186,32 +184,32 @@ class NewsSpider(scrapy.Spider):
             self._count_error("bad_sitemap", response.url, "not a readable sitemap")
             return
         self._count("newsmon/links_found", len(urls))
-        self._after_full_fetch(response, urls)
+        await self._after_full_fetch(response, urls)
         dated = {url: {"sitemap": lastmod} for url, lastmod in entries if lastmod}
-        yield from self._article_requests(urls, response.url, dated)
+        for request in await self._article_requests(urls, response.url, dated):
+            yield request
 
-    def _not_modified(self, response: Response) -> bool:
+    async def _not_modified(self, response: Response) -> bool:
         """Count the page; True when it is a believed 304 (nothing to read)."""
         if response.status != NOT_MODIFIED:
             self._count_page(response)
             return False
         self._count("newsmon/pages/not_modified")
-        if self.ledger is not None:
-            self.ledger.start_page_not_modified(response.url, datetime.now(UTC))
+        await self.store.call(self.ledger.start_page_not_modified, response.url,
+                              datetime.now(UTC))
         self.logger.debug("%s: not modified %s", self.source_config.name, response.url)
         return True
 
-    def _after_full_fetch(self, response: Response, links: list[str],
-                          kind: str | None = None) -> None:
+    async def _after_full_fetch(self, response: Response, links: list[str],
+                                kind: str | None = None) -> None:
         """Remember the page's validators and links; check a sampled 304 was honest."""
-        if self.ledger is None:
-            return
         meta = response.meta["newsmon"]
         keys = [k for k in (self.ledger.key(u) for u in links) if k]
         if meta.get("verify_304"):
-            remembered = self.ledger.start_page(response.url)
+            remembered = await self.store.call(self.ledger.start_page, response.url)
             honest = remembered is not None and remembered.links_digest == links_digest(keys)
-            trust = self.ledger.record_check(response.url, honest=honest, now=datetime.now(UTC))
+            trust = await self.store.call(self.ledger.record_check, response.url,
+                                          honest=honest, now=datetime.now(UTC))
             self._count(f"newsmon/conditional/{'honest' if honest else 'dishonest'}")
             if not honest:
                 self.logger.warning("%s: %s answered 304 Not Modified but its links changed; "
@@ -225,7 +223,7 @@ class NewsSpider(scrapy.Spider):
     def _skip_documents(self, urls: Iterable[str]) -> None:
         """Links to PDFs and the like: linked pages, counted, never fetched."""
         for url in urls:
-            key = self.ledger.key(url) if self.ledger is not None else url
+            key = self.ledger.key(url)
             if key and key not in self._requested:
                 self._requested.add(key)
                 self._settle_new_link(key, "document")
@@ -235,25 +233,28 @@ class NewsSpider(scrapy.Spider):
             self.outcomes.link(key)
             self.outcomes.settle(key, outcome)
 
-    def _article_requests(self, urls: Iterable[str], found_on: str | None,
-                          date_hints: Mapping[str, dict[str, str]] | None = None
-                          ) -> Iterator[scrapy.Request]:
+    async def _article_requests(self, urls: Iterable[str], found_on: str | None,
+                                date_hints: Mapping[str, dict[str, str]] | None = None
+                                ) -> list[scrapy.Request]:
         """Requests for the links neither known to the ledger nor requested this run.
 
         ``date_hints`` (by URL) travel in the request meta to the extractor: the feed
         entry's or sitemap's date for the page, evidence when the page has none."""
         keyed: dict[str, str] = {}
         for url in urls:
-            key = self.ledger.key(url) if self.ledger is not None else url
+            key = self.ledger.key(url)
             if key and key not in self._requested and key not in keyed:
                 keyed[key] = url
         hints = date_hints or {}
-        known = self.ledger.known(keyed) if self.ledger is not None and keyed else set()
-        self._count("newsmon/articles/skipped_known", len(known))
+        known = await self.store.call(self.ledger.known, list(keyed)) if keyed else set()
+        requests = []
         for key in keyed:
+            if key in self._requested:
+                continue  # another page linked it while the ledger was asked
             if key in known:
                 self._requested.add(key)  # linked again this run: one page, counted once
                 self._settle_new_link(key, "known")
+                self._count("newsmon/articles/skipped_known")
                 continue
             if self.outcomes is not None:
                 self.outcomes.link(key)
@@ -261,11 +262,12 @@ class NewsSpider(scrapy.Spider):
             # dont_filter: this spider already requests each canonical URL once per run;
             # Scrapy's filter would also drop redirects back to a seen URL silently, so
             # a redirect loop would never reach REDIRECT_MAX_TIMES and be counted.
-            yield scrapy.Request(key, callback=self.parse_article, errback=self.on_error,
-                                 meta={"newsmon": {"kind": "article", "found_on": found_on,
-                                                   "date_hints": hints.get(keyed[key], {}),
-                                                   "key": key}},
-                                 dont_filter=True)
+            requests.append(scrapy.Request(
+                key, callback=self.parse_article, errback=self.on_error,
+                meta={"newsmon": {"kind": "article", "found_on": found_on,
+                                  "date_hints": hints.get(keyed[key], {}), "key": key}},
+                dont_filter=True))
+        return requests
 
     # --- articles -------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
@@ -298,7 +300,7 @@ class NewsSpider(scrapy.Spider):
         self._count(f"newsmon/errors/{kind}")
         self.logger.warning("%s: %s %s: %s", self.source_config.name, kind, url, detail)
 
-    def on_error(self, failure: Failure) -> None:
+    async def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         kind, detail = classify_failure(failure)
@@ -306,7 +308,7 @@ class NewsSpider(scrapy.Spider):
         meta = (request.meta.get("newsmon") or {}) if request is not None else {}
         if meta.get("kind") == "article" and self.outcomes is not None:
             self.outcomes.settle(meta.get("key"), failure_outcome(kind))
-        if self.ledger is None or isinstance(failure.value, GateDropped):
+        if isinstance(failure.value, GateDropped):
             # A link the gate refuses is no URL of this source: it gets no ledger row
             # and does not cost the page that named it its validators (it would be
             # refused again, without a request, whenever that page is read in full).
@@ -314,8 +316,9 @@ class NewsSpider(scrapy.Spider):
         if meta.get("kind") == "article":
             # The URL the link named, not where its redirects ended.
             first = (request.meta.get("redirect_urls") or [url])[0] if request else url
-            self.ledger.record_failure(first, status=http_status_of(failure), kind=kind,
-                                       now=datetime.now(UTC), found_on=meta.get("found_on"))
+            await self.store.call(self.ledger.record_failure, first,
+                                  status=http_status_of(failure), kind=kind,
+                                  now=datetime.now(UTC), found_on=meta.get("found_on"))
 
 
 def _date_hints(response: Response) -> dict[str, str]:
