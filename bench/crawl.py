@@ -239,10 +239,14 @@ def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = T
 
         name = "bare"
         allowed_domains: ClassVar[list[str]] = ["127.0.0.1"]
+        # The request gate (crawler/gate.py) lets a spider fetch only its start URLs'
+        # origins, port included; without them every request was refused and the
+        # baseline fetched nothing.
+        start_urls = [f"{base_url}/list/1.html"]  # noqa: RUF012 (Spider declares it so)
         links = LinkExtractor(allow=MIRROR_LINKS)
 
         async def start(self) -> Any:
-            yield scrapy.Request(f"{base_url}/list/1.html", callback=self.parse)
+            yield scrapy.Request(self.start_urls[0], callback=self.parse)
 
         def parse(self, response: Any) -> Any:
             if not follow_all and "/list/" not in response.url:
