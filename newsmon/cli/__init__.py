@@ -155,6 +155,7 @@ def _register() -> None:
         commands_extract,
         commands_run,
         commands_search,
+        commands_serve,
         commands_show,
         commands_sources,
         commands_status,
@@ -174,6 +175,7 @@ def _register() -> None:
         commands_extract,
         commands_db,
         commands_run,
+        commands_serve,
     ):
         cli.add_command(module.command)
 
