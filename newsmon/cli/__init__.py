@@ -153,6 +153,7 @@ def _register() -> None:
         commands_digest,
         commands_export,
         commands_extract,
+        commands_mcp,
         commands_run,
         commands_search,
         commands_serve,
@@ -176,6 +177,7 @@ def _register() -> None:
         commands_db,
         commands_run,
         commands_serve,
+        commands_mcp,
     ):
         cli.add_command(module.command)
 
