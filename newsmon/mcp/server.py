@@ -10,9 +10,12 @@ position, so the assistant can fix it and ask again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 from newsmon.app import reading
 from newsmon.app import topics as topic_cases
@@ -36,6 +39,18 @@ def _json(value: Any) -> Any:
     return isoformat() if callable(isoformat) else value
 
 
+@contextmanager
+def _told_to_the_assistant() -> Iterator[None]:
+    """Input the use-cases reject becomes a tool error the assistant reads (a malformed
+    query with its position and a caret), not a crash."""
+    try:
+        yield
+    except reading.QueryError as exc:
+        raise ToolError(f"{exc}\n{exc.caret}") from None
+    except reading.ReadingError as exc:
+        raise ToolError(str(exc)) from None
+
+
 def build_server(database: Database) -> MCPServer:
     server: MCPServer = MCPServer("newsmon", instructions=INSTRUCTIONS)
 
@@ -48,10 +63,12 @@ def build_server(database: Database) -> MCPServer:
 
         since/until: a duration back (7d, 12h) or an ISO date. Returns results with a
         snippet whose matched words are in [brackets], and next_cursor for more."""
-        page = reading.search(database, reading.SearchRequest(
-            query=query, sources=tuple(sources or ()), topics=tuple(topics or ()),
-            since=since, until=until, sort="relevance" if sort == "relevance" else "newest",
-            limit=max(1, min(limit, reading.MAX_PAGE)), cursor=cursor))
+        with _told_to_the_assistant():
+            page = reading.search(database, reading.SearchRequest(
+                query=query, sources=tuple(sources or ()), topics=tuple(topics or ()),
+                since=since, until=until,
+                sort="relevance" if sort == "relevance" else "newest",
+                limit=max(1, min(limit, reading.MAX_PAGE)), cursor=cursor))
         return {"results": [{**reading.article_record(hit.article),
                              "snippet": hit.snippet.marked} for hit in page.hits],
                 "next_cursor": page.next_cursor}
@@ -62,15 +79,16 @@ def build_server(database: Database) -> MCPServer:
         topics it matched and the same story at other outlets."""
         details = reading.article(database, article_id)
         if details is None:
-            raise reading.ReadingError(f"no stored article with id {article_id}")
+            raise ToolError(f"no stored article with id {article_id}")
         return dict(_json(reading.article_json(details)))
 
     @server.tool()
     def topic_test(query: str, since: str | None = None, sample: int = 10) -> dict[str, Any]:
         """Try a query as a topic on the stored articles without saving it: how many
         would match, the newest matches, and warnings about too broad a query."""
-        result = topic_cases.backtest(database, query, since=since,
-                                      sample=max(0, min(sample, 100)))
+        with _told_to_the_assistant():
+            result = topic_cases.backtest(database, query, since=since,
+                                          sample=max(0, min(sample, 100)))
         return result.as_json()
 
     @server.tool()
@@ -78,8 +96,10 @@ def build_server(database: Database) -> MCPServer:
                     limit: int = 50) -> dict[str, Any]:
         """Topic matches flagged new since a cursor (from the start when none), oldest
         first; pass the returned cursor next time to get only newer ones."""
-        found = reading.new_matches(database, cursor, max(1, min(limit, reading.MAX_PAGE)),
-                                    tuple(topics or ()))
+        with _told_to_the_assistant():
+            found = reading.new_matches(database, cursor,
+                                        max(1, min(limit, reading.MAX_PAGE)),
+                                        tuple(topics or ()))
         return {"matches": [_json({
             "topic": m.topic, "article_id": m.article_id, "title": m.title, "url": m.url,
             "site": m.site, "source": m.source, "published_at": m.published_at,
