@@ -113,10 +113,13 @@ def topic_aliases(session: Session, excluding: str | None = None) -> dict[str, s
 
 
 def parse_search_query(session: Session, query: str, *, excluding: str | None = None,
-                       name: str | None = None) -> Node:
+                       name: str | None = None, aliases: dict[str, str] | None = None
+                       ) -> Node:
     """The query's tree, topic names usable as aliases; :class:`QueryError` if malformed."""
+    if aliases is None:
+        aliases = topic_aliases(session, excluding)
     try:
-        return parse_query(query, aliases=topic_aliases(session, excluding), name=name)
+        return parse_query(query, aliases=aliases, name=name)
     except QuerySyntaxError as exc:
         raise QueryError(exc) from None
 
@@ -205,10 +208,15 @@ class SearchPage:
     more: bool
 
 
-def search_filters(session: Session, request: SearchRequest) -> SearchFilters:
+def search_filters(session: Session, request: SearchRequest,
+                   topic_names: Sequence[str] | None = None) -> SearchFilters:
     """Filters from a request; an unknown source or topic name is an :class:`UnknownName`."""
-    _check_names("source", request.sources, stored_source_names(session))
-    _check_names("topic", request.topics, [topic.name for topic in list_topics(session)])
+    if request.sources:
+        _check_names("source", request.sources, stored_source_names(session))
+    if request.topics:
+        if topic_names is None:
+            topic_names = [topic.name for topic in list_topics(session)]
+        _check_names("topic", request.topics, list(topic_names))
     if request.script is not None and request.script not in SCRIPTS:
         raise BadValue(f"script {request.script!r} is not one of {', '.join(SCRIPTS)}")
     return SearchFilters(since=parse_when(request.since), until=parse_when(request.until),
@@ -227,13 +235,14 @@ def search(database: Database, request: SearchRequest) -> SearchPage:
     if not 1 <= request.limit <= 100_000:
         raise BadValue(f"limit {request.limit} is outside 1..100000")
     with database.session() as session:
-        node = parse_search_query(session, request.query) if request.query.strip() else None
-        filters = search_filters(session, request)
+        aliases = topic_aliases(session)  # read once: parsing, the filters, the snippets
+        node = (parse_search_query(session, request.query, aliases=aliases)
+                if request.query.strip() else None)
+        filters = search_filters(session, request, list(aliases))
         if request.sort == "relevance" and node is not None:
             found, next_cursor = _relevance_page(session, node, filters, request)
         else:
             found, next_cursor = _newest_page(session, node, filters, request)
-        aliases = topic_aliases(session)
     matcher = _snippet_matcher(request.query, aliases) if node is not None else None
     hits = [SearchHit(article, _snippet(matcher, article) if request.snippets else NO_SNIPPET)
             for article in found]
