@@ -81,6 +81,7 @@ from newsmon.textnorm import normalize
 __all__ = [
     "FoundArticle",
     "SearchFilters",
+    "SearchPosition",
     "Sort",
     "count_matches",
     "find_article",
@@ -284,7 +285,16 @@ class _Position:
 
     @classmethod
     def of(cls, candidate: _Candidate) -> _Position:
-        return cls(candidate.article.published_at, candidate.article.id)
+        return cls.of_article(candidate.article)
+
+    @classmethod
+    def of_article(cls, article: FoundArticle) -> _Position:
+        return cls(article.published_at, article.id)
+
+
+# A place in the "newest first" order: results after it continue a search (keyset
+# paging: a page deep in the results costs what the first one does).
+SearchPosition = _Position
 
 
 def _segments(filters: SearchFilters) -> list[_Segment]:
@@ -324,19 +334,25 @@ def _plan(session: Session, node: Node | None, filters: SearchFilters, page: int
     return _Plan(condition, superset, filters, many, segments)
 
 
-def _iter_candidates(session: Session, plan: _Plan, first: int) -> Iterator[_Candidate]:
-    """Candidates in "newest first" order, batch by batch, over both segments. The way
-    one segment ended on carries over to the next: a rare term that turned to the index
-    among dated articles would only walk the undated ones to turn again."""
+def _iter_candidates(session: Session, plan: _Plan, first: int,
+                     start: _Position | None = None) -> Iterator[_Candidate]:
+    """Candidates in "newest first" order after ``start``, batch by batch, over both
+    segments. The way one segment ended on carries over to the next: a rare term that
+    turned to the index among dated articles would only walk the undated ones to turn
+    again."""
     walk = plan.walk
     for segment in plan.segments:
-        walk = yield from _iter_segment(session, plan, segment, first, walk)
+        if start is not None and segment.dated and start.published_at is None:
+            continue  # the start lies among the undated articles, after every dated one
+        after = start if start is not None and segment.dated == (
+            start.published_at is not None) else None
+        walk = yield from _iter_segment(session, plan, segment, first, walk, after)
 
 
-def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int, walk: bool
-                  ) -> Generator[_Candidate, None, bool]:
-    """One segment's candidates in order; returns whether it ended walking."""
-    after: _Position | None = None
+def _iter_segment(session: Session, plan: _Plan, segment: _Segment, first: int, walk: bool,
+                  after: _Position | None = None) -> Generator[_Candidate, None, bool]:
+    """One segment's candidates in order after ``after``; returns whether it ended
+    walking."""
     size, window, walked, found = first, FIRST_WINDOW, 0, 0
     # A query the index cannot narrow walks to the end; others give up after a budget.
     endless = isinstance(plan.condition, Everything)
@@ -484,7 +500,8 @@ def _is_match(node: Node, candidate: _Candidate) -> bool:
 
 
 def _iter_matches(session: Session, node: Node | None, filters: SearchFilters,
-                  first: int = FIRST_BATCH) -> Iterator[_Candidate]:
+                  first: int = FIRST_BATCH, after: _Position | None = None
+                  ) -> Iterator[_Candidate]:
     if is_postgresql(session):
         # The token function's high declared cost makes the planner think these queries
         # are long: it would JIT-compile them and start a parallel worker, each of which
@@ -493,19 +510,22 @@ def _iter_matches(session: Session, node: Node | None, filters: SearchFilters,
         session.execute(text("SELECT set_config('jit', 'off', true), "
                              "set_config('max_parallel_workers_per_gather', '0', true)"))
     plan = _plan(session, node, filters, first)
-    for candidate in _iter_candidates(session, plan, max(MIN_BATCH, min(first, MAX_BATCH))):
+    for candidate in _iter_candidates(session, plan, max(MIN_BATCH, min(first, MAX_BATCH)),
+                                      after):
         if node is None or _is_match(node, candidate):
             yield candidate
 
 
 def iter_search(session: Session, node: Node | None, filters: SearchFilters = SearchFilters(),
-                first: int = FIRST_BATCH) -> Iterator[FoundArticle]:
+                first: int = FIRST_BATCH, after: SearchPosition | None = None
+                ) -> Iterator[FoundArticle]:
     """Articles matching ``node`` (every article when None), newest first, streamed.
 
     ``first`` is the size of the first batch read: how many results the caller expects
-    to want (later batches grow).
+    to want (later batches grow). ``after`` continues a search after that article
+    (:meth:`SearchPosition.of_article` of the last one shown).
     """
-    for candidate in _iter_matches(session, node, filters, first):
+    for candidate in _iter_matches(session, node, filters, first, after):
         yield candidate.article
 
 

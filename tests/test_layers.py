@@ -1,10 +1,12 @@
 """The import contract between newsmon's packages, read from the source with ``ast``.
 
 Layers, lowest first: the pure core (``newsmon/*.py``: config, values, query, …),
-``storage``, then ``crawler`` and ``scheduler`` side by side, then the CLI
-(``newsmon.cli``) on top. A module may import its own layer and the ones below,
-never one above or beside it; ORM rows (``storage.models``) and SQLAlchemy stay
-inside ``storage``, so other layers get plain values from its repositories.
+``storage``, then ``crawler`` and ``scheduler`` side by side, then the application
+layer's use-cases (``newsmon.app``), then the shells on top: the CLI (``newsmon.cli``),
+the web view and HTTP API (``newsmon.web``) and the MCP server (``newsmon.mcp``).
+A module may import its own layer and the ones below, never one above or beside
+it; ORM rows (``storage.models``) and SQLAlchemy stay inside ``storage``, so other
+layers get plain values from its repositories.
 Every import counts, including the lazy ones inside functions.
 """
 
@@ -24,16 +26,28 @@ LINKED = {"newsmon.crawler": "crawler", "newsmon.storage": "storage",
 TOP_LEVEL_NAMES = ("crawler", "storage", "scheduler")
 
 # What each layer must not import (prefixes of module names).
+# The shells, and (for the layers below it) the application layer that calls them.
+SHELLS = ("newsmon.web", "newsmon.mcp")
+ABOVE_LOWER = ("newsmon.app", *SHELLS)
 FORBIDDEN = {
-    "core": ("newsmon.crawler", "newsmon.storage", "newsmon.scheduler", "newsmon.cli",
-             "newsmon.samplesites", "sqlalchemy", "scrapy"),
-    "samplesites": ("newsmon.crawler", "newsmon.storage", "newsmon.scheduler", "newsmon.cli"),
-    "storage": ("newsmon.crawler", "newsmon.scheduler", "newsmon.cli", "newsmon.samplesites"),
-    "crawler": ("newsmon.scheduler", "newsmon.cli", "newsmon.samplesites",
+    "core": (*ABOVE_LOWER, "newsmon.crawler", "newsmon.storage", "newsmon.scheduler",
+             "newsmon.cli", "newsmon.samplesites", "sqlalchemy", "scrapy"),
+    "samplesites": (*ABOVE_LOWER, "newsmon.crawler", "newsmon.storage", "newsmon.scheduler",
+                    "newsmon.cli"),
+    "storage": (*ABOVE_LOWER, "newsmon.crawler", "newsmon.scheduler", "newsmon.cli",
+                "newsmon.samplesites"),
+    "crawler": (*ABOVE_LOWER, "newsmon.scheduler", "newsmon.cli", "newsmon.samplesites",
                 "newsmon.storage.models"),
-    "scheduler": ("newsmon.crawler", "newsmon.cli", "newsmon.samplesites",
+    "scheduler": (*SHELLS, "newsmon.crawler", "newsmon.cli", "newsmon.samplesites",
                   "newsmon.storage.models", "scrapy"),
-    "cli": ("newsmon.storage.models",),
+    "app": ("newsmon.cli", "newsmon.web", "newsmon.mcp", "newsmon.samplesites",
+            "newsmon.storage.models", "sqlalchemy", "scrapy"),
+    "cli": ("newsmon.storage.models", "newsmon.web", "newsmon.mcp"),
+    # The web and MCP shells reach the archive through the use-cases only.
+    "web": ("newsmon.cli", "newsmon.mcp", "newsmon.samplesites", "newsmon.storage.models",
+            "sqlalchemy", "scrapy"),
+    "mcp": ("newsmon.cli", "newsmon.web", "newsmon.samplesites", "newsmon.storage.models",
+            "sqlalchemy", "scrapy"),
 }
 # The CLI's exit codes are a contract with whoever runs a command, the service among
 # them: a leaf module of constants that any layer may read.
@@ -46,6 +60,9 @@ def layer_of(module: str) -> str:
             return folder
     if module.startswith("newsmon.cli"):
         return "cli"
+    for shell in ("app", "web", "mcp"):
+        if module == f"newsmon.{shell}" or module.startswith(f"newsmon.{shell}."):
+            return shell
     if module.startswith("newsmon.samplesites"):
         return "samplesites"
     if module == "newsmon.__main__":
@@ -131,7 +148,8 @@ def test_everything_is_imported_through_the_newsmon_package() -> None:
     ("newsmon.config", "core"), ("newsmon.cli.commands_crawl", "cli"),
     ("newsmon.samplesites.server", "samplesites"), ("newsmon.storage.models", "storage"),
     ("newsmon.scheduler.delivery.webhook", "scheduler"), ("newsmon", "core"),
-    ("newsmon.crawler", "crawler"),
+    ("newsmon.crawler", "crawler"), ("newsmon.app.reading", "app"),
+    ("newsmon.web.api", "web"), ("newsmon.mcp", "mcp"),
 ])
 def test_layers_are_told_apart(module: str, layer: str) -> None:
     assert layer_of(module) == layer
