@@ -42,7 +42,8 @@ FORBIDDEN = {
                   "newsmon.storage.models", "scrapy"),
     "app": ("newsmon.cli", "newsmon.web", "newsmon.mcp", "newsmon.samplesites",
             "newsmon.storage.models", "sqlalchemy", "scrapy"),
-    "cli": ("newsmon.storage.models",),  # its serve and mcp commands start the shells
+    # `newsmon serve` and `newsmon mcp` start those shells (they never import the CLI).
+    "cli": ("newsmon.storage.models",),
     # The web and MCP shells reach the archive through the use-cases only.
     "web": ("newsmon.cli", "newsmon.mcp", "newsmon.samplesites", "newsmon.storage.models",
             "sqlalchemy", "scrapy"),

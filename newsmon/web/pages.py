@@ -65,7 +65,8 @@ def page(request: Request, template: str, section: str, status: int = 200,
     common = {
         "nav": NAV, "section": section, "nonce": request.state.csp_nonce,
         "csrf": access.csrf_token(request.state.browser_id),
-        "writer": access.is_writer(request), "read_only": access.read_only,
+        "writer": access.is_writer(request) or getattr(request.state, "writer", False),
+        "read_only": access.read_only,
         "writes_enabled": access.writes_enabled, "can_edit": access.writes_enabled,
         "edit_refusal": topicforms.edit_refusal(access), "zone": settings.zone,
     }

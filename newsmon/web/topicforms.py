@@ -20,7 +20,8 @@ from newsmon.web.access import AUTH_COOKIE, TOKEN_ENV, Access, AccessError
 from newsmon.web.app import WebSettings
 
 Page = Callable[..., HTMLResponse]
-TRY_WINDOWS = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"), ("", "all time")]
+TRY_WINDOWS = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"),
+               ("all", "all time")]
 TRIAL_SAMPLE = 10
 
 
@@ -121,7 +122,9 @@ def save(request: Request, page: Page, editing: str | None, name: str, query: st
 
 def _allow_write(request: Request, access: Access, csrf: str, token: str) -> bool:
     access.check_csrf(request, csrf)
-    return access.check_write(request, token)
+    logged_in_now = access.check_write(request, token)
+    request.state.writer = True  # the page answering this form shows no token field
+    return logged_in_now
 
 
 def remove(request: Request, page: Page, name: str, csrf: str, token: str) -> HTMLResponse:
@@ -153,7 +156,8 @@ def try_it(request: Request, page: Page, name: str, query: str, since: str,
     settings = settings_of(request)
     form = _form(name, query, since)
     try:
-        trial = topic_cases.backtest(settings.database, query, since=since or None,
+        window = None if since in ("", "all") else since
+        trial = topic_cases.backtest(settings.database, query, since=window,
                                      sample=TRIAL_SAMPLE)
     except reading.QueryError as exc:
         return _view(request, page, editing=editing, status=400, form=form,
