@@ -148,6 +148,9 @@ def render(kind: str, results: list[Timings]) -> str:
 def run_backend(name: str, url: str, pool: object, count: int, args: argparse.Namespace
                 ) -> None:
     database, _ = archive(url, pool, count, f"{name} {count:,}")  # type: ignore[arg-type]
+    if args.build_only:
+        database.dispose()
+        return
     kinds = {kind.name: kind.queries for kind in sample_queries(database, args.terms)}
     database.dispose()
     print(f"\n== {name}, {count:,} articles ==")
@@ -173,11 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     pool = load_pool(corpus)
     count = args.articles
-    run_backend("SQLite", f"sqlite:///{workdir / f'full-{count}.db'}", pool, count, args)
+    if not args.skip_sqlite:
+        run_backend("SQLite", f"sqlite:///{workdir / f'full-{count}.db'}", pool, count, args)
     if args.postgres:
         import psycopg
 
-        schema = f"bench_search_full_{count}"
+        schema = f"bench_web_full_{count}"  # not bench/search.py's: both may run at once
         conninfo = args.postgres.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
@@ -196,6 +200,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", help="keep archives here and reuse them")
     parser.add_argument("--terms", type=int, default=20, help="terms per kind")
     parser.add_argument("--requests", type=int, default=5, help="requests per term and way")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the archives in --workdir, measure nothing")
     return parser.parse_args(argv)
 
 
