@@ -61,3 +61,9 @@ def test_foreign_or_damaged_cursors_are_refused(archive: Database) -> None:
     for cursor in ("%%%", "bm90IGpzb24", stories):
         with pytest.raises(reading.BadCursor):
             reading.search(archive, reading.SearchRequest(query="青岛", cursor=cursor))
+
+
+@pytest.mark.parametrize("value", ["999999999d", "99999999999999h", "1e9d", "-5d", "yesterday"])
+def test_a_when_that_cannot_be_read_is_a_bad_value(value: str) -> None:
+    with pytest.raises(reading.BadValue):
+        reading.parse_when(value)

@@ -95,6 +95,7 @@ def test_a_malformed_query_is_an_error_at_its_position(server: RunningServer) ->
     assert error["position"] == len("青岛 AND (港口")
     assert api(server, "/articles", source="nowhere").json()["error"]["kind"] == "bad_request"
     assert api(server, "/articles", cursor="garbage!").status_code == 400
+    assert api(server, "/articles", since="999999999d").json()["error"]["kind"] == "bad_request"
     assert api(server, "/articles", limit=0).json()["error"]["kind"] == "validation"
 
 

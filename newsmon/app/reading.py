@@ -97,6 +97,8 @@ def parse_when(value: str | None, now: datetime | None = None) -> datetime | Non
     try:
         duration = parse_duration(value)
         return None if duration is None else (now or datetime.now(UTC)) - duration
+    except OverflowError:
+        raise BadValue(f"{value[:40]!r} reaches back before the year 1") from None
     except ValueError:
         pass
     try:
