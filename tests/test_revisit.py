@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from newsmon.samplesites import SampleSites
@@ -32,6 +33,7 @@ from newsmon.storage.models import (
     Match,
     RevisitRun,
 )
+from newsmon.web.app import WebSettings, create_app
 from tests.conftest import Newsmon, with_settings
 
 # What each day-three change must be classified as (the outcome of its check).
@@ -147,6 +149,14 @@ def test_versions_keep_the_first_and_the_article_shows_the_newest(
         else [r["id"] for r in found] == [article_id]
     shown = day_three("show", str(article_id)).stdout
     assert "version 1" in shown and "version 2" in shown and f"- {retitled.title}" in shown
+    # …and the web view's article page shows the same history, the old title struck out
+    web = TestClient(create_app(WebSettings(Database(db_url))))
+    page = web.get(f"/articles/{article_id}")
+    assert page.status_code == 200
+    versions_part = page.text.split("<h2>Edits and takedowns</h2>", 1)[1].split("<h2>Text</h2>")[0]
+    assert "version 1" in versions_part and "version 2" in versions_part
+    assert f"<del>{retitled.title}</del>" in versions_part
+    assert f"<ins>{NEW_TITLE}</ins>" in versions_part
 
 
 def test_an_edit_that_adds_a_topic_term_flags_the_article_then(

@@ -41,6 +41,14 @@ from newsmon.storage.search import (
 )
 from newsmon.storage.search import source_names as stored_source_names
 from newsmon.storage.topics import list_topics
+from newsmon.storage.watch import (
+    CheckRecord,
+    VersionRecord,
+    WatchState,
+    article_checks,
+    article_versions,
+    watch_state,
+)
 
 Sort = Literal["newest", "relevance"]
 Script = Literal["simplified", "traditional"]
@@ -376,6 +384,42 @@ def article(database: Database, article_id: int) -> ArticleDetails | None:
         return None
     with database.session() as session:
         return article_details(session, article_id)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the re-visits of one article found: its watch, versions and checks."""
+
+    watch: WatchState | None
+    versions: list[VersionRecord]
+    checks: list[CheckRecord]
+
+
+def article_history(database: Database, article_id: int) -> History:
+    """A watched article's re-visits and versions (issue 18); ``watch`` None: not watched."""
+    with database.session() as session:
+        return History(watch_state(session, article_id),
+                       article_versions(session, article_id),
+                       article_checks(session, article_id))
+
+
+def history_json(history: History) -> dict[str, Any]:
+    watch = history.watch
+    return {
+        "watch": None if watch is None else {
+            "state": watch.state, "due_at": watch.due_at, "last_checked": watch.last_checked,
+            "last_alive": watch.last_alive, "taken_down_at": watch.taken_down_at,
+            "evidence": watch.evidence},
+        "versions": [{"seq": v.seq, "seen_at": v.seen_at, "kind": v.kind,
+                      "content_hash": v.content_hash, "title": v.snapshot.title,
+                      "body": v.snapshot.body, "source": v.snapshot.source,
+                      "author": v.snapshot.author, "editor": v.snapshot.editor,
+                      "published_at": v.snapshot.published_at, "changes": v.changes}
+                     for v in history.versions],
+        "checks": [{"checked_at": c.checked_at, "outcome": c.outcome, "status": c.status,
+                    "evidence": c.evidence, "version": c.version_seq}
+                   for c in history.checks],
+    }
 
 
 def article_json(details: ArticleDetails) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import click
 from newsmon.app import reading
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.output import dumps, local_time, terminal_safe
-from newsmon.cli.versions_view import history_json, read_history, render_history
+from newsmon.cli.versions_view import render_history
 from newsmon.storage.archive import ArticleDetails, StoryArticle
 
 
@@ -89,13 +89,12 @@ def command(app: AppContext, article_id: int, as_json: bool) -> None:
       newsmon show 42 --json
     """
     details = reading.article(app.database, article_id)
-    with app.database.session() as session:
-        history = read_history(session, article_id)
+    history = reading.article_history(app.database, article_id)
     if details is None:
         raise ArticleNotFound(f"no stored article with id {article_id}")
     zone = app.config.settings.timezone
     if as_json:
-        click.echo(dumps(details_json(details) | history_json(history)))
+        click.echo(dumps(details_json(details) | reading.history_json(history)))
     else:
         lines = render_history(history, zone)
         text = render_details(details, zone) + "".join(f"{line}\n" for line in lines)

@@ -29,6 +29,7 @@ from newsmon.digest import Digest, build_digest, highlight_segments
 from newsmon.digest.render.atom import render_atom
 from newsmon.digest.render.common import digest_headline, story_summary, topic_summary
 from newsmon.values import PendingMatch
+from newsmon.versions import diff_versions, readable_diff
 from newsmon.web import topicforms
 from newsmon.web.access import AUTH_COOKIE, AccessError
 from newsmon.web.app import WebSettings
@@ -331,7 +332,27 @@ def article_page(request: Request, article_id: int) -> HTMLResponse:
     variants = [[str(h.get("variant")) for h in match.hits if h.get("variant")]
                 for match in details.matches]
     return page(request, "article.html", "search", details=details, a=details.article,
-                paragraphs=paragraphs, match_variants=variants)
+                paragraphs=paragraphs, match_variants=variants,
+                watch=_watch_view(reading.article_history(settings.database, article_id)))
+
+
+def _watch_view(history: reading.History) -> dict[str, Any] | None:
+    """The re-visits and versions of a watched article, each version with what changed
+    from the one before (a summary, the old and new title, the body's changed lines)."""
+    if history.watch is None:
+        return None
+    versions, previous = [], None
+    for version in history.versions:
+        entry: dict[str, Any] = {"v": version, "summary": "first version seen", "title": None,
+                                 "lines": []}
+        if previous is not None:
+            old, new = previous.snapshot, version.snapshot
+            entry["summary"] = diff_versions(old, new).summary()
+            entry["title"] = (old.title, new.title) if old.title != new.title else None
+            entry["lines"] = readable_diff(old.body, new.body)
+        versions.append(entry)
+        previous = version
+    return {"state": history.watch, "checks": history.checks, "versions": versions}
 
 
 # ------------------------------------------------------------------------------------
