@@ -153,6 +153,14 @@ def paragraphs_html(lines: Iterable[str], css_class: str | None = None) -> str:
     return joined(f"<p{attr}>{esc(line)}</p>" for line in lines)
 
 
+def blocks_html(a: SampleArticle, forms: dict[str, str]) -> list[str]:
+    """Each body block through the form of its kind (``p`` for kinds not given), which
+    may use ``{text}`` (escaped), ``{slug}`` and ``{number}`` (the block's index)."""
+    return [forms.get(block.kind, forms["p"]).format(text=esc(block.text), slug=a.slug,
+                                                      number=number)
+            for number, block in enumerate(a.body)]
+
+
 WEEKDAYS_TRADITIONAL = "一二三四五六日"
 
 

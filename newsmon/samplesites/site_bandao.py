@@ -21,6 +21,7 @@ from newsmon.samplesites.pages import (
     Resource,
     SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
     joined,
@@ -184,17 +185,11 @@ class _Site(SitePages):
 
 
 def _body(a: SampleArticle) -> str:
-    parts = []
-    for number, block in enumerate(a.body):
-        text = esc(block.text)
-        if block.kind in ("h", "deck"):
-            parts.append(f"<h3>{text}</h3>")
-        elif block.kind == "cap":
-            parts.append(f'<figure><img src="/bandao/static/img/{a.slug}_{number}.jpg" alt="">'
-                         f"<figcaption>{text}</figcaption></figure>")
-        else:
-            parts.append(f"<p>{text}</p>")
-    return joined(parts)
+    return joined(blocks_html(a, {
+        "h": "<h3>{text}</h3>", "deck": "<h3>{text}</h3>",
+        "cap": '<figure><img src="/bandao/static/img/{slug}_{number}.jpg" alt="">'
+               "<figcaption>{text}</figcaption></figure>",
+        "p": "<p>{text}</p>"}))
 
 
 render = _Site.render

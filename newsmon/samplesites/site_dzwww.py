@@ -21,6 +21,7 @@ from newsmon.samplesites.pages import (
     Resource,
     SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
     joined,
@@ -234,20 +235,12 @@ class _Site(SitePages):
 def body_html(a: SampleArticle) -> str:
     """The body blocks as dzwww's editor writes them: centred bold section headings,
     bold decks, pictures with their caption under a line break."""
-    parts = []
-    for number, block in enumerate(a.body):
-        text = esc(block.text)
-        if block.kind == "h":
-            parts.append(f'<p style="text-align: center;"><strong>{text}</strong></p>')
-        elif block.kind == "deck":
-            parts.append(f"<p><strong>{text}</strong></p>")
-        elif block.kind == "cap":
-            image = f"/dzwww/images/{a.slug}_{number}.jpg"
-            parts.append(f'<p style="text-align: center;"><img src="{image}" border="0" />'
-                         f"<br />{text}</p>")
-        else:
-            parts.append(f"<p>{text}</p>")
-    return joined(parts)
+    return joined(blocks_html(a, {
+        "h": '<p style="text-align: center;"><strong>{text}</strong></p>',
+        "deck": "<p><strong>{text}</strong></p>",
+        "cap": '<p style="text-align: center;"><img src="/dzwww/images/{slug}_{number}.jpg"'
+               ' border="0" /><br />{text}</p>',
+        "p": "<p>{text}</p>"}))
 
 
 render = _Site.render

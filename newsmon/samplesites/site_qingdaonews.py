@@ -16,6 +16,7 @@ from newsmon.samplesites.pages import (
     Resource,
     SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
     joined,
@@ -157,19 +158,14 @@ def _relative_list(number: int) -> str:
 
 
 def _body(a: SampleArticle) -> str:
-    parts = []
-    for number, block in enumerate(a.body):
-        text = esc(block.text)
-        if block.kind == "h":
-            parts.append(f"<p><b>{text}</b></p>")
-        elif block.kind == "cap":
-            image = f"/qingdaonews/images/{a.slug}_{number}.jpg"
-            parts.append(f'<p align="center"><img src="{image}" border="0"><br>{text}</p>')
-        else:
-            parts.append(f"<p>{INDENT}{text}</p>")
-        if a.inline_ad_after == number:
-            # The advertisement table the original page had inside a paragraph.
-            parts.append(fill("qingdaonews_inline_ad.html"))
+    parts = blocks_html(a, {
+        "h": "<p><b>{text}</b></p>",
+        "cap": '<p align="center"><img src="/qingdaonews/images/{slug}_{number}.jpg" border="0">'
+               "<br>{text}</p>",
+        "p": f"<p>{INDENT}{{text}}</p>"})
+    if a.inline_ad_after is not None and a.inline_ad_after < len(parts):
+        # The advertisement table the original page had inside a paragraph.
+        parts.insert(a.inline_ad_after + 1, fill("qingdaonews_inline_ad.html"))
     return joined(parts)
 
 

@@ -15,6 +15,7 @@ from newsmon.samplesites.pages import (
     WEEKDAYS_TRADITIONAL,
     SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
     joined,
@@ -117,16 +118,8 @@ class _Site(SitePages):
 
 
 def _body(a: SampleArticle) -> str:
-    parts = []
-    for block in a.body:
-        text = esc(block.text)
-        if block.kind in ("h", "deck"):
-            parts.append(f"<p><b>{text}</b></p>")
-        elif block.kind == "cap":
-            parts.append(f'<p class="pic">{text}</p>')
-        else:
-            parts.append(f"<p>{text}</p>")
-    return joined(parts)
+    return joined(blocks_html(a, {"h": "<p><b>{text}</b></p>", "deck": "<p><b>{text}</b></p>",
+                                  "cap": '<p class="pic">{text}</p>', "p": "<p>{text}</p>"}))
 
 
 render = _Site.render
