@@ -81,6 +81,7 @@ from newsmon.textnorm import normalize
 __all__ = [
     "FoundArticle",
     "SearchFilters",
+    "SearchPosition",
     "Sort",
     "count_matches",
     "find_article",
@@ -292,7 +293,16 @@ class _Position:
 
     @classmethod
     def of(cls, candidate: _Candidate) -> _Position:
-        return cls(candidate.article.published_at, candidate.article.id)
+        return cls.of_article(candidate.article)
+
+    @classmethod
+    def of_article(cls, article: FoundArticle) -> _Position:
+        return cls(article.published_at, article.id)
+
+
+# A place in the "newest first" order: results after it continue a search (keyset
+# paging: a page deep in the results costs what the first one does).
+SearchPosition = _Position
 
 
 def _segments(filters: SearchFilters) -> list[_Segment]:
@@ -333,19 +343,25 @@ def _strategy(session: Session, plan: Plan | None, filters: SearchFilters, page:
     return _Strategy(condition, superset, filters, many, segments)
 
 
-def _iter_candidates(session: Session, how: _Strategy, first: int) -> Iterator[_Candidate]:
-    """Candidates in "newest first" order, batch by batch, over both segments. The way
-    one segment ended on carries over to the next: a rare term that turned to the index
-    among dated articles would only walk the undated ones to turn again."""
+def _iter_candidates(session: Session, how: _Strategy, first: int,
+                     start: _Position | None = None) -> Iterator[_Candidate]:
+    """Candidates in "newest first" order after ``start``, batch by batch, over both
+    segments. The way one segment ended on carries over to the next: a rare term that
+    turned to the index among dated articles would only walk the undated ones to turn
+    again."""
     walk = how.walk
     for segment in how.segments:
-        walk = yield from _iter_segment(session, how, segment, first, walk)
+        if start is not None and segment.dated and start.published_at is None:
+            continue  # the start lies among the undated articles, after every dated one
+        after = start if start is not None and segment.dated == (
+            start.published_at is not None) else None
+        walk = yield from _iter_segment(session, how, segment, first, walk, after)
 
 
-def _iter_segment(session: Session, how: _Strategy, segment: _Segment, first: int, walk: bool
-                  ) -> Generator[_Candidate, None, bool]:
-    """One segment's candidates in order; returns whether it ended walking."""
-    after: _Position | None = None
+def _iter_segment(session: Session, how: _Strategy, segment: _Segment, first: int, walk: bool,
+                  after: _Position | None = None) -> Generator[_Candidate, None, bool]:
+    """One segment's candidates in order after ``after``; returns whether it ended
+    walking."""
     size, window, walked, found = first, FIRST_WINDOW, 0, 0
     # A query the index cannot narrow walks to the end; others give up after a budget.
     endless = isinstance(how.condition, Everything)
@@ -476,7 +492,8 @@ def _rows_in_order(session: Session, wanted: list[int]) -> list[_Candidate]:
 
 
 def _iter_matches(session: Session, plan: Plan | None, filters: SearchFilters,
-                  first: int = FIRST_BATCH) -> Iterator[_Candidate]:
+                  first: int = FIRST_BATCH, after: _Position | None = None
+                  ) -> Iterator[_Candidate]:
     if is_postgresql(session):
         # The token function's high declared cost makes the planner think these queries
         # are long: it would JIT-compile them and start a parallel worker, each of which
@@ -485,7 +502,8 @@ def _iter_matches(session: Session, plan: Plan | None, filters: SearchFilters,
         session.execute(text("SELECT set_config('jit', 'off', true), "
                              "set_config('max_parallel_workers_per_gather', '0', true)"))
     how = _strategy(session, plan, filters, first)
-    for candidate in _iter_candidates(session, how, max(MIN_BATCH, min(first, MAX_BATCH))):
+    for candidate in _iter_candidates(session, how, max(MIN_BATCH, min(first, MAX_BATCH)),
+                                      after):
         # The stored keys are normalised already: only the outlet name needs it.
         if plan is None or plan.matches_keys({
                 "title": candidate.title_norm, "body": candidate.body_norm,
@@ -494,13 +512,15 @@ def _iter_matches(session: Session, plan: Plan | None, filters: SearchFilters,
 
 
 def iter_search(session: Session, plan: Plan | None, filters: SearchFilters = SearchFilters(),
-                first: int = FIRST_BATCH) -> Iterator[FoundArticle]:
+                first: int = FIRST_BATCH, after: SearchPosition | None = None
+                ) -> Iterator[FoundArticle]:
     """Articles matching ``plan`` (every article when None), newest first, streamed.
 
     ``first`` is the size of the first batch read: how many results the caller expects
-    to want (later batches grow).
+    to want (later batches grow). ``after`` continues a search after that article
+    (:meth:`SearchPosition.of_article` of the last one shown).
     """
-    for candidate in _iter_matches(session, plan, filters, first):
+    for candidate in _iter_matches(session, plan, filters, first, after):
         yield candidate.article
 
 

@@ -7,8 +7,9 @@ Layers, lowest first (README, "How it is built"):
   rules. Imports nothing else of the project.
 * **storage** on the core; **crawler** on core and storage; **delivery** on the core.
 * **app**, the use-cases (crawl and match, run a digest …), on all of those.
-* the shells on top: **scheduler** (the service) and **samplesites** on the app and
-  below; **cli**, the entry point, on everything (it starts the service and the demo).
+* the shells on top: **scheduler** (the service), **samplesites**, the web view and
+  HTTP API (**web**) and the MCP server (**mcp**) on the app and below; **cli**, the
+  entry point, on everything (it starts the service, the demo, the web and MCP servers).
 
 A module may import its own layer and those its layer lists in :data:`MAY_IMPORT`,
 never one above or beside it; ORM rows (``storage.models``) and SQLAlchemy stay
@@ -40,6 +41,8 @@ PACKAGES = {
     "scheduler": ("newsmon.scheduler",),
     "samplesites": ("newsmon.samplesites",),
     "cli": ("newsmon.cli", "newsmon.__main__"),  # `python -m newsmon` is the CLI
+    "web": ("newsmon.web",),
+    "mcp": ("newsmon.mcp",),
 }
 # The layers each layer may import besides its own.
 MAY_IMPORT = {
@@ -50,7 +53,10 @@ MAY_IMPORT = {
     "app": ("core", "storage", "crawler", "delivery"),
     "scheduler": ("core", "storage", "crawler", "delivery", "app"),
     "samplesites": ("core", "storage", "crawler", "delivery", "app"),
-    "cli": ("core", "storage", "crawler", "delivery", "app", "scheduler", "samplesites"),
+    "web": ("core", "storage", "delivery", "app"),
+    "mcp": ("core", "storage", "app"),
+    "cli": ("core", "storage", "crawler", "delivery", "app", "scheduler", "samplesites",
+            "web", "mcp"),
 }
 # Libraries one layer owns: no other layer may import them (nor storage's ORM rows).
 OWNED = {"storage": ("sqlalchemy", "newsmon.storage.models"), "crawler": ("scrapy", "twisted")}
@@ -182,6 +188,7 @@ def test_everything_is_imported_through_the_newsmon_package() -> None:
     ("newsmon.delivery.webhook", "delivery"), ("newsmon.app.crawling", "app"),
     ("newsmon.__main__", "cli"), ("newsmon.matching", "core"),
     ("newsmon.scheduler.cluster.worker", "scheduler"), ("newsmon.cli.commands_worker", "cli"),
+    ("newsmon.app.reading", "app"), ("newsmon.web.api", "web"), ("newsmon.mcp", "mcp"),
 ])
 def test_layers_are_told_apart(module: str, layer: str) -> None:
     assert layer_of(module) == layer

@@ -153,9 +153,11 @@ def _register() -> None:
         commands_digest,
         commands_export,
         commands_extract,
+        commands_mcp,
         commands_revisit,
         commands_run,
         commands_search,
+        commands_serve,
         commands_show,
         commands_sources,
         commands_status,
@@ -178,6 +180,8 @@ def _register() -> None:
         commands_db,
         commands_run,
         commands_worker,
+        commands_serve,
+        commands_mcp,
     ):
         cli.add_command(module.command)
 

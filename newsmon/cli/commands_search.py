@@ -6,21 +6,21 @@ shared with ``newsmon export``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
 
+from newsmon.app import reading
+from newsmon.app.reading import QueryError, ReadingError, SearchRequest
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
-from newsmon.config import parse_duration
-from newsmon.query import Plan, QuerySyntaxError, parse_query
+from newsmon.query import Plan
 from newsmon.storage.engine import Session
-from newsmon.storage.search import FoundArticle, SearchFilters, count_matches, search_articles
-from newsmon.storage.search import source_names as stored_source_names
-from newsmon.storage.topics import list_topics
+from newsmon.storage.search import FoundArticle, SearchFilters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,39 +31,27 @@ RECORD_COLUMNS = ["id", "published_at", "site", "source", "title", "url", "autho
 
 def article_record(article: FoundArticle, zone: str | None = None) -> dict[str, object]:
     """The JSON/CSV shape of a found article; ``zone`` adds a local ``published`` column."""
-    record: dict[str, object] = {
-        "id": article.id,
-        "url": article.canonical_url,
-        "title": article.title,
-        "source": article.source,
-        "site": article.site,
-        "published_at": article.published_at.isoformat() if article.published_at else None,
-        "author": article.author,
-        "editor": article.editor,
-        "tags": article.tags,
-        "first_seen": article.first_seen.isoformat(),
-        "story_id": article.story_id,
-    }
-    if zone is not None:
-        record["published"] = local_time(article.published_at, zone)
-    return record
+    return reading.article_record(
+        article, None if zone is None else local_time(article.published_at, zone))
+
+
+@contextmanager
+def usage_errors() -> Iterator[None]:
+    """A use-case's input error as a usage error (exit 2); a query's with the caret."""
+    try:
+        yield
+    except QueryError as exc:
+        raise click.UsageError(f"{exc}\n{exc.caret}") from None
+    except ReadingError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def since_option(value: str | None) -> datetime | None:
     """``--since 7d`` (a duration back from now) or an ISO date/time (UTC unless zoned)."""
-    if value is None:
-        return None
     try:
-        duration = parse_duration(value)
-        return None if duration is None else datetime.now(UTC) - duration
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a duration (7d, 12h) nor an ISO "
-                                 "date (2024-05-01)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return reading.parse_when(value)
+    except ReadingError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def filter_options(func: F) -> F:
@@ -84,28 +72,18 @@ def filter_options(func: F) -> F:
 
 def parse_search_query(session: Session, query: str) -> Plan:
     """The query's tree, with topic names usable as aliases; bad queries exit 2."""
-    aliases = {topic.name: topic.query for topic in list_topics(session)}
-    try:
-        return parse_query(query, aliases=aliases)
-    except QuerySyntaxError as exc:
-        raise click.UsageError(f"{exc}\n{exc.caret_lines()}") from None
+    with usage_errors():
+        return reading.parse_search_query(session, query)
 
 
 def build_filters(session: Session, since: str | None, until: str | None,
                   sources: tuple[str, ...], topics: tuple[str, ...], new_only: bool,
                   watch: tuple[str, ...] = ()) -> SearchFilters:
     """Filters from the options; an unknown source or topic name exits 2 naming it."""
-    _check_names("source", sources, stored_source_names(session))
-    _check_names("topic", topics, [topic.name for topic in list_topics(session)])
-    return SearchFilters(since=since_option(since), until=since_option(until),
-                         sources=sources, topics=topics, new_only=new_only, watch=watch)
-
-
-def _check_names(kind: str, given: tuple[str, ...], known: list[str]) -> None:
-    for name in given:
-        if name not in known:
-            shown = ", ".join(sorted(known)[:20]) or "none stored"
-            raise click.UsageError(f"no {kind} named {name!r} (known: {shown})")
+    with usage_errors():
+        return reading.search_filters(session, SearchRequest(
+            sources=sources, topics=topics, since=since, until=until, new_only=new_only,
+            watch=watch))
 
 
 @click.command("search", cls=QueryCommand)
@@ -118,6 +96,11 @@ def _check_names(kind: str, given: tuple[str, ...], known: list[str]) -> None:
 @click.option("--page", type=click.IntRange(1), default=None, help="Page number (1 = first).")
 @click.option("--offset", type=click.IntRange(0), default=None,
               help="Skip this many results (instead of --page).")
+@click.option("--after", "cursor", metavar="CURSOR", default=None,
+              help="Continue after the page that printed this cursor (stays fast deep "
+              "into the results).")
+@click.option("--script", type=click.Choice(reading.SCRIPTS), default=None,
+              help="Only articles written in this script.")
 @click.option("--count", "count_only", is_flag=True,
               help="Print only how many articles match (reads every match).")
 @click.option("--changed", is_flag=True,
@@ -128,8 +111,9 @@ def _check_names(kind: str, given: tuple[str, ...], known: list[str]) -> None:
 @pass_app
 def command(app: AppContext, query: str, since: str | None, until: str | None,
             sources: tuple[str, ...], topics: tuple[str, ...], new_only: bool, sort: str,
-            limit: int, page: int | None, offset: int | None, count_only: bool,
-            changed: bool, taken_down: bool, fmt: str | None) -> None:
+            limit: int, page: int | None, offset: int | None, cursor: str | None,
+            script: str | None, count_only: bool, changed: bool, taken_down: bool,
+            fmt: str | None) -> None:
     """Search stored articles, newest first, in either script.
 
     QUERY uses the topic query language: terms, "exact phrases", OR, NOT/-term,
@@ -149,23 +133,32 @@ def command(app: AppContext, query: str, since: str | None, until: str | None,
     """
     if page is not None and offset is not None:
         raise click.BadOptionUsage("offset", "give --page or --offset, not both")
+    if cursor is not None and (page is not None or offset is not None):
+        raise click.BadOptionUsage("after", "give --after or --page/--offset, not both")
+    if not query.strip():  # the API lists every article for no query; the CLI asks for one
+        with app.database.session() as session:
+            parse_search_query(session, query)
     skip = offset if offset is not None else ((page or 1) - 1) * limit
-    with app.database.session() as session:
-        plan = parse_search_query(session, query)
-        watch = (("changed",) if changed else ()) + (("taken_down",) if taken_down else ())
-        filters = build_filters(session, since, until, sources, topics, new_only, watch)
+    watch = (("changed",) if changed else ()) + (("taken_down",) if taken_down else ())
+    request = SearchRequest(query, sources, topics, since, until, script, new_only,
+                            "relevance" if sort == "relevance" else "newest", limit,
+                            cursor, skip, snippets=False, watch=watch)
+    with usage_errors():
         if count_only:
-            click.echo(count_matches(session, plan, filters))
+            click.echo(reading.count(app.database, request))
             return
-        found = search_articles(session, plan, filters, limit=limit + 1, offset=skip,
-                                sort="relevance" if sort == "relevance" else "newest")
-    shown, more = found[:limit], len(found) > limit
+        found = reading.search(app.database, request)
+    shown = [hit.article for hit in found.hits]
     if fmt is None:
         zone = app.config.settings.timezone
         emit_records([article_record(a, zone) for a in shown], fmt, TABLE_COLUMNS)
     else:
         emit_records([article_record(a) for a in shown], fmt, RECORD_COLUMNS)
-    if more:
-        next_page = skip // limit + 2 if skip % limit == 0 else None
-        hint = f"--page {next_page}" if next_page else f"--offset {skip + limit}"
+    if found.next_cursor is not None:
+        if cursor is not None:
+            hint = f"--after {found.next_cursor}"
+        else:
+            next_page = skip // limit + 2 if skip % limit == 0 else None
+            hint = f"--page {next_page}" if next_page else f"--offset {skip + limit}"
+            hint += f" (or --after {found.next_cursor})"
         click.echo(f"more results: {hint}", err=True)

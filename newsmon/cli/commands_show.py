@@ -7,10 +7,11 @@ from typing import Any
 
 import click
 
+from newsmon.app import reading
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.output import dumps, local_time, terminal_safe
 from newsmon.cli.versions_view import history_json, read_history, render_history
-from newsmon.storage.archive import ArticleDetails, StoryArticle, article_details
+from newsmon.storage.archive import ArticleDetails, StoryArticle
 
 
 class ArticleNotFound(WorkFailed):
@@ -19,38 +20,7 @@ class ArticleNotFound(WorkFailed):
 
 def details_json(details: ArticleDetails) -> dict[str, Any]:
     """The ``--json`` shape: the article's fields, then ``matches`` and ``story``."""
-    article = details.article
-    return {
-        "id": article.id,
-        "url": article.canonical_url,
-        "fetched_url": article.url,
-        "title": article.title,
-        "body": article.body,
-        "source": article.source,
-        "site": article.site,
-        "author": article.author,
-        "editor": article.editor,
-        "tags": article.tags,
-        "published_at": article.published_at,
-        "published_source": details.published_source,
-        "updated_at": details.updated_at,
-        "first_seen": article.first_seen,
-        "last_seen": details.last_seen,
-        "changed_at": details.changed_at,
-        "script": article.script,
-        "encoding_declared": details.encoding_declared,
-        "encoding_used": details.encoding_used,
-        "matches": [{"topic": m.topic, "is_new": m.is_new, "matched_at": m.matched_at,
-                     "snippet": m.snippet, "hits": m.hits} for m in details.matches],
-        "story": None if article.story_id is None else {
-            "id": article.story_id,
-            "origin": details.story_origin,
-            "other_articles": [{"id": o.id, "site": o.site, "source": o.source,
-                                "title": o.title, "url": o.url,
-                                "published_at": o.published_at}
-                               for o in details.story_articles],
-        },
-    }
+    return reading.article_json(details)
 
 
 def render_details(details: ArticleDetails, zone: str) -> str:
@@ -118,8 +88,8 @@ def command(app: AppContext, article_id: int, as_json: bool) -> None:
       newsmon show 42
       newsmon show 42 --json
     """
+    details = reading.article(app.database, article_id)
     with app.database.session() as session:
-        details = article_details(session, article_id)
         history = read_history(session, article_id)
     if details is None:
         raise ArticleNotFound(f"no stored article with id {article_id}")

@@ -19,13 +19,14 @@ from typing import Any
 
 import click
 
+from newsmon.app import reading
 from newsmon.cli.commands_revisit import watch_section
 from newsmon.cli.commands_run import runner_section, schedule_section
 from newsmon.cli.commands_worker import workers_section
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import dumps, local_time, render_table
-from newsmon.status import SourceStatus, source_status, status_record
+from newsmon.status import SourceStatus, status_record
 from newsmon.timefmt import format_duration
 
 
@@ -43,13 +44,7 @@ class Section:
 
 def crawl_statuses(app: AppContext, now: datetime) -> list[SourceStatus]:
     """Every configured source, and every source with runs, with its status."""
-    from newsmon.storage.runs import run_history
-
-    with app.database.session() as session:
-        history = run_history(session)
-    names = [s.name for s in app.config.sources]
-    names += sorted(set(history) - set(names))
-    return [source_status(name, history.get(name, []), now) for name in names]
+    return reading.source_statuses(app.database, [s.name for s in app.config.sources], now)
 
 
 def _duration(seconds: float | None) -> str:

@@ -1,0 +1,1 @@
+"""``newsmon mcp``: the archive as tools for an AI assistant (Model Context Protocol)."""
