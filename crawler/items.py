@@ -28,3 +28,7 @@ class FetchedPage:
     date_hints: dict[str, str] = field(default_factory=dict)
     # The canonical URL the page was linked as: its outcome is counted under it.
     link_key: str | None = None
+    # The answer's validators (already checked by ``sanitise.header_value``), kept in
+    # the URL ledger so the article's first re-visit is a conditional GET.
+    etag: str | None = None
+    last_modified: str | None = None

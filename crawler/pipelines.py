@@ -361,13 +361,14 @@ class StorePipeline:
         if match is not None and match.how == "exact" and match.source_id == source_id:
             # The same page of the same site under a second address: not a new article.
             record_article_urls(session, keys, source_id=source_id,
-                                article_id=match.article_id, now=now)
+                                article_id=match.article_id, now=now,
+                                etag=item.page.etag, last_modified=item.page.last_modified)
             return "duplicate"
         outcome = upsert_article(session, source_id, item.article)
         if outcome.status is UpsertStatus.FOREIGN:
             return str(outcome.status.value)  # nothing written; the caller decides
         record_article_urls(session, keys, source_id=source_id, article_id=outcome.article_id,
-                            now=now)
+                            now=now, etag=item.page.etag, last_modified=item.page.last_modified)
         if outcome.status is not UpsertStatus.UNCHANGED:
             story = assign_story(session, outcome.article_id,
                                  StoryPrint(fp.body_hash, fp.signature, fp.bands),

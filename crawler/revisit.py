@@ -35,6 +35,7 @@ from newsmon.crawler.extract import extract_article
 from newsmon.crawler.extract.decode import decode_html
 from newsmon.crawler.gate import Origins
 from newsmon.crawler.runner import _SignalNotingProcess, scrapy_settings, source_settings
+from newsmon.sanitise import ETAG_MAX, LAST_MODIFIED_MAX, header_value
 from newsmon.storage.watch import WatchTarget
 from newsmon.versions import FetchEvidence, Snapshot
 
@@ -107,8 +108,9 @@ def evidence_from(response: Response, target: WatchTarget, source: SourceConfig
                   ) -> FetchEvidence:
     """What one answer says, read at the edge (decode, headline, extraction)."""
     header = response.headers.get
-    etag = _header_text(header("ETag"))
-    modified = _header_text(header("Last-Modified"))
+    # Kept to be sent back: an over-long or garbled validator is dropped, not stored.
+    etag = header_value(_header_text(header("ETag")), ETAG_MAX)
+    modified = header_value(_header_text(header("Last-Modified")), LAST_MODIFIED_MAX)
     base = FetchEvidence(target.url, response.status, response.url, etag=etag,
                          last_modified=modified)
     if response.status != 200:
@@ -161,7 +163,11 @@ def run_revisits(config: Config, database_url: str,
     base = scrapy_settings(config, database_url, log_level=log_level)
     # No crawl pipeline or run ledger: the re-visit records its own results.
     base.set("ITEM_PIPELINES", {}, priority="cmdline")
-    base.set("EXTENSIONS", {"scrapy.extensions.telnet.TelnetConsole": None}, priority="cmdline")
+    # The crawl's extensions but its run ledger (the throttle among them: see
+    # crawler/throttle.py, why a re-visit of unchanged pages needs it).
+    extensions = {name: order for name, order in base.getdict("EXTENSIONS").items()
+                  if not name.endswith(".RunLedger")}
+    base.set("EXTENSIONS", extensions, priority="cmdline")
     process = _SignalNotingProcess(base)
     for index, (source, batch) in enumerate(targets):
         crawler = Crawler(RevisitSpider, source_settings(base, source), init_reactor=index == 0)

@@ -81,6 +81,9 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # crawler.throttle: AutoThrottle that lets a 304 Not Modified lower the delay too.
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "newsmon.crawler.throttle.ConditionalAutoThrottle": 0,
     "newsmon.crawler.extensions.RunLedger": 500,
     # "newsmon.crawler.extensions.Progress" is added by `newsmon crawl` when stderr is a terminal.
 }

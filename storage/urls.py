@@ -118,11 +118,15 @@ def failed_article_urls(session: Session, source_id: int) -> list[str]:
 
 
 def record_article_urls(session: Session, urls: Iterable[str], *, source_id: int,
-                        article_id: int, now: datetime) -> None:
-    """Mark ``urls`` (requested, redirected-to and canonical spellings) as stored."""
+                        article_id: int, now: datetime, etag: str | None = None,
+                        last_modified: str | None = None) -> None:
+    """Mark ``urls`` (requested, redirected-to and canonical spellings) as stored, with
+    the validators of the page's answer (the article's first re-visit sends them:
+    ``storage/watch.py``, :func:`enrol_watches`)."""
     rows = [{"url": url, "source_id": source_id, "kind": "article",
              "state": UrlState.STORED.value, "article_id": article_id, "status": 200,
-             "error": None, "failures": 0, "first_seen": now, "last_fetched": now}
+             "error": None, "failures": 0, "first_seen": now, "last_fetched": now,
+             "etag": etag, "last_modified": last_modified}
             for url in dict.fromkeys(urls)]
     if not rows:
         return
@@ -131,7 +135,8 @@ def record_article_urls(session: Session, urls: Iterable[str], *, source_id: int
         index_elements=["url"],
         set_={"state": stmt.excluded.state, "article_id": stmt.excluded.article_id,
               "status": 200, "error": None, "failures": 0,
-              "last_fetched": stmt.excluded.last_fetched}), rows)
+              "last_fetched": stmt.excluded.last_fetched, "etag": stmt.excluded.etag,
+              "last_modified": stmt.excluded.last_modified}), rows)
 
 
 def record_url_outcome(session: Session, url: str, *, source_id: int, state: UrlState,

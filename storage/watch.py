@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from newsmon.storage.models import (
     Article,
@@ -30,6 +30,7 @@ from newsmon.storage.models import (
     RevisitRun,
     Source,
     Topic,
+    UrlRecord,
     WatchDelivery,
 )
 from newsmon.versions import Snapshot, Verdict, WatchEvent, due_at, first_step, next_step
@@ -69,7 +70,9 @@ def enrol_watches(session: Session, modes: Mapping[str, str],
                   offsets: Sequence[timedelta], now: datetime) -> int:
     """Start watching the articles the sources' ``watch`` modes ask for (``all``, or
     ``matched``: those with a topic match) that are not watched yet. Articles whose
-    whole schedule lies in the past are enrolled as finished."""
+    whole schedule lies in the past are enrolled as finished. A watch starts with the
+    validators the crawl kept in the URL ledger, so its first re-visit is conditional
+    (an unchanged page answers 304 instead of being fetched and extracted again)."""
     enrolled = 0
     for name, mode in modes.items():
         if mode == "off":
@@ -77,19 +80,28 @@ def enrol_watches(session: Session, modes: Mapping[str, str],
         source_id = session.scalar(select(Source.id).where(Source.name == name))
         if source_id is None:
             continue
-        wanted = select(Article.id, Article.first_seen).where(
-            Article.source_id == source_id,
-            ~exists().where(ArticleWatch.article_id == Article.id))
+        # The article's newest ledger row with validators (one per URL spelling).
+        kept = aliased(UrlRecord)
+        ledger_row = (select(kept.id)
+                      .where(kept.article_id == Article.id,
+                             or_(kept.etag.is_not(None), kept.last_modified.is_not(None)))
+                      .order_by(kept.last_fetched.desc(), kept.id.desc())
+                      .limit(1).correlate(Article).scalar_subquery())
+        wanted = (select(Article.id, Article.first_seen, UrlRecord.etag,
+                         UrlRecord.last_modified)
+                  .outerjoin(UrlRecord, UrlRecord.id == ledger_row)
+                  .where(Article.source_id == source_id,
+                         ~exists().where(ArticleWatch.article_id == Article.id)))
         if mode == "matched":
             wanted = wanted.where(exists().where(Match.article_id == Article.id))
         rows = session.execute(wanted.order_by(Article.id)).all()
-        for article_id, first_seen in rows:
+        for article_id, first_seen, etag, last_modified in rows:
             step = first_step(first_seen, offsets, now)
             session.execute(insert(ArticleWatch).values(
                 article_id=article_id, source_id=source_id, reason=mode,
                 step=len(offsets) if step is None else step,
                 due_at=due_at(first_seen, offsets, step), state="alive", failures=0,
-                enrolled_at=now))
+                enrolled_at=now, etag=etag, last_modified=last_modified))
             enrolled += 1
     return enrolled
 

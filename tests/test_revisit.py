@@ -106,6 +106,22 @@ def test_day_three_changes_are_classified_exactly(day_three: Newsmon, db_url: st
     assert others and set(others.values()) <= {"unchanged", "not_modified"}, others
 
 
+def test_the_first_revisit_sends_the_validators_the_crawl_kept(
+        sites: SampleSites, tmp_path: Path, db_url: str) -> None:
+    """An unchanged article's first re-visit is a 304, not a second full fetch."""
+    run = Newsmon(db_url, _config(sites, tmp_path), home=tmp_path / "home")
+    run("topics", "add", "tracked", TRACKING_QUERY)
+    run("crawl")
+    sites.requests.clear()
+    run("revisit")
+    checks = _checks_by_path(db_url)
+    assert len(checks) >= len(CHANGES)
+    assert {(c.outcome, c.status) for c in checks.values()} == {("not_modified", 304)}
+    revisits = [r for r in sites.requests.entries() if urlsplit(r.path).path in checks]
+    assert sorted(urlsplit(r.path).path for r in revisits) == sorted(checks)
+    assert all(r.status == 304 and "If-None-Match" in r.headers for r in revisits), revisits
+
+
 def test_versions_keep_the_first_and_the_article_shows_the_newest(
         day_three: Newsmon, db_url: str) -> None:
     day_three("revisit")

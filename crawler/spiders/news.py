@@ -47,6 +47,7 @@ from newsmon.crawler.links import (
 )
 from newsmon.crawler.outcomes import PageOutcomes, failure_outcome
 from newsmon.crawler.store import CrawlStore
+from newsmon.sanitise import ETAG_MAX, LAST_MODIFIED_MAX, header_value
 from newsmon.storage.engine import database_lost
 
 MAX_SITEMAP_DEPTH = 3
@@ -284,6 +285,8 @@ class NewsSpider(scrapy.Spider):
             requested_urls=(*redirects, response.request.url if response.request else ""),
             date_hints=_date_hints(response),
             link_key=response.meta["newsmon"].get("key"),
+            etag=header_value(_header(response, "ETag"), ETAG_MAX),
+            last_modified=header_value(_header(response, "Last-Modified"), LAST_MODIFIED_MAX),
         )
 
     # --- bookkeeping ----------------------------------------------------------------
