@@ -26,7 +26,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
@@ -134,25 +134,29 @@ def redirect_target(request: Request, response: Response) -> str | None:
     return urljoin(request.url, location.decode("latin-1"))
 
 
-class RequestGate:
-    """Downloader middleware: drops every request that leaves the source's origins.
-
-    It runs first (before robots.txt, which would otherwise fetch the other host's
-    robots.txt), so it sees start pages, links, feed and sitemap entries, retries and
-    the requests redirects produce.
-    """
+class _Gate:
+    """What both gates hold: the crawl's stats and, through its spider, the origins."""
 
     def __init__(self, stats: StatsCollector, crawler: Crawler | None = None) -> None:
         self.stats = stats
         self.crawler = crawler  # its spider carries the origins (Scrapy >= 2.13 passes none)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RequestGate:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
         return cls(crawler.stats, crawler)
 
     def _origins(self, spider: Any) -> Origins:
         return spider_origins(spider or getattr(self.crawler, "spider", None))
+
+
+class RequestGate(_Gate):
+    """Downloader middleware: drops every request that leaves the source's origins.
+
+    It runs first (before robots.txt, which would otherwise fetch the other host's
+    robots.txt), so it sees start pages, links, feed and sitemap entries, retries and
+    the requests redirects produce.
+    """
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         reason = gate_reason(request.url, self._origins(spider))
@@ -162,21 +166,9 @@ class RequestGate:
             raise GateDropped(reason, f"not fetched, {what} outside the source: {request.url!r}")
 
 
-class RedirectGate:
+class RedirectGate(_Gate):
     """Downloader middleware before Scrapy's redirect one: a redirect off the source's
     origins (or to another scheme) is not followed; it is counted and named."""
-
-    def __init__(self, stats: StatsCollector, crawler: Crawler | None = None) -> None:
-        self.stats = stats
-        self.crawler = crawler  # its spider carries the origins (Scrapy >= 2.13 passes none)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RedirectGate:
-        assert crawler.stats is not None
-        return cls(crawler.stats, crawler)
-
-    def _origins(self, spider: Any) -> Origins:
-        return spider_origins(spider or getattr(self.crawler, "spider", None))
 
     def process_response(self, request: Request, response: Response,
                          spider: Any = None) -> Response:

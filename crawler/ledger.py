@@ -4,10 +4,10 @@ conditional-GET trust, for one source.
 The crawl's :class:`~crawler.store.CrawlStore` owns one :class:`CrawlLedger`; the
 spider, the conditional-GET middleware and the pipelines reach it through the store,
 and run its database methods on the store's database thread (``store.call``), never on
-the reactor thread. Only :meth:`CrawlLedger.key`, :meth:`CrawlLedger.taint`,
-:meth:`CrawlLedger.is_tainted` and :meth:`CrawlLedger.remember_start_page` touch no
-database. Each database call is its own short transaction, so a crawl killed at any
-moment leaves the ledger consistent with the articles table.
+the reactor thread. Only :meth:`CrawlLedger.key`, :meth:`CrawlLedger.taint` and
+:meth:`CrawlLedger.remember_start_page` touch no database. Each database call is its
+own short transaction, so a crawl killed at any moment leaves the ledger consistent
+with the articles table.
 
 Start-page validators are the exception: they are kept in memory and written only
 when the crawl finishes normally, and only for pages none of whose article links
@@ -131,14 +131,6 @@ class CrawlLedger:
             record_url_outcome(session, key, source_id=self._source_id(session), state=state,
                                now=now, status=status, error=kind)
 
-    def record_rejected(self, urls: Iterable[str], *, state: UrlState, now: datetime) -> None:
-        """Pages fetched fine that are no article (a channel page, a PDF)."""
-        keys = [k for k in (self.key(u) for u in urls) if k]
-        with self.database.session() as session, session.begin():
-            for key in dict.fromkeys(keys):
-                record_url_outcome(session, key, source_id=self._source_id(session),
-                                   state=state, now=now, status=200)
-
     # --- start pages ---------------------------------------------------------------
     def start_page(self, url: str) -> StartPage | None:
         key = self.key(url)
@@ -172,9 +164,6 @@ class CrawlLedger:
         if key is not None:
             self._tainted.add(key)
             self._tainted.add(url)
-
-    def is_tainted(self, url: str) -> bool:
-        return url in self._tainted or (self.key(url) or "") in self._tainted
 
     def start_page_not_modified(self, url: str, now: datetime) -> None:
         key = self.key(url)

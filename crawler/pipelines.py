@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -81,6 +81,10 @@ class _UsesWorkers:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.pool: PurePool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
 
     def open_spider(self) -> None:
         settings = self.crawler.settings
@@ -164,10 +168,6 @@ def is_html(content_type: str) -> bool:
 class NormalizePipeline(_UsesWorkers):
     """Canonical URL, then script-normalised title and body (OpenCC t2s + folding)."""
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        return cls(crawler)
-
     async def process_item(self, item: ExtractedItem) -> NormalizedItem:
         config = _source_config(self.crawler)
         aliases = dict(config.host_aliases) if config else None
@@ -200,10 +200,6 @@ class DedupPipeline(_UsesWorkers):
     Pure computation; the store stage looks the fingerprint up and assigns the story
     in the same transaction that stores the article.
     """
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
-        return cls(crawler)
 
     async def process_item(self, item: NormalizedItem) -> DedupedItem:
         fp: Fingerprint = await self._run(fingerprint, item.article.body_norm)

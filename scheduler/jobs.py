@@ -489,14 +489,6 @@ class JobStatus:
                             if not part.startswith("exit "))
         return f"{self.last.status} — {summary}" if summary else self.last.status
 
-    @property
-    def last_result(self) -> str:
-        if self.last is None:
-            return "never ran"
-        when = local_time(self.last.started_at, self.timezone)
-        return f"{self.last.status} at {when}" + (f": {self.last.detail}"
-                                                   if self.last.detail else "")
-
 
 def job_statuses(database: Database, config: Config, now: datetime) -> list[JobStatus]:
     """Every job the config schedules, with its next run after ``now`` and last run."""

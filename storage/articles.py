@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
@@ -124,10 +124,6 @@ def known_canonical_urls(session: Session, urls: Iterable[str]) -> set[str]:
 
 def get_article(session: Session, article_id: int) -> Article | None:
     return session.get(Article, article_id)
-
-
-def count_articles(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Article)) or 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ processes (:func:`close_child_crawl_runs`). Callers own the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -111,16 +111,9 @@ def interrupt_stale_job_runs(session: Session, *, holder: str, now: datetime,
     run by a ``newsmon worker`` are not the runner's: their workers may well be alive
     (see :func:`interrupt_dead_worker_runs`).
     """
-    stale = list(session.scalars(select(JobRun).where(JobRun.status == RUNNING,
-                                                      JobRun.holder != holder,
-                                                      JobRun.worker.is_(None))))
-    records = [_record(row) for row in stale]
-    for row in stale:
-        row.status = INTERRUPTED
-        row.finished_at = now
-        row.detail = f"{detail} (holder {row.holder})"
-    session.flush()
-    return records
+    stale = session.scalars(select(JobRun).where(
+        JobRun.status == RUNNING, JobRun.holder != holder, JobRun.worker.is_(None)))
+    return _interrupt(session, list(stale), now, lambda row: f"{detail} (holder {row.holder})")
 
 
 def interrupt_dead_worker_runs(session: Session, *, job_id: str, now: datetime,
@@ -131,13 +124,17 @@ def interrupt_dead_worker_runs(session: Session, *, job_id: str, now: datetime,
     row: the lease lapsed, so whoever opened such a row stopped renewing it — its
     worker died or was cut off (and then ended its child itself).
     """
-    stale = list(session.scalars(select(JobRun).where(
-        JobRun.job_id == job_id, JobRun.status == RUNNING, JobRun.worker.is_not(None))))
+    stale = session.scalars(select(JobRun).where(
+        JobRun.job_id == job_id, JobRun.status == RUNNING, JobRun.worker.is_not(None)))
+    return _interrupt(session, list(stale), now, lambda row: f"{detail} (worker {row.worker})")
+
+
+def _interrupt(session: Session, stale: list[JobRun], now: datetime,
+               detail: Callable[[JobRun], str]) -> list[JobRunRecord]:
+    """Mark ``stale`` rows interrupted; returns them as they were."""
     records = [_record(row) for row in stale]
     for row in stale:
-        row.status = INTERRUPTED
-        row.finished_at = now
-        row.detail = f"{detail} (worker {row.worker})"
+        row.status, row.finished_at, row.detail = INTERRUPTED, now, detail(row)
     session.flush()
     return records
 

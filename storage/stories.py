@@ -191,7 +191,3 @@ def story_members(session: Session, story_id: int) -> Sequence[Article]:
     """The articles of a story, oldest first."""
     return session.scalars(select(Article).where(Article.story_id == story_id)
                            .order_by(Article.first_seen, Article.id)).all()
-
-
-def get_story(session: Session, story_id: int) -> Story | None:
-    return session.get(Story, story_id)

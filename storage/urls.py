@@ -159,10 +159,6 @@ def record_url_outcome(session: Session, url: str, *, source_id: int, state: Url
         where=UrlRecord.state != UrlState.STORED.value))
 
 
-def url_record(session: Session, url: str) -> UrlRecord | None:
-    return session.scalar(select(UrlRecord).where(UrlRecord.url == url))
-
-
 def start_page(session: Session, url: str) -> StartPage | None:
     """The remembered validators and link digest of a start page, if any."""
     row = session.execute(select(UrlRecord.kind, UrlRecord.etag, UrlRecord.last_modified,

@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from newsmon.cli.commands_crawl import select_sources
-from newsmon.cli.context import AppContext, DatabaseUnavailable, WorkFailed, pass_app
+from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app, write_result_file
 from newsmon.cli.exitcodes import exit_code_for_signal
 from newsmon.cli.output import local_time
-from newsmon.jobresult import RevisitResult, write_result
+from newsmon.jobresult import RevisitResult
 from newsmon.storage.engine import DatabaseError
 from newsmon.versions import describe_outcome_counts
 
@@ -80,11 +80,7 @@ def _report(due: int, enrolled: int, recorder: object, result_file: Path | None)
     click.echo(f"re-visited {sum(recorder.outcomes.values())} of {due} due: "
                f"{describe_outcome_counts(recorder.outcomes)}; {enrolled} newly watched; "
                f"{recorder.new_matches} new topic matches")
-    if result_file is not None:
-        try:
-            write_result(result_file, result)
-        except OSError as exc:
-            raise WorkFailed(f"{result_file}: {exc.strerror or exc}") from None
+    write_result_file(result_file, result)
 
 
 def watch_section(app: AppContext, now: datetime) -> Any:

@@ -37,6 +37,10 @@ _HOST_PREFIXES = ("www.", "m.", "wap.", "news.")
 # Seconds all fetches of `sources add` / `sources check` may take together: each read
 # has the config's download_timeout, but a server trickling bytes never trips that.
 MAX_TIME = 60.0
+_max_time_option = click.option(
+    "--max-time", "max_time", type=click.FloatRange(min=0.1), default=MAX_TIME,
+    show_default=True, metavar="SECONDS",
+    help="Give up when all fetches together take longer (a server may send a byte at a time).")
 
 
 @click.group("sources")
@@ -157,10 +161,7 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the entry; do not write the config.")
 @click.option("--force", is_flag=True,
               help="Add it even if a configured source already crawls this URL.")
-@click.option("--max-time", "max_time", type=click.FloatRange(min=0.1), default=MAX_TIME,
-              show_default=True, metavar="SECONDS",
-              help="Give up when all fetches together take longer (a server may send a "
-              "byte at a time).")
+@_max_time_option
 @pass_app
 def add(app: AppContext, url: str, name: str | None, timezone: str | None,
         dry_run: bool, force: bool, max_time: float) -> None:
@@ -365,10 +366,7 @@ def _echo_crawled(text: str) -> None:
 @click.argument("name")
 @click.option("--links", "shown", default=10, show_default=True, metavar="N",
               help="How many article links to show per start page.")
-@click.option("--max-time", "max_time", type=click.FloatRange(min=0.1), default=MAX_TIME,
-              show_default=True, metavar="SECONDS",
-              help="Give up when all fetches together take longer (a server may send a "
-              "byte at a time).")
+@_max_time_option
 @pass_app
 def check(app: AppContext, name: str, shown: int, max_time: float) -> None:
     """Fetch a source's start pages; show the article links and one extracted article.

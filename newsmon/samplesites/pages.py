@@ -1,13 +1,15 @@
 """Shared pieces of the sample-site templates: resources, encoding, dates, pagination.
 
 Every site module turns articles into :class:`Resource` values (bytes plus the headers
-that matter). These helpers are pure: the base URL and the day are passed in.
+that matter), the news sites through a :class:`SitePages` subclass. These helpers are
+pure: the base URL and the day are passed in.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +18,9 @@ from functools import cache
 from html import escape
 from importlib import resources
 from string import Template
-from typing import TypeVar
+from typing import ClassVar, TypeVar
+
+from newsmon.samplesites.catalog import SampleArticle, articles_for, newest
 
 T = TypeVar("T")
 
@@ -149,6 +153,14 @@ def paragraphs_html(lines: Iterable[str], css_class: str | None = None) -> str:
     return joined(f"<p{attr}>{esc(line)}</p>" for line in lines)
 
 
+def blocks_html(a: SampleArticle, forms: dict[str, str]) -> list[str]:
+    """Each body block through the form of its kind (``p`` for kinds not given), which
+    may use ``{text}`` (escaped), ``{slug}`` and ``{number}`` (the block's index)."""
+    return [forms.get(block.kind, forms["p"]).format(text=esc(block.text), slug=a.slug,
+                                                      number=number)
+            for number, block in enumerate(a.body)]
+
+
 WEEKDAYS_TRADITIONAL = "一二三四五六日"
 
 
@@ -165,3 +177,75 @@ def tracking_script(site: str, page_id: str) -> str:
         " s.parentNode.insertBefore(hm, s); })();\n"
         "</script>"
     )
+
+
+class SitePages(ABC):
+    """One news site's pages for one day: the home page, the paginated list, a page per
+    section, the articles and the fixed pages, which every news site has; a subclass
+    renders each kind and adds its feeds and sitemaps in :meth:`extras`."""
+
+    spec: ClassVar[SiteSpec]
+    encoding: ClassVar[str]
+    page_size: ClassVar[int]
+    home_paths: ClassVar[tuple[str, ...]]
+    channels: ClassVar[dict[str, str]]
+    channel_path: ClassVar[str]  # "/site/{}/index.html": the section page of a channel
+    static_pages: ClassVar[tuple[tuple[str, str, str], ...]] = ()  # (path, title, text)
+
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+        self.articles = articles_for(self.spec.name, ctx.day)
+        self.modified = newest(self.articles)
+        self.page_count = len(paginate(self.articles, self.page_size))
+
+    @classmethod
+    def render(cls, ctx: RenderContext) -> dict[str, Resource]:
+        """Every resource of the site on ``ctx.day``, keyed by path."""
+        site = cls(ctx)
+        home = site.html(site.home())
+        out = dict.fromkeys(site.home_paths, home)
+        for number, chunk in enumerate(paginate(site.articles, site.page_size), start=1):
+            out[site.list_page_path(number)] = site.html(site.list_page(chunk, number))
+        for path, heading, chosen in site.sections():
+            out[path] = site.html(site.section(heading, chosen))
+        for article in site.articles:
+            out[article.path] = site.html(site.article(article), article.published)
+        for path, title, text in site.static_pages:
+            out[path] = site.html(site.static(title, text), STATIC_MODIFIED)
+        return out | site.extras()
+
+    def html(self, text: str, modified: datetime | None = None) -> Resource:
+        """An HTML page, last modified when the newest article was unless told."""
+        return html_resource(text, self.encoding, self.encoding, modified or self.modified)
+
+    def xml(self, text: str, content_type: str) -> Resource:
+        return xml_resource(text, self.encoding, content_type, self.modified)
+
+    def sections(self) -> list[tuple[str, str, list[SampleArticle]]]:
+        """(path, heading, articles) of each section page: one per channel."""
+        return [(self.channel_path.format(key), name,
+                 [a for a in self.articles if a.channel == key])
+                for key, name in self.channels.items()]
+
+    def extras(self) -> dict[str, Resource]:
+        """The site's feeds and sitemaps."""
+        return {}
+
+    @staticmethod
+    @abstractmethod
+    def list_page_path(number: int) -> str: ...
+
+    @abstractmethod
+    def home(self) -> str: ...
+
+    @abstractmethod
+    def list_page(self, chunk: list[SampleArticle], number: int) -> str: ...
+
+    @abstractmethod
+    def section(self, heading: str, chosen: list[SampleArticle]) -> str: ...
+
+    @abstractmethod
+    def article(self, a: SampleArticle) -> str: ...
+
+    @abstractmethod
+    def static(self, title: str, text: str) -> str: ...

@@ -15,20 +15,18 @@ import json
 from typing import Any
 
 from newsmon.samplesites import feeds
-from newsmon.samplesites.catalog import SampleArticle, articles_for, newest
+from newsmon.samplesites.catalog import SampleArticle
 from newsmon.samplesites.pages import (
-    STATIC_MODIFIED,
     RenderContext,
     Resource,
+    SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
-    html_resource,
     joined,
-    paginate,
     tracking_script,
     w3c,
-    xml_resource,
 )
 
 SPEC = SiteSpec(
@@ -50,37 +48,6 @@ CANONICAL_TRACKING = "?utm_source=wechat&utm_medium=social&from=timeline"
 FEED_TRACKING = "?utm_source=rss&utm_medium=feed&utm_campaign=news"
 
 
-def render(ctx: RenderContext) -> dict[str, Resource]:
-    articles = articles_for(SPEC.name, ctx.day)
-    modified = newest(articles)
-    site = _Site(ctx, articles)
-    out: dict[str, Resource] = {}
-
-    def page(text: str) -> Resource:
-        return html_resource(text, "utf-8", "utf-8", modified)
-
-    out["/bandao/"] = out["/bandao/index.html"] = page(site.home())
-    for number, chunk in enumerate(paginate(articles, PAGE_SIZE), start=1):
-        out[list_page_path(number)] = page(site.list_page(chunk, number))
-    for key, name in CHANNELS.items():
-        out[f"/bandao/{key}/index.html"] = page(
-            site.section(name, [a for a in articles if a.channel == key]))
-    for article in articles:
-        out[article.path] = html_resource(site.article(article), "utf-8", "utf-8",
-                                          article.published)
-    for path, title, text in _STATIC_PAGES:
-        out[path] = html_resource(site.static(title, text), "utf-8", "utf-8", STATIC_MODIFIED)
-    out["/bandao/rss/news.xml"] = xml_resource(site.feed(), "utf-8", "application/rss+xml",
-                                               modified)
-    out["/bandao/sitemap.xml"] = xml_resource(site.sitemap_index(), "utf-8", "application/xml",
-                                              modified)
-    out["/bandao/sitemap_news.xml"] = xml_resource(site.news_sitemap(), "utf-8",
-                                                   "application/xml", modified)
-    out["/bandao/sitemap_pages.xml"] = xml_resource(site.pages_sitemap(), "utf-8",
-                                                    "application/xml", modified)
-    return out
-
-
 def list_page_path(number: int) -> str:
     return "/bandao/news/index.html" if number == 1 else f"/bandao/news/index_{number}.html"
 
@@ -94,16 +61,21 @@ def canonical_url(ctx: RenderContext, a: SampleArticle) -> str:
     return ctx.url(a.path) + (CANONICAL_TRACKING if a.canonical_tracking else "")
 
 
-_STATIC_PAGES = (
-    ("/bandao/about.html", "关于半岛", "半岛网是青岛市重点新闻网站，由半岛都市报主办。"),
-    ("/bandao/user/center.html", "个人中心", "请先登录。"),
-)
+class _Site(SitePages):
+    spec, encoding, page_size, channels = SPEC, "utf-8", PAGE_SIZE, CHANNELS
+    home_paths = ("/bandao/", "/bandao/index.html")
+    static_pages = (
+        ("/bandao/about.html", "关于半岛", "半岛网是青岛市重点新闻网站，由半岛都市报主办。"),
+        ("/bandao/user/center.html", "个人中心", "请先登录。"),
+    )
+    list_page_path = staticmethod(list_page_path)
+    channel_path = "/bandao/{}/index.html"
 
-
-class _Site:
-    def __init__(self, ctx: RenderContext, articles: list[SampleArticle]) -> None:
-        self.ctx = ctx
-        self.articles = articles
+    def extras(self) -> dict[str, Resource]:
+        return {"/bandao/rss/news.xml": self.xml(self.feed(), "application/rss+xml"),
+                "/bandao/sitemap.xml": self.xml(self.sitemap_index(), "application/xml"),
+                "/bandao/sitemap_news.xml": self.xml(self.news_sitemap(), "application/xml"),
+                "/bandao/sitemap_pages.xml": self.xml(self.pages_sitemap(), "application/xml")}
 
     def page(self, title: str, main: str, head: str = "", crumb: str = "") -> str:
         nav = joined(f'<a href="/bandao/{key}/index.html">{name}</a>'
@@ -120,12 +92,11 @@ class _Site:
                          f'<p><a href="/bandao/news/index.html">查看更多</a></p></section>')
 
     def list_page(self, chunk: list[SampleArticle], number: int) -> str:
-        pages = len(paginate(self.articles, PAGE_SIZE))
         cards = joined(self.card(a) for a in chunk)
         pager = []
         if number > 1:
             pager.append(f'<a class="prev" href="{list_page_path(number - 1)}">上一页</a>')
-        if number < pages:
+        if number < self.page_count:
             pager.append(f'<a class="next" rel="next" href="{list_page_path(number + 1)}">'
                          "下一页</a>")
         main = (f'<section class="list"><h1>新闻</h1><ul class="cards">\n{cards}\n</ul>'
@@ -193,13 +164,12 @@ class _Site:
             published=a.published, author=a.source, category=CHANNELS[a.channel],
             guid=f"bandao-{a.slug}", guid_is_permalink=False) for a in self.articles]
         return feeds.rss("半岛网 新闻", self.ctx.url("/bandao/"), "半岛网最新新闻", items, "utf-8",
-                         newest(self.articles))
+                         self.modified)
 
     def sitemap_index(self) -> str:
-        modified = newest(self.articles)
         return feeds.sitemap_index([
-            feeds.SitemapEntry(self.ctx.url("/bandao/sitemap_news.xml"), modified),
-            feeds.SitemapEntry(self.ctx.url("/bandao/sitemap_pages.xml"), modified),
+            feeds.SitemapEntry(self.ctx.url("/bandao/sitemap_news.xml"), self.modified),
+            feeds.SitemapEntry(self.ctx.url("/bandao/sitemap_pages.xml"), self.modified),
         ])
 
     def news_sitemap(self) -> str:
@@ -208,21 +178,18 @@ class _Site:
             published=a.published, title=a.title, keywords=a.keywords) for a in self.articles)
 
     def pages_sitemap(self) -> str:
-        modified = newest(self.articles)
         paths = ["/bandao/", "/bandao/news/index.html",
                  *(f"/bandao/{key}/index.html" for key in CHANNELS), "/bandao/about.html"]
-        return feeds.urlset(feeds.SitemapEntry(self.ctx.url(p), modified, "daily") for p in paths)
+        return feeds.urlset(feeds.SitemapEntry(self.ctx.url(p), self.modified, "daily")
+                           for p in paths)
 
 
 def _body(a: SampleArticle) -> str:
-    parts = []
-    for number, block in enumerate(a.body):
-        text = esc(block.text)
-        if block.kind in ("h", "deck"):
-            parts.append(f"<h3>{text}</h3>")
-        elif block.kind == "cap":
-            parts.append(f'<figure><img src="/bandao/static/img/{a.slug}_{number}.jpg" alt="">'
-                         f"<figcaption>{text}</figcaption></figure>")
-        else:
-            parts.append(f"<p>{text}</p>")
-    return joined(parts)
+    return joined(blocks_html(a, {
+        "h": "<h3>{text}</h3>", "deck": "<h3>{text}</h3>",
+        "cap": '<figure><img src="/bandao/static/img/{slug}_{number}.jpg" alt="">'
+               "<figcaption>{text}</figcaption></figure>",
+        "p": "<p>{text}</p>"}))
+
+
+render = _Site.render

@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import cache
 
 from newsmon.samplesites import feeds
-from newsmon.samplesites.catalog import SampleArticle, all_articles, articles_for, newest
+from newsmon.samplesites.catalog import SampleArticle, all_articles
 from newsmon.samplesites.pages import (
-    STATIC_MODIFIED,
-    RenderContext,
     Resource,
+    SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
-    html_resource,
     joined,
-    paginate,
     tracking_script,
-    xml_resource,
 )
 
 SPEC = SiteSpec(
@@ -50,34 +48,6 @@ FORUMS = ("新區民生", "新區鎮街", "房産樓市", "車友之家", "求�
 _LEAK_TAGS = ("dir", "ol", "abbr", "tbody", "div", "fieldset", "kbd", "form", "thead", "b", "q",
               "u", "ins", "tfoot", "style", "strong", "em", "dfn", "sub", "sup", "big", "small",
               "font", "center", "address", "i", "cite", "code", "var", "tt")
-
-
-def render(ctx: RenderContext) -> dict[str, Resource]:
-    articles = articles_for(SPEC.name, ctx.day)
-    modified = newest(articles)
-    site = _Site(ctx, articles)
-    out: dict[str, Resource] = {}
-    home = html_resource(site.home(), "utf-8", "utf-8", modified)
-    out["/dzwww/"] = out["/dzwww/index.htm"] = home
-    for number, page in enumerate(paginate(articles, PAGE_SIZE), start=1):
-        out[list_page_path(number)] = html_resource(site.list_page(page, number), "utf-8",
-                                                    "utf-8", modified)
-    for channel, name in CHANNELS.items():
-        chosen = [a for a in articles if a.channel == channel]
-        out[f"/dzwww/{channel}/index.htm"] = html_resource(
-            site.section(name, chosen), "utf-8", "utf-8", modified)
-    for tag, number in _tag_numbers().items():
-        chosen = [a for a in articles if tag in a.tags]
-        out[f"/dzwww/tag/{number}.htm"] = html_resource(
-            site.section(f"標簽：{tag}", chosen), "utf-8", "utf-8", modified)
-    for article in articles:
-        out[article.path] = html_resource(site.article(article), "utf-8", "utf-8",
-                                          article.published)
-    for path, title, text in _STATIC_PAGES:
-        out[path] = html_resource(site.static(title, text), "utf-8", "utf-8", STATIC_MODIFIED)
-    out["/dzwww/sitemap.xml"] = xml_resource(site.sitemap(), "utf-8", "application/xml",
-                                             modified)
-    return out
 
 
 def list_page_path(number: int) -> str:
@@ -107,27 +77,32 @@ def _real_elements(leak: Sequence[str]) -> str:
     return "".join(line.removeprefix("• ").removeprefix("1. ") for line in leak)
 
 
+@cache
 def _tag_numbers() -> dict[str, int]:
     tags = sorted({t for a in all_articles() if a.site == SPEC.name for t in a.tags})
     return {tag: number for number, tag in enumerate(tags, start=1)}
 
 
-_STATIC_PAGES = (
-    ("/dzwww/about.htm", "關於我們", "大衆網是山東省重點新聞網站，由大衆報業集團主辦。"),
-    ("/dzwww/contact.htm", "聯系我們", "新聞熱線：0531-85193114　廣告服務：0531-85193588"),
-    ("/dzwww/member/login.htm", "會員登錄", "請輸入用戶名和密碼。"),
-    ("/dzwww/member/register.htm", "會員註冊", "註冊成爲大衆網會員。"),
-    ("/dzwww/bbs/index.htm", "大衆論壇", "論壇版塊正在維護中，請稍後訪問。"),
-)
+class _Site(SitePages):
+    spec, encoding, page_size, channels = SPEC, "utf-8", PAGE_SIZE, CHANNELS
+    home_paths = ("/dzwww/", "/dzwww/index.htm")
+    static_pages = (
+        ("/dzwww/about.htm", "關於我們", "大衆網是山東省重點新聞網站，由大衆報業集團主辦。"),
+        ("/dzwww/contact.htm", "聯系我們", "新聞熱線：0531-85193114　廣告服務：0531-85193588"),
+        ("/dzwww/member/login.htm", "會員登錄", "請輸入用戶名和密碼。"),
+        ("/dzwww/member/register.htm", "會員註冊", "註冊成爲大衆網會員。"),
+        ("/dzwww/bbs/index.htm", "大衆論壇", "論壇版塊正在維護中，請稍後訪問。"),
+    )
+    list_page_path = staticmethod(list_page_path)
+    channel_path = "/dzwww/{}/index.htm"
 
-
-class _Site:
-    """Renders the pages of one day's state; holds the context and that day's articles."""
-
-    def __init__(self, ctx: RenderContext, articles: list[SampleArticle]) -> None:
-        self.ctx = ctx
-        self.articles = articles
-        self.tag_numbers = _tag_numbers()
+    def sections(self) -> list[tuple[str, str, list[SampleArticle]]]:
+        tagged = [(f"/dzwww/tag/{number}.htm", f"標簽：{tag}",
+                   [a for a in self.articles if tag in a.tags])
+                  for tag, number in _tag_numbers().items()]
+        return super().sections() + tagged
+    def extras(self) -> dict[str, Resource]:
+        return {"/dzwww/sitemap.xml": self.xml(self.sitemap(), "application/xml")}
 
     def page(self, title: str, content: str, head: str = "", crumbs: str = "",
              page_id: str = "index") -> str:
@@ -140,7 +115,7 @@ class _Site:
         hot = joined(f'<li><em>{n}</em><a href="{a.path}" target="_blank">{esc(a.title)}</a></li>'
                      for n, a in enumerate(self.articles[:5], start=1))
         tags = joined(f'<a href="/dzwww/tag/{number}.htm">{esc(tag)}</a>'
-                      for tag, number in list(self.tag_numbers.items())[:8])
+                      for tag, number in list(_tag_numbers().items())[:8])
         return fill("dzwww_sidebar.html", hot=hot, tags=tags)
 
     @staticmethod
@@ -165,19 +140,18 @@ class _Site:
 {self.sidebar()}"""
         return self.page("大衆網_山東新聞門戶", content)
 
-    def list_page(self, page: list[SampleArticle], number: int) -> str:
-        pages = len(paginate(self.articles, PAGE_SIZE))
+    def list_page(self, chunk: list[SampleArticle], number: int) -> str:
         items = joined(
             f'<li><span class="time">[{a.published:%m-%d %H:%M}]</span>'
             f'<a href="{a.path}" target="_blank" title="{esc(a.title)}">{esc(a.title)}</a>'
             f'<p class="summary">{esc(a.summary())}</p></li>'
-            for a in page)
+            for a in chunk)
         content = f"""<div class="left">
 <div class="list"><h2>滾動新聞</h2>
 <ul>
 {items}
 </ul>
-{self.pager(number, pages)}
+{self.pager(number, self.page_count)}
 </div>
 </div>
 {self.sidebar()}"""
@@ -240,13 +214,13 @@ class _Site:
         if a.author:
             info.append(f"作者:{esc(a.author)}")
         if a.tags:
-            links = " ".join(f'<a href="/dzwww/tag/{self.tag_numbers[t]}.htm">{esc(t)}</a>'
+            links = " ".join(f'<a href="/dzwww/tag/{_tag_numbers()[t]}.htm">{esc(t)}</a>'
                              for t in a.tags)
             info.append(f"標簽:{links}")
         return " ".join(info)
 
     def sitemap(self) -> str:
-        modified = newest(self.articles)
+        modified = self.modified
         entries = [
             feeds.SitemapEntry(self.ctx.url("/dzwww/index.htm"), modified, "hourly", "1.0"),
             feeds.SitemapEntry(self.ctx.url(SPEC.list_path), modified, "hourly", "0.9"),
@@ -261,17 +235,12 @@ class _Site:
 def body_html(a: SampleArticle) -> str:
     """The body blocks as dzwww's editor writes them: centred bold section headings,
     bold decks, pictures with their caption under a line break."""
-    parts = []
-    for number, block in enumerate(a.body):
-        text = esc(block.text)
-        if block.kind == "h":
-            parts.append(f'<p style="text-align: center;"><strong>{text}</strong></p>')
-        elif block.kind == "deck":
-            parts.append(f"<p><strong>{text}</strong></p>")
-        elif block.kind == "cap":
-            image = f"/dzwww/images/{a.slug}_{number}.jpg"
-            parts.append(f'<p style="text-align: center;"><img src="{image}" border="0" />'
-                         f"<br />{text}</p>")
-        else:
-            parts.append(f"<p>{text}</p>")
-    return joined(parts)
+    return joined(blocks_html(a, {
+        "h": '<p style="text-align: center;"><strong>{text}</strong></p>',
+        "deck": "<p><strong>{text}</strong></p>",
+        "cap": '<p style="text-align: center;"><img src="/dzwww/images/{slug}_{number}.jpg"'
+               ' border="0" /><br />{text}</p>',
+        "p": "<p>{text}</p>"}))
+
+
+render = _Site.render

@@ -11,19 +11,16 @@ sina page it came from had.
 from __future__ import annotations
 
 from newsmon.samplesites import feeds
-from newsmon.samplesites.catalog import SampleArticle, articles_for, newest
+from newsmon.samplesites.catalog import SampleArticle
 from newsmon.samplesites.pages import (
-    STATIC_MODIFIED,
-    RenderContext,
     Resource,
+    SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
-    html_resource,
     joined,
-    paginate,
     tracking_script,
-    xml_resource,
 )
 
 SPEC = SiteSpec(
@@ -44,31 +41,6 @@ CHANNELS = {"guonei": "国内", "shandong": "山东", "caijing": "财经", "qich
 INDENT = "\u3000\u3000"  # paragraphs start with two ideographic spaces
 
 
-def render(ctx: RenderContext) -> dict[str, Resource]:
-    articles = articles_for(SPEC.name, ctx.day)
-    modified = newest(articles)
-    site = _Site(ctx, articles)
-    out: dict[str, Resource] = {}
-
-    def page(text: str) -> Resource:
-        return html_resource(text, ENCODING, ENCODING, modified)
-
-    out["/qingdaonews/"] = out["/qingdaonews/index.htm"] = page(site.home())
-    for number, chunk in enumerate(paginate(articles, PAGE_SIZE), start=1):
-        out[list_page_path(number)] = page(site.list_page(chunk, number))
-    for key, name in CHANNELS.items():
-        chosen = [a for a in articles if a.channel == key]
-        out[f"/qingdaonews/news/{key}.htm"] = page(site.section(f"{name}新闻", chosen))
-    for article in articles:
-        out[article.path] = html_resource(site.article(article), ENCODING, ENCODING,
-                                          article.published)
-    for path, title, text in _STATIC_PAGES:
-        out[path] = html_resource(site.static(title, text), ENCODING, ENCODING, STATIC_MODIFIED)
-    out["/qingdaonews/rss/roll.xml"] = xml_resource(site.feed(), ENCODING,
-                                                    "application/rss+xml", modified)
-    return out
-
-
 def list_page_path(number: int) -> str:
     """Page 1 is ``roll.htm``; later pages add ``?page=N``."""
     base = "/qingdaonews/news/roll.htm"
@@ -81,17 +53,19 @@ def published_text(a: SampleArticle) -> str:
     return f"{a.published:%Y-%m-%d %H:%M:%S}"
 
 
-_STATIC_PAGES = (
-    ("/qingdaonews/about/index.htm", "关于我们", "青岛新闻网是青岛市重点新闻网站。"),
-    ("/qingdaonews/about/jiucuo.htm", "我要纠错", "发现错误请发送邮件至本网编辑部。"),
-    ("/qingdaonews/search/index.htm", "站内搜索", "请输入关键词。"),
-)
+class _Site(SitePages):
+    spec, encoding, page_size, channels = SPEC, ENCODING, PAGE_SIZE, CHANNELS
+    home_paths = ("/qingdaonews/", "/qingdaonews/index.htm")
+    static_pages = (
+        ("/qingdaonews/about/index.htm", "关于我们", "青岛新闻网是青岛市重点新闻网站。"),
+        ("/qingdaonews/about/jiucuo.htm", "我要纠错", "发现错误请发送邮件至本网编辑部。"),
+        ("/qingdaonews/search/index.htm", "站内搜索", "请输入关键词。"),
+    )
+    list_page_path = staticmethod(list_page_path)
+    channel_path = "/qingdaonews/news/{}.htm"
 
-
-class _Site:
-    def __init__(self, ctx: RenderContext, articles: list[SampleArticle]) -> None:
-        self.ctx = ctx
-        self.articles = articles
+    def extras(self) -> dict[str, Resource]:
+        return {"/qingdaonews/rss/roll.xml": self.xml(self.feed(), "application/rss+xml")}
 
     def page(self, title: str, main: str, head: str = "", location: str = "") -> str:
         nav = " | ".join(f'<a href="/qingdaonews/news/{key}.htm">{name}</a>'
@@ -115,7 +89,6 @@ class _Site:
         return self.page("青岛新闻网_青岛第一门户", main)
 
     def list_page(self, chunk: list[SampleArticle], number: int) -> str:
-        pages = len(paginate(self.articles, PAGE_SIZE))
         items = joined(
             f'<li><a href="{_relative_article(a)}" target="_blank">{esc(a.title)}</a>'
             f'<span class="date">[{a.published:%Y-%m-%d}]</span></li>'
@@ -123,9 +96,9 @@ class _Site:
         links = []
         if number > 1:
             links.append(f'<a href="{_relative_list(number - 1)}">上一页</a>')
-        for n in range(1, pages + 1):
+        for n in range(1, self.page_count + 1):
             links.append(f"<b>{n}</b>" if n == number else f'<a href="{_relative_list(n)}">{n}</a>')
-        if number < pages:
+        if number < self.page_count:
             links.append(f'<a href="{_relative_list(number + 1)}">下一页</a>')
         main = f"""<div class="list"><h2>即时新闻</h2>
 <ul class="newslist">
@@ -135,7 +108,8 @@ class _Site:
 </div>"""
         return self.page("即时新闻-青岛新闻网", main, location=self.location("即时新闻"))
 
-    def section(self, heading: str, chosen: list[SampleArticle]) -> str:
+    def section(self, channel: str, chosen: list[SampleArticle]) -> str:
+        heading = f"{channel}新闻"
         items = joined(f'<li><a href="{a.path}">{esc(a.title)}</a> [{a.published:%m-%d}]</li>'
                        for a in chosen)
         return self.page(f"{heading}-青岛新闻网",
@@ -171,7 +145,7 @@ class _Site:
             published=a.published, author=a.author or a.source,
             category=CHANNELS[a.channel], guid=self.ctx.url(a.path)) for a in self.articles]
         return feeds.rss("青岛新闻网-即时新闻", self.ctx.url("/qingdaonews/"),
-                         "青岛新闻网即时新闻频道", items, ENCODING, newest(self.articles))
+                         "青岛新闻网即时新闻频道", items, ENCODING, self.modified)
 
 
 def _relative_article(a: SampleArticle) -> str:
@@ -184,18 +158,15 @@ def _relative_list(number: int) -> str:
 
 
 def _body(a: SampleArticle) -> str:
-    parts = []
-    for number, block in enumerate(a.body):
-        text = esc(block.text)
-        if block.kind == "h":
-            parts.append(f"<p><b>{text}</b></p>")
-        elif block.kind == "cap":
-            image = f"/qingdaonews/images/{a.slug}_{number}.jpg"
-            parts.append(f'<p align="center"><img src="{image}" border="0"><br>{text}</p>')
-        else:
-            parts.append(f"<p>{INDENT}{text}</p>")
-        if a.inline_ad_after == number:
-            # The advertisement table the original page had inside a paragraph.
-            parts.append(fill("qingdaonews_inline_ad.html"))
+    parts = blocks_html(a, {
+        "h": "<p><b>{text}</b></p>",
+        "cap": '<p align="center"><img src="/qingdaonews/images/{slug}_{number}.jpg" border="0">'
+               "<br>{text}</p>",
+        "p": f"<p>{INDENT}{{text}}</p>"})
+    if a.inline_ad_after is not None and a.inline_ad_after < len(parts):
+        # The advertisement table the original page had inside a paragraph.
+        parts.insert(a.inline_ad_after + 1, fill("qingdaonews_inline_ad.html"))
     return joined(parts)
 
+
+render = _Site.render

@@ -10,18 +10,15 @@ references, which is what Big5 publishing systems did. On day two it republishes
 
 from __future__ import annotations
 
-from newsmon.samplesites.catalog import SampleArticle, articles_for, newest
+from newsmon.samplesites.catalog import SampleArticle
 from newsmon.samplesites.pages import (
-    STATIC_MODIFIED,
     WEEKDAYS_TRADITIONAL,
-    RenderContext,
-    Resource,
+    SitePages,
     SiteSpec,
+    blocks_html,
     esc,
     fill,
-    html_resource,
     joined,
-    paginate,
     tracking_script,
 )
 
@@ -39,40 +36,21 @@ PAGE_SIZE = 4
 CHANNELS = {"hongkong": "港聞", "china": "中國"}
 
 
-def render(ctx: RenderContext) -> dict[str, Resource]:
-    articles = articles_for(SPEC.name, ctx.day)
-    modified = newest(articles)
-    site = _Site(ctx, articles)
-    out: dict[str, Resource] = {}
-
-    def page(text: str) -> Resource:
-        return html_resource(text, ENCODING, ENCODING, modified)
-
-    out["/wenweipo/"] = out["/wenweipo/index.html"] = page(site.home())
-    for number, chunk in enumerate(paginate(articles, PAGE_SIZE), start=1):
-        out[list_page_path(number)] = page(site.list_page(chunk, number))
-    for key, name in CHANNELS.items():
-        out[f"/wenweipo/{key}/index.html"] = page(
-            site.section(name, [a for a in articles if a.channel == key]))
-    for article in articles:
-        out[article.path] = html_resource(site.article(article), ENCODING, ENCODING,
-                                          article.published)
-    about = site.static("關於我們", "香港文匯網由香港文匯報主辦。")
-    out["/wenweipo/about.html"] = html_resource(about, ENCODING, ENCODING, STATIC_MODIFIED)
-    return out
-
-
 def list_page_path(number: int) -> str:
     return "/wenweipo/news/list.html" if number == 1 else f"/wenweipo/news/list_{number}.html"
 
 
-class _Site:
-    def __init__(self, ctx: RenderContext, articles: list[SampleArticle]) -> None:
-        self.ctx = ctx
-        self.articles = articles
-        newest_time = newest(articles)
-        self.today = (f"{newest_time.year}年{newest_time.month}月{newest_time.day}日 "
-                      f"星期{WEEKDAYS_TRADITIONAL[newest_time.weekday()]}") if newest_time else ""
+class _Site(SitePages):
+    spec, encoding, page_size, channels = SPEC, ENCODING, PAGE_SIZE, CHANNELS
+    home_paths = ("/wenweipo/", "/wenweipo/index.html")
+    static_pages = (("/wenweipo/about.html", "關於我們", "香港文匯網由香港文匯報主辦。"),)
+    list_page_path = staticmethod(list_page_path)
+    channel_path = "/wenweipo/{}/index.html"
+
+    def today(self) -> str:
+        when = self.modified
+        return (f"{when.year}年{when.month}月{when.day}日 "
+                f"星期{WEEKDAYS_TRADITIONAL[when.weekday()]}") if when else ""
 
     def link(self, a: SampleArticle) -> str:
         """Protocol-relative, as the old site wrote its links."""
@@ -81,7 +59,7 @@ class _Site:
     def page(self, title: str, main: str, head: str = "", path: str = "") -> str:
         hot = joined(f'<li><a href="{self.link(a)}">{esc(a.title)}</a></li>'
                      for a in self.articles[:5])
-        return fill("wenweipo_page.html", title=esc(title), head=head, today=self.today,
+        return fill("wenweipo_page.html", title=esc(title), head=head, today=self.today(),
                     path=path, main=main, hot=hot, tracking=tracking_script("wenweipo", "page"))
 
     @staticmethod
@@ -96,15 +74,15 @@ class _Site:
                                        f'<a href="/wenweipo/news/list.html">更多即時新聞</a></div>')
 
     def list_page(self, chunk: list[SampleArticle], number: int) -> str:
-        pages = len(paginate(self.articles, PAGE_SIZE))
         rows = joined(
             f'<tr><td class="time">{a.published:%m/%d %H:%M}</td>'
             f'<td><a href="{self.link(a)}" target="_blank">{esc(a.title)}</a></td></tr>'
             for a in chunk)
         pager = " ".join(
             f"<b>[{n}]</b>" if n == number else f'<a href="{list_page_path(n)}">[{n}]</a>'
-            for n in range(1, pages + 1))
-        more = (f' <a href="{list_page_path(number + 1)}">下一頁</a>' if number < pages else "")
+            for n in range(1, self.page_count + 1))
+        more = (f' <a href="{list_page_path(number + 1)}">下一頁</a>'
+                if number < self.page_count else "")
         main = (f'<div class="listtitle">即時新聞</div>'
                 f'<table class="list" width="100%">{rows}</table>'
                 f'<div class="pager">{pager}{more}</div>')
@@ -140,13 +118,8 @@ class _Site:
 
 
 def _body(a: SampleArticle) -> str:
-    parts = []
-    for block in a.body:
-        text = esc(block.text)
-        if block.kind in ("h", "deck"):
-            parts.append(f"<p><b>{text}</b></p>")
-        elif block.kind == "cap":
-            parts.append(f'<p class="pic">{text}</p>')
-        else:
-            parts.append(f"<p>{text}</p>")
-    return joined(parts)
+    return joined(blocks_html(a, {"h": "<p><b>{text}</b></p>", "deck": "<p><b>{text}</b></p>",
+                                  "cap": '<p class="pic">{text}</p>', "p": "<p>{text}</p>"}))
+
+
+render = _Site.render
