@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 import newsmon.crawler.settings as default_settings
 from newsmon.config import Config, SourceConfig
@@ -48,6 +48,9 @@ def scrapy_settings(config: Config, database_url: str, *, progress: bool = False
     return settings
 
 
+SOURCE_PRIORITY = SETTINGS_PRIORITIES["cmdline"] + 10  # a source's politeness overrides
+
+
 def source_settings(base: Settings, source: SourceConfig) -> Settings:
     """A copy of ``base`` with the source's politeness overrides applied."""
     settings = base.copy()
@@ -60,7 +63,11 @@ def source_settings(base: Settings, source: SourceConfig) -> Settings:
         overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = polite.concurrency
     if polite.obey_robots is not None:
         overrides["ROBOTSTXT_OBEY"] = polite.obey_robots
-    settings.setdict(overrides, priority="cmdline")
+    # Above "cmdline", the priority of the app-wide values in ``base``: CrawlerProcess
+    # merges its own settings (``base``) into each Crawler it is given, and a value of
+    # equal priority wins there, which silently put the [settings] delay, concurrency
+    # and robots rule back over the source's own.
+    settings.setdict(overrides, priority=SOURCE_PRIORITY)
     return settings
 
 
