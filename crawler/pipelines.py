@@ -25,6 +25,9 @@ from typing import Any, Self
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
+from twisted.internet.defer import Deferred
 
 from newsmon.config import ExtractOverrides, SourceConfig
 from newsmon.crawler.canonical import UrlError, canonicalize
@@ -230,6 +233,7 @@ class StorePipeline:
         self._source_ids: dict[str, int] = {}
         self._pending: list[DedupedItem] = []
         self._oldest = 0.0
+        self._timer: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -244,8 +248,19 @@ class StorePipeline:
 
     async def open_spider(self) -> None:
         await self.store.call(self.store.database.ensure_schema)
+        # A batch waits at most batch_seconds even when no other article comes: a slow
+        # page can hold the crawl open long after the last article arrived.
+        self._timer = task.LoopingCall(self._flush_when_due)
+        self._timer.start(max(self.batch_seconds, 0.1), now=False)
+
+    def _flush_when_due(self) -> Deferred[None] | None:
+        if self._pending and time.monotonic() - self._oldest >= self.batch_seconds:
+            return deferred_from_coro(self.flush())
+        return None
 
     async def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
         await self.flush()
 
     def _aliases(self) -> dict[str, str] | None:

@@ -105,7 +105,7 @@ def test_a_runner_and_three_workers_crawl_every_source_one_at_a_time(
     assert all(w["state"] == "up" and w["host"] and w["pid"] > 0 and w["jobs_running"] >= 0
                and w["last_heartbeat"] for w in listed.values())
     queues = {q["queue"]: q["waiting"] for q in status["workers"] if "queue" in q}
-    assert set(queues) == {f"{queue_prefix}.crawl", f"{queue_prefix}.digest"}
+    assert set(queues) == {f"{queue_prefix}.{kind}" for kind in ("crawl", "digest", "revisit")}
     assert all(isinstance(n, int) and n >= 0 for n in queues.values())
 
     runs = ledger(pg_url)
