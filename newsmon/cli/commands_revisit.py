@@ -102,8 +102,11 @@ def watch_section(app: AppContext, now: datetime) -> Any:
             "id": last.id, "started_at": last.started_at.isoformat(),
             "finished_at": last.finished_at.isoformat() if last.finished_at else None,
             "status": last.status, "due": last.due, "outcomes": last.outcomes}}
-    row = {"due now": queue.due_now, "due later": queue.due_later,
-           "next due": local_time(queue.next_due, zone) if queue.next_due else "-",
+    # Six columns at most, so the table fits a 60-column terminal: the next due time
+    # goes beside the count of those due later.
+    later = str(queue.due_later) + (f" (next {local_time(queue.next_due, zone)})"
+                                    if queue.next_due else "")
+    row = {"due now": queue.due_now, "due later": later,
            "finished": queue.finished, "taken down": queue.taken_down,
            "unreachable": queue.unreachable,
            "last re-visit": "never" if last is None else
