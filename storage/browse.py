@@ -19,6 +19,7 @@ from newsmon.status import RunRecord
 from newsmon.storage.digests import DigestRunRecord
 from newsmon.storage.jobruns import JobRunRecord
 from newsmon.storage.models import Article, CrawlRun, DigestRun, JobRun, Match, Source, Story, Topic
+from newsmon.storage.runs import run_record
 
 __all__ = [
     "CrawlRunRow", "FieldCoverage", "MatchRow", "StorySummary", "crawl_runs",
@@ -95,18 +96,7 @@ def crawl_runs(session: Session, before: int | None, limit: int,
         stmt = stmt.where(CrawlRun.id < before)
     if source is not None:
         stmt = stmt.where(Source.name == source)
-    return [CrawlRunRow(run.id, _run_record(name, run)) for name, run in session.execute(stmt)]
-
-
-def _run_record(name: str, run: CrawlRun) -> RunRecord:
-    return RunRecord(
-        source=name, started_at=run.started_at, finished_at=run.finished_at,
-        status=run.status, finish_reason=run.finish_reason, pages=run.pages,
-        new_articles=run.new_articles, updated_articles=run.updated_articles,
-        unchanged_articles=run.unchanged_articles, skipped_known=run.skipped_known,
-        not_modified=run.not_modified,
-        errors={str(k): int(v) for k, v in (run.errors or {}).items()},
-        outcomes={str(k): int(v) for k, v in (run.outcomes or {}).items()})
+    return [CrawlRunRow(run.id, run_record(name, run)) for name, run in session.execute(stmt)]
 
 
 def job_runs_before(session: Session, before: int | None, limit: int) -> list[JobRunRecord]:

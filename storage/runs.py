@@ -45,7 +45,8 @@ def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
     return [(name, run) for name, run in rows]
 
 
-def _record(name: str, run: CrawlRun) -> RunRecord:
+def run_record(name: str, run: CrawlRun) -> RunRecord:
+    """One crawl-run row as the core's :class:`RunRecord`."""
     return RunRecord(
         source=name, started_at=run.started_at, finished_at=run.finished_at,
         status=run.status, finish_reason=run.finish_reason, pages=run.pages,
@@ -68,7 +69,7 @@ def run_history(session: Session, per_source: int = 30) -> dict[str, list[RunRec
                            .order_by(Source.name, CrawlRun.id.desc()))
     history: dict[str, list[RunRecord]] = {}
     for name, run in rows:
-        history.setdefault(name, []).append(_record(name, run))
+        history.setdefault(name, []).append(run_record(name, run))
     return history
 
 

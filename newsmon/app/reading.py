@@ -16,10 +16,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from newsmon.config import parse_duration
 from newsmon.digest import highlight_segments
@@ -465,6 +465,14 @@ def article_json(details: ArticleDetails) -> dict[str, Any]:
 T = TypeVar("T")
 
 
+class _Identified(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+RunT = TypeVar("RunT", bound=_Identified)
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
@@ -499,29 +507,28 @@ RunKind = Literal["crawl", "job", "digest"]
 
 def crawl_runs(database: Database, cursor: str | None = None, limit: int = 50,
                source: str | None = None) -> Page[browse.CrawlRunRow]:
-    _check_limit(limit)
-    before = read_id_cursor("crawl-runs", cursor)
-    with database.session() as session:
-        found = browse.crawl_runs(session, before, limit + 1, source)
-    return _page(found, limit, "crawl-runs", lambda row: row.id)
+    return _runs_page(database, "crawl-runs", cursor, limit,
+                      lambda session, before, n: browse.crawl_runs(session, before, n, source))
 
 
 def job_runs(database: Database, cursor: str | None = None, limit: int = 50
              ) -> Page[JobRunRecord]:
-    _check_limit(limit)
-    before = read_id_cursor("job-runs", cursor)
-    with database.session() as session:
-        found = browse.job_runs_before(session, before, limit + 1)
-    return _page(found, limit, "job-runs", lambda row: row.id)
+    return _runs_page(database, "job-runs", cursor, limit, browse.job_runs_before)
 
 
 def digest_runs(database: Database, cursor: str | None = None, limit: int = 50
                 ) -> Page[DigestRunRecord]:
+    return _runs_page(database, "digest-runs", cursor, limit, browse.digest_runs)
+
+
+def _runs_page(database: Database, kind: str, cursor: str | None, limit: int,
+               fetch: Callable[[Session, int | None, int], list[RunT]]) -> Page[RunT]:
+    """One page of a run ledger, newest first, continued by an id cursor of ``kind``."""
     _check_limit(limit)
-    before = read_id_cursor("digest-runs", cursor)
+    before = read_id_cursor(kind, cursor)
     with database.session() as session:
-        found = browse.digest_runs(session, before, limit + 1)
-    return _page(found, limit, "digest-runs", lambda row: row.id)
+        found = fetch(session, before, limit + 1)
+    return _page(found, limit, kind, lambda row: row.id)
 
 
 @dataclass(frozen=True, slots=True)
