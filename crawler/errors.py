@@ -84,8 +84,8 @@ def _unsupported_transfer_encoding(exc: BaseException | None) -> str | None:
 # Errors that mean the database itself is gone (connection lost, schema dropped, file
 # unusable), as opposed to one article it refused (IntegrityError, DataError).
 DATABASE_UNAVAILABLE = "database_unavailable"  # the finish reason of such a crawl
-# Why, once per process: ``newsmon crawl`` prints the first as its one error line.
-DATABASE_FAILURES: list[str] = []
+# The crawl's stat saying why: ``newsmon crawl`` prints the first as its one error line.
+DATABASE_LOST_STAT = "newsmon/database_unavailable"
 
 
 class Rejected(DropItem):

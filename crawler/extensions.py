@@ -10,8 +10,10 @@ from typing import Any, TextIO
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from newsmon.crawler.errors import DATABASE_LOST_STAT
 from newsmon.crawler.outcomes import outcome_counts
 from newsmon.crawler.store import CrawlStore
 from newsmon.storage.articles import ensure_source
@@ -38,6 +40,7 @@ def crawl_stats_from(source: str, stats: Mapping[str, Any], finish_reason: str) 
         skipped_known=int(stats.get("newsmon/articles/skipped_known", 0)),
         not_modified=int(stats.get("newsmon/pages/not_modified", 0)),
         outcomes=outcome_counts(stats),
+        database_error=stats.get(DATABASE_LOST_STAT),
     )
 
 
@@ -131,11 +134,13 @@ class ProgressBoard:
             self.stream.flush()
 
 
-BOARD = ProgressBoard()
+# The setting in which ``run_crawl`` hands its crawlers the process's one board.
+BOARD_SETTING = "NEWSMON_PROGRESS_BOARD"
 
 
 class Progress:
-    """Feeds the shared :data:`BOARD` from Scrapy signals (enabled by ``newsmon crawl``)."""
+    """Feeds the crawl process's :class:`ProgressBoard` (the :data:`BOARD_SETTING`)
+    from Scrapy signals; enabled by ``newsmon crawl`` on a terminal."""
 
     def __init__(self, crawler: Crawler, board: ProgressBoard) -> None:
         assert crawler.stats is not None
@@ -145,7 +150,10 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        progress = cls(crawler, BOARD)
+        board = crawler.settings.get(BOARD_SETTING)
+        if not isinstance(board, ProgressBoard):
+            raise NotConfigured("no progress board: the crawl was not started by newsmon")
+        progress = cls(crawler, board)
         for signal in (signals.response_received, signals.item_scraped, signals.item_dropped):
             crawler.signals.connect(progress.tick, signal=signal)
         crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)

@@ -40,7 +40,7 @@ from newsmon.crawler.normalise import normalize_article
 from newsmon.crawler.outcomes import PageOutcomes
 from newsmon.crawler.ownership import believed_canonical
 from newsmon.crawler.store import CrawlStore
-from newsmon.crawler.workers import SHARED, START_AFTER, PurePool, worker_count
+from newsmon.crawler.workers import POOL_SETTING, PurePool
 from newsmon.sanitise import URL_MAX
 from newsmon.storage.articles import UpsertStatus, ensure_source, upsert_article
 from newsmon.storage.engine import Session
@@ -79,7 +79,7 @@ def _source_config(crawler: Crawler) -> SourceConfig | None:
 
 
 class _UsesWorkers:
-    """A pure stage that may run its work in the shared worker processes."""
+    """A pure stage that may run its work in the crawl process's worker processes."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -90,16 +90,14 @@ class _UsesWorkers:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        settings = self.crawler.settings
-        self.pool = SHARED.acquire(worker_count(settings.get("NEWSMON_WORKERS", "auto")),
-                                   settings.getint("NEWSMON_WORKERS_AFTER", START_AFTER))
+        pool = self.crawler.settings.get(POOL_SETTING)
+        self.pool = pool if isinstance(pool, PurePool) else None
 
     def close_spider(self) -> None:
-        if self.pool is not None:
-            if self.crawler.stats is not None:
-                self.crawler.stats.set_value("newsmon/workers/offloaded", self.pool.offloaded)
-            self.pool = None
-            SHARED.release()
+        # The pool is the crawl process's (see crawler.workers.POOL_SETTING): borrowed.
+        if self.pool is not None and self.crawler.stats is not None:
+            self.crawler.stats.set_value("newsmon/workers/offloaded", self.pool.offloaded)
+        self.pool = None
 
     async def _run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         if self.pool is None:

@@ -16,8 +16,9 @@ from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 import newsmon.crawler.settings as default_settings
 from newsmon.config import Config, SourceConfig
-from newsmon.crawler.extensions import BOARD, crawl_stats_from
+from newsmon.crawler.extensions import BOARD_SETTING, ProgressBoard, crawl_stats_from
 from newsmon.crawler.spiders.news import NewsSpider
+from newsmon.crawler.workers import POOL_SETTING, START_AFTER, PurePool, worker_count
 from newsmon.values import CrawlStats
 
 
@@ -152,18 +153,26 @@ def run_crawl(config: Config, database_url: str, sources: Sequence[SourceConfig]
     process = _SignalNotingProcess(base)
     debug_handler = _newsmon_debug_handler(base, verbosity)
     _quiet_duplicate_error_logs(verbosity)
+    # What the crawlers of this process share, owned here: the worker pool and the
+    # progress line. Each crawler gets them in its own settings (set after Crawler
+    # copied them, since a copy would be deep).
+    pool = PurePool(worker_count(base.get("NEWSMON_WORKERS", "auto")),
+                    base.getint("NEWSMON_WORKERS_AFTER", START_AFTER))
+    board = ProgressBoard() if progress else None
     crawlers: list[tuple[SourceConfig, Crawler]] = []
     for index, source in enumerate(sources):
         # The first crawler installs the reactor named in the settings; the rest reuse it.
         crawler = Crawler(NewsSpider, source_settings(base, source), init_reactor=index == 0)
+        crawler.settings.setdict({POOL_SETTING: pool, BOARD_SETTING: board}, priority="cmdline")
         process.crawl(crawler, source_config=source)
         crawlers.append((source, crawler))
     try:
         process.start()
     finally:
         _remove_handler(debug_handler)
-    if progress:
-        BOARD.finish()
+        pool.close()
+        if board is not None:
+            board.finish()
     results = []
     for source, crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}

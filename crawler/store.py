@@ -33,7 +33,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from newsmon.crawler.errors import DATABASE_FAILURES, DATABASE_UNAVAILABLE
+from newsmon.crawler.errors import DATABASE_LOST_STAT, DATABASE_UNAVAILABLE
 from newsmon.crawler.ledger import CrawlLedger
 from newsmon.storage.engine import Database, database_lost
 
@@ -110,12 +110,11 @@ class CrawlStore:
         reason = database_lost(exc)
         if reason is None:
             return False
-        if not DATABASE_FAILURES:
-            DATABASE_FAILURES.append(reason)
+        stats = self.crawler.stats
+        if stats is not None and stats.get_value(DATABASE_LOST_STAT) is None:
+            stats.set_value(DATABASE_LOST_STAT, reason)
         engine = self.crawler.engine
         if engine is not None and engine.running:
-            if self.crawler.stats is not None:
-                self.crawler.stats.set_value("newsmon/database_unavailable", reason)
             deferred_from_coro(engine.close_spider_async(reason=DATABASE_UNAVAILABLE))
         return True
 

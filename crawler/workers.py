@@ -35,6 +35,10 @@ T = TypeVar("T")
 START_AFTER = 50
 PARENT_CHECK_SECONDS = 1.0
 SPARE_CPU = 0.75
+# The crawl process's pool, shared by its crawlers (one per source): ``run_crawl`` owns
+# it and hands it to each crawler in this setting. Without it (``scrapy crawl``) the
+# pipelines run the pure stages in the crawl process.
+POOL_SETTING = "NEWSMON_WORKER_POOL"
 
 
 def worker_count(setting: str | int | None) -> int:
@@ -161,30 +165,3 @@ class PurePool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
-
-
-class _Shared:
-    """One pool per crawl process, shared by the crawlers it runs (one per source)."""
-
-    def __init__(self) -> None:
-        self.pool: PurePool | None = None
-        self.users = 0
-        self.lock = threading.Lock()
-
-    def acquire(self, workers: int, start_after: int) -> PurePool:
-        with self.lock:
-            if self.pool is None:
-                self.pool = PurePool(workers, start_after)
-            self.users += 1
-            return self.pool
-
-    def release(self) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.users <= 0 and self.pool is not None:
-                self.pool.close()
-                self.pool = None
-                self.users = 0
-
-
-SHARED = _Shared()

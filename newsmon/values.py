@@ -85,6 +85,7 @@ class CrawlStats:
     not_modified: int = 0  # start pages answered 304 Not Modified and believed
     # What became of each linked page: {outcome: pages} (see crawler/outcomes.py).
     outcomes: dict[str, int] = field(default_factory=dict)
+    database_error: str | None = None  # why the database was lost, stopping the crawl
 
     @property
     def linked_pages(self) -> int:

@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from newsmon.crawler.dedup import fingerprint
 from newsmon.crawler.extract import extract_article
 from newsmon.crawler.workers import PurePool, spare_cpus, worker_count
+from tests.conftest import Newsmon
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 T0 = datetime(2020, 8, 8, tzinfo=UTC)
@@ -112,3 +114,17 @@ def test_workers_exit_when_their_crawl_process_is_killed(tmp_path: Path) -> None
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in pids), "orphaned workers kept running"
+
+
+def test_one_crawl_process_shares_one_pool_and_one_progress_line(newsmon: Newsmon) -> None:
+    """``run_crawl`` owns the process's worker pool and progress board and hands them to
+    every crawler (one per source): each source's pipelines report the pool's count,
+    and the board draws the progress line (off a terminal: the first update, then one
+    every 5 s)."""
+    result = newsmon("crawl", "-vv", "--progress")
+    sources = re.findall(r"^(\w+): \d+ linked pages", result.stdout, re.MULTILINE)
+    assert len(sources) >= 2, result.stdout
+    # -vv: Scrapy dumps each crawler's stats on stderr when it closes.
+    assert result.stderr.count("'newsmon/workers/offloaded': ") == len(sources)
+    assert re.search(r"^crawling [1-9] source\(s\): \d+ pages, \d+ new articles, \d+ errors$",
+                     result.stderr, re.MULTILINE), result.stderr

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 from newsmon.app.matching import MatchRunStats, match_pending
 from newsmon.config import Config, SourceConfig
-from newsmon.crawler.errors import DATABASE_FAILURES
 from newsmon.crawler.runner import CrawlInterrupted, run_crawl
 from newsmon.jobresult import CrawlResult
 from newsmon.storage.engine import Database
@@ -47,9 +46,10 @@ def crawl_and_match(config: Config, database: Database, sources: Sequence[Source
     except CrawlInterrupted as stop:
         return CrawlOutcome(tuple(stop.results), _totals(stop.results, None),
                             stop_signal=stop.signum)
-    if DATABASE_FAILURES:
+    lost = next((r.database_error for r in results if r.database_error), None)
+    if lost is not None:
         return CrawlOutcome(tuple(results), _totals(results, None, "database unavailable"),
-                            database_error=str(DATABASE_FAILURES[0]))
+                            database_error=lost)
     matched = match_pending(database, datetime.now(UTC), config.settings.backfill_window)
     return CrawlOutcome(tuple(results), _totals(results, matched))
 
