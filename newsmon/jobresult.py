@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 RESULT_VERSION = 1
 
@@ -30,6 +32,7 @@ class CrawlResult:
     new_matches: int | None = None  # None: topics were not matched (the crawl was stopped)
     flagged: int = 0
     stopped_by: str = "interrupted"  # why topics were not matched, when they were not
+    kind: Literal["crawl"] = "crawl"  # the result file's tag (see :data:`JobReport`)
 
     def summary(self) -> str:
         """``14 pages, 7 new articles, 0 errors, 3 known links skipped; …``."""
@@ -75,6 +78,7 @@ class DigestResults:
     """The digests one ``newsmon digest`` sent (one per subscription it ran)."""
 
     subscriptions: tuple[DigestResult, ...]
+    kind: Literal["digest"] = "digest"
 
     def summary(self) -> str:
         return "; ".join(result.summary() for result in self.subscriptions)
@@ -88,6 +92,7 @@ class RevisitResult:
     enrolled: int
     outcomes: dict[str, int]
     new_matches: int = 0
+    kind: Literal["revisit"] = "revisit"
 
     def summary(self) -> str:
         """``7 re-visits: 2 edited, 1 taken_down, 4 unchanged; 3 newly watched``."""
@@ -96,7 +101,10 @@ class RevisitResult:
                 + f"; {self.enrolled} newly watched; {self.new_matches} new topic matches")
 
 
-JobReport = CrawlResult | DigestResults | RevisitResult
+JobReport = Annotated[CrawlResult | DigestResults | RevisitResult,
+                      Field(discriminator="kind")]
+# Checks a result file's fields and types, and reads it back into the dataclasses.
+_REPORT: TypeAdapter[JobReport] = TypeAdapter(JobReport)
 
 
 class ResultFileError(ValueError):
@@ -105,14 +113,7 @@ class ResultFileError(ValueError):
 
 def write_result(path: Path, report: JobReport) -> None:
     """Write ``report`` to ``path`` whole or not at all (a reader never sees half)."""
-    if isinstance(report, CrawlResult):
-        payload: dict[str, Any] = {"kind": "crawl", **asdict(report)}
-    elif isinstance(report, RevisitResult):
-        payload = {"kind": "revisit", **asdict(report)}
-    else:
-        payload = {"kind": "digest",
-                   "subscriptions": [asdict(result) for result in report.subscriptions]}
-    payload["version"] = RESULT_VERSION
+    payload = {"version": RESULT_VERSION, "report": _REPORT.dump_python(report, mode="json")}
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     os.replace(partial, path)
@@ -133,28 +134,11 @@ def read_result(path: Path) -> JobReport | None:
         payload = json.loads(text)
         if not isinstance(payload, dict) or payload.get("version") != RESULT_VERSION:
             raise ValueError(f"expected a JSON object of version {RESULT_VERSION}")
-        return _report_from(payload)
-    except (ValueError, TypeError, KeyError) as exc:
+        return _REPORT.validate_python(payload.get("report"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the report"
+        raise ResultFileError(f"{path}: not a newsmon result: {where}: {first['msg']}"
+                              ) from None
+    except ValueError as exc:
         raise ResultFileError(f"{path}: not a newsmon result: {exc}") from None
-
-
-def _report_from(payload: dict[str, Any]) -> JobReport:
-    kind = payload["kind"]
-    if kind == "crawl":
-        return CrawlResult(
-            pages=int(payload["pages"]), new_articles=int(payload["new_articles"]),
-            errors=int(payload["errors"]), skipped_known=int(payload["skipped_known"]),
-            new_matches=None if payload["new_matches"] is None else int(payload["new_matches"]),
-            flagged=int(payload["flagged"]))
-    if kind == "digest":
-        return DigestResults(tuple(
-            DigestResult(subscription=str(entry["subscription"]), status=str(entry["status"]),
-                         matches=int(entry["matches"]), channel=str(entry["channel"]),
-                         format=str(entry["format"]),
-                         error=None if entry["error"] is None else str(entry["error"]))
-            for entry in payload["subscriptions"]))
-    if kind == "revisit":
-        return RevisitResult(due=int(payload["due"]), enrolled=int(payload["enrolled"]),
-                             outcomes={str(k): int(v) for k, v in payload["outcomes"].items()},
-                             new_matches=int(payload["new_matches"]))
-    raise ValueError(f"unknown result kind {kind!r}")

@@ -20,6 +20,7 @@ from newsmon.jobresult import (
     DigestResult,
     DigestResults,
     JobReport,
+    ResultFileError,
     read_result,
     write_result,
 )
@@ -198,3 +199,20 @@ def test_the_real_crawl_and_digest_commands_write_their_result(newsmon: Newsmon,
     newsmon("digest", "--result-file", str(sent))
     assert read_result(sent) == DigestResults(
         (DigestResult("default", "sent", 0, "stdout", "text"),))
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ('{"version": 1, "report": {"kind": "crawl", "pages": "x"}}', "crawl.pages: "),
+    ('{"version": 1, "report": {"kind": "shout"}}', "does not match any of the expected"),
+    ('{"version": 0, "report": {}}', "expected a JSON object of version 1"),
+    ("{half", "Expecting property name"),
+])
+def test_a_result_file_not_written_by_newsmon_is_one_named_error(tmp_path: Path, text: str,
+                                                                  said: str) -> None:
+    path = tmp_path / "result.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ResultFileError) as error:
+        read_result(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: not a newsmon result: ") and said in message
+    assert "\n" not in message
