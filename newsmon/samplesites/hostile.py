@@ -64,6 +64,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from newsmon.samplesites import feeds
 from newsmon.samplesites.catalog import SampleArticle, articles_for
 from newsmon.samplesites.pages import esc, joined, rfc822, w3c
 
@@ -387,12 +388,7 @@ def _sitemap(ctx: HostileContext) -> str:
         f"{ctx.canary_localhost}/hostile/a/sitemap-localhost.html",
         "file:///etc/passwd",
     ]
-    urls = joined(f"<url><loc>{esc(url)}</loc></url>" for url in targets)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{urls}\n</urlset>\n"
-    )
+    return feeds.urlset(feeds.SitemapEntry(url, None) for url in targets)
 
 
 def sitemap_children(ctx: HostileContext) -> list[str]:
@@ -407,12 +403,7 @@ def sitemap_children(ctx: HostileContext) -> list[str]:
 
 
 def _sitemap_index(ctx: HostileContext) -> str:
-    children = joined(f"<sitemap><loc>{esc(url)}</loc></sitemap>" for url in sitemap_children(ctx))
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{children}\n</sitemapindex>\n"
-    )
+    return feeds.sitemap_index(feeds.SitemapEntry(url, None) for url in sitemap_children(ctx))
 
 
 # --- the article pages ------------------------------------------------------------------
