@@ -33,6 +33,12 @@ GIF_1X1 = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04
            b"\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 ASSET_TYPES = {".css": "text/css", ".js": "application/javascript", ".gif": "image/gif",
                ".png": "image/gif", ".jpg": "image/gif", ".ico": "image/gif"}
+# The broken site's fixed answers: an error page, or a redirect (status, target).
+_BROKEN_ERRORS = {"/broken/gone.html": HTTPStatus.NOT_FOUND,
+                  "/broken/error.html": HTTPStatus.INTERNAL_SERVER_ERROR}
+_BROKEN_REDIRECTS = {"/broken/loop-a.html": (HTTPStatus.FOUND, "/broken/loop-b.html"),
+                     "/broken/loop-b.html": (HTTPStatus.FOUND, "/broken/loop-a.html"),
+                     "/broken/moved.html": (HTTPStatus.MOVED_PERMANENTLY, "/broken/ok.html")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +320,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path in state.redirects:
             self._send_redirect(HTTPStatus.FOUND, state.redirects[path], send_body)
             return
+        if path in _BROKEN_ERRORS:
+            self._send_error(_BROKEN_ERRORS[path], path, send_body)
+            return
+        if path in _BROKEN_REDIRECTS:
+            self._send_redirect(*_BROKEN_REDIRECTS[path], send_body)
+            return
         params = parse_qs(query)
         dynamic = _BROKEN_HANDLERS.get(path)
         if dynamic is not None:
@@ -418,12 +430,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(HTTPStatus.NOT_FOUND, path, send_body)
 
     # --- the broken site's misbehaviour --------------------------------------------------
-    def _gone(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_error(HTTPStatus.NOT_FOUND, "/broken/gone.html", send_body)
-
-    def _error(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, "/broken/error.html", send_body)
-
     def _busy(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
         if state.next_busy_number() % 2 == 1:
             self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "/broken/busy.html", send_body,
@@ -443,15 +449,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(HTTPStatus.OK, "text/html; charset=utf-8",
                          broken.error_page(200, f"slow page after {delay:g} s", self.path),
                          send_body)
-
-    def _loop_a(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_redirect(HTTPStatus.FOUND, "/broken/loop-b.html", send_body)
-
-    def _loop_b(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_redirect(HTTPStatus.FOUND, "/broken/loop-a.html", send_body)
-
-    def _moved(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_redirect(HTTPStatus.MOVED_PERMANENTLY, "/broken/ok.html", send_body)
 
     def _huge(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
         megabytes = _number_param(params, "mb", broken.HUGE_DEFAULT_MB, broken.HUGE_MAX_MB)
@@ -473,14 +470,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(chunk)
 
 
+# The broken site's pages whose answer depends on the request.
 _BROKEN_HANDLERS = {
-    "/broken/gone.html": _Handler._gone,
-    "/broken/error.html": _Handler._error,
     "/broken/busy.html": _Handler._busy,
     "/broken/slow.html": _Handler._slow,
-    "/broken/loop-a.html": _Handler._loop_a,
-    "/broken/loop-b.html": _Handler._loop_b,
-    "/broken/moved.html": _Handler._moved,
     "/broken/huge.html": _Handler._huge,
 }
 
