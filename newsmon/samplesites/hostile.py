@@ -152,7 +152,6 @@ QUIET_LIST = "list-etag.html"
 LIST_PAGES = (*LURE_LISTS, QUIET_LIST)
 FEEDS = ("feed.xml", "atom.xml", "feed.json")
 SITEMAPS = ("sitemap.xml", "sitemap-index.xml")
-ARTICLES = ("ok", "nul", "surrogate", "controls", "terminal", "charset", "long")
 HIJACKS = ("hijack-canonical", "hijack-ogurl", "hijack-localhost")
 
 
@@ -197,17 +196,8 @@ def render(ctx: HostileContext) -> dict[str, Reply]:
             (("Location", target), ("Content-Type", "text/html; charset=utf-8")),
             f'<a href="{esc(target)}">moved</a>'.encode(),
         )
-    builders = {
-        "ok": _ok,
-        "nul": _nul,
-        "surrogate": _surrogate,
-        "controls": _controls,
-        "terminal": _terminal,
-        "charset": _charset,
-        "long": _long,
-    }
-    for name, article in zip(ARTICLES, bodies, strict=False):
-        out[f"{PREFIX}a/{name}.html"] = builders[name](ctx, article)
+    for (name, build), article in zip(ARTICLES.items(), bodies, strict=False):
+        out[f"{PREFIX}a/{name}.html"] = build(ctx, article)
     for name, victim, article in zip(HIJACKS, ctx.victims, bodies[len(ARTICLES) :], strict=False):
         out[f"{PREFIX}a/{name}.html"] = _hijack(ctx, name, victim, article)
     out["/robots.txt"] = Reply(
@@ -544,6 +534,11 @@ def _hijack(ctx: HostileContext, name: str, victim: str, a: SampleArticle) -> Re
         head = f'<link rel="canonical" href="{esc(victim)}">'
     title = f"冒名顶替：{esc(a.title)}"
     return _article_reply(_Page(title, title, _text(a), head_extra=head))
+
+
+# The article pages (a/<name>.html) and what builds each, in the order they take texts.
+ARTICLES = {"ok": _ok, "nul": _nul, "surrogate": _surrogate, "controls": _controls,
+            "terminal": _terminal, "charset": _charset, "long": _long}
 
 
 # --- the servers --------------------------------------------------------------------------
