@@ -1,8 +1,8 @@
 """Benchmark: the full newsmon crawl pipeline against a bare Scrapy spider.
 
 Serves a local mirror of ``--pages`` article pages (default 2,000) built from the 169
-real corpus article pages in ``tests/data/corpus``, behind paginated list pages, and
-crawls it twice in the same run, each crawl in its own child process:
+real corpus article pages in ``tests/data/corpus``, behind paginated list pages (see
+bench/mirror.py), and crawls it twice in the same run, each crawl in its own child process:
 
 (a) a bare Scrapy spider that only downloads pages and follows their links;
 (b) the full newsmon pipeline (link discovery, URL ledger, extract, normalise,
@@ -13,12 +13,6 @@ pages per minute of each (wall clock, and per CPU minute — on a machine shared
 other work the wall-clock ratio moves with the load, the CPU-time one much less),
 their ratio, and each crawl's peak resident memory (workers included). A third crawl,
 download-only (lists followed, article pages not even parsed), shows Scrapy's floor.
-
-Mirror pages: copy 0 of a corpus page is served as recorded; copy *k* maps every
-common Han character through a permutation of its own, so the text keeps the
-statistics of real news (lengths, punctuation, markup) but every copy is a different
-story for dedup, as most articles of a real crawl are. Pages are served as UTF-8,
-without their ``rel=canonical`` (copies must not claim one address).
 
     python bench/crawl.py [--pages 2000] [--per-list 50] [--rounds 1] [--target 0.35] [--json]
 

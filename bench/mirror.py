@@ -1,6 +1,12 @@
 """The local mirror the crawl benchmarks fetch (``crawl.py``, ``revisit.py``): article
-pages built from the real corpus article pages in ``tests/data/corpus`` (how the copies
-differ: see bench/crawl.py), behind paginated list pages, served from a directory.
+pages built from the real corpus article pages in ``tests/data/corpus``, behind
+paginated list pages, served from a directory.
+
+Copy 0 of a corpus page is served as recorded; copy *k* maps every common Han
+character through a permutation of its own, so the text keeps the statistics of real
+news (lengths, punctuation, markup) but every copy is a different story for dedup, as
+most articles of a real crawl are. Pages are served as UTF-8, without their
+``rel=canonical`` (copies must not claim one address).
 
     python bench/mirror.py DIRECTORY [--validators]
 
