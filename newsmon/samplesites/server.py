@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from newsmon.samplesites import broken, daythree, sites
-from newsmon.samplesites.catalog import DAYS, SampleArticle, all_articles, articles_for
+from newsmon.samplesites.catalog import SampleArticle, all_articles, articles_for, check_day
 from newsmon.samplesites.pages import RenderContext, Resource
 
 # Request headers a test may want to see in the log.
@@ -145,7 +145,7 @@ class SampleSites:
     """
 
     def __init__(self, day: int = 1, host: str = "127.0.0.1", port: int = 0) -> None:
-        _check_day(day)
+        check_day(day)
         self._day = day
         self._host = host
         self._port = port
@@ -207,7 +207,7 @@ class SampleSites:
     def set_day(self, day: int) -> None:
         """Switch every site to day one, two or three (edits and takedowns, see
         ``daythree.py``); takes effect for the next request."""
-        _check_day(day)
+        check_day(day)
         self._day = day
         if self._server is not None:
             self._render()
@@ -256,11 +256,6 @@ class SampleSites:
         # One assignment: handlers see either the old day or the new one, never a mix.
         self._state.resources = sites.render_all(self._context())
         self._state.redirects, self._state.unavailable = _day_three_routes(self._day)
-
-
-def _check_day(day: int) -> None:
-    if day not in DAYS:
-        raise ValueError(f"day must be 1, 2 or 3, got {day!r}")
 
 
 def _day_three_routes(day: int) -> tuple[dict[str, str], frozenset[str]]:
