@@ -1,8 +1,8 @@
 """Benchmark: the full newsmon crawl pipeline against a bare Scrapy spider.
 
 Serves a local mirror of ``--pages`` article pages (default 2,000) built from the 169
-real corpus article pages in ``tests/data/corpus``, behind paginated list pages, and
-crawls it twice in the same run, each crawl in its own child process:
+real corpus article pages in ``tests/data/corpus``, behind paginated list pages (see
+bench/mirror.py), and crawls it twice in the same run, each crawl in its own child process:
 
 (a) a bare Scrapy spider that only downloads pages and follows their links;
 (b) the full newsmon pipeline (link discovery, URL ledger, extract, normalise,
@@ -13,12 +13,6 @@ pages per minute of each (wall clock, and per CPU minute — on a machine shared
 other work the wall-clock ratio moves with the load, the CPU-time one much less),
 their ratio, and each crawl's peak resident memory (workers included). A third crawl,
 download-only (lists followed, article pages not even parsed), shows Scrapy's floor.
-
-Mirror pages: copy 0 of a corpus page is served as recorded; copy *k* maps every
-common Han character through a permutation of its own, so the text keeps the
-statistics of real news (lengths, punctuation, markup) but every copy is a different
-story for dedup, as most articles of a real crawl are. Pages are served as UTF-8,
-without their ``rel=canonical`` (copies must not claim one address).
 
     python bench/crawl.py [--pages 2000] [--per-list 50] [--rounds 1] [--target 0.35] [--json]
 
@@ -31,11 +25,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import html
 import json
 import os
-import random
-import re
 import resource
 import shutil
 import subprocess
@@ -43,117 +34,11 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from statistics import median
 from typing import Any, ClassVar
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "tests" / "data" / "corpus"
-_META_CHARSET = re.compile(rb"<meta[^>]+charset[^>]*>", re.IGNORECASE)
-# Copies of a page must not claim one canonical URL (a relative rel=canonical would).
-_CANONICAL = re.compile(rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+og:url[^>]*>",
-                        re.IGNORECASE)
-MIRROR_LINKS = r"/(a|list)/\d+\.html$"  # the pages the mirror serves
-
-
-# --- the mirror -------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class MirrorPage:
-    path: str
-    title: str
-
-
-def _corpus_articles() -> list[tuple[str, bytes]]:
-    cases = json.loads((CORPUS / "cases.json").read_text(encoding="utf-8"))
-    pages = []
-    for case in cases:
-        if case["page_type"] != "article":
-            continue
-        raw = gzip.decompress((CORPUS / "pages" / f"{case['id']}.gz").read_bytes())
-        pages.append((case["url"], raw))
-    return pages
-
-
-def _permutation(copy: int, common: list[str]) -> dict[int, str]:
-    shuffled = list(common)
-    random.Random(copy).shuffle(shuffled)
-    return {ord(a): b for a, b in zip(common, shuffled, strict=True)}
-
-
-def build_mirror(directory: Path, pages: int, per_list: int) -> list[MirrorPage]:
-    """Write the article and list pages into ``directory``; return the articles."""
-    from newsmon.crawler.extract import decode_html, extract_article
-    from newsmon.crawler.extract.decode import _common_cjk
-
-    common = sorted(_common_cjk())
-    originals = []
-    for url, raw in _corpus_articles():
-        decoded = decode_html(raw)
-        title = extract_article(raw, url=url, fetched_at=datetime.now(UTC),
-                                timezone="Asia/Shanghai").title or "新闻"
-        text = _CANONICAL.sub(b"", _META_CHARSET.sub(b"", decoded.text.encode("utf-8"))
-                              ).decode("utf-8")
-        originals.append((text, title))
-    (directory / "a").mkdir(parents=True, exist_ok=True)
-    (directory / "list").mkdir(parents=True, exist_ok=True)
-    articles: list[MirrorPage] = []
-    tables: dict[int, dict[int, str]] = {}
-    for number in range(pages):
-        copy, index = divmod(number, len(originals))
-        text, title = originals[index]
-        if copy:
-            table = tables.setdefault(copy, _permutation(copy, common))
-            text, title = text.translate(table), title.translate(table)
-        path = f"/a/{number}.html"
-        (directory / "a" / f"{number}.html").write_text(text, encoding="utf-8")
-        articles.append(MirrorPage(path, " ".join(title.split())[:60]))
-    chunks = [articles[i:i + per_list] for i in range(0, len(articles), per_list)]
-    for number, chunk in enumerate(chunks, start=1):
-        items = "\n".join(f'<li><a href="{p.path}">{html.escape(p.title)}</a></li>'
-                          for p in chunk)
-        following = (f'<a href="/list/{number + 1}.html">下一页</a>'
-                     if number < len(chunks) else "")
-        (directory / "list" / f"{number}.html").write_text(
-            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>滚动新闻 第{number}页'
-            f'</title></head><body><h1>滚动新闻</h1><ul>\n{items}\n</ul>'
-            f'<p class="pager">{following}</p></body></html>', encoding="utf-8")
-    return articles
-
-
-class _MirrorHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    root = Path(".")
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        target = (self.root / path.lstrip("/")).resolve()
-        if not path.endswith(".html") or self.root not in target.parents or not target.is_file():
-            self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
-            return
-        self._send(HTTPStatus.OK, target.read_bytes(), "text/html; charset=utf-8")
-
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-
-def serve(directory: Path) -> None:
-    """Serve the mirror on 127.0.0.1:0; print the base URL, then run until killed."""
-    _MirrorHandler.root = directory.resolve()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _MirrorHandler)
-    server.daemon_threads = True
-    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
-    server.serve_forever()
+from mirror import CORPUS, MIRROR_LINKS, build_mirror, mirror_server
 
 
 # --- the two crawls (each runs in a child process) ---------------------------------------
@@ -316,9 +201,6 @@ def _child(*args: str) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    if args.command == "serve":
-        serve(Path(args.directory))
-        return 0
     if args.command in ("bare", "download"):
         print(json.dumps(crawl_bare(args.base_url, args.pages, args.per_list,
                                     follow_all=args.command == "bare")))
@@ -331,25 +213,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="newsmon-crawl-bench-"))
-    server: subprocess.Popen[str] | None = None
     rounds: list[dict[str, dict[str, float]]] = []
     try:
         articles = build_mirror(work / "site", args.pages, args.per_list)
-        server = subprocess.Popen([sys.executable, __file__, "serve", str(work / "site")],
-                                  stdout=subprocess.PIPE, text=True)
-        assert server.stdout is not None
-        base_url = server.stdout.readline().strip()
-        common = [base_url, "--pages", str(len(articles)), "--per-list", str(args.per_list)]
-        for number in range(args.rounds):
-            rounds.append({
-                "bare": _child("bare", *common),
-                "download": _child("download", *common),
-                "full": _child("full", *common, "--db", f"sqlite:///{work / f'bench{number}.db'}"),
-            })
+        with mirror_server(work / "site") as base_url:
+            common = [base_url, "--pages", str(len(articles)), "--per-list", str(args.per_list)]
+            for number in range(args.rounds):
+                rounds.append({
+                    "bare": _child("bare", *common),
+                    "download": _child("download", *common),
+                    "full": _child("full", *common,
+                                   "--db", f"sqlite:///{work / f'bench{number}.db'}"),
+                })
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
     return report(rounds, len(articles), args)
 
@@ -400,9 +276,9 @@ def report(rounds: list[dict[str, dict[str, float]]], articles: int,
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", nargs="?", default="bench",
-                        choices=["bench", "serve", "bare", "download", "full"],
+                        choices=["bench", "bare", "download", "full"],
                         help=argparse.SUPPRESS)
-    parser.add_argument("directory", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("url", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", dest="base_url", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--pages", type=int, default=2000, help="article pages (default 2000)")
@@ -416,7 +292,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if args.command in ("bare", "download", "full"):
-        args.base_url = args.directory
+        args.base_url = args.url
     return args
 
 

@@ -288,7 +288,6 @@ class MatchFigures:
     ids_cpu_rate: float
     naive_rate: float
     matches_per_article: float
-    hits_per_match: float
     agreed: int
     compared: int
 
@@ -314,7 +313,6 @@ def measure_matching(
     ids_rate, ids_cpu_rate = rate(ids, rounds)
     results = [matcher.match(article) for article in articles]
     matches = sum(len(found) for found in results)
-    hits = sum(len(match.hits) for found in results for match in found)
 
     parsed = [(topic.id, parse_query(topic.query)) for topic in topics]
     compared = agreed = 0
@@ -335,7 +333,6 @@ def measure_matching(
         ids_cpu_rate,
         compared / naive_seconds,
         matches / len(articles),
-        hits / max(matches, 1),
         agreed,
         compared,
     )

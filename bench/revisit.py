@@ -1,6 +1,6 @@
 """Benchmark: re-visits of watched articles against a full crawl of the same pages.
 
-Serves the 2,000-page mirror of ``bench/crawl.py`` (real corpus pages behind list
+Serves the 2,000-page mirror of ``bench/mirror.py`` (real corpus pages behind list
 pages), this time with ``ETag``/``Last-Modified`` and ``304 Not Modified`` answers as
 most news sites give them, and in one run, each step in its own child process:
 
@@ -22,8 +22,6 @@ the steady state. Exits 1 when round 2 misses it.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import importlib.util
 import json
 import random
 import shutil
@@ -32,69 +30,12 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from mirror import build_mirror, mirror_server
+
 PER_LIST = 50
-MODIFIED = datetime(2024, 5, 1, tzinfo=UTC)
-
-
-def _crawl_bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_crawl", ROOT / "bench" / "crawl.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_crawl"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """The mirror with validators: ETag from the bytes, one Last-Modified."""
-
-    protocol_version = "HTTP/1.1"
-    root = Path(".")
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        target = (self.root / path.lstrip("/")).resolve()
-        if not path.endswith(".html") or self.root not in target.parents or not target.is_file():
-            self._send(HTTPStatus.NOT_FOUND, b"not found", {})
-            return
-        body = target.read_bytes()
-        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        headers = {"ETag": etag, "Last-Modified": format_datetime(MODIFIED, usegmt=True)}
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(HTTPStatus.NOT_MODIFIED)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self._send(HTTPStatus.OK, body, headers)
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-
-def serve(directory: Path) -> None:
-    _Handler.root = directory.resolve()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
-    server.serve_forever()
 
 
 def _config_text(base_url: str, pages: int) -> str:
@@ -181,23 +122,16 @@ def _edit_pages(site: Path, share: float, seed: int = 7) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="newsmon-revisit-bench-"))
-    server: subprocess.Popen[str] | None = None
     try:
-        articles = _crawl_bench().build_mirror(work / "site", args.pages, PER_LIST)
-        server = subprocess.Popen([sys.executable, __file__, "serve", str(work / "site")],
-                                  stdout=subprocess.PIPE, text=True)
-        assert server.stdout is not None
-        base_url = server.stdout.readline().strip()
-        common = [base_url, "--pages", str(len(articles)), "--db",
-                  f"sqlite:///{work / 'bench.db'}"]
-        full = _child("crawl", *common)
-        edited = _edit_pages(work / "site", args.changed)
-        first = _child("revisit", *common, "--later", "0")
-        steady = _child("revisit", *common, "--later", "11")  # the 10m offset falls due
+        articles = build_mirror(work / "site", args.pages, PER_LIST)
+        with mirror_server(work / "site", validators=True) as base_url:
+            common = [base_url, "--pages", str(len(articles)), "--db",
+                      f"sqlite:///{work / 'bench.db'}"]
+            full = _child("crawl", *common)
+            edited = _edit_pages(work / "site", args.changed)
+            first = _child("revisit", *common, "--later", "0")
+            steady = _child("revisit", *common, "--later", "11")  # the 10m offset falls due
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
     return report(full, first, steady, edited, args)
 
@@ -237,8 +171,6 @@ def report(full: dict[str, Any], first: dict[str, Any], steady: dict[str, Any], 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command")
-    serve_cmd = sub.add_parser("serve")
-    serve_cmd.add_argument("directory")
     for name in ("crawl", "revisit"):
         child = sub.add_parser(name)
         child.add_argument("base_url")
@@ -250,9 +182,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, default=0.334)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        serve(Path(args.directory))
-        return 0
     if args.command == "crawl":
         print(json.dumps(crawl(args.base_url, args.pages, args.db)))
         return 0

@@ -93,7 +93,6 @@ SITES = ["dzwww", "qingdaonews", "bandao", "wenweipo", "iqilu", "sdnews", "jiaod
 OUTLETS = ["新华社", "大众网", "人民网", "中国新闻网", "青岛日报", None]
 EPOCH = datetime(2021, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = 3 * 365 * 86400
-CJK = "\u3400-\u9fff"
 
 
 # --------------------------------------------------------------------------------------
@@ -495,6 +494,19 @@ def run_backend(name: str, url_for: Callable[[str, bool], str], pool: Pool, coun
         database.dispose()
 
 
+def postgres_schema(url: str, schema: str, *, empty: bool = False) -> str:
+    """``url`` with its search path set to ``schema``, which is created (and first
+    dropped with everything in it when ``empty``)."""
+    import psycopg
+
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        if empty:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'.encode())
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     corpus = Path(args.corpus)
@@ -517,18 +529,8 @@ def main(argv: list[str] | None = None) -> int:
 
     run_backend("SQLite", sqlite_url, pool, count, args.terms, args.small)
     if args.postgres:
-        import psycopg
-
-        base = args.postgres
-        conninfo = base.replace("postgresql+psycopg://", "postgresql://")
-
         def schema_url(part: str, empty: bool) -> str:
-            schema = f"bench_search_{part}_{count}"
-            with psycopg.connect(conninfo, autocommit=True) as conn:
-                if empty:
-                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'.encode())
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
-            return f"{base}?options=-csearch_path%3D{schema}"
+            return postgres_schema(args.postgres, f"bench_search_{part}_{count}", empty=empty)
 
         run_backend("PostgreSQL", schema_url, pool, count, args.terms, args.small)
     print(f"\narchives in {workdir}", file=sys.stderr)

@@ -45,7 +45,7 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from search import DEFAULT_CORPUS, DEFAULT_PG, archive, load_pool, sample_queries
+from search import DEFAULT_CORPUS, DEFAULT_PG, archive, load_pool, postgres_schema, sample_queries
 from sqlalchemy import text
 
 from newsmon.app import reading
@@ -183,14 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_sqlite:
         run_backend("SQLite", f"sqlite:///{workdir / f'full-{count}.db'}", pool, count, args)
     if args.postgres:
-        import psycopg
-
         schema = f"bench_web_full_{count}"  # not bench/search.py's: both may run at once
-        conninfo = args.postgres.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'.encode())
-        run_backend("PostgreSQL", f"{args.postgres}?options=-csearch_path%3D{schema}", pool,
-                    count, args)
+        run_backend("PostgreSQL", postgres_schema(args.postgres, schema), pool, count, args)
     print(f"\narchives in {workdir}", file=sys.stderr)
     return 0
 

@@ -128,14 +128,18 @@ def all_articles() -> tuple[SampleArticle, ...]:
 def articles_for(site: str, day: int) -> list[SampleArticle]:
     """The articles ``site`` shows on ``day``, newest first (day two keeps day one's;
     day three changes some of them, see :mod:`newsmon.samplesites.daythree`)."""
-    if day not in DAYS:
-        raise ValueError(f"day must be 1, 2 or 3, got {day!r}")
+    check_day(day)
     chosen = [a for a in all_articles() if a.site == site and a.day <= day]
     if day == 3:
         from newsmon.samplesites.daythree import changed
 
         chosen = [c for a in chosen if (c := changed(a)) is not None]
     return sorted(chosen, key=lambda a: a.published, reverse=True)
+
+
+def check_day(day: int) -> None:
+    if day not in DAYS:
+        raise ValueError(f"day must be 1, 2 or 3, got {day!r}")
 
 
 def find_article(site: str, slug: str) -> SampleArticle:

@@ -64,6 +64,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from newsmon.samplesites import feeds
 from newsmon.samplesites.catalog import SampleArticle, articles_for
 from newsmon.samplesites.pages import esc, joined, rfc822, w3c
 
@@ -151,7 +152,6 @@ QUIET_LIST = "list-etag.html"
 LIST_PAGES = (*LURE_LISTS, QUIET_LIST)
 FEEDS = ("feed.xml", "atom.xml", "feed.json")
 SITEMAPS = ("sitemap.xml", "sitemap-index.xml")
-ARTICLES = ("ok", "nul", "surrogate", "controls", "terminal", "charset", "long")
 HIJACKS = ("hijack-canonical", "hijack-ogurl", "hijack-localhost")
 
 
@@ -196,17 +196,8 @@ def render(ctx: HostileContext) -> dict[str, Reply]:
             (("Location", target), ("Content-Type", "text/html; charset=utf-8")),
             f'<a href="{esc(target)}">moved</a>'.encode(),
         )
-    builders = {
-        "ok": _ok,
-        "nul": _nul,
-        "surrogate": _surrogate,
-        "controls": _controls,
-        "terminal": _terminal,
-        "charset": _charset,
-        "long": _long,
-    }
-    for name, article in zip(ARTICLES, bodies, strict=False):
-        out[f"{PREFIX}a/{name}.html"] = builders[name](ctx, article)
+    for (name, build), article in zip(ARTICLES.items(), bodies, strict=False):
+        out[f"{PREFIX}a/{name}.html"] = build(ctx, article)
     for name, victim, article in zip(HIJACKS, ctx.victims, bodies[len(ARTICLES) :], strict=False):
         out[f"{PREFIX}a/{name}.html"] = _hijack(ctx, name, victim, article)
     out["/robots.txt"] = Reply(
@@ -387,12 +378,7 @@ def _sitemap(ctx: HostileContext) -> str:
         f"{ctx.canary_localhost}/hostile/a/sitemap-localhost.html",
         "file:///etc/passwd",
     ]
-    urls = joined(f"<url><loc>{esc(url)}</loc></url>" for url in targets)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{urls}\n</urlset>\n"
-    )
+    return feeds.urlset(feeds.SitemapEntry(url, None) for url in targets)
 
 
 def sitemap_children(ctx: HostileContext) -> list[str]:
@@ -407,12 +393,7 @@ def sitemap_children(ctx: HostileContext) -> list[str]:
 
 
 def _sitemap_index(ctx: HostileContext) -> str:
-    children = joined(f"<sitemap><loc>{esc(url)}</loc></sitemap>" for url in sitemap_children(ctx))
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{children}\n</sitemapindex>\n"
-    )
+    return feeds.sitemap_index(feeds.SitemapEntry(url, None) for url in sitemap_children(ctx))
 
 
 # --- the article pages ------------------------------------------------------------------
@@ -553,6 +534,11 @@ def _hijack(ctx: HostileContext, name: str, victim: str, a: SampleArticle) -> Re
         head = f'<link rel="canonical" href="{esc(victim)}">'
     title = f"冒名顶替：{esc(a.title)}"
     return _article_reply(_Page(title, title, _text(a), head_extra=head))
+
+
+# The article pages (a/<name>.html) and what builds each, in the order they take texts.
+ARTICLES = {"ok": _ok, "nul": _nul, "surrogate": _surrogate, "controls": _controls,
+            "terminal": _terminal, "charset": _charset, "long": _long}
 
 
 # --- the servers --------------------------------------------------------------------------

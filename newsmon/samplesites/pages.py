@@ -185,7 +185,6 @@ class SitePages(ABC):
     renders each kind and adds its feeds and sitemaps in :meth:`extras`."""
 
     spec: ClassVar[SiteSpec]
-    encoding: ClassVar[str]
     page_size: ClassVar[int]
     home_paths: ClassVar[tuple[str, ...]]
     channels: ClassVar[dict[str, str]]
@@ -216,10 +215,11 @@ class SitePages(ABC):
 
     def html(self, text: str, modified: datetime | None = None) -> Resource:
         """An HTML page, last modified when the newest article was unless told."""
-        return html_resource(text, self.encoding, self.encoding, modified or self.modified)
+        charset = self.spec.charset  # the page is encoded in the charset it declares
+        return html_resource(text, charset, charset, modified or self.modified)
 
     def xml(self, text: str, content_type: str) -> Resource:
-        return xml_resource(text, self.encoding, content_type, self.modified)
+        return xml_resource(text, self.spec.charset, content_type, self.modified)
 
     def sections(self) -> list[tuple[str, str, list[SampleArticle]]]:
         """(path, heading, articles) of each section page: one per channel."""

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from newsmon.samplesites import broken, daythree, sites
-from newsmon.samplesites.catalog import DAYS, SampleArticle, all_articles, articles_for
+from newsmon.samplesites.catalog import SampleArticle, all_articles, articles_for, check_day
 from newsmon.samplesites.pages import RenderContext, Resource
 
 # Request headers a test may want to see in the log.
@@ -33,6 +33,12 @@ GIF_1X1 = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04
            b"\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 ASSET_TYPES = {".css": "text/css", ".js": "application/javascript", ".gif": "image/gif",
                ".png": "image/gif", ".jpg": "image/gif", ".ico": "image/gif"}
+# The broken site's fixed answers: an error page, or a redirect (status, target).
+_BROKEN_ERRORS = {"/broken/gone.html": HTTPStatus.NOT_FOUND,
+                  "/broken/error.html": HTTPStatus.INTERNAL_SERVER_ERROR}
+_BROKEN_REDIRECTS = {"/broken/loop-a.html": (HTTPStatus.FOUND, "/broken/loop-b.html"),
+                     "/broken/loop-b.html": (HTTPStatus.FOUND, "/broken/loop-a.html"),
+                     "/broken/moved.html": (HTTPStatus.MOVED_PERMANENTLY, "/broken/ok.html")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +145,7 @@ class SampleSites:
     """
 
     def __init__(self, day: int = 1, host: str = "127.0.0.1", port: int = 0) -> None:
-        _check_day(day)
+        check_day(day)
         self._day = day
         self._host = host
         self._port = port
@@ -201,7 +207,7 @@ class SampleSites:
     def set_day(self, day: int) -> None:
         """Switch every site to day one, two or three (edits and takedowns, see
         ``daythree.py``); takes effect for the next request."""
-        _check_day(day)
+        check_day(day)
         self._day = day
         if self._server is not None:
             self._render()
@@ -250,11 +256,6 @@ class SampleSites:
         # One assignment: handlers see either the old day or the new one, never a mix.
         self._state.resources = sites.render_all(self._context())
         self._state.redirects, self._state.unavailable = _day_three_routes(self._day)
-
-
-def _check_day(day: int) -> None:
-    if day not in DAYS:
-        raise ValueError(f"day must be 1, 2 or 3, got {day!r}")
 
 
 def _day_three_routes(day: int) -> tuple[dict[str, str], frozenset[str]]:
@@ -313,6 +314,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path in state.redirects:
             self._send_redirect(HTTPStatus.FOUND, state.redirects[path], send_body)
+            return
+        if path in _BROKEN_ERRORS:
+            self._send_error(_BROKEN_ERRORS[path], path, send_body)
+            return
+        if path in _BROKEN_REDIRECTS:
+            self._send_redirect(*_BROKEN_REDIRECTS[path], send_body)
             return
         params = parse_qs(query)
         dynamic = _BROKEN_HANDLERS.get(path)
@@ -418,12 +425,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(HTTPStatus.NOT_FOUND, path, send_body)
 
     # --- the broken site's misbehaviour --------------------------------------------------
-    def _gone(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_error(HTTPStatus.NOT_FOUND, "/broken/gone.html", send_body)
-
-    def _error(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, "/broken/error.html", send_body)
-
     def _busy(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
         if state.next_busy_number() % 2 == 1:
             self._send_error(HTTPStatus.SERVICE_UNAVAILABLE, "/broken/busy.html", send_body,
@@ -443,15 +444,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(HTTPStatus.OK, "text/html; charset=utf-8",
                          broken.error_page(200, f"slow page after {delay:g} s", self.path),
                          send_body)
-
-    def _loop_a(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_redirect(HTTPStatus.FOUND, "/broken/loop-b.html", send_body)
-
-    def _loop_b(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_redirect(HTTPStatus.FOUND, "/broken/loop-a.html", send_body)
-
-    def _moved(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
-        self._send_redirect(HTTPStatus.MOVED_PERMANENTLY, "/broken/ok.html", send_body)
 
     def _huge(self, state: _State, params: dict[str, list[str]], send_body: bool) -> None:
         megabytes = _number_param(params, "mb", broken.HUGE_DEFAULT_MB, broken.HUGE_MAX_MB)
@@ -473,14 +465,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(chunk)
 
 
+# The broken site's pages whose answer depends on the request.
 _BROKEN_HANDLERS = {
-    "/broken/gone.html": _Handler._gone,
-    "/broken/error.html": _Handler._error,
     "/broken/busy.html": _Handler._busy,
     "/broken/slow.html": _Handler._slow,
-    "/broken/loop-a.html": _Handler._loop_a,
-    "/broken/loop-b.html": _Handler._loop_b,
-    "/broken/moved.html": _Handler._moved,
     "/broken/huge.html": _Handler._huge,
 }
 

@@ -25,6 +25,7 @@ from newsmon.samplesites.pages import (
     esc,
     fill,
     joined,
+    paragraphs_html,
     tracking_script,
     w3c,
 )
@@ -62,7 +63,7 @@ def canonical_url(ctx: RenderContext, a: SampleArticle) -> str:
 
 
 class _Site(SitePages):
-    spec, encoding, page_size, channels = SPEC, "utf-8", PAGE_SIZE, CHANNELS
+    spec, page_size, channels = SPEC, PAGE_SIZE, CHANNELS
     home_paths = ("/bandao/", "/bandao/index.html")
     static_pages = (
         ("/bandao/about.html", "关于半岛", "半岛网是青岛市重点新闻网站，由半岛都市报主办。"),
@@ -149,8 +150,8 @@ class _Site(SitePages):
             meta.append(f'<span class="author">作者：{esc(a.author)}</span>')
         others = [o for o in self.articles if o.slug != a.slug][:5]
         main = fill("bandao_article.html", title=esc(a.title), meta="".join(meta),
-                    lead=joined(f'<p class="lead">{esc(line)}</p>' for line in a.lead),
-                    body=_body(a), tail=joined(f"<p>{esc(line)}</p>" for line in a.tail),
+                    lead=paragraphs_html(a.lead, "lead"), body=_body(a),
+                    tail=paragraphs_html(a.tail),
                     editor=esc(a.editor or "半岛网"),
                     related=joined(f'<li><a href="{o.path}">{esc(o.title)}</a></li>'
                                    for o in others))

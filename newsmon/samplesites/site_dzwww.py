@@ -25,6 +25,7 @@ from newsmon.samplesites.pages import (
     esc,
     fill,
     joined,
+    paragraphs_html,
     tracking_script,
 )
 
@@ -84,7 +85,7 @@ def _tag_numbers() -> dict[str, int]:
 
 
 class _Site(SitePages):
-    spec, encoding, page_size, channels = SPEC, "utf-8", PAGE_SIZE, CHANNELS
+    spec, page_size, channels = SPEC, PAGE_SIZE, CHANNELS
     home_paths = ("/dzwww/", "/dzwww/index.htm")
     static_pages = (
         ("/dzwww/about.htm", "關於我們", "大衆網是山東省重點新聞網站，由大衆報業集團主辦。"),
@@ -201,8 +202,7 @@ class _Site(SitePages):
             "dzwww_article.html", leak0=leak[0], leak1=leak[1], leak2=leak[2], leak3=leak[3],
             leak4=leak[4], real_leak=_real_elements(leak_lines(a)), title=esc(a.title),
             info=self.info(a),
-            lead=joined(f"<p>{esc(line)}</p>" for line in a.lead), body=body_html(a),
-            tail=joined(f"<p>{esc(line)}</p>" for line in a.tail),
+            lead=paragraphs_html(a.lead), body=body_html(a), tail=paragraphs_html(a.tail),
             editor=esc(a.editor or "大衆網"), forums=forums, related=related,
             sidebar=self.sidebar())
         return self.page(f"{a.title}_{channel}_大衆網", content, head=head, crumbs=crumbs,

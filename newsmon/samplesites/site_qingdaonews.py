@@ -34,7 +34,6 @@ SPEC = SiteSpec(
     robots_disallow=("/qingdaonews/search/",),
 )
 
-ENCODING = "gbk"
 PAGE_SIZE = 6
 CHANNELS = {"guonei": "国内", "shandong": "山东", "caijing": "财经", "qiche": "汽车",
             "fangchan": "房产", "shehui": "社会", "jiaoyu": "教育"}
@@ -54,7 +53,7 @@ def published_text(a: SampleArticle) -> str:
 
 
 class _Site(SitePages):
-    spec, encoding, page_size, channels = SPEC, ENCODING, PAGE_SIZE, CHANNELS
+    spec, page_size, channels = SPEC, PAGE_SIZE, CHANNELS
     home_paths = ("/qingdaonews/", "/qingdaonews/index.htm")
     static_pages = (
         ("/qingdaonews/about/index.htm", "关于我们", "青岛新闻网是青岛市重点新闻网站。"),
@@ -145,7 +144,7 @@ class _Site(SitePages):
             published=a.published, author=a.author or a.source,
             category=CHANNELS[a.channel], guid=self.ctx.url(a.path)) for a in self.articles]
         return feeds.rss("青岛新闻网-即时新闻", self.ctx.url("/qingdaonews/"),
-                         "青岛新闻网即时新闻频道", items, ENCODING, self.modified)
+                         "青岛新闻网即时新闻频道", items, SPEC.charset, self.modified)
 
 
 def _relative_article(a: SampleArticle) -> str:

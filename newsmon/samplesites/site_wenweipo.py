@@ -19,6 +19,7 @@ from newsmon.samplesites.pages import (
     esc,
     fill,
     joined,
+    paragraphs_html,
     tracking_script,
 )
 
@@ -31,7 +32,6 @@ SPEC = SiteSpec(
     max_list_pages=3,
 )
 
-ENCODING = "big5"
 PAGE_SIZE = 4
 CHANNELS = {"hongkong": "港聞", "china": "中國"}
 
@@ -41,7 +41,7 @@ def list_page_path(number: int) -> str:
 
 
 class _Site(SitePages):
-    spec, encoding, page_size, channels = SPEC, ENCODING, PAGE_SIZE, CHANNELS
+    spec, page_size, channels = SPEC, PAGE_SIZE, CHANNELS
     home_paths = ("/wenweipo/", "/wenweipo/index.html")
     static_pages = (("/wenweipo/about.html", "關於我們", "香港文匯網由香港文匯報主辦。"),)
     list_page_path = staticmethod(list_page_path)
@@ -109,8 +109,7 @@ class _Site(SitePages):
         related = joined(f'<li><a href="{self.link(o)}">{esc(o.title)}</a></li>' for o in others)
         main = fill("wenweipo_article.html", kicker=kicker, title=esc(a.title),
                     published=f"{a.published:%Y/%m/%d %H:%M}", source=esc(a.source),
-                    lead=joined(f"<p>{esc(line)}</p>" for line in lead_lines), body=_body(a),
-                    tail=joined(f"<p>{esc(line)}</p>" for line in a.tail),
+                    lead=paragraphs_html(lead_lines), body=_body(a), tail=paragraphs_html(a.tail),
                     editor=esc(a.editor or "文匯網"), related=related or "<li>暫無</li>")
         channel = f'<a href="/wenweipo/{a.channel}/index.html">{CHANNELS[a.channel]}</a>'
         return self.page(f"{a.title}｜香港文匯網", main, head=head,
