@@ -190,9 +190,9 @@ def list_articles(
                                        "a duration back (7d) or an ISO date.")] = None,
     until: Annotated[str | None, Query(max_length=40, description="Published before.")
                      ] = None,
-    script: Literal["simplified", "traditional"] | None = None,
+    script: reading.Script | None = None,
     new_only: bool = False,
-    sort: Literal["newest", "relevance"] = "newest",
+    sort: reading.Sort = "newest",
     limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 20,
     cursor: Cursor = None,
 ) -> ArticleList:
@@ -290,10 +290,7 @@ def list_stories(request: Request, cursor: Cursor = None,
                  limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 20,
                  min_outlets: Annotated[int, Query(ge=1, le=1000)] = 1) -> StoryList:
     found = reading.stories(_settings(request).database, cursor, limit, min_outlets)
-    return StoryList(items=[StoryOut(id=s.id, first_seen=s.first_seen, origin=s.origin,
-                                     articles=s.articles, outlets=list(s.outlets),
-                                     title=s.title, latest=s.latest) for s in found.items],
-                     next_cursor=found.next_cursor)
+    return StoryList.model_validate(found, from_attributes=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -310,9 +307,7 @@ class TopicOut(BaseModel):
 
 
 def _topic(topic: topic_cases.TopicSummary) -> TopicOut:
-    return TopicOut(name=topic.name, query=topic.query, matches=topic.matches,
-                    flagged=topic.flagged, created_at=topic.created_at,
-                    updated_at=topic.updated_at)
+    return TopicOut.model_validate(topic, from_attributes=True)
 
 
 class TopicIn(BaseModel):
@@ -385,11 +380,7 @@ class TrialOut(BaseModel):
 def test_topic(request: Request, trial: TrialIn) -> TrialOut:
     result = topic_cases.backtest(_settings(request).database, trial.query,
                                   since=trial.since, sample=trial.sample)
-    return TrialOut(query=result.query, scanned=result.scanned, matched=result.matched,
-                    sample=[TrialHit(id=s.article_id, title=s.title, published_at=s.published,
-                                     snippet=s.snippet, matched=list(s.variants))
-                            for s in result.sample],
-                    warnings=result.warnings)
+    return TrialOut.model_validate(result.as_json())
 
 
 @router.get("/topics/{name}", response_model=TopicOut, tags=["topics"], responses=NOT_FOUND,
@@ -525,7 +516,7 @@ class DigestRunOut(BaseModel):
 
 
 class RunList(BaseModel):
-    kind: Literal["crawl", "job", "digest"]
+    kind: reading.RunKind
     crawl: list[CrawlRunOut] = []
     job: list[JobRunOut] = []
     digest: list[DigestRunOut] = []
@@ -534,7 +525,7 @@ class RunList(BaseModel):
 
 @router.get("/runs", response_model=RunList, tags=["runs"],
             summary="Crawl, scheduler job or digest runs with their outcome, newest first")
-def list_runs(request: Request, kind: Literal["crawl", "job", "digest"] = "crawl",
+def list_runs(request: Request, kind: reading.RunKind = "crawl",
               source: Annotated[str | None, Query(max_length=MAX_NAME,
                                                   description="kind=crawl only")] = None,
               cursor: Cursor = None,
@@ -551,15 +542,11 @@ def list_runs(request: Request, kind: Literal["crawl", "job", "digest"] = "crawl
             for row in crawls.items])
     if kind == "job":
         jobs = reading.job_runs(database, cursor, limit)
-        return RunList(kind=kind, next_cursor=jobs.next_cursor, job=[JobRunOut(
-            id=r.id, job_id=r.job_id, scheduled_for=r.scheduled_for, started_at=r.started_at,
-            finished_at=r.finished_at, status=r.status, exit_code=r.exit_code,
-            detail=r.detail) for r in jobs.items])
+        return RunList.model_validate({"kind": kind, "next_cursor": jobs.next_cursor,
+                                       "job": jobs.items}, from_attributes=True)
     digests = reading.digest_runs(database, cursor, limit)
-    return RunList(kind=kind, next_cursor=digests.next_cursor, digest=[DigestRunOut(
-        id=r.id, subscription=r.subscription, started_at=r.started_at,
-        finished_at=r.finished_at, status=r.status, channel=r.channel, matches=r.matches,
-        error=r.error) for r in digests.items])
+    return RunList.model_validate({"kind": kind, "next_cursor": digests.next_cursor,
+                                   "digest": digests.items}, from_attributes=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -597,12 +584,8 @@ def list_matches(request: Request, cursor: Cursor = None, topic: Names = None,
                  limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 100) -> MatchList:
     found = reading.new_matches(_settings(request).database, cursor, limit,
                                 tuple(topic or ()), new_only=not all_matches)
-    return MatchList(items=[MatchOut(
-        id=m.id, topic=m.topic, is_new=m.is_new, matched_at=m.matched_at,
-        article_id=m.article_id, title=m.title, url=m.url, site=m.site, source=m.source,
-        published_at=m.published_at, snippet=m.snippet, story_id=m.story_id,
-        story_origin=m.story_origin) for m in found.matches],
-        cursor=found.cursor, more=found.more)
+    return MatchList.model_validate({"items": found.matches, "cursor": found.cursor,
+                                     "more": found.more}, from_attributes=True)
 
 
 __all__ = ["ErrorResponse", "Problem", "router"]
