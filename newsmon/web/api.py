@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from newsmon.app import reading
 from newsmon.app import topics as topic_cases
 from newsmon.web.access import AccessError
-from newsmon.web.app import WebSettings
+from newsmon.web.app import WebSettings, settings_of
 
 MAX_QUERY = 2000  # characters; a longer query is a mistake or an attack, not a search
 MAX_NAME = 200
@@ -119,13 +119,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(route_class=ProblemRoute, responses=ERRORS)
 
 
-def _settings(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
-
-
 def _require_writer(request: Request) -> WebSettings:
-    settings = _settings(request)
+    settings = settings_of(request)
     settings.access.check_api_write(request)
     return settings
 
@@ -196,7 +191,7 @@ def list_articles(
     limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 20,
     cursor: Cursor = None,
 ) -> ArticleList:
-    found = reading.search(_settings(request).database, reading.SearchRequest(
+    found = reading.search(settings_of(request).database, reading.SearchRequest(
         query=q, sources=tuple(source or ()), topics=tuple(topic or ()), since=since,
         until=until, script=script, new_only=new_only, sort=sort, limit=limit,
         cursor=cursor))
@@ -259,7 +254,7 @@ Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 @router.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"],
             responses=NOT_FOUND, summary="One article, its topic matches and its story")
 def get_article(request: Request, article_id: Id) -> ArticleDetail | JSONResponse:
-    details = reading.article(_settings(request).database, article_id)
+    details = reading.article(settings_of(request).database, article_id)
     if details is None:
         return _problem(404, "not_found", f"no stored article with id {article_id}")
     return ArticleDetail.model_validate(reading.article_json(details))
@@ -289,7 +284,7 @@ class StoryList(BaseModel):
 def list_stories(request: Request, cursor: Cursor = None,
                  limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 20,
                  min_outlets: Annotated[int, Query(ge=1, le=1000)] = 1) -> StoryList:
-    found = reading.stories(_settings(request).database, cursor, limit, min_outlets)
+    found = reading.stories(settings_of(request).database, cursor, limit, min_outlets)
     return StoryList.model_validate(found, from_attributes=True)
 
 
@@ -339,7 +334,7 @@ TopicName = Annotated[str, Path(min_length=1, max_length=MAX_NAME)]
 @router.get("/topics", response_model=list[TopicOut], tags=["topics"],
             summary="Every topic with its match counts")
 def list_topics(request: Request) -> list[TopicOut]:
-    return [_topic(topic) for topic in topic_cases.list_topics(_settings(request).database)]
+    return [_topic(topic) for topic in topic_cases.list_topics(settings_of(request).database)]
 
 
 @router.post("/topics", response_model=TopicChangeOut, status_code=201, tags=["topics"],
@@ -378,7 +373,7 @@ class TrialOut(BaseModel):
 @router.post("/topics/test", response_model=TrialOut, tags=["topics"],
              summary="Try a query on the stored articles without saving anything")
 def test_topic(request: Request, trial: TrialIn) -> TrialOut:
-    result = topic_cases.backtest(_settings(request).database, trial.query,
+    result = topic_cases.backtest(settings_of(request).database, trial.query,
                                   since=trial.since, sample=trial.sample)
     return TrialOut.model_validate(result.as_json())
 
@@ -386,7 +381,7 @@ def test_topic(request: Request, trial: TrialIn) -> TrialOut:
 @router.get("/topics/{name}", response_model=TopicOut, tags=["topics"], responses=NOT_FOUND,
             summary="One topic")
 def get_topic(request: Request, name: TopicName) -> TopicOut:
-    return _topic(topic_cases.get_topic(_settings(request).database, name))
+    return _topic(topic_cases.get_topic(settings_of(request).database, name))
 
 
 @router.put("/topics/{name}", response_model=TopicChangeOut, tags=["topics"],
@@ -456,7 +451,7 @@ class SourceHealthOut(BaseModel):
 @router.get("/sources", response_model=list[SourceHealthOut], tags=["sources"],
             summary="Every source with its health")
 def list_sources(request: Request) -> list[SourceHealthOut]:
-    return _health(_settings(request), None)
+    return _health(settings_of(request), None)
 
 
 @router.get("/sources/{name}", response_model=SourceHealthOut, tags=["sources"],
@@ -464,7 +459,7 @@ def list_sources(request: Request) -> list[SourceHealthOut]:
 def get_source(request: Request, name: Annotated[str, Path(max_length=MAX_NAME)]
                ) -> SourceHealthOut | JSONResponse:
     try:
-        return _health(_settings(request), name)[0]
+        return _health(settings_of(request), name)[0]
     except reading.UnknownName as exc:
         return _problem(404, "not_found", str(exc))
 
@@ -530,7 +525,7 @@ def list_runs(request: Request, kind: reading.RunKind = "crawl",
                                                   description="kind=crawl only")] = None,
               cursor: Cursor = None,
               limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 50) -> RunList:
-    database = _settings(request).database
+    database = settings_of(request).database
     if kind == "crawl":
         crawls = reading.crawl_runs(database, cursor, limit, source)
         return RunList(kind=kind, next_cursor=crawls.next_cursor, crawl=[CrawlRunOut(
@@ -582,7 +577,7 @@ def list_matches(request: Request, cursor: Cursor = None, topic: Names = None,
                  all_matches: Annotated[bool, Query(alias="all", description=(
                      "Include backfilled matches not flagged new."))] = False,
                  limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 100) -> MatchList:
-    found = reading.new_matches(_settings(request).database, cursor, limit,
+    found = reading.new_matches(settings_of(request).database, cursor, limit,
                                 tuple(topic or ()), new_only=not all_matches)
     return MatchList.model_validate({"items": found.matches, "cursor": found.cursor,
                                      "more": found.more}, from_attributes=True)

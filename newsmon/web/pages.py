@@ -32,7 +32,7 @@ from newsmon.values import PendingMatch
 from newsmon.versions import diff_versions, readable_diff
 from newsmon.web import topicforms
 from newsmon.web.access import AUTH_COOKIE, AccessError
-from newsmon.web.app import WebSettings
+from newsmon.web.app import WebSettings, settings_of
 from newsmon.web.chart import daily_bars
 from newsmon.web.render import environment
 
@@ -49,11 +49,6 @@ NEW_PAGE_MATCHES = 500  # the New page shows at most this many matches
 FEED_ENTRIES = 50
 FEED_SUBSCRIPTION = "web"  # part of each entry's id: keep it, or readers see new entries
 COVERAGE_DROP = 0.25  # a share this far below the earlier runs' median is flagged a drop
-
-
-def settings_of(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
 
 
 def page(request: Request, template: str, section: str, status: int = 200,

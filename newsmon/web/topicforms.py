@@ -17,17 +17,12 @@ from starlette.responses import HTMLResponse, Response
 from newsmon.app import reading
 from newsmon.app import topics as topic_cases
 from newsmon.web.access import AUTH_COOKIE, TOKEN_ENV, Access, AccessError
-from newsmon.web.app import WebSettings
+from newsmon.web.app import WebSettings, settings_of
 
 Page = Callable[..., HTMLResponse]
 TRY_WINDOWS = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"),
                ("all", "all time")]
 TRIAL_SAMPLE = 10
-
-
-def settings_of(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
 
 
 def edit_refusal(access: Access) -> str:
