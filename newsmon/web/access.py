@@ -26,8 +26,6 @@ from starlette.requests import Request
 TOKEN_ENV = "NEWSMON_WEB_TOKEN"
 AUTH_COOKIE = "newsmon_auth"
 BROWSER_COOKIE = "newsmon_browser"
-CSRF_FIELD = "csrf"
-TOKEN_FIELD = "token"
 MIN_TOKEN_LENGTH = 8  # a shorter one is guessed too easily to guard writes
 
 
