@@ -260,10 +260,6 @@ def _results(form: SearchForm, found: reading.SearchPage, start: int) -> dict[st
     }
 
 
-EXPORT_COLUMNS = ["id", "url", "fetched_url", "title", "source", "site", "author", "editor",
-                  "tags", "published_at", "first_seen", "story_id", "script", "body"]
-
-
 @router.get("/search/export")
 def search_export(request: Request, q: str = "", source: str = "", topic: str = "",
                   since: str = "", until: str = "", script: str = "",
@@ -289,13 +285,13 @@ def search_export(request: Request, q: str = "", source: str = "", topic: str = 
 def _export_lines(settings: WebSettings, search: reading.SearchRequest, fmt: str
                   ) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, EXPORT_COLUMNS)
+    writer = csv.DictWriter(buffer, reading.EXPORT_COLUMNS)
     if fmt == "csv":
         yield "\ufeff"  # Excel reads a CSV without it in the local code page
         writer.writeheader()
     with settings.database.session() as session:
         for article in reading.iter_search_results(session, search):
-            record = _export_record(article)
+            record = reading.export_record(article)
             if fmt == "jsonl":
                 yield json.dumps(record, ensure_ascii=False) + "\n"
                 continue
@@ -305,12 +301,6 @@ def _export_lines(settings: WebSettings, search: reading.SearchRequest, fmt: str
             buffer.truncate()
     if fmt == "csv" and buffer.tell():
         yield buffer.getvalue()
-
-
-def _export_record(article: Any) -> dict[str, object]:
-    record = reading.article_record(article)
-    record.update(fetched_url=article.url, script=article.script, body=article.body)
-    return {column: record.get(column) for column in EXPORT_COLUMNS}
 
 
 # ------------------------------------------------------------------------------------
