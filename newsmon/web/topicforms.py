@@ -77,10 +77,14 @@ def edit_view(request: Request, page: Page, name: str) -> HTMLResponse:
     return _view(request, page, editing=name, form=_form(name, topic.query))
 
 
-def _query_problem(exc: reading.QueryError) -> Any:
+def _rejected(request: Request, page: Page, editing: str | None, form: dict[str, str],
+              exc: reading.ReadingError) -> HTMLResponse:
+    """The form again (400): a malformed query marked where it failed, else the problem."""
     from newsmon.web.pages import QueryProblem
 
-    return QueryProblem.of(exc)
+    shown = ({"error": QueryProblem.of(exc)} if isinstance(exc, reading.QueryError)
+             else {"form_problem": str(exc)})
+    return _view(request, page, editing=editing, status=400, form=form, **shown)
 
 
 def save(request: Request, page: Page, editing: str | None, name: str, query: str,
@@ -103,12 +107,8 @@ def save(request: Request, page: Page, editing: str | None, name: str, query: st
     except AccessError as exc:
         return _view(request, page, editing=editing, status=exc.status, form=form,
                      form_problem=exc.message)
-    except reading.QueryError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     error=_query_problem(exc))
     except reading.ReadingError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     form_problem=str(exc))
+        return _rejected(request, page, editing, form, exc)
     response = _view(request, page, messages=[done], warnings=change.warnings)
     if logged_in_now:
         set_login(response, settings.access)
@@ -154,11 +154,7 @@ def try_it(request: Request, page: Page, name: str, query: str, since: str,
         window = None if since in ("", "all") else since
         trial = topic_cases.backtest(settings.database, query, since=window,
                                      sample=TRIAL_SAMPLE)
-    except reading.QueryError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     error=_query_problem(exc))
     except reading.ReadingError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     form_problem=str(exc))
+        return _rejected(request, page, editing, form, exc)
     return _view(request, page, editing=editing, form=form, trial=trial,
                  trial_warnings=trial.warnings)
