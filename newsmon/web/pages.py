@@ -480,24 +480,12 @@ def runs_page(request: Request, crawls: str | None = None) -> HTMLResponse:
         crawl_page = reading.crawl_runs(settings.database, crawls, limit=50)
     except reading.ReadingError as exc:
         raise HTTPException(400, str(exc)) from None
-    rows = [_crawl_row(row.record) for row in crawl_page.items]
-    return page(request, "runs.html", "runs", crawl_runs=rows,
+    return page(request, "runs.html", "runs",
+                crawl_runs=[row.record for row in crawl_page.items],
                 crawl_next=(f"/runs?{urlencode({'crawls': crawl_page.next_cursor})}"
                             if crawl_page.next_cursor else None),
                 job_runs=reading.job_runs(settings.database, limit=30).items,
                 digest_runs=reading.digest_runs(settings.database, limit=30).items)
-
-
-def _crawl_row(record: Any) -> dict[str, Any]:
-    from newsmon.timefmt import format_duration
-
-    duration = record.duration
-    return {"started_at": record.started_at, "source": record.source,
-            "status": record.status, "finish_reason": record.finish_reason,
-            "took": "—" if duration is None else format_duration(duration.total_seconds()),
-            "pages": record.pages, "new_articles": record.new_articles,
-            "updated_articles": record.updated_articles,
-            "skipped_known": record.skipped_known, "errors": dict(record.errors)}
 
 
 @router.get("/feeds", response_class=HTMLResponse)
