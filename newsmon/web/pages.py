@@ -238,7 +238,7 @@ def search_page(request: Request, q: str = "", source: str = "", topic: str = ""
 
 def _choices(settings: WebSettings) -> dict[str, list[str]]:
     return {"source_names": topicforms.source_names(settings),
-            "topic_names": [row["name"] for row in topicforms.topic_rows(settings)]}
+            "topic_names": [topic.name for topic in topicforms.topic_rows(settings)]}
 
 
 def _results(form: SearchForm, found: reading.SearchPage, start: int) -> dict[str, Any]:
@@ -500,7 +500,7 @@ def topic_feed(request: Request, name: str) -> Response:
     """The topic's Atom feed: its newest flagged matches, one entry per story, made by
     the digest's Atom renderer (stable ids, so a reader updates rather than repeats)."""
     settings = settings_of(request)
-    if name not in {row["name"] for row in topicforms.topic_rows(settings)}:
+    if name not in {topic.name for topic in topicforms.topic_rows(settings)}:
         raise HTTPException(404, f"no topic named {name!r}")
     now = datetime.now(UTC)
     pending = matches_since(settings, datetime.min.replace(tzinfo=UTC), (name,),

@@ -32,9 +32,8 @@ def edit_refusal(access: Access) -> str:
             "(newsmon topics works on the command line).")
 
 
-def topic_rows(settings: WebSettings) -> list[dict[str, Any]]:
-    return [{"name": t.name, "query": t.query, "matches": t.matches, "flagged": t.flagged,
-             "created_at": t.created_at} for t in topic_cases.list_topics(settings.database)]
+def topic_rows(settings: WebSettings) -> list[topic_cases.TopicSummary]:
+    return topic_cases.list_topics(settings.database)
 
 
 def source_names(settings: WebSettings) -> list[str]:
