@@ -36,7 +36,7 @@ class Section:
 
     key: str
     title: str
-    records: list[dict[str, Any]]
+    records: list[dict[str, Any]]  # for --json: dumps writes datetimes as ISO 8601
     rows: list[dict[str, Any]]
     columns: list[str]
     failing: bool = False
