@@ -373,6 +373,18 @@ def article_record(article: FoundArticle, zone_time: str | None = None) -> dict[
     return record
 
 
+EXPORT_COLUMNS = ["id", "url", "fetched_url", "title", "source", "site", "author", "editor",
+                  "tags", "published_at", "first_seen", "story_id", "script", "body"]
+
+
+def export_record(article: FoundArticle) -> dict[str, object]:
+    """One exported article (``newsmon export``, the search page's download): every
+    stored field of the original text, times in UTC, in :data:`EXPORT_COLUMNS` order."""
+    record = article_record(article)
+    record.update(fetched_url=article.url, script=article.script, body=article.body)
+    return {column: record[column] for column in EXPORT_COLUMNS}
+
+
 # --------------------------------------------------------------------------------------
 # One article
 

@@ -17,6 +17,7 @@ from typing import IO
 
 import click
 
+from newsmon.app.reading import EXPORT_COLUMNS, export_record
 from newsmon.cli.commands_search import (
     build_filters,
     filter_options,
@@ -27,31 +28,9 @@ from newsmon.cli.output import dumps
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.storage.search import FoundArticle, iter_search
 
-EXPORT_COLUMNS = ["id", "url", "fetched_url", "title", "source", "site", "author", "editor",
-                  "tags", "published_at", "first_seen", "story_id", "script", "body"]
 PROGRESS_EVERY = 1000
 # Excel takes a CSV without it for the local code page and garbles Chinese.
 UTF8_BOM = "\ufeff"
-
-
-def export_record(article: FoundArticle) -> dict[str, object]:
-    """One exported article: every stored field of the original text (times in UTC)."""
-    return {
-        "id": article.id,
-        "url": article.canonical_url,
-        "fetched_url": article.url,
-        "title": article.title,
-        "source": article.source,
-        "site": article.site,
-        "author": article.author,
-        "editor": article.editor,
-        "tags": article.tags,
-        "published_at": article.published_at.isoformat() if article.published_at else None,
-        "first_seen": article.first_seen.isoformat(),
-        "story_id": article.story_id,
-        "script": article.script,
-        "body": article.body,
-    }
 
 
 def check_output_path(path: str) -> None:

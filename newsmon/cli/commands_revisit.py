@@ -96,11 +96,10 @@ def watch_section(app: AppContext, now: datetime) -> Any:
     last = runs[0] if runs else None
     record: dict[str, Any] = {
         "due_now": queue.due_now, "due_later": queue.due_later, "finished": queue.finished,
-        "next_due": queue.next_due.isoformat() if queue.next_due else None,
-        "taken_down": queue.taken_down, "unreachable": queue.unreachable,
+        "next_due": queue.next_due, "taken_down": queue.taken_down,
+        "unreachable": queue.unreachable,
         "last_run": None if last is None else {
-            "id": last.id, "started_at": last.started_at.isoformat(),
-            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "id": last.id, "started_at": last.started_at, "finished_at": last.finished_at,
             "status": last.status, "due": last.due, "outcomes": last.outcomes}}
     # Six columns at most, so the table fits a 60-column terminal: the next due time
     # goes beside the count of those due later.

@@ -126,13 +126,11 @@ def schedule_section(app: AppContext, now: datetime) -> Section:
                        [{"job": "-", "last result": str(exc)}], columns, failing=True)
     records = [{
         "job": s.job_id, "schedule": s.schedule, "timezone": s.timezone,
-        "next_run": s.next_run.isoformat() if s.next_run else None,
-        "next_run_local": s.next_run_local,
+        "next_run": s.next_run, "next_run_local": s.next_run_local,
         "last_run": None if s.last is None else {
-            "status": s.last.status, "started_at": s.last.started_at.isoformat(),
-            "finished_at": s.last.finished_at.isoformat() if s.last.finished_at else None,
-            "exit_code": s.last.exit_code, "catch_up": s.last.catch_up,
-            "detail": s.last.detail},
+            "status": s.last.status, "started_at": s.last.started_at,
+            "finished_at": s.last.finished_at, "exit_code": s.last.exit_code,
+            "catch_up": s.last.catch_up, "detail": s.last.detail},
     } for s in statuses]
     rows = [{"job": s.job_id, "schedule": f"{s.schedule} ({s.timezone})",
              "next run": _local_seconds(s.next_run, s.timezone),
@@ -153,10 +151,8 @@ def runner_section(app: AppContext, now: datetime) -> Section:
         row = {"runner": "no newsmon run holds the lease", "state": "-"}
     else:
         live = lease.is_live(now)
-        record = {"holder": lease.holder, "live": live,
-                  "acquired_at": lease.acquired_at.isoformat(),
-                  "renewed_at": lease.renewed_at.isoformat(),
-                  "expires_at": lease.expires_at.isoformat()}
+        record = {"holder": lease.holder, "live": live, "acquired_at": lease.acquired_at,
+                  "renewed_at": lease.renewed_at, "expires_at": lease.expires_at}
         state = (f"running; lease renewed {local_time(lease.renewed_at, zone)}" if live
                  else f"stopped; lease lapsed {local_time(lease.expires_at, zone)}")
         row = {"runner": lease.holder, "state": state}

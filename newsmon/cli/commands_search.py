@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -44,14 +43,6 @@ def usage_errors() -> Iterator[None]:
         raise click.UsageError(f"{exc}\n{exc.caret}") from None
     except ReadingError as exc:
         raise click.UsageError(str(exc)) from None
-
-
-def since_option(value: str | None) -> datetime | None:
-    """``--since 7d`` (a duration back from now) or an ISO date/time (UTC unless zoned)."""
-    try:
-        return reading.parse_when(value)
-    except ReadingError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def filter_options(func: F) -> F:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import click
 
@@ -16,11 +15,6 @@ from newsmon.storage.archive import ArticleDetails, StoryArticle
 
 class ArticleNotFound(WorkFailed):
     """No stored article has the id asked for (exit 1, like any failed lookup)."""
-
-
-def details_json(details: ArticleDetails) -> dict[str, Any]:
-    """The ``--json`` shape: the article's fields, then ``matches`` and ``story``."""
-    return reading.article_json(details)
 
 
 def render_details(details: ArticleDetails, zone: str) -> str:
@@ -94,7 +88,7 @@ def command(app: AppContext, article_id: int, as_json: bool) -> None:
         raise ArticleNotFound(f"no stored article with id {article_id}")
     zone = app.config.settings.timezone
     if as_json:
-        click.echo(dumps(details_json(details) | reading.history_json(history)))
+        click.echo(dumps(reading.article_json(details) | reading.history_json(history)))
     else:
         lines = render_history(history, zone)
         text = render_details(details, zone) + "".join(f"{line}\n" for line in lines)

@@ -26,7 +26,7 @@ from newsmon.cli.commands_worker import workers_section
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import dumps, local_time, render_table
-from newsmon.status import SourceStatus, status_record
+from newsmon.status import status_record
 from newsmon.timefmt import format_duration
 
 
@@ -36,15 +36,10 @@ class Section:
 
     key: str
     title: str
-    records: list[dict[str, Any]]
+    records: list[dict[str, Any]]  # for --json: dumps writes datetimes as ISO 8601
     rows: list[dict[str, Any]]
     columns: list[str]
     failing: bool = False
-
-
-def crawl_statuses(app: AppContext, now: datetime) -> list[SourceStatus]:
-    """Every configured source, and every source with runs, with its status."""
-    return reading.source_statuses(app.database, [s.name for s in app.config.sources], now)
 
 
 def _duration(seconds: float | None) -> str:
@@ -53,7 +48,8 @@ def _duration(seconds: float | None) -> str:
 
 def crawl_section(app: AppContext, now: datetime) -> Section:
     zone = app.config.settings.timezone
-    statuses = crawl_statuses(app, now)
+    configured = [source.name for source in app.config.sources]
+    statuses = reading.source_statuses(app.database, configured, now)
     records = [status_record(status) for status in statuses]
     rows = []
     for status, record in zip(statuses, records, strict=True):

@@ -12,8 +12,7 @@ from newsmon.cli.output import dumps, emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.digest import highlight
 
-# Kept importable from here: other modules and tests read them by these names.
-short_term_warnings = use.short_term_warnings
+# Kept importable from here: tests read it by this name.
 broad_match_warning = use.broad_match_warning
 
 

@@ -104,9 +104,8 @@ def workers_section(app: AppContext, now: datetime) -> Section:
         records.append({"name": worker.name, "host": worker.host, "pid": worker.pid,
                         "queues": worker.queues.split(","), "state": state,
                         "concurrency": worker.concurrency,
-                        "jobs_running": worker.jobs_running,
-                        "started_at": worker.started_at.isoformat(),
-                        "last_heartbeat": worker.last_seen.isoformat()})
+                        "jobs_running": worker.jobs_running, "started_at": worker.started_at,
+                        "last_heartbeat": worker.last_seen})
         rows.append({"worker": worker.name, "host": worker.host, "pid": worker.pid,
                      "state": state, "jobs": f"{worker.jobs_running}/{worker.concurrency}",
                      "last heartbeat": local_time(worker.last_seen, zone, seconds=True)})

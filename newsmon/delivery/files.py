@@ -107,7 +107,6 @@ def _claim_unused(path: Path) -> Path:
             raise DeliveryError(f"file:{candidate}: {exc.strerror or exc}") from None
 
 
-
 def _mode_for(path: Path, new_mode: int) -> int:
     """The permission bits to write ``path`` with; refuses anything but a regular file."""
     try:

@@ -26,8 +26,6 @@ from starlette.requests import Request
 TOKEN_ENV = "NEWSMON_WEB_TOKEN"
 AUTH_COOKIE = "newsmon_auth"
 BROWSER_COOKIE = "newsmon_browser"
-CSRF_FIELD = "csrf"
-TOKEN_FIELD = "token"
 MIN_TOKEN_LENGTH = 8  # a shorter one is guessed too easily to guard writes
 
 
@@ -82,11 +80,14 @@ class Access:
         """The value of the cookie that marks a browser as logged in."""
         return self._sign("auth", "writer")
 
+    def _bearer_matches(self, request: Request) -> bool:
+        """The request carries ``Authorization: Bearer TOKEN`` with this server's token."""
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and self.token_matches(given)
+
     def is_writer(self, request: Request) -> bool:
         """A bearer token in the header, or the signed login cookie."""
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() == "bearer" and self.token_matches(given):
+        if self._bearer_matches(request):
             return True
         cookie = request.cookies.get(AUTH_COOKIE, "")
         return self.token is not None and hmac.compare_digest(cookie, self.auth_cookie())
@@ -107,10 +108,7 @@ class Access:
         Returns True when the form carried a valid token (the caller then sets the
         login cookie, so the next form needs none).
         """
-        if self.read_only:
-            raise AccessError("this server is read-only (newsmon serve --read-only)")
-        if self.token is None:
-            raise AccessError(f"writes are disabled: start newsmon serve with {TOKEN_ENV} set")
+        self._check_writes_enabled()
         if self.token_matches(form_token):
             return True
         if self.is_writer(request):
@@ -120,14 +118,16 @@ class Access:
 
     def check_api_write(self, request: Request) -> None:
         """Allow a write through the API: a bearer token only (no cookie, so no CSRF)."""
+        self._check_writes_enabled()
+        if not self._bearer_matches(request):
+            raise AccessError("send the token as 'Authorization: Bearer TOKEN'", status=401)
+
+    def _check_writes_enabled(self) -> None:
+        """Refuse any write in read-only mode or when no token was configured."""
         if self.read_only:
             raise AccessError("this server is read-only (newsmon serve --read-only)")
         if self.token is None:
             raise AccessError(f"writes are disabled: start newsmon serve with {TOKEN_ENV} set")
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not self.token_matches(given):
-            raise AccessError("send the token as 'Authorization: Bearer TOKEN'", status=401)
 
 
 def new_browser_id() -> str:

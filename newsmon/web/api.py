@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from newsmon.app import reading
 from newsmon.app import topics as topic_cases
 from newsmon.web.access import AccessError
-from newsmon.web.app import WebSettings
+from newsmon.web.app import WebSettings, settings_of
 
 MAX_QUERY = 2000  # characters; a longer query is a mistake or an attack, not a search
 MAX_NAME = 200
@@ -119,13 +119,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(route_class=ProblemRoute, responses=ERRORS)
 
 
-def _settings(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
-
-
 def _require_writer(request: Request) -> WebSettings:
-    settings = _settings(request)
+    settings = settings_of(request)
     settings.access.check_api_write(request)
     return settings
 
@@ -190,13 +185,13 @@ def list_articles(
                                        "a duration back (7d) or an ISO date.")] = None,
     until: Annotated[str | None, Query(max_length=40, description="Published before.")
                      ] = None,
-    script: Literal["simplified", "traditional"] | None = None,
+    script: reading.Script | None = None,
     new_only: bool = False,
-    sort: Literal["newest", "relevance"] = "newest",
+    sort: reading.Sort = "newest",
     limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 20,
     cursor: Cursor = None,
 ) -> ArticleList:
-    found = reading.search(_settings(request).database, reading.SearchRequest(
+    found = reading.search(settings_of(request).database, reading.SearchRequest(
         query=q, sources=tuple(source or ()), topics=tuple(topic or ()), since=since,
         until=until, script=script, new_only=new_only, sort=sort, limit=limit,
         cursor=cursor))
@@ -259,7 +254,7 @@ Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 @router.get("/articles/{article_id}", response_model=ArticleDetail, tags=["articles"],
             responses=NOT_FOUND, summary="One article, its topic matches and its story")
 def get_article(request: Request, article_id: Id) -> ArticleDetail | JSONResponse:
-    details = reading.article(_settings(request).database, article_id)
+    details = reading.article(settings_of(request).database, article_id)
     if details is None:
         return _problem(404, "not_found", f"no stored article with id {article_id}")
     return ArticleDetail.model_validate(reading.article_json(details))
@@ -289,11 +284,8 @@ class StoryList(BaseModel):
 def list_stories(request: Request, cursor: Cursor = None,
                  limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 20,
                  min_outlets: Annotated[int, Query(ge=1, le=1000)] = 1) -> StoryList:
-    found = reading.stories(_settings(request).database, cursor, limit, min_outlets)
-    return StoryList(items=[StoryOut(id=s.id, first_seen=s.first_seen, origin=s.origin,
-                                     articles=s.articles, outlets=list(s.outlets),
-                                     title=s.title, latest=s.latest) for s in found.items],
-                     next_cursor=found.next_cursor)
+    found = reading.stories(settings_of(request).database, cursor, limit, min_outlets)
+    return StoryList.model_validate(found, from_attributes=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -310,9 +302,7 @@ class TopicOut(BaseModel):
 
 
 def _topic(topic: topic_cases.TopicSummary) -> TopicOut:
-    return TopicOut(name=topic.name, query=topic.query, matches=topic.matches,
-                    flagged=topic.flagged, created_at=topic.created_at,
-                    updated_at=topic.updated_at)
+    return TopicOut.model_validate(topic, from_attributes=True)
 
 
 class TopicIn(BaseModel):
@@ -344,7 +334,7 @@ TopicName = Annotated[str, Path(min_length=1, max_length=MAX_NAME)]
 @router.get("/topics", response_model=list[TopicOut], tags=["topics"],
             summary="Every topic with its match counts")
 def list_topics(request: Request) -> list[TopicOut]:
-    return [_topic(topic) for topic in topic_cases.list_topics(_settings(request).database)]
+    return [_topic(topic) for topic in topic_cases.list_topics(settings_of(request).database)]
 
 
 @router.post("/topics", response_model=TopicChangeOut, status_code=201, tags=["topics"],
@@ -383,19 +373,15 @@ class TrialOut(BaseModel):
 @router.post("/topics/test", response_model=TrialOut, tags=["topics"],
              summary="Try a query on the stored articles without saving anything")
 def test_topic(request: Request, trial: TrialIn) -> TrialOut:
-    result = topic_cases.backtest(_settings(request).database, trial.query,
+    result = topic_cases.backtest(settings_of(request).database, trial.query,
                                   since=trial.since, sample=trial.sample)
-    return TrialOut(query=result.query, scanned=result.scanned, matched=result.matched,
-                    sample=[TrialHit(id=s.article_id, title=s.title, published_at=s.published,
-                                     snippet=s.snippet, matched=list(s.variants))
-                            for s in result.sample],
-                    warnings=result.warnings)
+    return TrialOut.model_validate(result.as_json())
 
 
 @router.get("/topics/{name}", response_model=TopicOut, tags=["topics"], responses=NOT_FOUND,
             summary="One topic")
 def get_topic(request: Request, name: TopicName) -> TopicOut:
-    return _topic(topic_cases.get_topic(_settings(request).database, name))
+    return _topic(topic_cases.get_topic(settings_of(request).database, name))
 
 
 @router.put("/topics/{name}", response_model=TopicChangeOut, tags=["topics"],
@@ -465,7 +451,7 @@ class SourceHealthOut(BaseModel):
 @router.get("/sources", response_model=list[SourceHealthOut], tags=["sources"],
             summary="Every source with its health")
 def list_sources(request: Request) -> list[SourceHealthOut]:
-    return _health(_settings(request), None)
+    return _health(settings_of(request), None)
 
 
 @router.get("/sources/{name}", response_model=SourceHealthOut, tags=["sources"],
@@ -473,7 +459,7 @@ def list_sources(request: Request) -> list[SourceHealthOut]:
 def get_source(request: Request, name: Annotated[str, Path(max_length=MAX_NAME)]
                ) -> SourceHealthOut | JSONResponse:
     try:
-        return _health(_settings(request), name)[0]
+        return _health(settings_of(request), name)[0]
     except reading.UnknownName as exc:
         return _problem(404, "not_found", str(exc))
 
@@ -525,7 +511,7 @@ class DigestRunOut(BaseModel):
 
 
 class RunList(BaseModel):
-    kind: Literal["crawl", "job", "digest"]
+    kind: reading.RunKind
     crawl: list[CrawlRunOut] = []
     job: list[JobRunOut] = []
     digest: list[DigestRunOut] = []
@@ -534,12 +520,12 @@ class RunList(BaseModel):
 
 @router.get("/runs", response_model=RunList, tags=["runs"],
             summary="Crawl, scheduler job or digest runs with their outcome, newest first")
-def list_runs(request: Request, kind: Literal["crawl", "job", "digest"] = "crawl",
+def list_runs(request: Request, kind: reading.RunKind = "crawl",
               source: Annotated[str | None, Query(max_length=MAX_NAME,
                                                   description="kind=crawl only")] = None,
               cursor: Cursor = None,
               limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 50) -> RunList:
-    database = _settings(request).database
+    database = settings_of(request).database
     if kind == "crawl":
         crawls = reading.crawl_runs(database, cursor, limit, source)
         return RunList(kind=kind, next_cursor=crawls.next_cursor, crawl=[CrawlRunOut(
@@ -551,15 +537,11 @@ def list_runs(request: Request, kind: Literal["crawl", "job", "digest"] = "crawl
             for row in crawls.items])
     if kind == "job":
         jobs = reading.job_runs(database, cursor, limit)
-        return RunList(kind=kind, next_cursor=jobs.next_cursor, job=[JobRunOut(
-            id=r.id, job_id=r.job_id, scheduled_for=r.scheduled_for, started_at=r.started_at,
-            finished_at=r.finished_at, status=r.status, exit_code=r.exit_code,
-            detail=r.detail) for r in jobs.items])
+        return RunList.model_validate({"kind": kind, "next_cursor": jobs.next_cursor,
+                                       "job": jobs.items}, from_attributes=True)
     digests = reading.digest_runs(database, cursor, limit)
-    return RunList(kind=kind, next_cursor=digests.next_cursor, digest=[DigestRunOut(
-        id=r.id, subscription=r.subscription, started_at=r.started_at,
-        finished_at=r.finished_at, status=r.status, channel=r.channel, matches=r.matches,
-        error=r.error) for r in digests.items])
+    return RunList.model_validate({"kind": kind, "next_cursor": digests.next_cursor,
+                                   "digest": digests.items}, from_attributes=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -595,14 +577,10 @@ def list_matches(request: Request, cursor: Cursor = None, topic: Names = None,
                  all_matches: Annotated[bool, Query(alias="all", description=(
                      "Include backfilled matches not flagged new."))] = False,
                  limit: Annotated[int, Query(ge=1, le=reading.MAX_PAGE)] = 100) -> MatchList:
-    found = reading.new_matches(_settings(request).database, cursor, limit,
+    found = reading.new_matches(settings_of(request).database, cursor, limit,
                                 tuple(topic or ()), new_only=not all_matches)
-    return MatchList(items=[MatchOut(
-        id=m.id, topic=m.topic, is_new=m.is_new, matched_at=m.matched_at,
-        article_id=m.article_id, title=m.title, url=m.url, site=m.site, source=m.source,
-        published_at=m.published_at, snippet=m.snippet, story_id=m.story_id,
-        story_origin=m.story_origin) for m in found.matches],
-        cursor=found.cursor, more=found.more)
+    return MatchList.model_validate({"items": found.matches, "cursor": found.cursor,
+                                     "more": found.more}, from_attributes=True)
 
 
 __all__ = ["ErrorResponse", "Problem", "router"]

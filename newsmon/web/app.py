@@ -47,6 +47,12 @@ class WebSettings:
         return self.config.settings.timezone
 
 
+def settings_of(request: Request) -> WebSettings:
+    """The settings of the app serving ``request`` (for pages, forms and the API)."""
+    settings: WebSettings = request.app.state.settings
+    return settings
+
+
 def content_security_policy(nonce: str) -> str:
     return "; ".join([
         "default-src 'none'",

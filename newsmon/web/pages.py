@@ -32,7 +32,7 @@ from newsmon.values import PendingMatch
 from newsmon.versions import diff_versions, readable_diff
 from newsmon.web import topicforms
 from newsmon.web.access import AUTH_COOKIE, AccessError
-from newsmon.web.app import WebSettings
+from newsmon.web.app import WebSettings, settings_of
 from newsmon.web.chart import daily_bars
 from newsmon.web.render import environment
 
@@ -49,11 +49,6 @@ NEW_PAGE_MATCHES = 500  # the New page shows at most this many matches
 FEED_ENTRIES = 50
 FEED_SUBSCRIPTION = "web"  # part of each entry's id: keep it, or readers see new entries
 COVERAGE_DROP = 0.25  # a share this far below the earlier runs' median is flagged a drop
-
-
-def settings_of(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
 
 
 def page(request: Request, template: str, section: str, status: int = 200,
@@ -243,7 +238,7 @@ def search_page(request: Request, q: str = "", source: str = "", topic: str = ""
 
 def _choices(settings: WebSettings) -> dict[str, list[str]]:
     return {"source_names": topicforms.source_names(settings),
-            "topic_names": [row["name"] for row in topicforms.topic_rows(settings)]}
+            "topic_names": [topic.name for topic in topicforms.topic_rows(settings)]}
 
 
 def _results(form: SearchForm, found: reading.SearchPage, start: int) -> dict[str, Any]:
@@ -263,10 +258,6 @@ def _results(form: SearchForm, found: reading.SearchPage, start: int) -> dict[st
         "export_csv": f"/search/export?{form.params(format='csv')}",
         "export_jsonl": f"/search/export?{form.params(format='jsonl')}",
     }
-
-
-EXPORT_COLUMNS = ["id", "url", "fetched_url", "title", "source", "site", "author", "editor",
-                  "tags", "published_at", "first_seen", "story_id", "script", "body"]
 
 
 @router.get("/search/export")
@@ -294,13 +285,13 @@ def search_export(request: Request, q: str = "", source: str = "", topic: str = 
 def _export_lines(settings: WebSettings, search: reading.SearchRequest, fmt: str
                   ) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, EXPORT_COLUMNS)
+    writer = csv.DictWriter(buffer, reading.EXPORT_COLUMNS)
     if fmt == "csv":
         yield "\ufeff"  # Excel reads a CSV without it in the local code page
         writer.writeheader()
     with settings.database.session() as session:
         for article in reading.iter_search_results(session, search):
-            record = _export_record(article)
+            record = reading.export_record(article)
             if fmt == "jsonl":
                 yield json.dumps(record, ensure_ascii=False) + "\n"
                 continue
@@ -310,12 +301,6 @@ def _export_lines(settings: WebSettings, search: reading.SearchRequest, fmt: str
             buffer.truncate()
     if fmt == "csv" and buffer.tell():
         yield buffer.getvalue()
-
-
-def _export_record(article: Any) -> dict[str, object]:
-    record = reading.article_record(article)
-    record.update(fetched_url=article.url, script=article.script, body=article.body)
-    return {column: record.get(column) for column in EXPORT_COLUMNS}
 
 
 # ------------------------------------------------------------------------------------
@@ -495,24 +480,12 @@ def runs_page(request: Request, crawls: str | None = None) -> HTMLResponse:
         crawl_page = reading.crawl_runs(settings.database, crawls, limit=50)
     except reading.ReadingError as exc:
         raise HTTPException(400, str(exc)) from None
-    rows = [_crawl_row(row.record) for row in crawl_page.items]
-    return page(request, "runs.html", "runs", crawl_runs=rows,
+    return page(request, "runs.html", "runs",
+                crawl_runs=[row.record for row in crawl_page.items],
                 crawl_next=(f"/runs?{urlencode({'crawls': crawl_page.next_cursor})}"
                             if crawl_page.next_cursor else None),
                 job_runs=reading.job_runs(settings.database, limit=30).items,
                 digest_runs=reading.digest_runs(settings.database, limit=30).items)
-
-
-def _crawl_row(record: Any) -> dict[str, Any]:
-    from newsmon.timefmt import format_duration
-
-    duration = record.duration
-    return {"started_at": record.started_at, "source": record.source,
-            "status": record.status, "finish_reason": record.finish_reason,
-            "took": "—" if duration is None else format_duration(duration.total_seconds()),
-            "pages": record.pages, "new_articles": record.new_articles,
-            "updated_articles": record.updated_articles,
-            "skipped_known": record.skipped_known, "errors": dict(record.errors)}
 
 
 @router.get("/feeds", response_class=HTMLResponse)
@@ -527,7 +500,7 @@ def topic_feed(request: Request, name: str) -> Response:
     """The topic's Atom feed: its newest flagged matches, one entry per story, made by
     the digest's Atom renderer (stable ids, so a reader updates rather than repeats)."""
     settings = settings_of(request)
-    if name not in {row["name"] for row in topicforms.topic_rows(settings)}:
+    if name not in {topic.name for topic in topicforms.topic_rows(settings)}:
         raise HTTPException(404, f"no topic named {name!r}")
     now = datetime.now(UTC)
     pending = matches_since(settings, datetime.min.replace(tzinfo=UTC), (name,),

@@ -8,14 +8,14 @@ become links (a crawled ``javascript:`` URL is shown as text, not linked).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from newsmon.digest import highlight_segments
-from newsmon.timefmt import local_time
+from newsmon.timefmt import format_duration, local_time
 
 
 def http_url(url: str | None) -> str | None:
@@ -42,6 +42,11 @@ def highlight(text: str, variants: Sequence[str]) -> Markup:
     return segments(highlight_segments(text, variants))
 
 
+def took(duration: timedelta | None) -> str:
+    """How long a run took, as people read it; ``—`` while it is still running."""
+    return "—" if duration is None else format_duration(duration.total_seconds())
+
+
 def environment(zone: str) -> Environment:
     env = Environment(loader=PackageLoader("newsmon.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=False)
@@ -50,5 +55,5 @@ def environment(zone: str) -> Environment:
         return local_time(value, zone, missing=missing)
 
     env.filters.update(localtime=localtime, http_url=http_url, segments=segments,
-                       highlight=highlight)
+                       highlight=highlight, took=took)
     return env

@@ -17,17 +17,12 @@ from starlette.responses import HTMLResponse, Response
 from newsmon.app import reading
 from newsmon.app import topics as topic_cases
 from newsmon.web.access import AUTH_COOKIE, TOKEN_ENV, Access, AccessError
-from newsmon.web.app import WebSettings
+from newsmon.web.app import WebSettings, settings_of
 
 Page = Callable[..., HTMLResponse]
 TRY_WINDOWS = [("7d", "7 days"), ("30d", "30 days"), ("90d", "90 days"),
                ("all", "all time")]
 TRIAL_SAMPLE = 10
-
-
-def settings_of(request: Request) -> WebSettings:
-    settings: WebSettings = request.app.state.settings
-    return settings
 
 
 def edit_refusal(access: Access) -> str:
@@ -37,9 +32,8 @@ def edit_refusal(access: Access) -> str:
             "(newsmon topics works on the command line).")
 
 
-def topic_rows(settings: WebSettings) -> list[dict[str, Any]]:
-    return [{"name": t.name, "query": t.query, "matches": t.matches, "flagged": t.flagged,
-             "created_at": t.created_at} for t in topic_cases.list_topics(settings.database)]
+def topic_rows(settings: WebSettings) -> list[topic_cases.TopicSummary]:
+    return topic_cases.list_topics(settings.database)
 
 
 def source_names(settings: WebSettings) -> list[str]:
@@ -82,10 +76,14 @@ def edit_view(request: Request, page: Page, name: str) -> HTMLResponse:
     return _view(request, page, editing=name, form=_form(name, topic.query))
 
 
-def _query_problem(exc: reading.QueryError) -> Any:
+def _rejected(request: Request, page: Page, editing: str | None, form: dict[str, str],
+              exc: reading.ReadingError) -> HTMLResponse:
+    """The form again (400): a malformed query marked where it failed, else the problem."""
     from newsmon.web.pages import QueryProblem
 
-    return QueryProblem.of(exc)
+    shown = ({"error": QueryProblem.of(exc)} if isinstance(exc, reading.QueryError)
+             else {"form_problem": str(exc)})
+    return _view(request, page, editing=editing, status=400, form=form, **shown)
 
 
 def save(request: Request, page: Page, editing: str | None, name: str, query: str,
@@ -108,12 +106,8 @@ def save(request: Request, page: Page, editing: str | None, name: str, query: st
     except AccessError as exc:
         return _view(request, page, editing=editing, status=exc.status, form=form,
                      form_problem=exc.message)
-    except reading.QueryError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     error=_query_problem(exc))
     except reading.ReadingError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     form_problem=str(exc))
+        return _rejected(request, page, editing, form, exc)
     response = _view(request, page, messages=[done], warnings=change.warnings)
     if logged_in_now:
         set_login(response, settings.access)
@@ -159,11 +153,7 @@ def try_it(request: Request, page: Page, name: str, query: str, since: str,
         window = None if since in ("", "all") else since
         trial = topic_cases.backtest(settings.database, query, since=window,
                                      sample=TRIAL_SAMPLE)
-    except reading.QueryError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     error=_query_problem(exc))
     except reading.ReadingError as exc:
-        return _view(request, page, editing=editing, status=400, form=form,
-                     form_problem=str(exc))
+        return _rejected(request, page, editing, form, exc)
     return _view(request, page, editing=editing, form=form, trial=trial,
                  trial_warnings=trial.warnings)
