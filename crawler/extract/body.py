@@ -248,6 +248,10 @@ _PROSE_CHARS = 80  # ...and this long is running text
 _PHRASE_LEAD = 8  # a furniture phrase starting past this offset is inside a sentence
 
 
+# Block.furniture: no furniture phrase; one phrase inside running text; furniture.
+_NO_PHRASE, _PHRASE_IN_PROSE, _FURNITURE = 0, 1, 2
+
+
 def is_furniture_line(block: Block) -> bool:
     """A line that names site furniture ("版权所有", "分享到", "责任编辑：").
 
@@ -255,14 +259,24 @@ def is_furniture_line(block: Block) -> bool:
     a block of several sentences with one such phrase, not at its start (a disclaimer,
     "原标题：…" open with theirs), is prose. A footer piles them up ("Copyright ©
     … All Rights Reserved … Powered by")."""
-    # One search decides most blocks; a second only for a phrase inside prose.
+    kind = block.furniture
+    if kind < 0:
+        kind = block.furniture = _furniture_kind(block)
+    if kind == _PHRASE_IN_PROSE:
+        return not enabled("prose_not_furniture")
+    return kind == _FURNITURE
+
+
+def _furniture_kind(block: Block) -> int:
+    """What the phrases say of the text alone (the rule switch is applied by the
+    caller, so the answer can be kept on the block)."""
     first = _BOILERPLATE.search(block.text)
     if first is None:
-        return False
+        return _NO_PHRASE
     if first.start() <= _PHRASE_LEAD or not _is_prose(block) \
-            or not enabled("prose_not_furniture"):
-        return True
-    return _BOILERPLATE.search(block.text, first.end()) is not None
+            or _BOILERPLATE.search(block.text, first.end()) is not None:
+        return _FURNITURE
+    return _PHRASE_IN_PROSE
 
 
 def _is_prose(block: Block) -> bool:
