@@ -45,6 +45,10 @@ class Block:
     chars: int  # non-space characters
     punct: int
     tag: str
+    # What the furniture phrases say of this text (crawler.extract.body), found on first
+    # use: every block is asked several times per page (both body searches, the loop
+    # over the body), and the phrase regex is the costliest of them.
+    furniture: int = -1
 
     @property
     def link_density(self) -> float:
