@@ -71,6 +71,7 @@ from newsmon.scheduler.jobs import (
     DEFAULT_DIGEST_TIMEOUT,
     DEFAULT_KILL_GRACE,
     JobRunner,
+    first_line,
     last_run_of,
     utc_now,
 )
@@ -223,7 +224,7 @@ class Service:
                 current = self.lease.current()
             except Exception as exc:
                 log.warning("cannot take the runner lease (database error: %s); retrying",
-                            _first_line(exc))
+                            first_line(exc))
                 self._pause(self.lease.renew_interval.total_seconds())
                 continue
             wait = self.lease.renew_interval
@@ -250,7 +251,7 @@ class Service:
             self._recover()
             self._reconcile(scheduler, self.specs, catch_up=True)
         except Exception as exc:  # database trouble: try again, still holding the lease
-            log.error("could not start the schedules (%s); retrying", _first_line(exc))
+            log.error("could not start the schedules (%s); retrying", first_line(exc))
             self._pause(self.lease.renew_interval.total_seconds())
             return
         scheduler.start()
@@ -281,11 +282,11 @@ class Service:
         except Exception as exc:
             if self.lease.is_held(now):
                 log.warning("could not renew the runner lease (database error: %s); "
-                            "retrying until it lapses at %s", _first_line(exc),
+                            "retrying until it lapses at %s", first_line(exc),
                             _utc(self.lease.held_until))
                 return True
             log.error("runner lease lapsed: not renewed since before %s (%s); ending jobs",
-                      _utc(self.lease.held_until), _first_line(exc))
+                      _utc(self.lease.held_until), first_line(exc))
             return False
         current = self._current_holder()
         log.error("runner lease lost: %s holds it now; ending jobs and waiting", current)
@@ -306,7 +307,7 @@ class Service:
             log.info("runner lease released")
         except Exception as exc:
             log.warning("could not release the runner lease (%s); it lapses on its own",
-                        _first_line(exc))
+                        first_line(exc))
 
     # -- recovery and stopping ---------------------------------------------------------
 
@@ -443,7 +444,7 @@ class Service:
                                   holder=self.holder, host=self.runner.host,
                                   detail=f"not started within {self.options.misfire_grace}")
         except Exception as exc:
-            log.error("job %s: could not record the missed run: %s", job_id, _first_line(exc))
+            log.error("job %s: could not record the missed run: %s", job_id, first_line(exc))
 
 
 def schedule_table(specs: list[JobSpec], now: datetime) -> list[dict[str, object]]:
@@ -494,8 +495,3 @@ class _LocalTimeFormatter(logging.Formatter):
 
 def _utc(moment: datetime | None) -> str:
     return "?" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -53,6 +53,7 @@ from newsmon.scheduler.jobs import (
     DEFAULT_CRAWL_TIMEOUT,
     DEFAULT_DIGEST_TIMEOUT,
     JobRunner,
+    first_line,
     utc_now,
 )
 from newsmon.scheduler.schedules import JobKind, JobSpec, job_specs
@@ -260,7 +261,7 @@ class WorkerRuntime:
                 release_leases(session, leases, holder)
         except Exception as exc:  # they lapse on their own
             log.warning("could not release leases %s (%s); they lapse in %s",
-                        ", ".join(leases), _first_line(exc), self.options.lease_ttl)
+                        ", ".join(leases), first_line(exc), self.options.lease_ttl)
 
     @contextmanager
     def _database_errors(self, job_id: str, doing: str) -> Iterator[None]:
@@ -269,7 +270,7 @@ class WorkerRuntime:
         except (_Blocked, Retry):
             raise
         except Exception as exc:
-            reason = database_lost(exc) or _first_line(exc)
+            reason = database_lost(exc) or first_line(exc)
             raise JobFailed(f"job {job_id} failed on {self.name}: cannot reach the "
                             f"database {self.database.display_url} to {doing}: "
                             f"{reason}") from None
@@ -301,7 +302,7 @@ class WorkerRuntime:
                      queues=",".join(self.queues), concurrency=self.options.concurrency,
                      jobs_running=running, now=utc_now())
         except Exception as exc:
-            reason = database_lost(exc) or _first_line(exc)
+            reason = database_lost(exc) or first_line(exc)
             if reason != self._db_trouble:
                 log.error("worker %s: cannot write its heartbeat to %s: %s", self.name,
                           self.database.display_url, reason)
@@ -317,7 +318,7 @@ class WorkerRuntime:
                 mark_stopped(session, self.name, utc_now())
         except Exception as exc:
             log.warning("worker %s: could not record its stop: %s", self.name,
-                        _first_line(exc))
+                        first_line(exc))
 
 
 class _LeaseKeeper:
@@ -352,9 +353,9 @@ class _LeaseKeeper:
             except Exception as exc:
                 if now < held_until - ttl / 3:
                     log.warning("job %s: could not renew its leases (%s); retrying",
-                                self.job_id, _first_line(exc))
+                                self.job_id, first_line(exc))
                     continue
-                lost = [f"all (database unreachable: {_first_line(exc)})"]
+                lost = [f"all (database unreachable: {first_line(exc)})"]
             if not lost:
                 held_until = now + ttl
                 continue
@@ -362,8 +363,3 @@ class _LeaseKeeper:
                       self.job_id, ", ".join(lost))
             self.runner.interrupt_all()
             return
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
