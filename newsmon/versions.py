@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 
 from newsmon.textnorm import normalize
 
-DEFAULT_REVISIT_AFTER = ("1h", "6h", "1d", "3d", "7d")
 # A publish time that moved less than this is the same time read twice.
 TIME_TOLERANCE = timedelta(minutes=1)
 GONE_STATUSES = frozenset({404, 410, 451})
@@ -256,10 +255,7 @@ def _without_query(url: str) -> str:
 
 def soft_404_phrase(text: str) -> str | None:
     key = normalize(text)
-    for phrase in SOFT_404_PHRASES:
-        if phrase in key:
-            return phrase
-    return None
+    return next((phrase for phrase in SOFT_404_PHRASES if phrase in key), None)
 
 
 def article_content_hash(title_norm: str, body_norm: str) -> str:
@@ -344,7 +340,6 @@ def describe_outcome_counts(counts: Mapping[str, int]) -> str:
     known = [name for name in OUTCOME_ORDER if counts.get(name)]
     rest = sorted(name for name in counts if name not in OUTCOME_ORDER and counts[name])
     return ", ".join(f"{counts[name]} {name}" for name in [*known, *rest]) or "nothing due"
-
 
 
 def readable_diff(old: str, new: str, context: int = 1) -> list[str]:
