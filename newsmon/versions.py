@@ -318,10 +318,9 @@ def next_step(first_seen: datetime, offsets: Sequence[timedelta], done: int,
     """After re-visit ``done``, the next one due in the future (offsets that passed
     while the job was not running are skipped: one look, not several at once), or
     None when the schedule is over."""
-    for index in range(done + 1, len(offsets)):
-        if first_seen + offsets[index] > now:
-            return index
-    return None
+    upcoming = (index for index in range(done + 1, len(offsets))
+                if first_seen + offsets[index] > now)
+    return next(upcoming, None)
 
 
 def due_at(first_seen: datetime, offsets: Sequence[timedelta], step: int | None

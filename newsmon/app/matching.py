@@ -65,6 +65,13 @@ def build_matcher(all_topics: Sequence[TopicRecord],
                    aliases={t.name: t.query for t in all_topics})
 
 
+def article_text(article: MatchableArticle) -> ArticleText:
+    """What the matcher reads of a stored article, with the keys storage keeps."""
+    return ArticleText(id=article.id, title=article.title, body=article.body,
+                       source=article.source or "", title_norm=article.title_norm,
+                       body_norm=article.body_norm)
+
+
 def _new_match(found: TopicMatch, article: MatchableArticle, now: datetime,
                window: timedelta | None, first_store_only: bool) -> NewMatch:
     # An article changed since it was first stored (a forum thread gaining replies, a
@@ -91,9 +98,7 @@ def record_batch(session: Session, matcher: Matcher, articles: Sequence[Matchabl
     found = [
         _new_match(match, article, now, window, first_store_only)
         for article in articles
-        for match in matcher.match(ArticleText(
-            id=article.id, title=article.title, body=article.body, source=article.source or "",
-            title_norm=article.title_norm, body_norm=article.body_norm))
+        for match in matcher.match(article_text(article))
     ]
     inserted = record_matches(session, found, now)
     return MatchRunStats(len(articles), inserted, sum(1 for m in found if m.is_new))
