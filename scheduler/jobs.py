@@ -50,7 +50,7 @@ from newsmon.scheduler.schedules import (
     local_time,
     next_fire_after,
 )
-from newsmon.storage.engine import Database
+from newsmon.storage.engine import Database, Session
 from newsmon.storage.jobruns import (
     JobRunRecord,
     close_child_crawl_runs,
@@ -449,6 +449,17 @@ def _crawl_reason(outcome: Outcome, spec: JobSpec, returncode: int) -> str:
     if outcome in (Outcome.CRASHED, Outcome.FAILED):
         return f"the crawl process ended without closing its run ({describe_exit(returncode)})"
     return ""
+
+
+def close_dead_run_crawls(session: Session, record: JobRunRecord, now: datetime,
+                          reason: str) -> int:
+    """Mark ``interrupted`` the crawl runs that the child of a job run whose runner died
+    left open; how many. A run that never recorded its child has none to close."""
+    if record.pid is None or record.host is None:
+        return 0
+    return close_child_crawl_runs(session, host=record.host, pid=record.pid,
+                                  since=record.started_at, status="interrupted",
+                                  reason=reason, now=now)
 
 
 def _pump(stream: IO[str] | None, child: RunningChild) -> None:

@@ -71,6 +71,7 @@ from newsmon.scheduler.jobs import (
     DEFAULT_DIGEST_TIMEOUT,
     DEFAULT_KILL_GRACE,
     JobRunner,
+    close_dead_run_crawls,
     first_line,
     last_run_of,
     utc_now,
@@ -86,12 +87,7 @@ from newsmon.scheduler.schedules import (
     plan_reconcile,
 )
 from newsmon.storage.engine import Database
-from newsmon.storage.jobruns import (
-    close_child_crawl_runs,
-    interrupt_stale_job_runs,
-    latest_job_runs,
-    record_missed_run,
-)
+from newsmon.storage.jobruns import interrupt_stale_job_runs, latest_job_runs, record_missed_run
 
 if TYPE_CHECKING:
     from newsmon.scheduler.cluster.dispatch import CeleryDispatcher
@@ -319,13 +315,8 @@ class Service:
                 session, holder=self.holder, now=now,
                 detail="interrupted: its runner died or was killed before the job ended")
             for record in stale:
-                closed = 0
-                if record.pid is not None and record.host is not None:
-                    closed = close_child_crawl_runs(
-                        session, host=record.host, pid=record.pid, since=record.started_at,
-                        status="interrupted",
-                        reason="the scheduler running this crawl died before it ended",
-                        now=now)
+                closed = close_dead_run_crawls(
+                    session, record, now, "the scheduler running this crawl died before it ended")
                 log.warning("job %s run %d (started %s by %s) marked interrupted: its "
                             "runner died before it ended%s", record.job_id, record.id,
                             _utc(record.started_at), record.holder,

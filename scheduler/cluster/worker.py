@@ -53,12 +53,13 @@ from newsmon.scheduler.jobs import (
     DEFAULT_CRAWL_TIMEOUT,
     DEFAULT_DIGEST_TIMEOUT,
     JobRunner,
+    close_dead_run_crawls,
     first_line,
     utc_now,
 )
 from newsmon.scheduler.schedules import JobKind, JobSpec, job_specs
 from newsmon.storage.engine import Database, database_lost
-from newsmon.storage.jobruns import close_child_crawl_runs, interrupt_dead_worker_runs, ran_since
+from newsmon.storage.jobruns import interrupt_dead_worker_runs, ran_since
 from newsmon.storage.leases import release_leases, renew_leases, try_acquire_leases
 from newsmon.storage.workers import beat, mark_stopped
 
@@ -223,12 +224,8 @@ class WorkerRuntime:
             for record in interrupt_dead_worker_runs(
                     session, job_id=spec.job_id, now=now,
                     detail="interrupted: its worker died or lost the database"):
-                closed = 0
-                if record.pid is not None and record.host is not None:
-                    closed = close_child_crawl_runs(
-                        session, host=record.host, pid=record.pid, since=record.started_at,
-                        status="interrupted", now=now,
-                        reason="the worker running this crawl died before it ended")
+                closed = close_dead_run_crawls(
+                    session, record, now, "the worker running this crawl died before it ended")
                 log.warning("job %s run %d on worker %s marked interrupted: that worker "
                             "stopped renewing its lease%s; running it again here",
                             spec.job_id, record.id, record.worker,
