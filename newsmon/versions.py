@@ -127,11 +127,8 @@ def describe_change(change: FieldChange) -> str:
         return f"retitled: {change.old} → {change.new}"
     if change.name == "body":
         return f"body edited ({change.share:.0%} of characters changed)"
-    if change.name == "source":
-        return f"来源 changed: {change.old or '—'} → {change.new or '—'}"
-    if change.name == "published_at":
-        return f"time changed: {change.old or '—'} → {change.new or '—'}"
-    return f"{change.name} changed: {change.old or '—'} → {change.new or '—'}"
+    label = {"source": "来源", "published_at": "time"}.get(change.name, change.name)
+    return f"{label} changed: {change.old or '—'} → {change.new or '—'}"
 
 
 def _squeeze(text: str) -> str:
