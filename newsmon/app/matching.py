@@ -78,13 +78,14 @@ def _new_match(found: TopicMatch, article: MatchableArticle, now: datetime,
     # page whose counters move) was judged when first stored: a later edit that
     # makes it match a topic does not make it news again.
     fresh = not (first_store_only and article.changed_at is not None)
-    return NewMatch(
-        topic_id=found.topic_id,
-        article_id=article.id,
-        is_new=fresh and is_flagged_new(article.published_at, article.first_seen, now, window),
-        hits=[hit.as_dict() for hit in found.hits],
-        snippet=found.snippet.text,
-    )
+    return new_match(found, fresh and is_flagged_new(article.published_at, article.first_seen,
+                                                     now, window))
+
+
+def new_match(found: TopicMatch, is_new: bool) -> NewMatch:
+    """The match ledger's record of what the matcher found (``is_new``: flag it)."""
+    return NewMatch(found.topic_id, found.article_id, is_new,
+                    [hit.as_dict() for hit in found.hits], found.snippet.text)
 
 
 def record_batch(session: Session, matcher: Matcher, articles: Sequence[MatchableArticle],
