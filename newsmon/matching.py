@@ -99,13 +99,9 @@ class ArticleText:
 
     def key(self, name: Field) -> str:
         """The normalised text of a field."""
-        if name == "title":
-            given, original = self.title_norm, self.title
-        elif name == "body":
-            given, original = self.body_norm, self.body
-        else:
-            given, original = self.source_norm, self.source
-        return given if given is not None else normalize(original)
+        given = (self.title_norm if name == "title" else
+                 self.body_norm if name == "body" else self.source_norm)
+        return given if given is not None else normalize(self.original(name))
 
 
 class Hit(NamedTuple):
@@ -125,13 +121,7 @@ class Hit(NamedTuple):
 
     def as_dict(self) -> dict[str, str | int]:
         """The hit as a plain dict, for JSON, keys in field order (as stored)."""
-        return {
-            "term": self.term,
-            "variant": self.variant,
-            "field": self.field,
-            "start": self.start,
-            "end": self.end,
-        }
+        return self._asdict()
 
 
 class Snippet(NamedTuple):

@@ -537,21 +537,21 @@ class _Parser:
         """One more level of nesting at ``token``; refused beyond MAX_NESTING."""
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise QuerySyntaxError(
-                self.query,
-                token.position,
-                f"at most {MAX_NESTING} nested levels",
-                "of '(' and NOT/'-'; simplify the query",
-            )
+            raise self._error(token.position, f"at most {MAX_NESTING} nested levels",
+                              "of '(' and NOT/'-'; simplify the query")
+
+    def _error(self, position: int, expected: str, detail: str = "") -> QuerySyntaxError:
+        """What to raise for this query at ``position``."""
+        return QuerySyntaxError(self.query, position, expected, detail)
 
     def parse(self) -> Node:
         if not self.tokens:
-            raise QuerySyntaxError(self.query, 0, "a term", "the query is empty")
+            raise self._error(0, "a term", "the query is empty")
         node = self._or()
         if self.index < len(self.tokens):
             token = self.tokens[self.index]
             detail = "this ')' closes nothing" if token.kind == "rparen" else ""
-            raise QuerySyntaxError(self.query, token.position, "an operator or the end", detail)
+            raise self._error(token.position, "an operator or the end", detail)
         return node
 
     # Token helpers ------------------------------------------------------------------
@@ -570,7 +570,7 @@ class _Parser:
     def _require_unary(self, after: str | None) -> None:
         if not self._starts_unary():
             expected = "a term or '('" + (f" after {after}" if after else "")
-            raise QuerySyntaxError(self.query, self._here(), expected)
+            raise self._error(self._here(), expected)
 
     # Grammar rules --------------------------------------------------------------------
 
@@ -618,7 +618,7 @@ class _Parser:
         if token.kind == "alias":
             return self._expand(token)
         if token.kind == "not":
-            raise QuerySyntaxError(self.query, token.position, "a term or '(' (not an exclusion)")
+            raise self._error(token.position, "a term or '(' (not an exclusion)")
         return self._term(token)
 
     def _group(self, opening: _Token) -> Node:
@@ -628,52 +628,37 @@ class _Parser:
         self.depth -= 1
         closing = self._peek()
         if closing is None or closing.kind != "rparen":
-            raise QuerySyntaxError(
-                self.query, self._here(), "')'", f"to close the '(' at position {opening.position}"
-            )
+            raise self._error(self._here(), "')'",
+                              f"to close the '(' at position {opening.position}")
         self.index += 1
         return node
 
     def _require_primary_after_field(self, field: _Token) -> None:
         token = self._peek()
         if token is None or token.kind not in ("word", "phrase", "lparen", "alias"):
-            raise QuerySyntaxError(
-                self.query, self._here(), f"a term, phrase or '(' after {field.text}:"
-            )
+            raise self._error(self._here(), f"a term, phrase or '(' after {field.text}:")
 
     def _term(self, token: _Token) -> Term:
         self.terms[0] += 1
         if self.terms[0] > MAX_TERMS:
-            raise QuerySyntaxError(
-                self.query,
-                token.position,
-                f"at most {MAX_TERMS} terms",
-                "split it into several topics",
-            )
+            raise self._error(token.position, f"at most {MAX_TERMS} terms",
+                              "split it into several topics")
         term = Term.of(token.text, phrase=token.kind == "phrase")
         if not term.norm.strip():
             expected = "text inside the quotes" if term.phrase else "a term with letters"
-            raise QuerySyntaxError(self.query, token.position, expected)
+            raise self._error(token.position, expected)
         return term
 
     def _expand(self, token: _Token) -> Node:
         name = token.text
         if name in self.expanding:
             cycle = " -> ".join((*self.expanding[self.expanding.index(name) :], name))
-            raise QuerySyntaxError(
-                self.query,
-                token.position,
-                "a topic that does not refer back",
-                f"topic alias cycle: {cycle}",
-            )
+            raise self._error(token.position, "a topic that does not refer back",
+                              f"topic alias cycle: {cycle}")
         if name not in self.aliases:
             known = ", ".join(sorted(self.aliases)[:10]) or "none defined"
-            raise QuerySyntaxError(
-                self.query,
-                token.position,
-                "a known topic name",
-                f"unknown topic {name!r}; known: {known}",
-            )
+            raise self._error(token.position, "a known topic name",
+                              f"unknown topic {name!r}; known: {known}")
         inner = _Parser(
             self.aliases[name], self.aliases, (*self.expanding, name), self.depth, self.terms
         )
@@ -682,12 +667,8 @@ class _Parser:
         except QuerySyntaxError as error:
             # Reported where the alias is used; the detail says where inside it failed.
             inner_detail = error.detail or f"expected {error.expected}"
-            raise QuerySyntaxError(
-                self.query,
-                token.position,
-                error.expected,
-                f"in topic {name!r} at position {error.position}: {inner_detail}",
-            ) from error
+            where = f"in topic {name!r} at position {error.position}"
+            raise self._error(token.position, error.expected, f"{where}: {inner_detail}") from error
 
 
 def _scoped(node: Node, field: Field) -> Node:
@@ -696,6 +677,4 @@ def _scoped(node: Node, field: Field) -> Node:
         return node if node.field is not None else replace(node, field=field)
     if isinstance(node, Not):
         return Not(_scoped(node.child, field))
-    if isinstance(node, And):
-        return And(tuple(_scoped(child, field) for child in node.children))
-    return Or(tuple(_scoped(child, field) for child in node.children))
+    return type(node)(tuple(_scoped(child, field) for child in node.children))

@@ -19,10 +19,10 @@ A source is flagged
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import pairwise, takewhile
 from statistics import median
 from typing import Any
 
@@ -104,13 +104,9 @@ def source_status(source: str, runs: Sequence[RunRecord], now: datetime) -> Sour
     return SourceStatus(source, runs[0], last_new_at, tuple(flags), len(runs))
 
 
-def _leading(runs: Sequence[RunRecord], test: Any) -> int:
-    count = 0
-    for run in runs:
-        if not test(run):
-            break
-        count += 1
-    return count
+def _leading(runs: Sequence[RunRecord], test: Callable[[RunRecord], bool]) -> int:
+    """How many runs, newest first, pass ``test`` before the first that does not."""
+    return sum(1 for _ in takewhile(test, runs))
 
 
 def _quiet(done: Sequence[RunRecord], with_new: Sequence[RunRecord], now: datetime) -> bool:
@@ -124,7 +120,7 @@ def _quiet(done: Sequence[RunRecord], with_new: Sequence[RunRecord], now: dateti
     return since_new >= QUIET_WITHOUT_HISTORY
 
 
-def status_record(status: SourceStatus, zone_name: str | None = None) -> dict[str, Any]:
+def status_record(status: SourceStatus) -> dict[str, Any]:
     """The JSON-ready shape of one source's status (times in UTC ISO 8601)."""
     last = status.last
     record: dict[str, Any] = {"source": status.source, "flags": list(status.flags),

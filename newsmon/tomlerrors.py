@@ -96,10 +96,7 @@ def _first_key_in_table(lines: list[str], line: int, key: str) -> int | None:
 
 def _first_definition(lines: list[str], line: int, name: str) -> int | None:
     pattern = re.compile(rf"^\s*(\[\[?\s*{re.escape(name)}\s*\]|{re.escape(name)}\s*=)")
-    for number in range(1, line):
-        if pattern.match(lines[number - 1]):
-            return number
-    return None
+    return next((number for number in range(1, line) if pattern.match(lines[number - 1])), None)
 
 
 def _duplicate_table(m: re.Match[str], lines: list[str], line: int) -> tuple[int, str]:
@@ -121,13 +118,9 @@ def _illegal_character(m: re.Match[str], lines: list[str], line: int) -> tuple[i
 def _unclosed(kind: str, closer: str, opener: str
               ) -> Callable[[re.Match[str], list[str], int], tuple[int, str]]:
     def explain(_m: re.Match[str], lines: list[str], line: int) -> tuple[int, str]:
-        start = line
-        for number in range(min(line, len(lines)), 0, -1):
-            text = lines[number - 1]
-            if text.count(opener) > text.count(closer):
-                start = number
-                break
-        return start, f"unclosed {kind}: {closer!r} is missing"
+        opening = (number for number in range(min(line, len(lines)), 0, -1)
+                   if lines[number - 1].count(opener) > lines[number - 1].count(closer))
+        return next(opening, line), f"unclosed {kind}: {closer!r} is missing"
     return explain
 
 

@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 
 from newsmon.textnorm import normalize
 
-DEFAULT_REVISIT_AFTER = ("1h", "6h", "1d", "3d", "7d")
 # A publish time that moved less than this is the same time read twice.
 TIME_TOLERANCE = timedelta(minutes=1)
 GONE_STATUSES = frozenset({404, 410, 451})
@@ -128,11 +127,8 @@ def describe_change(change: FieldChange) -> str:
         return f"retitled: {change.old} → {change.new}"
     if change.name == "body":
         return f"body edited ({change.share:.0%} of characters changed)"
-    if change.name == "source":
-        return f"来源 changed: {change.old or '—'} → {change.new or '—'}"
-    if change.name == "published_at":
-        return f"time changed: {change.old or '—'} → {change.new or '—'}"
-    return f"{change.name} changed: {change.old or '—'} → {change.new or '—'}"
+    label = {"source": "来源", "published_at": "time"}.get(change.name, change.name)
+    return f"{label} changed: {change.old or '—'} → {change.new or '—'}"
 
 
 def _squeeze(text: str) -> str:
@@ -256,10 +252,7 @@ def _without_query(url: str) -> str:
 
 def soft_404_phrase(text: str) -> str | None:
     key = normalize(text)
-    for phrase in SOFT_404_PHRASES:
-        if phrase in key:
-            return phrase
-    return None
+    return next((phrase for phrase in SOFT_404_PHRASES if phrase in key), None)
 
 
 def article_content_hash(title_norm: str, body_norm: str) -> str:
@@ -322,10 +315,9 @@ def next_step(first_seen: datetime, offsets: Sequence[timedelta], done: int,
     """After re-visit ``done``, the next one due in the future (offsets that passed
     while the job was not running are skipped: one look, not several at once), or
     None when the schedule is over."""
-    for index in range(done + 1, len(offsets)):
-        if first_seen + offsets[index] > now:
-            return index
-    return None
+    upcoming = (index for index in range(done + 1, len(offsets))
+                if first_seen + offsets[index] > now)
+    return next(upcoming, None)
 
 
 def due_at(first_seen: datetime, offsets: Sequence[timedelta], step: int | None
@@ -344,7 +336,6 @@ def describe_outcome_counts(counts: Mapping[str, int]) -> str:
     known = [name for name in OUTCOME_ORDER if counts.get(name)]
     rest = sorted(name for name in counts if name not in OUTCOME_ORDER and counts[name])
     return ", ".join(f"{counts[name]} {name}" for name in [*known, *rest]) or "nothing due"
-
 
 
 def readable_diff(old: str, new: str, context: int = 1) -> list[str]:

@@ -50,7 +50,7 @@ from newsmon.scheduler.schedules import (
     local_time,
     next_fire_after,
 )
-from newsmon.storage.engine import Database
+from newsmon.storage.engine import Database, Session
 from newsmon.storage.jobruns import (
     JobRunRecord,
     close_child_crawl_runs,
@@ -71,6 +71,12 @@ DEFAULT_KILL_GRACE = timedelta(seconds=15)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (its type when it has none), for one log line."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Outcome(enum.Enum):
@@ -206,11 +212,42 @@ class JobResult:
     report: JobReport | None = None  # what the child wrote to its result file
 
 
-class JobRunner:
-    """Runs jobs in child processes, one ledger row each; safe to call from many threads.
+class JobStarts:
+    """When a job may start and which slot it is for: what the local :class:`JobRunner`
+    and the Celery dispatcher share.
 
     ``may_start(now)`` is asked before each start (the service passes "do I still hold
-    the lease?"); :meth:`interrupt_all` ends every running child for a stop.
+    the lease?"); ``stopping`` is set while the service stops.
+    """
+
+    def __init__(self, *, holder: str, may_start: Callable[[datetime], bool],
+                 clock: Callable[[], datetime]) -> None:
+        self.holder = holder
+        self.host = socket.gethostname()
+        self.may_start = may_start
+        self.clock = clock
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._catch_up: dict[str, datetime] = {}
+
+    def expect_catch_up(self, job_id: str, slot: datetime) -> None:
+        """The next run of ``job_id`` makes up for ``slot``, missed during downtime."""
+        with self._lock:
+            self._catch_up[job_id] = slot
+
+    def refusal(self, now: datetime) -> str | None:
+        """Why no job may start at ``now``, or None when one may."""
+        if self.stopping.is_set():
+            return "the service is stopping"
+        if not self.may_start(now):
+            return "this runner does not hold the lease"
+        return None
+
+
+class JobRunner(JobStarts):
+    """Runs jobs in child processes, one ledger row each; safe to call from many threads.
+
+    :meth:`interrupt_all` ends every running child for a stop.
     """
 
     def __init__(self, database: Database, database_url: str, config_path: str, *,
@@ -219,6 +256,7 @@ class JobRunner:
                  kill_grace: timedelta = DEFAULT_KILL_GRACE,
                  on_job_end: Callable[[], None] = lambda: None,
                  worker: str | None = None, task_id: str | None = None) -> None:
+        super().__init__(holder=holder, may_start=may_start, clock=clock)
         self.database = database
         # A `newsmon worker` (Celery executor) runs jobs with this same code; its run
         # rows name it and the broker message they came from.
@@ -226,17 +264,10 @@ class JobRunner:
         self.task_id = task_id
         self.database_url = database_url
         self.config_path = config_path
-        self.holder = holder
-        self.host = socket.gethostname()
-        self.may_start = may_start
-        self.clock = clock
         self.python = python
         self.kill_grace = kill_grace
         self.on_job_end = on_job_end
-        self.stopping = threading.Event()
-        self._lock = threading.Lock()
         self._running: dict[str, RunningChild] = {}
-        self._catch_up: dict[str, datetime] = {}
         self._in_flight = 0
         self._idle = threading.Condition(self._lock)
 
@@ -245,11 +276,6 @@ class JobRunner:
     def active(self) -> list[str]:
         with self._lock:
             return sorted(self._running)
-
-    def expect_catch_up(self, job_id: str, slot: datetime) -> None:
-        """The next run of ``job_id`` makes up for ``slot``, missed during downtime."""
-        with self._lock:
-            self._catch_up[job_id] = slot
 
     def interrupt_all(self) -> None:
         """End every running child: SIGTERM (a crawl then closes its spider and run
@@ -293,12 +319,8 @@ class JobRunner:
 
     def _run_guarded(self, spec: JobSpec, scheduled_for: datetime | None) -> JobResult | None:
         now = self.clock()
-        if self.stopping.is_set():
-            log.warning("job %s not started: the service is stopping", spec.job_id)
-            return None
-        if not self.may_start(now):
-            log.warning("job %s not started: this runner does not hold the lease",
-                        spec.job_id)
+        if (refusal := self.refusal(now)) is not None:
+            log.warning("job %s not started: %s", spec.job_id, refusal)
             return None
         with self._lock:
             if spec.job_id in self._running:
@@ -427,6 +449,17 @@ def _crawl_reason(outcome: Outcome, spec: JobSpec, returncode: int) -> str:
     if outcome in (Outcome.CRASHED, Outcome.FAILED):
         return f"the crawl process ended without closing its run ({describe_exit(returncode)})"
     return ""
+
+
+def close_dead_run_crawls(session: Session, record: JobRunRecord, now: datetime,
+                          reason: str) -> int:
+    """Mark ``interrupted`` the crawl runs that the child of a job run whose runner died
+    left open; how many. A run that never recorded its child has none to close."""
+    if record.pid is None or record.host is None:
+        return 0
+    return close_child_crawl_runs(session, host=record.host, pid=record.pid,
+                                  since=record.started_at, status="interrupted",
+                                  reason=reason, now=now)
 
 
 def _pump(stream: IO[str] | None, child: RunningChild) -> None:

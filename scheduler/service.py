@@ -71,6 +71,8 @@ from newsmon.scheduler.jobs import (
     DEFAULT_DIGEST_TIMEOUT,
     DEFAULT_KILL_GRACE,
     JobRunner,
+    close_dead_run_crawls,
+    first_line,
     last_run_of,
     utc_now,
 )
@@ -85,12 +87,7 @@ from newsmon.scheduler.schedules import (
     plan_reconcile,
 )
 from newsmon.storage.engine import Database
-from newsmon.storage.jobruns import (
-    close_child_crawl_runs,
-    interrupt_stale_job_runs,
-    latest_job_runs,
-    record_missed_run,
-)
+from newsmon.storage.jobruns import interrupt_stale_job_runs, latest_job_runs, record_missed_run
 
 if TYPE_CHECKING:
     from newsmon.scheduler.cluster.dispatch import CeleryDispatcher
@@ -223,7 +220,7 @@ class Service:
                 current = self.lease.current()
             except Exception as exc:
                 log.warning("cannot take the runner lease (database error: %s); retrying",
-                            _first_line(exc))
+                            first_line(exc))
                 self._pause(self.lease.renew_interval.total_seconds())
                 continue
             wait = self.lease.renew_interval
@@ -250,7 +247,7 @@ class Service:
             self._recover()
             self._reconcile(scheduler, self.specs, catch_up=True)
         except Exception as exc:  # database trouble: try again, still holding the lease
-            log.error("could not start the schedules (%s); retrying", _first_line(exc))
+            log.error("could not start the schedules (%s); retrying", first_line(exc))
             self._pause(self.lease.renew_interval.total_seconds())
             return
         scheduler.start()
@@ -281,11 +278,11 @@ class Service:
         except Exception as exc:
             if self.lease.is_held(now):
                 log.warning("could not renew the runner lease (database error: %s); "
-                            "retrying until it lapses at %s", _first_line(exc),
+                            "retrying until it lapses at %s", first_line(exc),
                             _utc(self.lease.held_until))
                 return True
             log.error("runner lease lapsed: not renewed since before %s (%s); ending jobs",
-                      _utc(self.lease.held_until), _first_line(exc))
+                      _utc(self.lease.held_until), first_line(exc))
             return False
         current = self._current_holder()
         log.error("runner lease lost: %s holds it now; ending jobs and waiting", current)
@@ -306,7 +303,7 @@ class Service:
             log.info("runner lease released")
         except Exception as exc:
             log.warning("could not release the runner lease (%s); it lapses on its own",
-                        _first_line(exc))
+                        first_line(exc))
 
     # -- recovery and stopping ---------------------------------------------------------
 
@@ -318,13 +315,8 @@ class Service:
                 session, holder=self.holder, now=now,
                 detail="interrupted: its runner died or was killed before the job ended")
             for record in stale:
-                closed = 0
-                if record.pid is not None and record.host is not None:
-                    closed = close_child_crawl_runs(
-                        session, host=record.host, pid=record.pid, since=record.started_at,
-                        status="interrupted",
-                        reason="the scheduler running this crawl died before it ended",
-                        now=now)
+                closed = close_dead_run_crawls(
+                    session, record, now, "the scheduler running this crawl died before it ended")
                 log.warning("job %s run %d (started %s by %s) marked interrupted: its "
                             "runner died before it ended%s", record.job_id, record.id,
                             _utc(record.started_at), record.holder,
@@ -443,7 +435,7 @@ class Service:
                                   holder=self.holder, host=self.runner.host,
                                   detail=f"not started within {self.options.misfire_grace}")
         except Exception as exc:
-            log.error("job %s: could not record the missed run: %s", job_id, _first_line(exc))
+            log.error("job %s: could not record the missed run: %s", job_id, first_line(exc))
 
 
 def schedule_table(specs: list[JobSpec], now: datetime) -> list[dict[str, object]]:
@@ -494,8 +486,3 @@ class _LocalTimeFormatter(logging.Formatter):
 
 def _utc(moment: datetime | None) -> str:
     return "?" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

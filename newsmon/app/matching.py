@@ -65,19 +65,27 @@ def build_matcher(all_topics: Sequence[TopicRecord],
                    aliases={t.name: t.query for t in all_topics})
 
 
+def article_text(article: MatchableArticle) -> ArticleText:
+    """What the matcher reads of a stored article, with the keys storage keeps."""
+    return ArticleText(id=article.id, title=article.title, body=article.body,
+                       source=article.source or "", title_norm=article.title_norm,
+                       body_norm=article.body_norm)
+
+
 def _new_match(found: TopicMatch, article: MatchableArticle, now: datetime,
                window: timedelta | None, first_store_only: bool) -> NewMatch:
     # An article changed since it was first stored (a forum thread gaining replies, a
     # page whose counters move) was judged when first stored: a later edit that
     # makes it match a topic does not make it news again.
     fresh = not (first_store_only and article.changed_at is not None)
-    return NewMatch(
-        topic_id=found.topic_id,
-        article_id=article.id,
-        is_new=fresh and is_flagged_new(article.published_at, article.first_seen, now, window),
-        hits=[hit.as_dict() for hit in found.hits],
-        snippet=found.snippet.text,
-    )
+    return new_match(found, fresh and is_flagged_new(article.published_at, article.first_seen,
+                                                     now, window))
+
+
+def new_match(found: TopicMatch, is_new: bool) -> NewMatch:
+    """The match ledger's record of what the matcher found (``is_new``: flag it)."""
+    return NewMatch(found.topic_id, found.article_id, is_new,
+                    [hit.as_dict() for hit in found.hits], found.snippet.text)
 
 
 def record_batch(session: Session, matcher: Matcher, articles: Sequence[MatchableArticle],
@@ -91,9 +99,7 @@ def record_batch(session: Session, matcher: Matcher, articles: Sequence[Matchabl
     found = [
         _new_match(match, article, now, window, first_store_only)
         for article in articles
-        for match in matcher.match(ArticleText(
-            id=article.id, title=article.title, body=article.body, source=article.source or "",
-            title_norm=article.title_norm, body_norm=article.body_norm))
+        for match in matcher.match(article_text(article))
     ]
     inserted = record_matches(session, found, now)
     return MatchRunStats(len(articles), inserted, sum(1 for m in found if m.is_new))

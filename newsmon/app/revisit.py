@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from newsmon.app.matching import build_matcher
+from newsmon.app.matching import build_matcher, new_match
 from newsmon.config import Config, SourceConfig
 from newsmon.matching import ArticleText, Matcher
 from newsmon.storage.engine import Database, Session
@@ -35,7 +35,6 @@ from newsmon.storage.watch import (
     start_revisit_run,
 )
 from newsmon.textnorm import normalize
-from newsmon.values import NewMatch
 from newsmon.versions import FetchEvidence, article_content_hash, classify_fetch
 
 # Answers written per transaction, or what arrived in this time (as the crawl's store).
@@ -142,10 +141,7 @@ class RevisitRecorder:
                 source=snapshot.source or "", title_norm=title_norm, body_norm=body_norm))
             # The edit is the news: a topic the new version matches is flagged now,
             # however old the article is (the backfill window judges publication).
-            inserted = record_matches(session, [
-                NewMatch(m.topic_id, target.article_id, True,
-                         [hit.as_dict() for hit in m.hits], m.snippet.text)
-                for m in found], now)
+            inserted = record_matches(session, [new_match(m, True) for m in found], now)
         outcome = result.outcome if result is not None else "already"
         with self._lock:
             self.outcomes[outcome] += 1

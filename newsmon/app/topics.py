@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsmon.app.matching import MatchRunStats, match_topic_against_archive
+from newsmon.app.matching import MatchRunStats, article_text, match_topic_against_archive
 from newsmon.app.reading import ReadingError, parse_search_query, parse_when, topic_aliases
-from newsmon.matching import ArticleText, Matcher, TopicSpec
+from newsmon.matching import Matcher, TopicSpec
 from newsmon.query import Plan
 from newsmon.storage import topics as stored
 from newsmon.storage.articles import iter_article_batches
@@ -213,10 +213,7 @@ def try_query(database: Database, query: str, aliases: Mapping[str, str], *,
         for batch in iter_article_batches(session, published_since=since):
             for article in batch:
                 result.scanned += 1
-                matches = matcher.match(ArticleText(
-                    id=article.id, title=article.title, body=article.body,
-                    source=article.source or "", title_norm=article.title_norm,
-                    body_norm=article.body_norm))
+                matches = matcher.match(article_text(article))
                 if not matches:
                     continue
                 result.matched += 1

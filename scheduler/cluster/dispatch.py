@@ -15,7 +15,6 @@ no run was recorded, so the next runner's catch-up sends them.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from kombu import Connection
 
 from newsmon.scheduler.cluster.app import make_app
 from newsmon.scheduler.cluster.messages import TASK_NAME, JobRequest, all_queue_names, queue_name
-from newsmon.scheduler.jobs import utc_now
+from newsmon.scheduler.jobs import JobStarts, first_line, utc_now
 from newsmon.scheduler.schedules import JobSpec, local_time
 
 log = logging.getLogger("newsmon.run")
@@ -50,24 +49,18 @@ def redacted(url: str) -> str:
     return f"{scheme}://{user}@{host}"
 
 
-class CeleryDispatcher:
+class CeleryDispatcher(JobStarts):
     """Sends jobs to the broker; the service's executor when ``executor = "celery"``."""
 
     def __init__(self, broker_url: str, queue_prefix: str, *, holder: str,
                  may_start: Callable[[datetime], bool],
                  clock: Callable[[], datetime] = utc_now,
                  retry_interval: timedelta = DEFAULT_RETRY_INTERVAL) -> None:
+        super().__init__(holder=holder, may_start=may_start, clock=clock)
         self.broker_url = broker_url
         self.queue_prefix = queue_prefix
         self.app = make_app(broker_url, queue_prefix)
-        self.holder = holder
-        self.host = socket.gethostname()
-        self.may_start = may_start
-        self.clock = clock
         self.retry_interval = retry_interval
-        self.stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._catch_up: dict[str, datetime] = {}
         self._owed: dict[str, Owed] = {}
         self._closed = threading.Event()
         self._retrier = threading.Thread(target=self._retry_owed, name="newsmon-owed",
@@ -75,10 +68,6 @@ class CeleryDispatcher:
         self._retrier.start()
 
     # -- what the service asks (the JobRunner interface) ------------------------------
-
-    def expect_catch_up(self, job_id: str, slot: datetime) -> None:
-        with self._lock:
-            self._catch_up[job_id] = slot
 
     def active(self) -> list[str]:
         return []  # jobs run on the workers; the runner waits for none of them
@@ -99,9 +88,8 @@ class CeleryDispatcher:
     def run(self, spec: JobSpec, scheduled_for: datetime | None = None) -> None:
         """Send ``spec`` for its slot (or owe it when the broker will not take it)."""
         now = self.clock()
-        if self.stopping.is_set() or not self.may_start(now):
-            log.warning("job %s not sent: %s", spec.job_id, "the service is stopping"
-                        if self.stopping.is_set() else "this runner does not hold the lease")
+        if (refusal := self.refusal(now)) is not None:
+            log.warning("job %s not sent: %s", spec.job_id, refusal)
             return
         with self._lock:
             slot = self._catch_up.pop(spec.job_id, None)
@@ -126,7 +114,7 @@ class CeleryDispatcher:
                 first = spec.job_id not in self._owed
                 self._owed[spec.job_id] = owed  # a later slot replaces an earlier one
             log.error("job %s not sent: broker %s unreachable (%s); %s", spec.job_id,
-                      redacted(self.broker_url), _first_line(exc),
+                      redacted(self.broker_url), first_line(exc),
                       f"sending it once the broker is back (retrying every "
                       f"{self.retry_interval.total_seconds():g}s)" if first
                       else "still owed")
@@ -144,7 +132,7 @@ class CeleryDispatcher:
                 pending = list(self._owed.values())
             for owed in pending:
                 now = self.clock()
-                if self.stopping.is_set() or not self.may_start(now):
+                if self.refusal(now) is not None:
                     break
                 if not self._send_or_owe(owed, now):
                     break  # the broker is still down: one line per attempt is enough
@@ -165,8 +153,3 @@ def queue_depths(broker_url: str, queue_prefix: str) -> dict[str, int]:
                 continue
             depths[name] = int(declared.message_count)
     return depths
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

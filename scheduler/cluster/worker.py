@@ -53,11 +53,13 @@ from newsmon.scheduler.jobs import (
     DEFAULT_CRAWL_TIMEOUT,
     DEFAULT_DIGEST_TIMEOUT,
     JobRunner,
+    close_dead_run_crawls,
+    first_line,
     utc_now,
 )
 from newsmon.scheduler.schedules import JobKind, JobSpec, job_specs
 from newsmon.storage.engine import Database, database_lost
-from newsmon.storage.jobruns import close_child_crawl_runs, interrupt_dead_worker_runs, ran_since
+from newsmon.storage.jobruns import interrupt_dead_worker_runs, ran_since
 from newsmon.storage.leases import release_leases, renew_leases, try_acquire_leases
 from newsmon.storage.workers import beat, mark_stopped
 
@@ -222,12 +224,8 @@ class WorkerRuntime:
             for record in interrupt_dead_worker_runs(
                     session, job_id=spec.job_id, now=now,
                     detail="interrupted: its worker died or lost the database"):
-                closed = 0
-                if record.pid is not None and record.host is not None:
-                    closed = close_child_crawl_runs(
-                        session, host=record.host, pid=record.pid, since=record.started_at,
-                        status="interrupted", now=now,
-                        reason="the worker running this crawl died before it ended")
+                closed = close_dead_run_crawls(
+                    session, record, now, "the worker running this crawl died before it ended")
                 log.warning("job %s run %d on worker %s marked interrupted: that worker "
                             "stopped renewing its lease%s; running it again here",
                             spec.job_id, record.id, record.worker,
@@ -260,7 +258,7 @@ class WorkerRuntime:
                 release_leases(session, leases, holder)
         except Exception as exc:  # they lapse on their own
             log.warning("could not release leases %s (%s); they lapse in %s",
-                        ", ".join(leases), _first_line(exc), self.options.lease_ttl)
+                        ", ".join(leases), first_line(exc), self.options.lease_ttl)
 
     @contextmanager
     def _database_errors(self, job_id: str, doing: str) -> Iterator[None]:
@@ -269,7 +267,7 @@ class WorkerRuntime:
         except (_Blocked, Retry):
             raise
         except Exception as exc:
-            reason = database_lost(exc) or _first_line(exc)
+            reason = database_lost(exc) or first_line(exc)
             raise JobFailed(f"job {job_id} failed on {self.name}: cannot reach the "
                             f"database {self.database.display_url} to {doing}: "
                             f"{reason}") from None
@@ -301,7 +299,7 @@ class WorkerRuntime:
                      queues=",".join(self.queues), concurrency=self.options.concurrency,
                      jobs_running=running, now=utc_now())
         except Exception as exc:
-            reason = database_lost(exc) or _first_line(exc)
+            reason = database_lost(exc) or first_line(exc)
             if reason != self._db_trouble:
                 log.error("worker %s: cannot write its heartbeat to %s: %s", self.name,
                           self.database.display_url, reason)
@@ -317,7 +315,7 @@ class WorkerRuntime:
                 mark_stopped(session, self.name, utc_now())
         except Exception as exc:
             log.warning("worker %s: could not record its stop: %s", self.name,
-                        _first_line(exc))
+                        first_line(exc))
 
 
 class _LeaseKeeper:
@@ -352,9 +350,9 @@ class _LeaseKeeper:
             except Exception as exc:
                 if now < held_until - ttl / 3:
                     log.warning("job %s: could not renew its leases (%s); retrying",
-                                self.job_id, _first_line(exc))
+                                self.job_id, first_line(exc))
                     continue
-                lost = [f"all (database unreachable: {_first_line(exc)})"]
+                lost = [f"all (database unreachable: {first_line(exc)})"]
             if not lost:
                 held_until = now + ttl
                 continue
@@ -362,8 +360,3 @@ class _LeaseKeeper:
                       self.job_id, ", ".join(lost))
             self.runner.interrupt_all()
             return
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
