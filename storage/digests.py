@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from newsmon.storage._records import record_of
 from newsmon.storage.models import Article, CrawlRun, DigestRun, Source
 from newsmon.values import SourceAlert
 
@@ -51,12 +52,6 @@ class DigestRunRecord:
     host: str | None = None
 
 
-def _record(run: DigestRun) -> DigestRunRecord:
-    return DigestRunRecord(run.id, run.subscription, run.started_at, run.finished_at,
-                           run.status, run.channel, run.format, run.matches, run.error,
-                           run.pid, run.host)
-
-
 def claim_digest(session: Session, subscription: str, channel: str, fmt: str,
                  now: datetime) -> int:
     """Insert a ``sending`` row; commit it before calling :func:`competing_claim`, and
@@ -81,7 +76,7 @@ def competing_claim(session: Session, subscription: str, run_id: int, now: datet
         .where(DigestRun.subscription == subscription, DigestRun.status == SENDING,
                DigestRun.id < run_id, DigestRun.started_at > now - CLAIM_LEASE)
         .order_by(DigestRun.id).limit(1)).first()
-    return None if run is None else _record(run)
+    return None if run is None else record_of(DigestRunRecord, run)
 
 
 def finish_digest(session: Session, run_id: int, status: str, now: datetime,
@@ -105,7 +100,7 @@ def recent_digests(session: Session, subscription: str | None = None, limit: int
     stmt = select(DigestRun).order_by(DigestRun.id.desc()).limit(limit)
     if subscription is not None:
         stmt = stmt.where(DigestRun.subscription == subscription)
-    return [_record(run) for run in session.scalars(stmt)]
+    return [record_of(DigestRunRecord, run) for run in session.scalars(stmt)]
 
 
 def source_report(session: Session, since: datetime, now: datetime,

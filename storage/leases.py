@@ -24,6 +24,7 @@ from sqlalchemy import CursorResult, Result, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
+from newsmon.storage._records import record_of
 from newsmon.storage.models import RunnerLease
 
 
@@ -100,9 +101,7 @@ def release_lease(session: Session, name: str, holder: str) -> bool:
 def read_lease(session: Session, name: str) -> LeaseState | None:
     """The lease row, or None when nobody holds or held it."""
     row = session.scalar(select(RunnerLease).where(RunnerLease.name == name))
-    if row is None:
-        return None
-    return LeaseState(row.name, row.holder, row.acquired_at, row.renewed_at, row.expires_at)
+    return None if row is None else record_of(LeaseState, row)
 
 
 def try_acquire_leases(session: Session, names: list[str], holder: str, now: datetime,

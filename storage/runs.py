@@ -7,11 +7,13 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.status import RunRecord
+from newsmon.storage._records import record_of
 from newsmon.storage.models import Article, CrawlRun, Source
 from newsmon.values import CrawlStats
 
@@ -47,14 +49,13 @@ def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
 
 def run_record(name: str, run: CrawlRun) -> RunRecord:
     """One crawl-run row as the core's :class:`RunRecord`."""
-    return RunRecord(
-        source=name, started_at=run.started_at, finished_at=run.finished_at,
-        status=run.status, finish_reason=run.finish_reason, pages=run.pages,
-        new_articles=run.new_articles, updated_articles=run.updated_articles,
-        unchanged_articles=run.unchanged_articles, skipped_known=run.skipped_known,
-        not_modified=run.not_modified,
-        errors={str(k): int(v) for k, v in (run.errors or {}).items()},
-        outcomes={str(k): int(v) for k, v in (run.outcomes or {}).items()})
+    return record_of(RunRecord, run, source=name, errors=_counts(run.errors),
+                     outcomes=_counts(run.outcomes))
+
+
+def _counts(stored: dict[str, Any] | None) -> dict[str, int]:
+    """A JSON column of counts as plain ``{str: int}`` (NULL: none)."""
+    return {str(key): int(value) for key, value in (stored or {}).items()}
 
 
 def run_history(session: Session, per_source: int = 30) -> dict[str, list[RunRecord]]:

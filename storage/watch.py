@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from newsmon.storage._records import record_of
 from newsmon.storage.models import (
     Article,
     ArticleCheck,
@@ -118,13 +119,8 @@ def due_watches(session: Session, now: datetime, limit: int,
         stmt = stmt.where(Source.name.in_(list(sources)))
     return [WatchTarget(article.id, name, article.url, watch.step, article.first_seen,
                         article.published_at, watch.state, watch.failures, watch.etag,
-                        watch.last_modified, watch.page_hash, _snapshot(article))
+                        watch.last_modified, watch.page_hash, record_of(Snapshot, article))
             for watch, article, name in session.execute(stmt).all()]
-
-
-def _snapshot(article: Article) -> Snapshot:
-    return Snapshot(article.title, article.body, article.source, article.author,
-                    article.editor, article.published_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,10 +258,9 @@ class RevisitRunRecord:
 
 def revisit_runs(session: Session, limit: int = 10) -> list[RevisitRunRecord]:
     """The newest re-visit runs first."""
-    return [RevisitRunRecord(r.id, r.started_at, r.finished_at, r.status, r.source, r.due,
-                             dict(r.outcomes or {}))
-            for r in session.scalars(select(RevisitRun).order_by(RevisitRun.id.desc())
-                                     .limit(limit))]
+    runs = session.scalars(select(RevisitRun).order_by(RevisitRun.id.desc()).limit(limit))
+    return [record_of(RevisitRunRecord, run, outcomes=dict(run.outcomes or {}))
+            for run in runs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,27 +324,23 @@ class WatchState:
 
 
 def article_versions(session: Session, article_id: int) -> list[VersionRecord]:
-    return [VersionRecord(v.seq, v.seen_at, v.kind, v.content_hash,
-                          Snapshot(v.title, v.body, v.source, v.author, v.editor,
-                                   v.published_at), list(v.changes or []))
-            for v in session.scalars(select(ArticleVersion)
-                                     .where(ArticleVersion.article_id == article_id)
-                                     .order_by(ArticleVersion.seq))]
+    versions = session.scalars(select(ArticleVersion)
+                               .where(ArticleVersion.article_id == article_id)
+                               .order_by(ArticleVersion.seq))
+    return [record_of(VersionRecord, version, snapshot=record_of(Snapshot, version),
+                      changes=list(version.changes or []))
+            for version in versions]
 
 
 def article_checks(session: Session, article_id: int) -> list[CheckRecord]:
-    return [CheckRecord(c.step, c.checked_at, c.outcome, c.status, c.evidence, c.version_seq)
-            for c in session.scalars(select(ArticleCheck)
-                                     .where(ArticleCheck.article_id == article_id)
-                                     .order_by(ArticleCheck.step))]
+    checks = session.scalars(select(ArticleCheck).where(ArticleCheck.article_id == article_id)
+                             .order_by(ArticleCheck.step))
+    return [record_of(CheckRecord, check) for check in checks]
 
 
 def watch_state(session: Session, article_id: int) -> WatchState | None:
     watch = session.get(ArticleWatch, article_id)
-    if watch is None:
-        return None
-    return WatchState(watch.state, watch.step, watch.due_at, watch.last_checked,
-                      watch.last_alive, watch.taken_down_at, watch.evidence)
+    return None if watch is None else record_of(WatchState, watch)
 
 
 # -- events for digests ------------------------------------------------------------------------
