@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from newsmon.storage._records import record_of
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import CrawlRun, JobRun
 
 RUNNING = "running"
@@ -49,12 +49,9 @@ def start_job_run(session: Session, job_id: str, *, scheduled_for: datetime | No
                   started_at: datetime, holder: str, host: str, catch_up: bool = False,
                   worker: str | None = None, task_id: str | None = None) -> int:
     """Open a ``running`` row for a job that starts now; returns its id."""
-    run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=started_at,
-                 status=RUNNING, catch_up=catch_up, holder=holder, host=host,
-                 worker=worker, task_id=task_id)
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, JobRun(
+        job_id=job_id, scheduled_for=scheduled_for, started_at=started_at, status=RUNNING,
+        catch_up=catch_up, holder=holder, host=host, worker=worker, task_id=task_id))
 
 
 def set_job_child(session: Session, run_id: int, pid: int) -> None:
@@ -71,11 +68,9 @@ def finish_job_run(session: Session, run_id: int, *, finished_at: datetime, stat
 def record_missed_run(session: Session, job_id: str, *, scheduled_for: datetime,
                       now: datetime, holder: str, host: str, detail: str) -> int:
     """A fire time the scheduler gave up on (too late to start): recorded, never silent."""
-    run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=now, finished_at=now,
-                 status=MISSED, detail=detail, holder=holder, host=host)
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, JobRun(
+        job_id=job_id, scheduled_for=scheduled_for, started_at=now, finished_at=now,
+        status=MISSED, detail=detail, holder=holder, host=host))
 
 
 def latest_job_runs(session: Session, job_ids: Iterable[str] | None = None

@@ -13,17 +13,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.status import RunRecord
-from newsmon.storage._records import record_of
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import Article, CrawlRun, Source
 from newsmon.values import CrawlStats
 
 
 def start_run(session: Session, source_id: int, now: datetime) -> int:
-    run = CrawlRun(source_id=source_id, started_at=now, status="running",
-                   pid=os.getpid(), host=socket.gethostname())
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, CrawlRun(source_id=source_id, started_at=now, status="running",
+                                      pid=os.getpid(), host=socket.gethostname()))
 
 
 def finish_run(session: Session, run_id: int, stats: CrawlStats, now: datetime,

@@ -14,7 +14,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsmon.storage._records import record_of
+from newsmon.storage._records import record_of, rowcount
 from newsmon.storage.models import Match, Topic
 
 
@@ -87,8 +87,7 @@ def edit_topic(session: Session, name: str, query: str, now: datetime) -> TopicR
 
 def remove_topic(session: Session, name: str) -> None:
     """Delete a topic and (by cascade) its matches and their delivery records."""
-    result = session.execute(delete(Topic).where(Topic.name == name))
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(session.execute(delete(Topic).where(Topic.name == name))):
         raise TopicError(f"no topic named {name!r}")
 
 
