@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
-from newsmon.storage._records import record_of
+from newsmon.storage._records import in_chunks, record_of
 from newsmon.storage.models import Article, Source
 from newsmon.values import NormalizedArticle
 
@@ -116,15 +116,10 @@ def known_canonical_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """Which of ``urls`` are already stored (the incremental crawl's ledger)."""
     wanted = list(dict.fromkeys(urls))
     found: set[str] = set()
-    for start in range(0, len(wanted), 500):  # stay below SQLite's parameter limit
-        chunk = wanted[start:start + 500]
+    for chunk in in_chunks(wanted):
         found.update(session.scalars(select(Article.canonical_url)
                                      .where(Article.canonical_url.in_(chunk))))
     return found
-
-
-def get_article(session: Session, article_id: int) -> Article | None:
-    return session.get(Article, article_id)
 
 
 @dataclass(frozen=True, slots=True)

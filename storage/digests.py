@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from newsmon.storage._records import record_of
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import Article, CrawlRun, DigestRun, Source
 from newsmon.values import SourceAlert
 
@@ -57,11 +57,9 @@ def claim_digest(session: Session, subscription: str, channel: str, fmt: str,
     """Insert a ``sending`` row; commit it before calling :func:`competing_claim`, and
     read the pending matches only after that, so no other claimant can be midway
     through sending them."""
-    run = DigestRun(subscription=subscription, started_at=now, status=SENDING, channel=channel,
-                    format=fmt, matches=0, pid=os.getpid(), host=socket.gethostname())
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, DigestRun(
+        subscription=subscription, started_at=now, status=SENDING, channel=channel,
+        format=fmt, matches=0, pid=os.getpid(), host=socket.gethostname()))
 
 
 def competing_claim(session: Session, subscription: str, run_id: int, now: datetime
@@ -113,8 +111,8 @@ def source_report(session: Session, since: datetime, now: datetime,
     state, reported while it lasts; ``silent_after=None`` reports failures only.
     """
     runs_by_source = _finished_runs_since(session, since)
-    newest_article = _newest_articles(session)
-    last_crawl = _last_crawls(session)
+    newest_article = _latest_per_source(session, Article.first_seen)
+    last_crawl = _latest_per_source(session, CrawlRun.started_at)
     names = list(sources) if sources is not None else sorted(set(last_crawl) | set(newest_article))
     alerts = []
     for name in names:
@@ -150,15 +148,11 @@ def _finished_runs_since(session: Session, since: datetime) -> dict[str, list[Cr
     return runs
 
 
-def _newest_articles(session: Session) -> dict[str, datetime]:
-    rows = session.execute(select(Source.name, func.max(Article.first_seen))
-                           .join(Article, Article.source_id == Source.id)
+def _latest_per_source(session: Session, moment: InstrumentedAttribute[datetime]
+                       ) -> dict[str, datetime]:
+    """Per source name, the latest ``moment`` among its rows (articles, crawl runs)."""
+    rows_of = moment.class_  # the table that holds ``moment``, keyed by source_id
+    rows = session.execute(select(Source.name, func.max(moment))
+                           .join(rows_of, rows_of.source_id == Source.id)
                            .group_by(Source.name))
-    return {name: newest for name, newest in rows if newest is not None}
-
-
-def _last_crawls(session: Session) -> dict[str, datetime]:
-    rows = session.execute(select(Source.name, func.max(CrawlRun.started_at))
-                           .join(CrawlRun, CrawlRun.source_id == Source.id)
-                           .group_by(Source.name))
-    return {name: last for name, last in rows if last is not None}
+    return {name: latest for name, latest in rows if latest is not None}

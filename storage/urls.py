@@ -19,7 +19,7 @@ duplicate a row. Callers own the transaction.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -28,10 +28,10 @@ from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
-from newsmon.storage._records import record_of
-from newsmon.storage.models import Article, ConditionalGetTrust, UrlRecord
+from newsmon.storage._records import in_chunks, record_of
+from newsmon.storage.articles import known_canonical_urls
+from newsmon.storage.models import ConditionalGetTrust, UrlRecord
 
-CHUNK = 500  # stay below SQLite's bound-parameter limit
 # A failed article is requested again by itself on this many runs: a page that linked to
 # it may not be read again (pagination stops at known pages, a list answers 304) once the
 # link has moved. After that only a start page read that links to it retries it.
@@ -83,11 +83,6 @@ class Trust:
     dishonest_checks: int = 0
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
-
-
 def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """Which of the canonical ``urls`` need not be fetched again.
 
@@ -96,14 +91,10 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """
     wanted = list(dict.fromkeys(urls))
     found: set[str] = set()
-    for chunk in _chunks(wanted):
+    for chunk in in_chunks(wanted):
         found.update(session.scalars(select(UrlRecord.url).where(
             UrlRecord.url.in_(chunk), UrlRecord.state.in_([s.value for s in DONE_STATES]))))
-        rest = [u for u in chunk if u not in found]
-        if rest:
-            found.update(session.scalars(select(Article.canonical_url)
-                                         .where(Article.canonical_url.in_(rest))))
-    return found
+    return found | known_canonical_urls(session, [url for url in wanted if url not in found])
 
 
 def failed_article_urls(session: Session, source_id: int) -> list[str]:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from newsmon.storage._records import record_of
+from newsmon.storage._dialect import insert_for
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import (
     Article,
     ArticleCheck,
@@ -222,9 +223,7 @@ def _insert_version(session: Session, article_id: int, seq: int, seen: datetime,
                     snapshot: Snapshot, kind: str, changes: list[dict[str, Any]]) -> None:
     session.execute(insert(ArticleVersion).values(
         article_id=article_id, seq=seq, seen_at=seen, content_hash=snapshot.content_hash,
-        title=snapshot.title, body=snapshot.body, source=snapshot.source,
-        author=snapshot.author, editor=snapshot.editor, published_at=snapshot.published_at,
-        kind=kind, changes=changes))
+        kind=kind, changes=changes, **asdict(snapshot)))
 
 
 # -- the run ledger -------------------------------------------------------------------------
@@ -232,11 +231,9 @@ def _insert_version(session: Session, article_id: int, seq: int, seen: datetime,
 
 def start_revisit_run(session: Session, now: datetime, source: str | None, due: int,
                       pid: int) -> int:
-    run_id = session.scalar(insert(RevisitRun).values(
-        started_at=now, status="running", source=source, due=due, outcomes={}, pid=pid,
-        host=socket.gethostname()).returning(RevisitRun.id))
-    assert run_id is not None
-    return int(run_id)
+    return added_id(session, RevisitRun(started_at=now, status="running", source=source,
+                                        due=due, outcomes={}, pid=pid,
+                                        host=socket.gethostname()))
 
 
 def finish_revisit_run(session: Session, run_id: int, now: datetime, status: str,
@@ -357,8 +354,7 @@ def undelivered_events(session: Session, subscription: str,
     sent = select(WatchDelivery.id).where(WatchDelivery.check_id == ArticleCheck.id,
                                           WatchDelivery.subscription == subscription)
     rows = session.execute(
-        select(ArticleCheck, Article, Source.name, ArticleWatch.last_alive,
-               ArticleVersion.changes)
+        select(ArticleCheck, Article, Source.name, ArticleVersion.changes)
         .join(Article, Article.id == ArticleCheck.article_id)
         .join(Source, Source.id == Article.source_id)
         .join(ArticleWatch, ArticleWatch.article_id == Article.id)
@@ -370,7 +366,7 @@ def undelivered_events(session: Session, subscription: str,
                        article.title, article.url, site, article.published_at,
                        article.first_seen, check.evidence or "",
                        _last_alive_before(session, check), list(changes or []))
-            for check, article, site, _alive, changes in rows]
+            for check, article, site, changes in rows]
 
 
 def _last_alive_before(session: Session, check: ArticleCheck) -> datetime | None:
@@ -387,11 +383,9 @@ def _last_alive_before(session: Session, check: ArticleCheck) -> datetime | None
 
 def mark_events_delivered(session: Session, check_ids: Sequence[int], subscription: str,
                           now: datetime) -> None:
+    """Record delivery (idempotent: marking twice is harmless)."""
     for check_id in check_ids:
-        exists_already = session.scalar(select(WatchDelivery.id).where(
-            WatchDelivery.check_id == check_id, WatchDelivery.subscription == subscription))
-        if exists_already is None:
-            session.execute(insert(WatchDelivery).values(check_id=check_id,
-                                                         subscription=subscription,
-                                                         delivered_at=now))
+        session.execute(insert_for(session, WatchDelivery)
+                        .values(check_id=check_id, subscription=subscription, delivered_at=now)
+                        .on_conflict_do_nothing(index_elements=["check_id", "subscription"]))
 
