@@ -19,6 +19,7 @@ from newsmon.status import RunRecord
 from newsmon.storage._records import record_of
 from newsmon.storage.digests import DigestRunRecord
 from newsmon.storage.jobruns import JobRunRecord
+from newsmon.storage.matches import match_rows
 from newsmon.storage.models import Article, CrawlRun, DigestRun, JobRun, Match, Source, Story, Topic
 from newsmon.storage.runs import run_record
 
@@ -178,15 +179,7 @@ def matches_after(session: Session, after: int, limit: int, topics: Sequence[str
                   new_only: bool = False) -> list[MatchRow]:
     """Matches recorded after match id ``after``, oldest first (a cursor that only moves
     forward: the last id read is the next call's ``after``)."""
-    stmt = (select(Match.id, Topic.name.label("topic"), Match.is_new, Match.matched_at,
-                   Article.id.label("article_id"), Article.title,
-                   Article.canonical_url.label("url"), Source.name.label("site"),
-                   Article.source, Article.published_at, Match.snippet, Match.hits,
-                   Article.story_id, Story.origin.label("story_origin"))
-            .join(Topic, Match.topic_id == Topic.id)
-            .join(Article, Match.article_id == Article.id)
-            .join(Source, Article.source_id == Source.id)
-            .outerjoin(Story, Article.story_id == Story.id)
+    stmt = (match_rows().add_columns(Match.id, Match.is_new, Match.matched_at)
             .where(Match.id > after).order_by(Match.id).limit(limit))
     if topics:
         stmt = stmt.where(Topic.name.in_(list(topics)))

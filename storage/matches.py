@@ -35,8 +35,9 @@ def record_matches(session: Session, matches: Iterable[NewMatch], now: datetime)
     return inserted
 
 
-def _digest_rows() -> Select[*tuple[Any, ...]]:
-    """A :class:`PendingMatch`'s columns, labelled with its field names."""
+def match_rows() -> Select[*tuple[Any, ...]]:
+    """Matches with their topic, article, crawl source and story: a
+    :class:`PendingMatch`'s columns, labelled with its field names."""
     return (
         select(Match.id.label("match_id"), Topic.name.label("topic"),
                Article.id.label("article_id"), Article.title,
@@ -57,7 +58,7 @@ def undelivered_matches(session: Session, subscription: str,
     ``topics`` limits them to those topics (``None``: every topic).
     """
     stmt = (
-        _digest_rows()
+        match_rows()
         .outerjoin(Delivery, and_(Delivery.match_id == Match.id,
                                   Delivery.subscription == subscription))
         .where(Match.is_new.is_(True), Delivery.id.is_(None))
@@ -69,9 +70,9 @@ def undelivered_matches(session: Session, subscription: str,
 
 
 def _delivered_rows(subscription: str) -> Select[*tuple[Any, ...]]:
-    """:func:`_digest_rows` of the matches ``subscription`` received, with when."""
+    """:func:`match_rows` of the matches ``subscription`` received, with when."""
     return (
-        _digest_rows().add_columns(Delivery.delivered_at)
+        match_rows().add_columns(Delivery.delivered_at)
         .join(Delivery, and_(Delivery.match_id == Match.id,
                              Delivery.subscription == subscription))
     )
