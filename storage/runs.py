@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,17 +30,6 @@ def finish_run(session: Session, run_id: int, stats: CrawlStats, now: datetime,
         unchanged_articles=stats.unchanged_articles, errors=dict(stats.errors),
         skipped_known=stats.skipped_known, not_modified=stats.not_modified,
         outcomes=dict(stats.outcomes)))
-
-
-def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
-    """The newest run of every source that has one."""
-    newest = (select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
-              .group_by(CrawlRun.source_id).subquery())
-    rows = session.execute(select(Source.name, CrawlRun)
-                           .join(newest, newest.c.run_id == CrawlRun.id)
-                           .join(Source, Source.id == CrawlRun.source_id)
-                           .order_by(Source.name))
-    return [(name, run) for name, run in rows]
 
 
 def run_record(name: str, run: CrawlRun) -> RunRecord:
@@ -78,6 +66,6 @@ def source_summaries(session: Session) -> dict[str, dict[str, object]]:
                                   .group_by(Source.name)).tuples().all())
     summaries: dict[str, dict[str, object]] = {
         name: {"articles": int(count), "last_run": None} for name, count in counts.items()}
-    for name, run in last_runs(session):
-        summaries.setdefault(name, {"articles": 0})["last_run"] = run.started_at.isoformat()
+    for name, newest in run_history(session, per_source=1).items():
+        summaries.setdefault(name, {"articles": 0})["last_run"] = newest[0].started_at.isoformat()
     return summaries
