@@ -63,7 +63,7 @@ def source_summaries(session: Session) -> dict[str, dict[str, object]]:
     """Per source name: stored articles and when its newest run started (ISO 8601)."""
     counts = dict(session.execute(select(Source.name, func.count(Article.id))
                                   .join(Article, Article.source_id == Source.id, isouter=True)
-                                  .group_by(Source.name)).tuples().all())
+                                  .group_by(Source.name)).all())
     summaries: dict[str, dict[str, object]] = {
         name: {"articles": int(count), "last_run": None} for name, count in counts.items()}
     for name, newest in run_history(session, per_source=1).items():

@@ -281,7 +281,7 @@ def watch_queue(session: Session, now: datetime) -> WatchQueue:
                               .where(due.is_(None))) or 0
     next_due = session.scalar(select(func.min(due)).where(due > now))
     states = dict(session.execute(select(ArticleWatch.state, count)
-                                  .group_by(ArticleWatch.state)).tuples().all())
+                                  .group_by(ArticleWatch.state)).all())
     return WatchQueue(due_now, later, finished, next_due, states.get("taken_down", 0),
                       states.get("unreachable", 0))
 
