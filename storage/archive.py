@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsmon.storage._records import record_of
 from newsmon.storage.models import Article, Match, Source, Story, Topic
 from newsmon.storage.search import FoundArticle, find_article
 
@@ -74,11 +75,11 @@ def article_details(session: Session, article_id: int) -> ArticleDetails | None:
 
 def _topic_matches(session: Session, article_id: int) -> list[TopicMatch]:
     rows = session.execute(
-        select(Topic.name, Match.is_new, Match.matched_at, Match.snippet, Match.hits)
+        select(Topic.name.label("topic"), Match.is_new, Match.matched_at, Match.snippet,
+               Match.hits)
         .join(Topic, Match.topic_id == Topic.id)
         .where(Match.article_id == article_id).order_by(Topic.name))
-    return [TopicMatch(name, is_new, matched_at, snippet, list(hits or ()))
-            for name, is_new, matched_at, snippet, hits in rows]
+    return [record_of(TopicMatch, row, hits=list(row.hits or ())) for row in rows]
 
 
 def _story_articles(session: Session, article: FoundArticle) -> list[StoryArticle]:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
+from newsmon.storage._records import in_chunks, record_of
 from newsmon.storage.models import Article, Source
 from newsmon.values import NormalizedArticle
 
@@ -115,15 +116,10 @@ def known_canonical_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """Which of ``urls`` are already stored (the incremental crawl's ledger)."""
     wanted = list(dict.fromkeys(urls))
     found: set[str] = set()
-    for start in range(0, len(wanted), 500):  # stay below SQLite's parameter limit
-        chunk = wanted[start:start + 500]
+    for chunk in in_chunks(wanted):
         found.update(session.scalars(select(Article.canonical_url)
                                      .where(Article.canonical_url.in_(chunk))))
     return found
-
-
-def get_article(session: Session, article_id: int) -> Article | None:
-    return session.get(Article, article_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,14 +137,9 @@ class MatchableArticle:
     changed_at: datetime | None
 
 
-def _matchable(row: Article) -> MatchableArticle:
-    return MatchableArticle(row.id, row.title, row.body, row.source, row.title_norm,
-                            row.body_norm, row.published_at, row.first_seen, row.changed_at)
-
-
 def pending_match_articles(session: Session, limit: int = 500) -> list[MatchableArticle]:
     """Articles not yet matched against the topics (oldest first)."""
-    return [_matchable(row) for row in session.scalars(
+    return [record_of(MatchableArticle, row) for row in session.scalars(
         select(Article).where(Article.matched_at.is_(None)).order_by(Article.id).limit(limit))]
 
 
@@ -160,7 +151,7 @@ def iter_article_batches(session: Session, batch: int = 500,
     last_id = 0
     since = [] if published_since is None else [Article.published_at >= published_since]
     while True:
-        rows = [_matchable(row) for row in session.scalars(
+        rows = [record_of(MatchableArticle, row) for row in session.scalars(
             select(Article).where(Article.id > last_id, *since).order_by(Article.id)
             .limit(batch))]
         if not rows:

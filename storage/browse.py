@@ -16,8 +16,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from newsmon.status import RunRecord
+from newsmon.storage._records import record_of
 from newsmon.storage.digests import DigestRunRecord
 from newsmon.storage.jobruns import JobRunRecord
+from newsmon.storage.matches import match_rows
 from newsmon.storage.models import Article, CrawlRun, DigestRun, JobRun, Match, Source, Story, Topic
 from newsmon.storage.runs import run_record
 
@@ -62,10 +64,9 @@ def stories_before(session: Session, before: int | None, limit: int,
         .join(sub, sub.c.story_id == Story.id)
         .join(Article, Article.id == sub.c.first_article)
         .order_by(Story.id.desc())).all()
-    outlets = _story_outlets(session, [row[0] for row in rows])
-    return [StorySummary(story_id, first_seen, origin, int(articles),
-                         outlets.get(story_id, ()), title, latest)
-            for story_id, first_seen, origin, articles, title, latest in rows]
+    outlets = _story_outlets(session, [row.id for row in rows])
+    return [record_of(StorySummary, row, articles=int(row.articles),
+                      outlets=outlets.get(row.id, ())) for row in rows]
 
 
 def _story_outlets(session: Session, story_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
@@ -104,10 +105,7 @@ def job_runs_before(session: Session, before: int | None, limit: int) -> list[Jo
     stmt = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
     if before is not None:
         stmt = stmt.where(JobRun.id < before)
-    return [JobRunRecord(row.id, row.job_id, row.scheduled_for, row.started_at,
-                         row.finished_at, row.status, row.exit_code, row.detail,
-                         row.catch_up, row.holder, row.pid, row.host)
-            for row in session.scalars(stmt)]
+    return [record_of(JobRunRecord, row) for row in session.scalars(stmt)]
 
 
 def digest_runs(session: Session, before: int | None, limit: int) -> list[DigestRunRecord]:
@@ -115,10 +113,7 @@ def digest_runs(session: Session, before: int | None, limit: int) -> list[Digest
     stmt = select(DigestRun).order_by(DigestRun.id.desc()).limit(limit)
     if before is not None:
         stmt = stmt.where(DigestRun.id < before)
-    return [DigestRunRecord(run.id, run.subscription, run.started_at, run.finished_at,
-                            run.status, run.channel, run.format, run.matches, run.error,
-                            run.pid, run.host)
-            for run in session.scalars(stmt)]
+    return [record_of(DigestRunRecord, run) for run in session.scalars(stmt)]
 
 
 def daily_new_articles(session: Session, since: datetime) -> dict[str, dict[date, int]]:
@@ -184,20 +179,10 @@ def matches_after(session: Session, after: int, limit: int, topics: Sequence[str
                   new_only: bool = False) -> list[MatchRow]:
     """Matches recorded after match id ``after``, oldest first (a cursor that only moves
     forward: the last id read is the next call's ``after``)."""
-    stmt = (select(Match.id, Topic.name, Match.is_new, Match.matched_at, Article.id,
-                   Article.title, Article.canonical_url, Source.name, Article.source,
-                   Article.published_at, Match.snippet, Match.hits, Article.story_id,
-                   Story.origin)
-            .join(Topic, Match.topic_id == Topic.id)
-            .join(Article, Match.article_id == Article.id)
-            .join(Source, Article.source_id == Source.id)
-            .outerjoin(Story, Article.story_id == Story.id)
+    stmt = (match_rows().add_columns(Match.id, Match.is_new, Match.matched_at)
             .where(Match.id > after).order_by(Match.id).limit(limit))
     if topics:
         stmt = stmt.where(Topic.name.in_(list(topics)))
     if new_only:
         stmt = stmt.where(Match.is_new.is_(True))
-    return [MatchRow(match_id, topic, is_new, matched_at, article_id, title, url, site,
-                     source, published_at, snippet, list(hits or ()), story_id, origin)
-            for (match_id, topic, is_new, matched_at, article_id, title, url, site, source,
-                 published_at, snippet, hits, story_id, origin) in session.execute(stmt)]
+    return [record_of(MatchRow, row, hits=list(row.hits or ())) for row in session.execute(stmt)]

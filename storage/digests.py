@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import Article, CrawlRun, DigestRun, Source
 from newsmon.values import SourceAlert
 
@@ -51,22 +52,14 @@ class DigestRunRecord:
     host: str | None = None
 
 
-def _record(run: DigestRun) -> DigestRunRecord:
-    return DigestRunRecord(run.id, run.subscription, run.started_at, run.finished_at,
-                           run.status, run.channel, run.format, run.matches, run.error,
-                           run.pid, run.host)
-
-
 def claim_digest(session: Session, subscription: str, channel: str, fmt: str,
                  now: datetime) -> int:
     """Insert a ``sending`` row; commit it before calling :func:`competing_claim`, and
     read the pending matches only after that, so no other claimant can be midway
     through sending them."""
-    run = DigestRun(subscription=subscription, started_at=now, status=SENDING, channel=channel,
-                    format=fmt, matches=0, pid=os.getpid(), host=socket.gethostname())
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, DigestRun(
+        subscription=subscription, started_at=now, status=SENDING, channel=channel,
+        format=fmt, matches=0, pid=os.getpid(), host=socket.gethostname()))
 
 
 def competing_claim(session: Session, subscription: str, run_id: int, now: datetime
@@ -81,7 +74,7 @@ def competing_claim(session: Session, subscription: str, run_id: int, now: datet
         .where(DigestRun.subscription == subscription, DigestRun.status == SENDING,
                DigestRun.id < run_id, DigestRun.started_at > now - CLAIM_LEASE)
         .order_by(DigestRun.id).limit(1)).first()
-    return None if run is None else _record(run)
+    return None if run is None else record_of(DigestRunRecord, run)
 
 
 def finish_digest(session: Session, run_id: int, status: str, now: datetime,
@@ -105,7 +98,7 @@ def recent_digests(session: Session, subscription: str | None = None, limit: int
     stmt = select(DigestRun).order_by(DigestRun.id.desc()).limit(limit)
     if subscription is not None:
         stmt = stmt.where(DigestRun.subscription == subscription)
-    return [_record(run) for run in session.scalars(stmt)]
+    return [record_of(DigestRunRecord, run) for run in session.scalars(stmt)]
 
 
 def source_report(session: Session, since: datetime, now: datetime,
@@ -118,8 +111,8 @@ def source_report(session: Session, since: datetime, now: datetime,
     state, reported while it lasts; ``silent_after=None`` reports failures only.
     """
     runs_by_source = _finished_runs_since(session, since)
-    newest_article = _newest_articles(session)
-    last_crawl = _last_crawls(session)
+    newest_article = _latest_per_source(session, Article.first_seen)
+    last_crawl = _latest_per_source(session, CrawlRun.started_at)
     names = list(sources) if sources is not None else sorted(set(last_crawl) | set(newest_article))
     alerts = []
     for name in names:
@@ -155,15 +148,11 @@ def _finished_runs_since(session: Session, since: datetime) -> dict[str, list[Cr
     return runs
 
 
-def _newest_articles(session: Session) -> dict[str, datetime]:
-    rows = session.execute(select(Source.name, func.max(Article.first_seen))
-                           .join(Article, Article.source_id == Source.id)
+def _latest_per_source(session: Session, moment: InstrumentedAttribute[datetime]
+                       ) -> dict[str, datetime]:
+    """Per source name, the latest ``moment`` among its rows (articles, crawl runs)."""
+    rows_of = moment.class_  # the table that holds ``moment``, keyed by source_id
+    rows = session.execute(select(Source.name, func.max(moment))
+                           .join(rows_of, rows_of.source_id == Source.id)
                            .group_by(Source.name))
-    return {name: newest for name, newest in rows if newest is not None}
-
-
-def _last_crawls(session: Session) -> dict[str, datetime]:
-    rows = session.execute(select(Source.name, func.max(CrawlRun.started_at))
-                           .join(CrawlRun, CrawlRun.source_id == Source.id)
-                           .group_by(Source.name))
-    return {name: last for name, last in rows if last is not None}
+    return {name: latest for name, latest in rows if latest is not None}

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from newsmon.query import AllOf, AnyOf, Everything, IndexCondition
+from newsmon.storage._dialect import is_postgresql
 from newsmon.storage.models import Article
 from newsmon.textnorm import (
     ALL_MARK,
@@ -81,10 +82,6 @@ def register_search_functions(dbapi_connection: sqlite3.Connection) -> None:
 def include_in_schema_compare(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic ``include_name`` hook: leave the search index out of model comparisons."""
     return not (name or "").startswith(SEARCH_OBJECT_PREFIX)
-
-
-def is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def sqlite_candidates(condition: IndexCondition) -> Select[tuple[int]]:

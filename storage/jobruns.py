@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import CrawlRun, JobRun
 
 RUNNING = "running"
@@ -44,22 +45,13 @@ class JobRunRecord:
     task_id: str | None = None  # the broker message it came from
 
 
-def _record(row: JobRun) -> JobRunRecord:
-    return JobRunRecord(row.id, row.job_id, row.scheduled_for, row.started_at, row.finished_at,
-                        row.status, row.exit_code, row.detail, row.catch_up, row.holder,
-                        row.pid, row.host, row.worker, row.task_id)
-
-
 def start_job_run(session: Session, job_id: str, *, scheduled_for: datetime | None,
                   started_at: datetime, holder: str, host: str, catch_up: bool = False,
                   worker: str | None = None, task_id: str | None = None) -> int:
     """Open a ``running`` row for a job that starts now; returns its id."""
-    run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=started_at,
-                 status=RUNNING, catch_up=catch_up, holder=holder, host=host,
-                 worker=worker, task_id=task_id)
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, JobRun(
+        job_id=job_id, scheduled_for=scheduled_for, started_at=started_at, status=RUNNING,
+        catch_up=catch_up, holder=holder, host=host, worker=worker, task_id=task_id))
 
 
 def set_job_child(session: Session, run_id: int, pid: int) -> None:
@@ -76,11 +68,9 @@ def finish_job_run(session: Session, run_id: int, *, finished_at: datetime, stat
 def record_missed_run(session: Session, job_id: str, *, scheduled_for: datetime,
                       now: datetime, holder: str, host: str, detail: str) -> int:
     """A fire time the scheduler gave up on (too late to start): recorded, never silent."""
-    run = JobRun(job_id=job_id, scheduled_for=scheduled_for, started_at=now, finished_at=now,
-                 status=MISSED, detail=detail, holder=holder, host=host)
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, JobRun(
+        job_id=job_id, scheduled_for=scheduled_for, started_at=now, finished_at=now,
+        status=MISSED, detail=detail, holder=holder, host=host))
 
 
 def latest_job_runs(session: Session, job_ids: Iterable[str] | None = None
@@ -91,7 +81,7 @@ def latest_job_runs(session: Session, job_ids: Iterable[str] | None = None
         newest = newest.where(JobRun.job_id.in_(list(job_ids)))
     sub = newest.subquery()
     rows = session.scalars(select(JobRun).join(sub, sub.c.run_id == JobRun.id))
-    return {row.job_id: _record(row) for row in rows}
+    return {row.job_id: record_of(JobRunRecord, row) for row in rows}
 
 
 def job_runs(session: Session, job_id: str | None = None) -> list[JobRunRecord]:
@@ -99,7 +89,7 @@ def job_runs(session: Session, job_id: str | None = None) -> list[JobRunRecord]:
     query = select(JobRun).order_by(JobRun.id)
     if job_id is not None:
         query = query.where(JobRun.job_id == job_id)
-    return [_record(row) for row in session.scalars(query)]
+    return [record_of(JobRunRecord, row) for row in session.scalars(query)]
 
 
 def interrupt_stale_job_runs(session: Session, *, holder: str, now: datetime,
@@ -132,7 +122,7 @@ def interrupt_dead_worker_runs(session: Session, *, job_id: str, now: datetime,
 def _interrupt(session: Session, stale: list[JobRun], now: datetime,
                detail: Callable[[JobRun], str]) -> list[JobRunRecord]:
     """Mark ``stale`` rows interrupted; returns them as they were."""
-    records = [_record(row) for row in stale]
+    records = [record_of(JobRunRecord, row) for row in stale]
     for row in stale:
         row.status, row.finished_at, row.detail = INTERRUPTED, now, detail(row)
     session.flush()

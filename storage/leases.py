@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
+from newsmon.storage._records import record_of, rowcount
 from newsmon.storage.models import RunnerLease
 
 
@@ -39,11 +39,6 @@ class LeaseState:
 
     def is_live(self, now: datetime) -> bool:
         return now < self.expires_at
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows a DML statement touched (what decides who won a race)."""
-    return cast("CursorResult[Any]", result).rowcount
 
 
 def try_acquire_lease(session: Session, name: str, holder: str, now: datetime,
@@ -62,7 +57,8 @@ def try_acquire_lease(session: Session, name: str, holder: str, now: datetime,
     ).first()
     if inserted is not None:
         return True
-    taken = _rowcount(session.execute(
+    # The rows touched decide who won a race.
+    taken = rowcount(session.execute(
         update(RunnerLease)
         .where(RunnerLease.name == name,
                or_(RunnerLease.holder == holder, RunnerLease.expires_at < now))
@@ -79,7 +75,7 @@ def renew_lease(session: Session, name: str, holder: str, now: datetime,
     Renewing a lease that expired but that nobody took over is allowed: no other
     process can have run jobs in between, because taking it over changes ``holder``.
     """
-    renewed = _rowcount(session.execute(
+    renewed = rowcount(session.execute(
         update(RunnerLease)
         .where(RunnerLease.name == name, RunnerLease.holder == holder)
         .values(renewed_at=now, expires_at=now + ttl)
@@ -90,7 +86,7 @@ def renew_lease(session: Session, name: str, holder: str, now: datetime,
 
 def release_lease(session: Session, name: str, holder: str) -> bool:
     """Give the lease up (on a clean stop) so a waiting process takes over at once."""
-    removed = _rowcount(session.execute(
+    removed = rowcount(session.execute(
         delete(RunnerLease).where(RunnerLease.name == name, RunnerLease.holder == holder)
         .execution_options(synchronize_session=False)
     ))
@@ -100,9 +96,7 @@ def release_lease(session: Session, name: str, holder: str) -> bool:
 def read_lease(session: Session, name: str) -> LeaseState | None:
     """The lease row, or None when nobody holds or held it."""
     row = session.scalar(select(RunnerLease).where(RunnerLease.name == name))
-    if row is None:
-        return None
-    return LeaseState(row.name, row.holder, row.acquired_at, row.renewed_at, row.expires_at)
+    return None if row is None else record_of(LeaseState, row)
 
 
 def try_acquire_leases(session: Session, names: list[str], holder: str, now: datetime,

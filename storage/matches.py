@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
+from newsmon.storage._records import record_of
 from newsmon.storage.models import Article, Delivery, Match, Source, Story, Topic
 from newsmon.values import NewMatch, PendingMatch
 
@@ -34,24 +35,20 @@ def record_matches(session: Session, matches: Iterable[NewMatch], now: datetime)
     return inserted
 
 
-def _digest_rows() -> Select[Match, str, Article, str, str | None]:
+def match_rows() -> Select[*tuple[Any, ...]]:
+    """Matches with their topic, article, crawl source and story: a
+    :class:`PendingMatch`'s columns, labelled with its field names."""
     return (
-        select(Match, Topic.name, Article, Source.name, Story.origin)
+        select(Match.id.label("match_id"), Topic.name.label("topic"),
+               Article.id.label("article_id"), Article.title,
+               Article.canonical_url.label("url"), Article.source, Source.name.label("site"),
+               Article.published_at, Article.first_seen, Match.snippet, Match.hits,
+               Article.story_id, Story.origin.label("story_origin"))
         .join(Topic, Match.topic_id == Topic.id)
         .join(Article, Match.article_id == Article.id)
         .join(Source, Article.source_id == Source.id)
         .outerjoin(Story, Article.story_id == Story.id)
     )
-
-
-def _pending(match: Match, topic: str, article: Article, site: str, origin: str | None,
-             delivered_at: datetime | None = None) -> PendingMatch:
-    return PendingMatch(
-        match_id=match.id, topic=topic, article_id=article.id, title=article.title,
-        url=article.canonical_url, source=article.source, site=site,
-        published_at=article.published_at, first_seen=article.first_seen,
-        snippet=match.snippet, hits=match.hits, story_id=article.story_id,
-        story_origin=origin, delivered_at=delivered_at)
 
 
 def undelivered_matches(session: Session, subscription: str,
@@ -61,7 +58,7 @@ def undelivered_matches(session: Session, subscription: str,
     ``topics`` limits them to those topics (``None``: every topic).
     """
     stmt = (
-        _digest_rows()
+        match_rows()
         .outerjoin(Delivery, and_(Delivery.match_id == Match.id,
                                   Delivery.subscription == subscription))
         .where(Match.is_new.is_(True), Delivery.id.is_(None))
@@ -69,22 +66,16 @@ def undelivered_matches(session: Session, subscription: str,
     )
     if topics is not None:
         stmt = stmt.where(Topic.name.in_(list(topics)))
-    return [_pending(match, topic, article, site, origin)
-            for match, topic, article, site, origin in session.execute(stmt)]
+    return [record_of(PendingMatch, row, delivered_at=None) for row in session.execute(stmt)]
 
 
-def _delivered_rows(subscription: str) -> Select[Any]:
-    """:func:`_digest_rows` of the matches ``subscription`` received, with when."""
+def _delivered_rows(subscription: str) -> Select[*tuple[Any, ...]]:
+    """:func:`match_rows` of the matches ``subscription`` received, with when."""
     return (
-        _digest_rows().add_columns(Delivery.delivered_at)
+        match_rows().add_columns(Delivery.delivered_at)
         .join(Delivery, and_(Delivery.match_id == Match.id,
                              Delivery.subscription == subscription))
     )
-
-
-def _read_delivered(session: Session, stmt: Select[Any]) -> list[PendingMatch]:
-    return [_pending(match, topic, article, site, origin, delivered_at)
-            for match, topic, article, site, origin, delivered_at in session.execute(stmt)]
 
 
 def delivered_matches(session: Session, subscription: str, topics: Sequence[str] | None = None,
@@ -98,7 +89,7 @@ def delivered_matches(session: Session, subscription: str, topics: Sequence[str]
             .order_by(Delivery.delivered_at.desc(), Match.id.desc()).limit(limit))
     if topics is not None:
         stmt = stmt.where(Topic.name.in_(list(topics)))
-    return _read_delivered(session, stmt)
+    return [record_of(PendingMatch, row) for row in session.execute(stmt)]
 
 
 def delivered_story_companions(session: Session, subscription: str,
@@ -113,8 +104,8 @@ def delivered_story_companions(session: Session, subscription: str,
             .where(Article.story_id.in_(sorted(stories)),
                    Topic.name.in_(sorted({match.topic for match in pending})))
             .order_by(Match.id))
-    return [companion for companion in _read_delivered(session, stmt)
-            if (companion.topic, companion.story_id) in wanted]
+    return [record_of(PendingMatch, row) for row in session.execute(stmt)
+            if (row.topic, row.story_id) in wanted]
 
 
 def mark_delivered(session: Session, match_ids: Iterable[int], subscription: str,

@@ -32,7 +32,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Crawled values are cut to these bounds before they are stored (newsmon.sanitise):
 # the columns take their lengths from the same constants, so the two always agree.
@@ -101,14 +101,12 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    articles: Mapped[list[Article]] = relationship(back_populates="crawl_source")
-
 
 class Article(Base):
     """One article, keyed by its canonical URL.
 
     ``source`` is the outlet the page names (来源/來源), which may differ from the
-    site it was crawled from (``crawl_source``). ``title_norm``/``body_norm`` hold the
+    site it was crawled from (``source_id``). ``title_norm``/``body_norm`` hold the
     script-normalised text used for matching and search. ``matched_at`` is the
     matching ledger: NULL means the article still has to be matched against topics.
     """
@@ -143,9 +141,6 @@ class Article(Base):
     story_id: Mapped[int | None] = mapped_column(
         ForeignKey("stories.id", ondelete="SET NULL"), index=True)
 
-    crawl_source: Mapped[Source] = relationship(back_populates="articles")
-    story: Mapped[Story | None] = relationship(back_populates="articles")
-
     __table_args__ = (Index("ix_articles_pending_match", "matched_at"),)
 
 
@@ -162,8 +157,6 @@ class Story(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     origin: Mapped[str | None] = mapped_column(String(SOURCE_MAX))
-
-    articles: Mapped[list[Article]] = relationship(back_populates="story")
 
 
 class ArticleFingerprint(Base):
@@ -277,9 +270,6 @@ class Match(Base):
     is_new: Mapped[bool] = mapped_column(Boolean)
     hits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     snippet: Mapped[str] = mapped_column(Text, default="")
-
-    topic: Mapped[Topic] = relationship()
-    article: Mapped[Article] = relationship()
 
     __table_args__ = (UniqueConstraint("topic_id", "article_id"),)
 

@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.status import RunRecord
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import Article, CrawlRun, Source
 from newsmon.values import CrawlStats
 
 
 def start_run(session: Session, source_id: int, now: datetime) -> int:
-    run = CrawlRun(source_id=source_id, started_at=now, status="running",
-                   pid=os.getpid(), host=socket.gethostname())
-    session.add(run)
-    session.flush()
-    return run.id
+    return added_id(session, CrawlRun(source_id=source_id, started_at=now, status="running",
+                                      pid=os.getpid(), host=socket.gethostname()))
 
 
 def finish_run(session: Session, run_id: int, stats: CrawlStats, now: datetime,
@@ -34,27 +32,15 @@ def finish_run(session: Session, run_id: int, stats: CrawlStats, now: datetime,
         outcomes=dict(stats.outcomes)))
 
 
-def last_runs(session: Session) -> Sequence[tuple[str, CrawlRun]]:
-    """The newest run of every source that has one."""
-    newest = (select(CrawlRun.source_id, func.max(CrawlRun.id).label("run_id"))
-              .group_by(CrawlRun.source_id).subquery())
-    rows = session.execute(select(Source.name, CrawlRun)
-                           .join(newest, newest.c.run_id == CrawlRun.id)
-                           .join(Source, Source.id == CrawlRun.source_id)
-                           .order_by(Source.name))
-    return [(name, run) for name, run in rows]
-
-
 def run_record(name: str, run: CrawlRun) -> RunRecord:
     """One crawl-run row as the core's :class:`RunRecord`."""
-    return RunRecord(
-        source=name, started_at=run.started_at, finished_at=run.finished_at,
-        status=run.status, finish_reason=run.finish_reason, pages=run.pages,
-        new_articles=run.new_articles, updated_articles=run.updated_articles,
-        unchanged_articles=run.unchanged_articles, skipped_known=run.skipped_known,
-        not_modified=run.not_modified,
-        errors={str(k): int(v) for k, v in (run.errors or {}).items()},
-        outcomes={str(k): int(v) for k, v in (run.outcomes or {}).items()})
+    return record_of(RunRecord, run, source=name, errors=_counts(run.errors),
+                     outcomes=_counts(run.outcomes))
+
+
+def _counts(stored: dict[str, Any] | None) -> dict[str, int]:
+    """A JSON column of counts as plain ``{str: int}`` (NULL: none)."""
+    return {str(key): int(value) for key, value in (stored or {}).items()}
 
 
 def run_history(session: Session, per_source: int = 30) -> dict[str, list[RunRecord]]:
@@ -77,9 +63,9 @@ def source_summaries(session: Session) -> dict[str, dict[str, object]]:
     """Per source name: stored articles and when its newest run started (ISO 8601)."""
     counts = dict(session.execute(select(Source.name, func.count(Article.id))
                                   .join(Article, Article.source_id == Source.id, isouter=True)
-                                  .group_by(Source.name)).tuples().all())
+                                  .group_by(Source.name)).all())
     summaries: dict[str, dict[str, object]] = {
         name: {"articles": int(count), "last_run": None} for name, count in counts.items()}
-    for name, run in last_runs(session):
-        summaries.setdefault(name, {"articles": 0})["last_run"] = run.started_at.isoformat()
+    for name, newest in run_history(session, per_source=1).items():
+        summaries.setdefault(name, {"articles": 0})["last_run"] = newest[0].started_at.isoformat()
     return summaries

@@ -69,6 +69,7 @@ from newsmon.query import (
     Term,
     find_term,
 )
+from newsmon.storage._records import record_of
 from newsmon.storage.fts import (
     count_candidates,
     is_postgresql,
@@ -149,10 +150,11 @@ class FoundArticle:
     script: str
 
 
-_COLUMNS = (Article.id, Source.name, Article.url, Article.canonical_url, Article.title,
-            Article.body, Article.source, Article.author, Article.editor, Article.tags,
-            Article.published_at, Article.first_seen, Article.story_id, Article.script,
-            Article.title_norm, Article.body_norm)
+# FoundArticle's fields by name, then the normalised text the matcher checks.
+_COLUMNS = (Article.id, Source.name.label("site"), Article.url, Article.canonical_url,
+            Article.title, Article.body, Article.source, Article.author, Article.editor,
+            Article.tags, Article.published_at, Article.first_seen, Article.story_id,
+            Article.script, Article.title_norm, Article.body_norm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +165,8 @@ class _Candidate:
 
 
 def _candidate(row: Row[*tuple[Any, ...]]) -> _Candidate:
-    (article_id, site, url, canonical_url, title, body, source, author, editor, tags,
-     published_at, first_seen, story_id, script, title_norm, body_norm) = row
-    found = FoundArticle(article_id, site, url, canonical_url, title, body, source, author,
-                         editor, list(tags or ()), published_at, first_seen, story_id, script)
-    return _Candidate(found, title_norm, body_norm)
+    found = record_of(FoundArticle, row, tags=list(row.tags or ()))
+    return _Candidate(found, row.title_norm, row.body_norm)
 
 
 def _rows() -> Select[*tuple[Any, ...]]:
@@ -293,11 +292,7 @@ class _Position:
 
     @classmethod
     def of(cls, candidate: _Candidate) -> _Position:
-        return cls.of_article(candidate.article)
-
-    @classmethod
-    def of_article(cls, article: FoundArticle) -> _Position:
-        return cls(article.published_at, article.id)
+        return cls(candidate.article.published_at, candidate.article.id)
 
 
 # A place in the "newest first" order: results after it continue a search (keyset
@@ -518,7 +513,7 @@ def iter_search(session: Session, plan: Plan | None, filters: SearchFilters = Se
 
     ``first`` is the size of the first batch read: how many results the caller expects
     to want (later batches grow). ``after`` continues a search after that article
-    (:meth:`SearchPosition.of_article` of the last one shown).
+    (``SearchPosition(published_at, id)`` of the last one shown).
     """
     for candidate in _iter_matches(session, plan, filters, first, after):
         yield candidate.article

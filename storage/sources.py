@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Delete, delete, func, select
 from sqlalchemy.orm import Session
 
+from newsmon.storage._records import rowcount
 from newsmon.storage.models import (
     Article,
     ArticleFingerprint,
@@ -39,8 +40,8 @@ def purge_source(session: Session, name: str) -> dict[str, int]:
 
     def remove(table: str, statement: Delete) -> None:
         # The rows go by SQL alone: nothing of this source is loaded in the session.
-        result = session.execute(statement.execution_options(synchronize_session=False))
-        counts[table] = int(getattr(result, "rowcount", 0) or 0)
+        counts[table] = rowcount(
+            session.execute(statement.execution_options(synchronize_session=False)))
 
     remove("deliveries", delete(Delivery).where(Delivery.match_id.in_(matches)))
     remove("matches", delete(Match).where(Match.article_id.in_(articles)))

@@ -24,7 +24,7 @@ from typing import cast
 from sqlalchemy import Table, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from newsmon.storage._dialect import insert_for
+from newsmon.storage._dialect import insert_for, is_postgresql
 from newsmon.storage.models import Article, ArticleFingerprint, Story, StoryBand
 
 # Any constant: the key of the advisory lock that serialises story assignment.
@@ -56,13 +56,11 @@ class StoryAssignment:
 
     story_id: int
     how: str
-    similar_article_id: int | None = None
-    similarity: float = 1.0
 
 
 def lock_stories(session: Session) -> None:
     """Serialise story assignment with every other writer until the transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK_KEY})
     else:
         # Any write statement takes SQLite's write lock, even one that changes nothing.
@@ -138,8 +136,7 @@ def assign_story(session: Session, article_id: int, fingerprint: StoryPrint, *,
     if current is not None:
         assignment = StoryAssignment(current, "kept")
     elif match is not None and match.article_id != article_id:
-        assignment = StoryAssignment(_story_of(session, match.article_id, now), match.how,
-                                     match.article_id, match.similarity)
+        assignment = StoryAssignment(_story_of(session, match.article_id, now), match.how)
         if origin:
             session.execute(_STORIES.update().where(_STORIES.c.id == assignment.story_id,
                                                     _STORIES.c.origin.is_(None))
@@ -147,7 +144,7 @@ def assign_story(session: Session, article_id: int, fingerprint: StoryPrint, *,
     if assignment is None:
         story_id = session.execute(_STORIES.insert().values(first_seen=now, origin=origin)
                                    .returning(_STORIES.c.id)).scalar_one()
-        assignment = StoryAssignment(story_id, "new", None, 0.0)
+        assignment = StoryAssignment(story_id, "new")
     if assignment.how != "kept":
         session.execute(_ARTICLES.update().where(_ARTICLES.c.id == article_id)
                         .values(story_id=assignment.story_id))

@@ -14,6 +14,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsmon.storage._records import record_of, rowcount
 from newsmon.storage.models import Match, Topic
 
 
@@ -46,22 +47,18 @@ def check_topic_name(name: str) -> None:
         raise TopicError(f"topic name {name!r} must be letters, digits, '.', '_' or '-'")
 
 
-
-def _record(row: Topic) -> TopicRecord:
-    return TopicRecord(row.id, row.name, row.query, row.created_at, row.updated_at)
-
-
 def _row(session: Session, name: str) -> Topic | None:
     return session.scalar(select(Topic).where(Topic.name == name))
 
 
 def list_topics(session: Session) -> Sequence[TopicRecord]:
-    return [_record(row) for row in session.scalars(select(Topic).order_by(Topic.name))]
+    rows = session.scalars(select(Topic).order_by(Topic.name))
+    return [record_of(TopicRecord, row) for row in rows]
 
 
 def get_topic(session: Session, name: str) -> TopicRecord | None:
     row = _row(session, name)
-    return None if row is None else _record(row)
+    return None if row is None else record_of(TopicRecord, row)
 
 
 def add_topic(session: Session, name: str, query: str, now: datetime) -> TopicRecord:
@@ -75,7 +72,7 @@ def add_topic(session: Session, name: str, query: str, now: datetime) -> TopicRe
         session.flush()
     except IntegrityError:
         raise TopicError(f"topic {name!r} already exists") from None
-    return _record(topic)
+    return record_of(TopicRecord, topic)
 
 
 def edit_topic(session: Session, name: str, query: str, now: datetime) -> TopicRecord:
@@ -85,13 +82,12 @@ def edit_topic(session: Session, name: str, query: str, now: datetime) -> TopicR
     topic.query = query
     topic.updated_at = now
     session.flush()
-    return _record(topic)
+    return record_of(TopicRecord, topic)
 
 
 def remove_topic(session: Session, name: str) -> None:
     """Delete a topic and (by cascade) its matches and their delivery records."""
-    result = session.execute(delete(Topic).where(Topic.name == name))
-    if not getattr(result, "rowcount", 0):
+    if not rowcount(session.execute(delete(Topic).where(Topic.name == name))):
         raise TopicError(f"no topic named {name!r}")
 
 

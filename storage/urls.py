@@ -19,18 +19,19 @@ duplicate a row. Callers own the transaction.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import ColumnElement, Table, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
-from newsmon.storage.models import Article, ConditionalGetTrust, UrlRecord
+from newsmon.storage._records import in_chunks, record_of
+from newsmon.storage.articles import known_canonical_urls
+from newsmon.storage.models import ConditionalGetTrust, UrlRecord
 
-CHUNK = 500  # stay below SQLite's bound-parameter limit
 # A failed article is requested again by itself on this many runs: a page that linked to
 # it may not be read again (pagination stops at known pages, a list answers 304) once the
 # link has moved. After that only a start page read that links to it retries it.
@@ -82,11 +83,6 @@ class Trust:
     dishonest_checks: int = 0
 
 
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
-
-
 def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """Which of the canonical ``urls`` need not be fetched again.
 
@@ -95,14 +91,10 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     """
     wanted = list(dict.fromkeys(urls))
     found: set[str] = set()
-    for chunk in _chunks(wanted):
+    for chunk in in_chunks(wanted):
         found.update(session.scalars(select(UrlRecord.url).where(
             UrlRecord.url.in_(chunk), UrlRecord.state.in_([s.value for s in DONE_STATES]))))
-        rest = [u for u in chunk if u not in found]
-        if rest:
-            found.update(session.scalars(select(Article.canonical_url)
-                                         .where(Article.canonical_url.in_(rest))))
-    return found
+    return found | known_canonical_urls(session, [url for url in wanted if url not in found])
 
 
 def failed_article_urls(session: Session, source_id: int) -> list[str]:
@@ -164,9 +156,7 @@ def start_page(session: Session, url: str) -> StartPage | None:
     row = session.execute(select(UrlRecord.kind, UrlRecord.etag, UrlRecord.last_modified,
                                  UrlRecord.links_digest)
                           .where(UrlRecord.url == url)).one_or_none()
-    if row is None:
-        return None
-    return StartPage(url, row.kind, row.etag, row.last_modified, row.links_digest)
+    return None if row is None else record_of(StartPage, row, url=url)
 
 
 def read_in_full(session: Session, url: str) -> bool:
@@ -205,13 +195,16 @@ def _ensure_trust_row(session: Session, source_id: int, origin: str) -> None:
                     .on_conflict_do_nothing(index_elements=["source_id", "origin"]))
 
 
+def _trust_row(source_id: int, origin: str) -> tuple[ColumnElement[bool], ...]:
+    """The condition that picks one site's trust row."""
+    return (ConditionalGetTrust.source_id == source_id, ConditionalGetTrust.origin == origin)
+
+
 def trust_of(session: Session, source_id: int, origin: str) -> Trust:
-    row = session.scalar(select(ConditionalGetTrust).where(
-        ConditionalGetTrust.source_id == source_id, ConditionalGetTrust.origin == origin))
+    row = session.scalar(select(ConditionalGetTrust).where(*_trust_row(source_id, origin)))
     if row is None:
         return Trust(Verdict.UNPROVEN)
-    return Trust(Verdict(row.verdict), row.trusted_304s, row.honest_checks,
-                 row.dishonest_checks)
+    return record_of(Trust, row, verdict=Verdict(row.verdict))
 
 
 def record_check(session: Session, source_id: int, origin: str, *, honest: bool,
@@ -222,8 +215,7 @@ def record_check(session: Session, source_id: int, origin: str, *, honest: bool,
     relied on to skip pages); honest checks make an unproven site honest.
     """
     _ensure_trust_row(session, source_id, origin)
-    where = (ConditionalGetTrust.source_id == source_id,
-             ConditionalGetTrust.origin == origin)
+    where = _trust_row(source_id, origin)
     if honest:
         session.execute(update(ConditionalGetTrust).where(*where).values(
             honest_checks=ConditionalGetTrust.honest_checks + 1, trusted_304s=0,
@@ -241,6 +233,5 @@ def record_check(session: Session, source_id: int, origin: str, *, honest: bool,
 def record_trusted_304(session: Session, source_id: int, origin: str) -> None:
     """Count a 304 that was believed without a check (the next check is due later)."""
     _ensure_trust_row(session, source_id, origin)
-    session.execute(update(ConditionalGetTrust).where(
-        ConditionalGetTrust.source_id == source_id, ConditionalGetTrust.origin == origin)
-        .values(trusted_304s=ConditionalGetTrust.trusted_304s + 1))
+    session.execute(update(ConditionalGetTrust).where(*_trust_row(source_id, origin))
+                    .values(trusted_304s=ConditionalGetTrust.trusted_304s + 1))

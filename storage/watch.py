@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from newsmon.storage._dialect import insert_for
+from newsmon.storage._records import added_id, record_of
 from newsmon.storage.models import (
     Article,
     ArticleCheck,
@@ -118,13 +120,8 @@ def due_watches(session: Session, now: datetime, limit: int,
         stmt = stmt.where(Source.name.in_(list(sources)))
     return [WatchTarget(article.id, name, article.url, watch.step, article.first_seen,
                         article.published_at, watch.state, watch.failures, watch.etag,
-                        watch.last_modified, watch.page_hash, _snapshot(article))
+                        watch.last_modified, watch.page_hash, record_of(Snapshot, article))
             for watch, article, name in session.execute(stmt).all()]
-
-
-def _snapshot(article: Article) -> Snapshot:
-    return Snapshot(article.title, article.body, article.source, article.author,
-                    article.editor, article.published_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,9 +223,7 @@ def _insert_version(session: Session, article_id: int, seq: int, seen: datetime,
                     snapshot: Snapshot, kind: str, changes: list[dict[str, Any]]) -> None:
     session.execute(insert(ArticleVersion).values(
         article_id=article_id, seq=seq, seen_at=seen, content_hash=snapshot.content_hash,
-        title=snapshot.title, body=snapshot.body, source=snapshot.source,
-        author=snapshot.author, editor=snapshot.editor, published_at=snapshot.published_at,
-        kind=kind, changes=changes))
+        kind=kind, changes=changes, **asdict(snapshot)))
 
 
 # -- the run ledger -------------------------------------------------------------------------
@@ -236,11 +231,9 @@ def _insert_version(session: Session, article_id: int, seq: int, seen: datetime,
 
 def start_revisit_run(session: Session, now: datetime, source: str | None, due: int,
                       pid: int) -> int:
-    run_id = session.scalar(insert(RevisitRun).values(
-        started_at=now, status="running", source=source, due=due, outcomes={}, pid=pid,
-        host=socket.gethostname()).returning(RevisitRun.id))
-    assert run_id is not None
-    return int(run_id)
+    return added_id(session, RevisitRun(started_at=now, status="running", source=source,
+                                        due=due, outcomes={}, pid=pid,
+                                        host=socket.gethostname()))
 
 
 def finish_revisit_run(session: Session, run_id: int, now: datetime, status: str,
@@ -262,10 +255,9 @@ class RevisitRunRecord:
 
 def revisit_runs(session: Session, limit: int = 10) -> list[RevisitRunRecord]:
     """The newest re-visit runs first."""
-    return [RevisitRunRecord(r.id, r.started_at, r.finished_at, r.status, r.source, r.due,
-                             dict(r.outcomes or {}))
-            for r in session.scalars(select(RevisitRun).order_by(RevisitRun.id.desc())
-                                     .limit(limit))]
+    runs = session.scalars(select(RevisitRun).order_by(RevisitRun.id.desc()).limit(limit))
+    return [record_of(RevisitRunRecord, run, outcomes=dict(run.outcomes or {}))
+            for run in runs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +281,7 @@ def watch_queue(session: Session, now: datetime) -> WatchQueue:
                               .where(due.is_(None))) or 0
     next_due = session.scalar(select(func.min(due)).where(due > now))
     states = dict(session.execute(select(ArticleWatch.state, count)
-                                  .group_by(ArticleWatch.state)).tuples().all())
+                                  .group_by(ArticleWatch.state)).all())
     return WatchQueue(due_now, later, finished, next_due, states.get("taken_down", 0),
                       states.get("unreachable", 0))
 
@@ -329,27 +321,23 @@ class WatchState:
 
 
 def article_versions(session: Session, article_id: int) -> list[VersionRecord]:
-    return [VersionRecord(v.seq, v.seen_at, v.kind, v.content_hash,
-                          Snapshot(v.title, v.body, v.source, v.author, v.editor,
-                                   v.published_at), list(v.changes or []))
-            for v in session.scalars(select(ArticleVersion)
-                                     .where(ArticleVersion.article_id == article_id)
-                                     .order_by(ArticleVersion.seq))]
+    versions = session.scalars(select(ArticleVersion)
+                               .where(ArticleVersion.article_id == article_id)
+                               .order_by(ArticleVersion.seq))
+    return [record_of(VersionRecord, version, snapshot=record_of(Snapshot, version),
+                      changes=list(version.changes or []))
+            for version in versions]
 
 
 def article_checks(session: Session, article_id: int) -> list[CheckRecord]:
-    return [CheckRecord(c.step, c.checked_at, c.outcome, c.status, c.evidence, c.version_seq)
-            for c in session.scalars(select(ArticleCheck)
-                                     .where(ArticleCheck.article_id == article_id)
-                                     .order_by(ArticleCheck.step))]
+    checks = session.scalars(select(ArticleCheck).where(ArticleCheck.article_id == article_id)
+                             .order_by(ArticleCheck.step))
+    return [record_of(CheckRecord, check) for check in checks]
 
 
 def watch_state(session: Session, article_id: int) -> WatchState | None:
     watch = session.get(ArticleWatch, article_id)
-    if watch is None:
-        return None
-    return WatchState(watch.state, watch.step, watch.due_at, watch.last_checked,
-                      watch.last_alive, watch.taken_down_at, watch.evidence)
+    return None if watch is None else record_of(WatchState, watch)
 
 
 # -- events for digests ------------------------------------------------------------------------
@@ -366,8 +354,7 @@ def undelivered_events(session: Session, subscription: str,
     sent = select(WatchDelivery.id).where(WatchDelivery.check_id == ArticleCheck.id,
                                           WatchDelivery.subscription == subscription)
     rows = session.execute(
-        select(ArticleCheck, Article, Source.name, ArticleWatch.last_alive,
-               ArticleVersion.changes)
+        select(ArticleCheck, Article, Source.name, ArticleVersion.changes)
         .join(Article, Article.id == ArticleCheck.article_id)
         .join(Source, Source.id == Article.source_id)
         .join(ArticleWatch, ArticleWatch.article_id == Article.id)
@@ -379,7 +366,7 @@ def undelivered_events(session: Session, subscription: str,
                        article.title, article.url, site, article.published_at,
                        article.first_seen, check.evidence or "",
                        _last_alive_before(session, check), list(changes or []))
-            for check, article, site, _alive, changes in rows]
+            for check, article, site, changes in rows]
 
 
 def _last_alive_before(session: Session, check: ArticleCheck) -> datetime | None:
@@ -396,11 +383,9 @@ def _last_alive_before(session: Session, check: ArticleCheck) -> datetime | None
 
 def mark_events_delivered(session: Session, check_ids: Sequence[int], subscription: str,
                           now: datetime) -> None:
+    """Record delivery (idempotent: marking twice is harmless)."""
     for check_id in check_ids:
-        exists_already = session.scalar(select(WatchDelivery.id).where(
-            WatchDelivery.check_id == check_id, WatchDelivery.subscription == subscription))
-        if exists_already is None:
-            session.execute(insert(WatchDelivery).values(check_id=check_id,
-                                                         subscription=subscription,
-                                                         delivered_at=now))
+        session.execute(insert_for(session, WatchDelivery)
+                        .values(check_id=check_id, subscription=subscription, delivered_at=now)
+                        .on_conflict_do_nothing(index_elements=["check_id", "subscription"]))
 

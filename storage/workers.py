@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from newsmon.storage._dialect import insert_for
+from newsmon.storage._records import record_of
 from newsmon.storage.models import Worker
 
 
@@ -53,5 +54,4 @@ def workers_seen_since(session: Session, since: datetime) -> list[WorkerState]:
     """Workers whose last heartbeat is at or after ``since``, newest first."""
     rows = session.scalars(select(Worker).where(Worker.last_seen >= since)
                            .order_by(Worker.last_seen.desc(), Worker.name))
-    return [WorkerState(r.name, r.host, r.pid, r.queues, r.concurrency, r.jobs_running,
-                        r.started_at, r.last_seen, r.stopped_at) for r in rows]
+    return [record_of(WorkerState, row) for row in rows]

@@ -13,7 +13,6 @@ from sqlalchemy import text
 from newsmon.storage.articles import (
     UpsertStatus,
     ensure_source,
-    get_article,
     known_canonical_urls,
     upsert_article,
 )
@@ -21,7 +20,7 @@ from newsmon.storage.engine import Database
 from newsmon.storage.fts import include_in_schema_compare
 from newsmon.storage.matches import mark_delivered, record_matches, undelivered_matches
 from newsmon.storage.migrate import current_revision, head_revision
-from newsmon.storage.models import Base
+from newsmon.storage.models import Article, Base
 from newsmon.storage.topics import TopicError, add_topic, list_topics, remove_topic
 from newsmon.values import ExtractedArticle, NewMatch, NormalizedArticle
 
@@ -69,7 +68,7 @@ def test_upsert_is_idempotent_and_reports_changes(database: Database) -> None:
     assert changed.status is UpsertStatus.UPDATED
     assert first.article_id == again.article_id == changed.article_id
     with database.session() as session:
-        stored = get_article(session, first.article_id)
+        stored = session.get(Article, first.article_id)
         assert stored is not None
         assert stored.first_seen == T0  # an update never makes an article new again
         assert stored.changed_at == later
@@ -174,7 +173,7 @@ def test_only_the_source_that_stored_an_article_updates_it(database: Database) -
     assert refused.status is same.status is UpsertStatus.FOREIGN
     assert refused.article_id == first.article_id
     with database.session() as session:
-        stored = get_article(session, first.article_id)
+        stored = session.get(Article, first.article_id)
         assert stored is not None
         assert (stored.source_id, stored.body, stored.last_seen) == (owner, "青島新聞正文", T0)
         assert stored.changed_at is None and stored.matched_at is None
