@@ -142,7 +142,3 @@ def similarity(signature_a: bytes, signature_b: bytes) -> float:
     a = np.frombuffer(signature_a, dtype="<u4")
     b = np.frombuffer(signature_b, dtype="<u4")
     return float(np.count_nonzero(a == b)) / len(a)
-
-
-def same_story(signature_a: bytes, signature_b: bytes, threshold: float = SAME_STORY) -> bool:
-    return similarity(signature_a, signature_b) >= threshold

@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -248,7 +248,7 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
 def _discover(url: str, *, user_agent: str, timeout: float) -> Discovery:
     page = fetch(url, user_agent=user_agent, timeout=timeout)
     kind = page_kind(page)
-    found = Discovery(url=url, kind=kind, allowed_domains=[_allowed_domain(page.url)])
+    found = Discovery(url=url, kind=kind, allowed_domains=[registrable_domain(page.url)])
     scope = _scope(page.url)
     if kind == "feed":
         found.feeds.append(url)
@@ -269,10 +269,6 @@ def _discover(url: str, *, user_agent: str, timeout: float) -> Discovery:
                                                                timeout, found):
             found.sitemaps.append(sitemap)
     return found
-
-
-def _allowed_domain(url: str) -> str:
-    return registrable_domain(urlsplit(url).hostname or "")
 
 
 def _verified(url: str, kind: str, user_agent: str, timeout: float, found: Discovery) -> bool:
@@ -421,7 +417,3 @@ def _sitemap_links(page: Fetched, user_agent: str, timeout: float
         if child_kind == "urlset":
             links.extend(child_locations)
     return links, list(locations)
-
-
-def unique(urls: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(urls))

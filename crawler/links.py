@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -303,11 +303,6 @@ def parse_sitemap_entries(body: bytes) -> tuple[str, list[tuple[str, str | None]
     if sitemap.type not in ("urlset", "sitemapindex"):
         return "invalid", []
     return str(sitemap.type), entries
-
-
-def unique(urls: Iterable[str]) -> list[str]:
-    """``urls`` without repeats, first occurrence kept."""
-    return list(dict.fromkeys(urls))
 
 
 @dataclass(frozen=True, slots=True)
