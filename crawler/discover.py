@@ -170,6 +170,17 @@ def fetch(url: str, *, user_agent: str, timeout: float = FETCH_TIMEOUT,
     return fetched
 
 
+def _fetch_or_error(url: str, user_agent: str, timeout: float) -> Fetched | str:
+    """The page, or why it could not be fetched (a message naming the URL), for a
+    caller that notes the failure and goes on."""
+    try:
+        return fetch(url, user_agent=user_agent, timeout=timeout)
+    except FetchTimeLimit:
+        raise  # the command is out of time: stop, do not note and go on
+    except FetchError as exc:
+        return str(exc)
+
+
 def _fetch(url: str, user_agent: str, timeout: float,
            opener: urllib.request.OpenerDirector) -> Fetched:
     request = urllib.request.Request(url, headers={"User-Agent": user_agent,
@@ -272,12 +283,9 @@ def _discover(url: str, *, user_agent: str, timeout: float) -> Discovery:
 
 
 def _verified(url: str, kind: str, user_agent: str, timeout: float, found: Discovery) -> bool:
-    try:
-        page = fetch(url, user_agent=user_agent, timeout=timeout)
-    except FetchTimeLimit:
-        raise  # the command is out of time: stop, do not note and go on
-    except FetchError as exc:
-        found.notes.append(f"skipped {kind} {exc}")
+    page = _fetch_or_error(url, user_agent, timeout)
+    if isinstance(page, str):
+        found.notes.append(f"skipped {kind} {page}")
         return False
     if page_kind(page) != kind:
         found.notes.append(f"skipped {url}: announced as a {kind} but it is not one")
@@ -288,13 +296,9 @@ def _verified(url: str, kind: str, user_agent: str, timeout: float, found: Disco
 def _sitemap_candidates(url: str, user_agent: str, timeout: float) -> list[str]:
     origin = f"{urlsplit(url).scheme}://{urlsplit(url).netloc}"
     robots_url = origin + "/robots.txt"
-    try:
-        robots = fetch(robots_url, user_agent=user_agent, timeout=timeout)
-        named = robots_sitemaps(decode_html(robots.body, robots.content_type).text, robots_url)
-    except FetchTimeLimit:
-        raise  # the command is out of time: stop, do not note and go on
-    except FetchError:
-        named = []
+    robots = _fetch_or_error(robots_url, user_agent, timeout)
+    named = [] if isinstance(robots, str) else robots_sitemaps(
+        decode_html(robots.body, robots.content_type).text, robots_url)
     candidates = [s for s in named if urlsplit(s).hostname == urlsplit(url).hostname]
     fallback = urljoin(origin, "/sitemap.xml")
     return [*candidates, *([fallback] if fallback not in candidates else [])]
@@ -302,11 +306,8 @@ def _sitemap_candidates(url: str, user_agent: str, timeout: float) -> list[str]:
 
 def _sitemap_in_scope(url: str, scope: tuple[str, str], user_agent: str, timeout: float,
                       found: Discovery) -> bool:
-    try:
-        page = fetch(url, user_agent=user_agent, timeout=timeout)
-    except FetchTimeLimit:
-        raise  # the command is out of time: stop, do not note and go on
-    except FetchError:
+    page = _fetch_or_error(url, user_agent, timeout)
+    if isinstance(page, str):
         return False  # robots.txt named it or /sitemap.xml was a guess: absent is fine
     kind, locations = parse_sitemap(page.body)
     if kind == "invalid":
@@ -358,12 +359,9 @@ def _check(source: SourceConfig, *, user_agent: str, timeout: float) -> CheckRep
     if first is None:
         report.article_error = "no article link found on any start page"
         return report
-    try:
-        page = fetch(first, user_agent=user_agent, timeout=timeout)
-    except FetchTimeLimit:
-        raise  # the command is out of time: stop, do not note and go on
-    except FetchError as exc:
-        report.article_error = str(exc)
+    page = _fetch_or_error(first, user_agent, timeout)
+    if isinstance(page, str):
+        report.article_error = page
         return report
     try:
         report.article = extract_article(page.body, url=page.url,
@@ -378,12 +376,9 @@ def _check(source: SourceConfig, *, user_agent: str, timeout: float) -> CheckRep
 def _check_page(url: str, kind: str, source: SourceConfig, user_agent: str,
                 timeout: float) -> StartPageReport:
     report = StartPageReport(url, kind)
-    try:
-        page = fetch(url, user_agent=user_agent, timeout=timeout)
-    except FetchTimeLimit:
-        raise  # the command is out of time: stop, do not note and go on
-    except FetchError as exc:
-        report.error = str(exc)
+    page = _fetch_or_error(url, user_agent, timeout)
+    if isinstance(page, str):
+        report.error = page
         return report
     if kind == "list":
         report.links = [link.url for link in find_article_links(
@@ -407,13 +402,10 @@ def _sitemap_links(page: Fetched, user_agent: str, timeout: float
         return (locations if kind == "urlset" else []), []
     links: list[str] = []
     for child in locations[:MAX_SITEMAP_CHILDREN]:
-        try:
-            child_kind, child_locations = parse_sitemap(
-                fetch(child, user_agent=user_agent, timeout=timeout).body)
-        except FetchTimeLimit:
-            raise  # the command is out of time: stop, do not note and go on
-        except FetchError:
+        fetched = _fetch_or_error(child, user_agent, timeout)
+        if isinstance(fetched, str):
             continue
+        child_kind, child_locations = parse_sitemap(fetched.body)
         if child_kind == "urlset":
             links.extend(child_locations)
     return links, list(locations)
