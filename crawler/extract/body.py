@@ -12,7 +12,9 @@ frequencies, server signatures and link lists are dropped, and the trailing
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 
 from lxml.html import HtmlElement
 
@@ -335,17 +337,18 @@ def is_caption(block: Block, at_edge: bool = False) -> bool:
         return True
     if at_edge and _CAPTION_CREDIT.search(block.text):
         return True
-    element: HtmlElement | None = block.owner
-    for _level in range(3):
-        if element is None:
-            break
+    for element in _owner_and_parents(block, 3):
         if element.tag in ("figure", "figcaption"):
             return True
         hint = f"{element.get('class', '')} {element.get('id', '')}"
         if hint.strip() and _CAPTION_HINT.search(hint) and block.chars < 150:
             return True
-        element = element.getparent()
     return False
+
+
+def _owner_and_parents(block: Block, levels: int) -> Iterator[HtmlElement]:
+    """The block's element and its ancestors, ``levels`` elements at most."""
+    return islice(chain((block.owner,), block.owner.iterancestors()), levels)
 
 
 _DECK_HINT = re.compile(r"(?:^|[\s_-])(?:lead|summary|abstract|standfirst|deck|dek|intro|digest|"
@@ -356,14 +359,8 @@ def is_deck(block: Block) -> bool:
     """A standfirst / summary line above the text, marked so by its element's class."""
     if block.chars >= 100:
         return False
-    element: HtmlElement | None = block.owner
-    for _level in range(2):
-        if element is None:
-            break
-        if _DECK_HINT.search(f"{element.get('class', '')} {element.get('id', '')}"):
-            return True
-        element = element.getparent()
-    return False
+    return any(_DECK_HINT.search(f"{element.get('class', '')} {element.get('id', '')}")
+               for element in _owner_and_parents(block, 2))
 
 
 _TEASER_END = re.compile(r"(?:\.\.\.|…|⋯)\s*(?:全文|詳細|详细|更多|more)?\s*$", re.IGNORECASE)
