@@ -125,17 +125,16 @@ def _from_date_match(match: re.Match[str], tz: tzinfo,
             return None
     if not 1990 <= year <= 2100:
         return None
-    if h is None:
-        when = _make(year, int(mo), int(d), 0, 0, 0, tz)
-        return None if when is None else FoundDate(when, False, match.start())
-    hour = _hour_24(int(h), ampm or ampm2)
-    when = _make(year, int(mo), int(d), hour, int(mi), int(s or 0), tz)
-    if when is None:
-        when = _make(year, int(mo), int(d), 0, 0, 0, tz)
-        return None if when is None else FoundDate(when, False, match.start())
-    if fetched_at is not None and when > fetched_at.astimezone(tz) + timedelta(days=2):
-        return None  # a "date" in the future is an ID or a typo, not a publish time
-    return FoundDate(when, True, match.start())
+    if h is not None:
+        hour = _hour_24(int(h), ampm or ampm2)
+        when = _make(year, int(mo), int(d), hour, int(mi), int(s or 0), tz)
+        if when is not None:
+            if fetched_at is not None and when > fetched_at.astimezone(tz) + timedelta(days=2):
+                return None  # a "date" in the future is an ID or a typo, not a publish time
+            return FoundDate(when, True, match.start())
+    # no time, or one that is not a time of day (25:70): the date alone
+    when = _make(year, int(mo), int(d), 0, 0, 0, tz)
+    return None if when is None else FoundDate(when, False, match.start())
 
 
 def _hour_24(hour: int, marker: str | None) -> int:
