@@ -82,7 +82,9 @@ class _UsesWorkers:
     """A pure stage that may run its work in the crawl process's worker processes."""
 
     def __init__(self, crawler: Crawler) -> None:
+        assert crawler.stats is not None  # Scrapy makes it before any component
         self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
         self.pool: PurePool | None = None
 
     @classmethod
@@ -95,8 +97,8 @@ class _UsesWorkers:
 
     def close_spider(self) -> None:
         # The pool is the crawl process's (see crawler.workers.POOL_SETTING): borrowed.
-        if self.pool is not None and self.crawler.stats is not None:
-            self.crawler.stats.set_value("newsmon/workers/offloaded", self.pool.offloaded)
+        if self.pool is not None:
+            self.stats.set_value("newsmon/workers/offloaded", self.pool.offloaded)
         self.pool = None
 
     async def _run(self, func: Any, *args: Any, **kwargs: Any) -> Any:
@@ -111,15 +113,6 @@ def _page_urls(page: FetchedPage) -> tuple[str, ...]:
 
 class ExtractPipeline(_UsesWorkers):
     """Decode and extract the article fields from the raw page bytes."""
-
-    def __init__(self, stats: StatsCollector, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        assert crawler.stats is not None
-        return cls(crawler.stats, crawler)
 
     def _overrides(self) -> ExtractOverrides | None:
         config = _source_config(self.crawler)
@@ -189,9 +182,7 @@ class NormalizePipeline(_UsesWorkers):
         believed = believed_canonical(fetched, claimed, spider_origins(self.crawler.spider))
         if believed == claimed:
             return article
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(_foreign(
-                "origin", item.source, item.page.url, claimed))
+        self.stats.inc_value(_foreign("origin", item.source, item.page.url, claimed))
         return replace(article, article=replace(article.article, canonical_url=believed))
 
 
