@@ -115,23 +115,18 @@ def _watched(base: type[http.client.HTTPConnection], deadline: Deadline) -> Any:
     return Watched
 
 
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
-        self.deadline = deadline
+def _watched_opener(deadline: Deadline) -> urllib.request.OpenerDirector:
+    """An opener whose connections ``deadline`` watches."""
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def http_open(self, req: Any) -> Any:
+            return self.do_open(_watched(http.client.HTTPConnection, deadline), req)
 
-    def http_open(self, req: Any) -> Any:
-        return self.do_open(_watched(http.client.HTTPConnection, self.deadline), req)
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: Any) -> Any:
+            return self.do_open(_watched(http.client.HTTPSConnection, deadline), req,
+                                context=self._context)  # type: ignore[attr-defined]
 
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
-        self.deadline = deadline
-
-    def https_open(self, req: Any) -> Any:
-        return self.do_open(_watched(http.client.HTTPSConnection, self.deadline), req,
-                            context=self._context)  # type: ignore[attr-defined]
+    return urllib.request.build_opener(HTTPHandler(), HTTPSHandler())
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +150,7 @@ def fetch(url: str, *, user_agent: str, timeout: float = FETCH_TIMEOUT,
     timer.daemon = True
     timer.start()
     try:
-        fetched = _fetch(url, user_agent, timeout, urllib.request.build_opener(
-            _HTTPHandler(deadline), _HTTPSHandler(deadline)))
+        fetched = _fetch(url, user_agent, timeout, _watched_opener(deadline))
     except FetchTimeLimit:
         raise  # the command is out of time: stop, do not note and go on
     except FetchError:
