@@ -163,10 +163,8 @@ def _english_dates(text: str, tz: tzinfo) -> list[FoundDate]:
     for match in _EN_DATE.finditer(text):
         mon, d, y, h, mi, s, ampm = match.groups()
         month = _EN_MONTHS[mon[:3].lower()]
-        if h is None:
-            when = _make(int(y), month, int(d), 0, 0, 0, tz)
-        else:
-            when = _make(int(y), month, int(d), _hour_24(int(h), ampm), int(mi), int(s or 0), tz)
+        hour = _hour_24(int(h), ampm) if h else 0
+        when = _make(int(y), month, int(d), hour, int(mi or 0), int(s or 0), tz)
         if when is not None:
             out.append(FoundDate(when, h is not None, match.start()))
     return out
