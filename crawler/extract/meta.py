@@ -97,13 +97,9 @@ def _canonical(root: HtmlElement, page: PageMeta, url: str) -> str | None:
         rel = (el.get("rel") or "").lower().split()
         href = (el.get("href") or "").strip()
         if "canonical" in rel and href:
-            return _resolve(url, href)
+            return resolve_declared(url, href)
     og_url = page.first("og:url")
-    return _resolve(url, og_url) if og_url else None
-
-
-def _resolve(base: str, href: str) -> str | None:
-    return resolve_declared(base, href)
+    return resolve_declared(url, og_url) if og_url else None
 
 
 def _read_json_ld(page: PageMeta, text: str) -> None:
