@@ -62,10 +62,6 @@ def fingerprint_text(body_norm: str) -> str:
     return _NOT_TEXT.sub("", body_norm)
 
 
-def body_hash(body_norm: str) -> str:
-    return hashlib.sha256(fingerprint_text(body_norm).encode("utf-8")).hexdigest()
-
-
 def shingle_hashes(text: str, size: int = SHINGLE_CHARS) -> np.ndarray:
     """32-bit hashes of the distinct overlapping ``size``-character pieces of ``text``.
 

@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from newsmon.crawler.dedup import (
     SAME_STORY,
     band_keys,
-    body_hash,
     fingerprint,
     shingle_hashes,
     signature_of,
@@ -91,7 +90,7 @@ def test_different_stories_about_the_same_place_are_apart(first: str, second: st
 def test_fingerprints_are_stable_and_ignore_spacing_and_punctuation() -> None:
     text = normalize(_sample_body("qingdaonews/21012345"))
     spaced = text.replace("，", " , ").replace("\n", "\n\n  ")
-    assert body_hash(text) == body_hash(spaced)
+    assert fingerprint(text).body_hash == fingerprint(spaced).body_hash
     assert fingerprint(text) == fingerprint(text)  # same process: same values
     hashes = shingle_hashes("abcdefg")
     assert len(hashes) == 3 and hashes.dtype.name == "uint32"
@@ -107,7 +106,8 @@ def _item(url: str, body: str, source: str | None, title: str = "標題",
     article = ExtractedArticle(url=url, canonical_url=url, title=title, body=body,
                                source=source, published_at=fetched_at, encoding_used="utf-8")
     return NormalizedArticle(article=article, title_norm=normalize(title),
-                             body_norm=normalize(body), content_hash=body_hash(title + "\n" + body),
+                             body_norm=normalize(body),
+                             content_hash=fingerprint(title + "\n" + body).body_hash,
                              fetched_at=fetched_at)
 
 
