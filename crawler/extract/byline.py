@@ -260,7 +260,7 @@ def _assign(result: Byline, kind: str, value: str, colon: bool) -> None:
     if kind == "author" and re.match(r"\S{1,6}?(?:攝|摄|翻攝|翻摄)(?:影)?(?:$|\s|[)）])", cleaned):
         return  # （記者方賓照攝）credits a photo, not the text
     if kind == "source":
-        cleaned = _cut_at_space(cleaned) if len(cleaned) > 20 else cleaned
+        cleaned = cleaned.split(" ", 1)[0] if len(cleaned) > 20 else cleaned
         if _plausible_source(cleaned) and result.source is None:
             result.source = cleaned
         return
@@ -298,10 +298,6 @@ def _runs_into_sentence(value: str) -> bool:
     clauses = [c.strip() for c in re.split(r"[，,。；;！？!?：:]", value.strip())]
     return any(c and not _NAME_LIST.fullmatch(c) and not _PLACE_REPORT.search(c)
                for c in clauses[1:])
-
-
-def _cut_at_space(value: str) -> str:
-    return value.split(" ", 1)[0]
 
 
 def _plausible_source(value: str) -> bool:

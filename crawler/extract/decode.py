@@ -76,7 +76,7 @@ def decode_html(raw: bytes, content_type: str | None = None) -> DecodedPage:
             # GB/Big5 byte pairs can accidentally cover UTF-8 sequences; valid UTF-8
             # with multibyte runs is almost never a legacy encoding.
             return _choose(raw, declared, ("utf-8", first), "declared charset is wrong")
-        if first_bad == 0 and _plausible(first_text):
+        if first_bad == 0 and _implausibility(first_text) == 0:
             return DecodedPage(first_text, declared=declared, used=first)
         return _choose(raw, declared, (first, *_FALLBACKS), "declared charset is wrong")
     if first is not None:
@@ -162,10 +162,6 @@ def _choose(raw: bytes, declared: str | None, codecs_to_try: tuple[str, ...],
     if "\ufffd" in text:
         warnings += (f"{text.count(chr(0xFFFD))} undecodable byte sequences replaced",)
     return DecodedPage(text, declared=declared, used=used, warnings=warnings)
-
-
-def _plausible(text: str) -> bool:
-    return _implausibility(text) == 0
 
 
 def _implausibility(text: str) -> float:
