@@ -17,12 +17,14 @@ from typing import IO
 
 import click
 
-from newsmon.app.reading import EXPORT_COLUMNS, export_record
-from newsmon.cli.commands_search import (
-    build_filters,
-    filter_options,
+from newsmon.app.reading import (
+    EXPORT_COLUMNS,
+    SearchRequest,
+    export_record,
     parse_search_query,
+    search_filters,
 )
+from newsmon.cli.commands_search import filter_options
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
 from newsmon.cli.output import dumps
 from newsmon.cli.queryarg import QueryCommand, query_argument
@@ -108,7 +110,8 @@ def command(app: AppContext, query: str | None, fmt: str, since: str | None,
         check_output_path(output)
     with app.database.session() as session:
         plan = None if query is None else parse_search_query(session, query)
-        filters = build_filters(session, since, until, sources, topics, new_only)
+        filters = search_filters(session, SearchRequest(
+            sources=sources, topics=topics, since=since, until=until, new_only=new_only))
         try:
             with _output(output) as stream:
                 if fmt == "csv" and bom:

@@ -26,7 +26,6 @@ from newsmon.cli.output import emit_records, format_options, terminal_safe
 from newsmon.config import (
     Config,
     ConfigError,
-    SourceConfig,
     default_config_path,
     load_config,
     parse_config,
@@ -382,10 +381,7 @@ def check(app: AppContext, name: str, shown: int, max_time: float) -> None:
     from newsmon.crawler.discover import FetchError, check_source
 
     config = app.config
-    try:
-        source: SourceConfig = config.source(name)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    source = config.source(name)
     try:
         report = check_source(source, user_agent=config.settings.user_agent,
                               timeout=config.settings.download_timeout, max_time=max_time)
