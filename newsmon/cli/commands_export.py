@@ -26,7 +26,7 @@ from newsmon.app.reading import (
 )
 from newsmon.cli.commands_search import filter_options
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
-from newsmon.cli.output import dumps
+from newsmon.cli.output import cell_text, dumps
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.storage.search import FoundArticle, iter_search
 
@@ -69,14 +69,6 @@ def _output(path: str | None) -> Iterator[IO[str]]:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _csv_cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return " ".join(str(item) for item in value)
-    return value
 
 
 @click.command("export", cls=QueryCommand)
@@ -139,7 +131,7 @@ def _write(stream: IO[str], fmt: str, articles: Iterator[FoundArticle]) -> int:
     for article in articles:
         record = export_record(article)
         if writer is not None:
-            writer.writerow([_csv_cell(record[column]) for column in EXPORT_COLUMNS])
+            writer.writerow([cell_text(record[column]) for column in EXPORT_COLUMNS])
         else:
             stream.write(dumps(record, indent=None) + "\n")
         written += 1

@@ -16,8 +16,8 @@ import click
 from newsmon.sanitise import clean_text
 from newsmon.timefmt import local_time
 
-__all__ = ["dumps", "emit_records", "format_options", "local_time", "render_table",
-           "terminal_safe"]
+__all__ = ["cell_text", "dumps", "emit_records", "format_options", "local_time",
+           "render_table", "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,10 +61,11 @@ def write_csv(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> N
     writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: _cell(record.get(k)) for k in columns})
+        writer.writerow({k: cell_text(record.get(k)) for k in columns})
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A value as the text of a CSV or table cell (a list space-separated)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -105,7 +106,7 @@ def render_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str],
     if not records:
         return "(no results)\n"
     total = max_width or shutil.get_terminal_size((120, 24)).columns
-    cells = [[" ".join(terminal_safe(_cell(r.get(c))).split()) for c in columns]
+    cells = [[" ".join(terminal_safe(cell_text(r.get(c))).split()) for c in columns]
              for r in records]
     widths = [max(display_width(c), *(display_width(row[i]) for row in cells))
               for i, c in enumerate(columns)]
