@@ -1,4 +1,5 @@
-"""Output helpers shared by every listing command: JSON, JSON lines, CSV, tables."""
+"""Output helpers shared by every listing command: JSON, JSON lines, CSV, tables, and
+the sections of ``newsmon status``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -16,7 +18,7 @@ import click
 from newsmon.sanitise import clean_text
 from newsmon.timefmt import local_time
 
-__all__ = ["cell_text", "dumps", "emit_records", "format_options", "local_time",
+__all__ = ["Section", "cell_text", "dumps", "emit_records", "format_options", "local_time",
            "render_table", "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,6 +31,18 @@ def format_options(func: F) -> F:
         func)
     func = click.option("--json", "fmt", flag_value="json", help="A JSON array.")(func)
     return func
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One part of ``newsmon status``: a JSON key, a heading, rows and the table's columns."""
+
+    key: str
+    title: str
+    records: list[dict[str, Any]]  # for --json: dumps writes datetimes as ISO 8601
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    failing: bool = False
 
 
 def _json_default(value: Any) -> Any:
