@@ -146,13 +146,15 @@ class AppContext:
             self._config = self._load_config()
         return self._config
 
+    @property
+    def config_path(self) -> Path:
+        """``--config``, else the default location (which need not exist)."""
+        return Path(self.config_option) if self.config_option else default_config_path()
+
     def _load_config(self) -> Config:
-        if self.config_option:
-            path = Path(self.config_option)
-        else:
-            path = default_config_path()
-            if not path.exists():
-                return Config()
+        path = self.config_path
+        if not self.config_option and not path.exists():
+            return Config()
         if not path.is_file():
             what = "is a directory" if path.is_dir() else "does not exist"
             raise ConfigUnavailable(f"{path}: config file {what}")
