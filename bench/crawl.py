@@ -29,7 +29,6 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,36 +37,18 @@ from pathlib import Path
 from statistics import median
 from typing import Any, ClassVar
 
-from mirror import CORPUS, MIRROR_LINKS, build_mirror, mirror_server
+from mirror import (
+    CORPUS,
+    MIRROR_LINKS,
+    build_mirror,
+    cpu_seconds,
+    mirror_config,
+    mirror_server,
+    run_child,
+)
 
 
 # --- the two crawls (each runs in a child process) ---------------------------------------
-def _config(base_url: str, pages: int, per_list: int) -> Any:
-    from newsmon.config import parse_config
-
-    lists = -(-pages // per_list)
-    text = f"""[settings]
-timezone = "Asia/Shanghai"
-download_delay = 0.0
-concurrency_per_domain = 8
-
-[[sources]]
-name = "mirror"
-lists = ["{base_url}/list/1.html"]
-allowed_domains = ["127.0.0.1"]
-article_pattern = '/a/\\d+\\.html$'
-max_list_pages = {lists + 1}
-"""
-    return parse_config(text, Path("bench-mirror.toml"))
-
-
-def _cpu_seconds() -> float:
-    """CPU time of this process and its finished children (worker processes)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 class _PeakMemory:
     """Peak resident memory of this process plus its children (worker processes),
     sampled every 0.2 s (psutil); without psutil, this process's own peak."""
@@ -112,7 +93,7 @@ def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = T
 
     from newsmon.crawler.runner import scrapy_settings, source_settings
 
-    config = _config(base_url, pages, per_list)
+    config = mirror_config(base_url, pages, per_list)
     settings = source_settings(scrapy_settings(config, "sqlite://"), config.sources[0])
     settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     settings.set("EXTENSIONS", {"scrapy.extensions.telnet.TelnetConsole": None},
@@ -143,9 +124,9 @@ def crawl_bare(base_url: str, pages: int, per_list: int, *, follow_all: bool = T
     crawler = process.create_crawler(BareSpider)
     process.crawl(crawler)
     with _PeakMemory() as memory:
-        started, cpu = time.perf_counter(), _cpu_seconds()
+        started, cpu = time.perf_counter(), cpu_seconds()
         process.start()
-        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     assert crawler.stats is not None
     fetched = int(crawler.stats.get_value("response_received_count", 0))
     return {"pages": fetched, "seconds": seconds, "cpu_seconds": cpu,
@@ -156,12 +137,12 @@ def crawl_full(base_url: str, pages: int, per_list: int, database_url: str) -> d
     from newsmon.crawler.runner import run_crawl
     from newsmon.storage.engine import Database
 
-    config = _config(base_url, pages, per_list)
+    config = mirror_config(base_url, pages, per_list)
     Database(database_url).ensure_schema()  # migrations are not part of the crawl
     with _PeakMemory() as memory:
-        started, cpu = time.perf_counter(), _cpu_seconds()
+        started, cpu = time.perf_counter(), cpu_seconds()
         [result] = run_crawl(config, database_url, list(config.sources))
-        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     return {"pages": result.pages, "seconds": seconds, "cpu_seconds": cpu,
             "peak_rss_mb": memory.megabytes,
             "new_articles": result.new_articles, "errors": result.error_count}
@@ -191,14 +172,6 @@ def link_discovery() -> dict[str, Any]:
 
 
 # --- orchestration ---------------------------------------------------------------------
-def _child(*args: str) -> dict[str, float]:
-    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                            check=False, timeout=3600)
-    if result.returncode != 0:
-        raise SystemExit(f"bench child {args[0]} failed:\n{result.stderr[-3000:]}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     if args.command in ("bare", "download"):
@@ -220,10 +193,10 @@ def run_bench(args: argparse.Namespace) -> int:
             common = [base_url, "--pages", str(len(articles)), "--per-list", str(args.per_list)]
             for number in range(args.rounds):
                 rounds.append({
-                    "bare": _child("bare", *common),
-                    "download": _child("download", *common),
-                    "full": _child("full", *common,
-                                   "--db", f"sqlite:///{work / f'bench{number}.db'}"),
+                    "bare": run_child(__file__, "bare", *common),
+                    "download": run_child(__file__, "download", *common),
+                    "full": run_child(__file__, "full", *common,
+                                      "--db", f"sqlite:///{work / f'bench{number}.db'}"),
                 })
     finally:
         shutil.rmtree(work, ignore_errors=True)

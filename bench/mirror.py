@@ -12,6 +12,8 @@ most articles of a real crawl are. Pages are served as UTF-8, without their
 
 serves ``DIRECTORY`` on 127.0.0.1:0, prints the base URL, then runs until killed;
 :func:`mirror_server` does that from a child process for the length of a ``with`` block.
+The benchmarks also share the config that crawls the mirror (:func:`mirror_config`),
+their child processes (:func:`run_child`) and CPU clock (:func:`cpu_seconds`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import html
 import json
 import random
 import re
+import resource
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,7 +36,10 @@ from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from newsmon.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "corpus"
@@ -44,6 +50,45 @@ _CANONICAL = re.compile(rb"<link[^>]+rel=[\"']?canonical[^>]*>|<meta[^>]+og:url[
 MIRROR_LINKS = r"/(a|list)/\d+\.html$"  # the pages the mirror serves
 # The one Last-Modified of every page when the mirror sends validators.
 MODIFIED = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def mirror_config(base_url: str, pages: int, per_list: int, *, settings: str = "",
+                  source: str = "") -> Config:
+    """The config that crawls the mirror as one source, without download delay;
+    ``settings`` and ``source`` are TOML lines added to those tables."""
+    from newsmon.config import parse_config
+
+    lists = -(-pages // per_list)
+    text = f"""[settings]
+timezone = "Asia/Shanghai"
+download_delay = 0.0
+concurrency_per_domain = 8
+{settings}
+[[sources]]
+name = "mirror"
+lists = ["{base_url}/list/1.html"]
+allowed_domains = ["127.0.0.1"]
+article_pattern = '/a/\\d+\\.html$'
+max_list_pages = {lists + 1}
+{source}"""
+    return parse_config(text, Path("bench-mirror.toml"))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (worker processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_child(script: str, *args: str) -> dict[str, Any]:
+    """Run the bench ``script`` with ``args`` in a child process; return the JSON object
+    its last line of output prints."""
+    result = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
+                            check=False, timeout=3600)
+    if result.returncode != 0:
+        raise SystemExit(f"bench child {args[0]} failed:\n{result.stderr[-3000:]}")
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 @dataclass(frozen=True, slots=True)

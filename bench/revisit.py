@@ -25,68 +25,46 @@ import argparse
 import json
 import random
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mirror import build_mirror, mirror_server
+from mirror import build_mirror, cpu_seconds, mirror_config, mirror_server, run_child
+
+if TYPE_CHECKING:
+    from newsmon.config import Config
 
 PER_LIST = 50
+# A look at each watched article at once, then 10 minutes later (round 2 plans 11 ahead).
+_REVISITS = 'revisit_after = ["0m", "10m", "30d"]\nrevisit_batch = 100000\n'
 
 
-def _config_text(base_url: str, pages: int) -> str:
-    lists = -(-pages // PER_LIST)
-    return f"""[settings]
-timezone = "Asia/Shanghai"
-download_delay = 0.0
-concurrency_per_domain = 8
-revisit_after = ["0m", "10m", "30d"]
-revisit_batch = 100000
-
-[[sources]]
-name = "mirror"
-lists = ["{base_url}/list/1.html"]
-allowed_domains = ["127.0.0.1"]
-article_pattern = '/a/\\d+\\.html$'
-max_list_pages = {lists + 1}
-watch = "all"
-"""
-
-
-def _cpu() -> float:
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def _config(base_url: str, pages: int) -> Config:
+    return mirror_config(base_url, pages, PER_LIST, settings=_REVISITS, source='watch = "all"\n')
 
 
 def crawl(base_url: str, pages: int, database_url: str) -> dict[str, float]:
-    from newsmon.config import parse_config
     from newsmon.crawler.runner import run_crawl
     from newsmon.storage.engine import Database
 
-    config = parse_config(_config_text(base_url, pages), Path("bench-revisit.toml"))
+    config = _config(base_url, pages)
     Database(database_url).ensure_schema()
-    started, cpu = time.perf_counter(), _cpu()
+    started, cpu = time.perf_counter(), cpu_seconds()
     [result] = run_crawl(config, database_url, list(config.sources))
     return {"pages": result.pages, "articles": result.new_articles,
-            "seconds": time.perf_counter() - started, "cpu_seconds": _cpu() - cpu}
+            "seconds": time.perf_counter() - started, "cpu_seconds": cpu_seconds() - cpu}
 
 
 def revisit(base_url: str, pages: int, database_url: str, later: float) -> dict[str, Any]:
     from newsmon.app.revisit import RevisitRecorder, finish_run, plan_revisits
-    from newsmon.config import parse_config
     from newsmon.crawler.revisit import run_revisits
     from newsmon.storage.engine import Database
 
-    config = parse_config(_config_text(base_url, pages), Path("bench-revisit.toml"))
+    config = _config(base_url, pages)
     database = Database(database_url)
-    started, cpu = time.perf_counter(), _cpu()
+    started, cpu = time.perf_counter(), cpu_seconds()
     # `later`: plan as if that many minutes had passed (the next offset falls due)
     plan = plan_revisits(database, config, datetime.now(UTC) + timedelta(minutes=later),
                          limit=100000)
@@ -95,15 +73,7 @@ def revisit(base_url: str, pages: int, database_url: str, later: float) -> dict[
     recorder.flush()
     finish_run(database, plan.run_id, "finished", recorder.outcomes, datetime.now(UTC))
     return {"pages": plan.due, "seconds": time.perf_counter() - started,
-            "cpu_seconds": _cpu() - cpu, "outcomes": dict(recorder.outcomes)}
-
-
-def _child(*args: str) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                            check=False, timeout=3600)
-    if result.returncode != 0:
-        raise SystemExit(f"bench child {args[0]} failed:\n{result.stderr[-3000:]}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+            "cpu_seconds": cpu_seconds() - cpu, "outcomes": dict(recorder.outcomes)}
 
 
 def _edit_pages(site: Path, share: float, seed: int = 7) -> int:
@@ -127,10 +97,11 @@ def run_bench(args: argparse.Namespace) -> int:
         with mirror_server(work / "site", validators=True) as base_url:
             common = [base_url, "--pages", str(len(articles)), "--db",
                       f"sqlite:///{work / 'bench.db'}"]
-            full = _child("crawl", *common)
+            full = run_child(__file__, "crawl", *common)
             edited = _edit_pages(work / "site", args.changed)
-            first = _child("revisit", *common, "--later", "0")
-            steady = _child("revisit", *common, "--later", "11")  # the 10m offset falls due
+            first = run_child(__file__, "revisit", *common, "--later", "0")
+            # the steady state: 11 minutes on, when the 10m offset falls due
+            steady = run_child(__file__, "revisit", *common, "--later", "11")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report(full, first, steady, edited, args)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -482,19 +483,13 @@ class _Identified(Protocol):
     def id(self) -> int: ...
 
 
-RunT = TypeVar("RunT", bound=_Identified)
+RowT = TypeVar("RowT", bound=_Identified)
 
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
-
-
-def _page(items: list[T], limit: int, kind: str, key: Any) -> Page[T]:
-    shown = items[:limit]
-    more = len(items) > limit
-    return Page(shown, id_cursor(kind, key(shown[-1])) if more and shown else None)
 
 
 def _check_limit(limit: int) -> None:
@@ -505,13 +500,11 @@ def _check_limit(limit: int) -> None:
 def stories(database: Database, cursor: str | None = None, limit: int = 20,
             min_outlets: int = 1) -> Page[browse.StorySummary]:
     """Stories newest first; ``min_outlets`` 2 keeps those several outlets carried."""
-    _check_limit(limit)
     if not 1 <= min_outlets <= 1000:
         raise BadValue(f"min_outlets {min_outlets} is outside 1..1000")
-    before = read_id_cursor("stories", cursor)
-    with database.session() as session:
-        found = browse.stories_before(session, before, limit + 1, min_outlets)
-    return _page(found, limit, "stories", lambda story: story.id)
+    return _id_page(database, "stories", cursor, limit,
+                    lambda session, before, n: browse.stories_before(session, before, n,
+                                                                     min_outlets))
 
 
 RunKind = Literal["crawl", "job", "digest"]
@@ -519,28 +512,31 @@ RunKind = Literal["crawl", "job", "digest"]
 
 def crawl_runs(database: Database, cursor: str | None = None, limit: int = 50,
                source: str | None = None) -> Page[browse.CrawlRunRow]:
-    return _runs_page(database, "crawl-runs", cursor, limit,
+    return _id_page(database, "crawl-runs", cursor, limit,
                       lambda session, before, n: browse.crawl_runs(session, before, n, source))
 
 
 def job_runs(database: Database, cursor: str | None = None, limit: int = 50
              ) -> Page[JobRunRecord]:
-    return _runs_page(database, "job-runs", cursor, limit, browse.job_runs_before)
+    return _id_page(database, "job-runs", cursor, limit, browse.job_runs_before)
 
 
 def digest_runs(database: Database, cursor: str | None = None, limit: int = 50
                 ) -> Page[DigestRunRecord]:
-    return _runs_page(database, "digest-runs", cursor, limit, browse.digest_runs)
+    return _id_page(database, "digest-runs", cursor, limit, browse.digest_runs)
 
 
-def _runs_page(database: Database, kind: str, cursor: str | None, limit: int,
-               fetch: Callable[[Session, int | None, int], list[RunT]]) -> Page[RunT]:
-    """One page of a run ledger, newest first, continued by an id cursor of ``kind``."""
+def _id_page(database: Database, kind: str, cursor: str | None, limit: int,
+             fetch: Callable[[Session, int | None, int], list[RowT]]) -> Page[RowT]:
+    """One page of stories or a run ledger, newest first, continued by an id cursor of
+    ``kind``; ``fetch`` reads up to n rows before an id (from the newest when None)."""
     _check_limit(limit)
     before = read_id_cursor(kind, cursor)
     with database.session() as session:
         found = fetch(session, before, limit + 1)
-    return _page(found, limit, kind, lambda row: row.id)
+    shown = found[:limit]
+    more = len(found) > limit
+    return Page(shown, id_cursor(kind, shown[-1].id) if more and shown else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -639,10 +635,9 @@ def sources_health(database: Database, configured: Sequence[str], now: datetime,
 
 
 def _error_kinds(runs: Sequence[RunRecord]) -> dict[str, int]:
-    kinds: dict[str, int] = {}
+    kinds: Counter[str] = Counter()
     for run in runs:
-        for kind, count in run.errors.items():
-            kinds[kind] = kinds.get(kind, 0) + count
+        kinds.update(run.errors)
     return dict(sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
 
 

@@ -112,11 +112,6 @@ class RevisitRecorder:
             for target, evidence, seen in batch:
                 self._record_in(session, target, evidence, seen)
 
-    def record(self, target: WatchTarget, evidence: FetchEvidence, now: datetime) -> str:
-        """Decide, store and match one answer in its own transaction; the outcome."""
-        with self.database.session() as session, session.begin():
-            return self._record_in(session, target, evidence, now)
-
     def _record_in(self, session: Session, target: WatchTarget, evidence: FetchEvidence,
                    now: datetime) -> str:
         """Decide, store and match one answer (``already`` when another run recorded

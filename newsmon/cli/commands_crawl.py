@@ -12,7 +12,7 @@ import click
 from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app, write_result_file
 from newsmon.cli.exitcodes import EXIT_ERRORS, exit_code_for_signal
 from newsmon.cli.output import render_table
-from newsmon.config import Config, ConfigError, SourceConfig
+from newsmon.config import Config, SourceConfig
 from newsmon.jobresult import CrawlResult
 from newsmon.outcomes import describe_outcomes
 from newsmon.storage.engine import DatabaseError
@@ -20,15 +20,13 @@ from newsmon.values import CrawlStats
 
 
 def select_sources(config: Config, names: Sequence[str]) -> list[SourceConfig]:
-    """The sources named on the command line (all when none are named)."""
+    """The sources named on the command line (all when none are named); an unknown
+    name is a :class:`ConfigError` naming the configured ones."""
     if not config.sources:
         where = config.path or "no config file given"
         raise click.UsageError(f"{where}: no sources configured; pass --config FILE "
                                "(see README, 'Configuration')")
-    try:
-        return [config.source(name) for name in names] if names else list(config.sources)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    return [config.source(name) for name in names] if names else list(config.sources)
 
 
 def summary_rows(results: Sequence[CrawlStats]) -> list[dict[str, object]]:

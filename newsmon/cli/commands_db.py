@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
-from newsmon.storage.engine import DatabaseError
+from newsmon.cli.context import AppContext, pass_app
 from newsmon.storage.fts import rebuild_search_index
 from newsmon.storage.migrate import current_revision, head_revision, upgrade_to_head
 
@@ -34,10 +33,7 @@ def upgrade(app: AppContext) -> None:
       newsmon --db sqlite:///news.db db upgrade
     """
     database = app.open_database(create=True, migrate=False)  # may make its directory
-    try:
-        ran = upgrade_to_head(database.engine)
-    except DatabaseError as exc:
-        raise DatabaseUnavailable(str(exc)) from None
+    ran = upgrade_to_head(database.engine)
     state = "upgraded to" if ran else "already at"
     click.echo(f"{database.display_url}: {state} revision {head_revision()}")
 
@@ -52,10 +48,7 @@ def current(app: AppContext) -> None:
       newsmon db current
     """
     database = app.open_database(migrate=False)
-    try:
-        revision = current_revision(database.engine)
-    except DatabaseError as exc:
-        raise DatabaseUnavailable(str(exc)) from None
+    revision = current_revision(database.engine)
     click.echo(f"{database.display_url}: revision {revision or '(empty)'}, "
                f"head {head_revision()}")
 

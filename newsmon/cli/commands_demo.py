@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app
+from newsmon.cli.context import AppContext, pass_app
 from newsmon.config import default_data_dir, demo_database_url, is_default_location
-from newsmon.storage.engine import Database, DatabaseError, check_database_target
+from newsmon.storage.engine import Database, check_database_target
 from newsmon.timefmt import format_duration
 
 DEMO_TOPIC = "青島"
@@ -37,12 +37,9 @@ def demo_database_url_of(app: AppContext) -> str:
 
 def _open_demo_database(url: str) -> Database:
     """The demo database, migrated now so the demo fails before starting anything."""
-    try:
-        check_database_target(url, create=is_default_location(url))
-        database = Database(url)
-        database.ensure_schema()
-    except DatabaseError as exc:
-        raise DatabaseUnavailable(str(exc)) from None
+    check_database_target(url, create=is_default_location(url))
+    database = Database(url)
+    database.ensure_schema()
     return database
 
 

@@ -18,7 +18,7 @@ from newsmon.app.digests import DigestOutcome, open_subscription_channel, run_di
 from newsmon.cli.context import AppContext, pass_app, write_result_file
 from newsmon.cli.exitcodes import EXIT_ERRORS
 from newsmon.cli.output import terminal_safe
-from newsmon.config import Config, ConfigError, SubscriptionConfig
+from newsmon.config import Config, SubscriptionConfig
 from newsmon.delivery import Channel, ChannelError, check_channel
 from newsmon.digest.render import FORMATS, render
 from newsmon.jobresult import DigestResult, DigestResults
@@ -106,11 +106,9 @@ def _chosen(config: Config, names: tuple[str, ...], override: str | None
         return [SubscriptionConfig.model_construct(name=name, heartbeat=to_terminal,
                                                    timezone=config.settings.timezone)
                 for name in dict.fromkeys(names or (DEFAULT_SUBSCRIPTION,))]
-    try:
-        return [config.subscription(name) for name in dict.fromkeys(names)] if names else list(
-            config.subscriptions)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    if names:
+        return [config.subscription(name) for name in dict.fromkeys(names)]
+    return list(config.subscriptions)
 
 
 def _open(config: Config, subscription: SubscriptionConfig, override: str | None,

@@ -17,14 +17,16 @@ from typing import IO
 
 import click
 
-from newsmon.app.reading import EXPORT_COLUMNS, export_record
-from newsmon.cli.commands_search import (
-    build_filters,
-    filter_options,
+from newsmon.app.reading import (
+    EXPORT_COLUMNS,
+    SearchRequest,
+    export_record,
     parse_search_query,
+    search_filters,
 )
+from newsmon.cli.commands_search import filter_options
 from newsmon.cli.context import AppContext, WorkFailed, pass_app
-from newsmon.cli.output import dumps
+from newsmon.cli.output import cell_text, dumps
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.storage.search import FoundArticle, iter_search
 
@@ -69,14 +71,6 @@ def _output(path: str | None) -> Iterator[IO[str]]:
         raise
 
 
-def _csv_cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return " ".join(str(item) for item in value)
-    return value
-
-
 @click.command("export", cls=QueryCommand)
 @query_argument(required=False)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
@@ -108,7 +102,8 @@ def command(app: AppContext, query: str | None, fmt: str, since: str | None,
         check_output_path(output)
     with app.database.session() as session:
         plan = None if query is None else parse_search_query(session, query)
-        filters = build_filters(session, since, until, sources, topics, new_only)
+        filters = search_filters(session, SearchRequest(
+            sources=sources, topics=topics, since=since, until=until, new_only=new_only))
         try:
             with _output(output) as stream:
                 if fmt == "csv" and bom:
@@ -136,7 +131,7 @@ def _write(stream: IO[str], fmt: str, articles: Iterator[FoundArticle]) -> int:
     for article in articles:
         record = export_record(article)
         if writer is not None:
-            writer.writerow([_csv_cell(record[column]) for column in EXPORT_COLUMNS])
+            writer.writerow([cell_text(record[column]) for column in EXPORT_COLUMNS])
         else:
             stream.write(dumps(record, indent=None) + "\n")
         written += 1

@@ -13,7 +13,7 @@ import click
 from newsmon.cli.commands_crawl import select_sources
 from newsmon.cli.context import AppContext, DatabaseUnavailable, pass_app, write_result_file
 from newsmon.cli.exitcodes import exit_code_for_signal
-from newsmon.cli.output import local_time
+from newsmon.cli.output import Section, local_time
 from newsmon.jobresult import RevisitResult
 from newsmon.storage.engine import DatabaseError
 from newsmon.versions import describe_outcome_counts
@@ -83,10 +83,9 @@ def _report(due: int, enrolled: int, recorder: object, result_file: Path | None)
     write_result_file(result_file, result)
 
 
-def watch_section(app: AppContext, now: datetime) -> Any:
+def watch_section(app: AppContext, now: datetime) -> Section:
     """``newsmon status``: the watch queue (due now, due later, finished) and the last
     re-visit run with its counts per outcome."""
-    from newsmon.cli.commands_status import Section
     from newsmon.storage.watch import revisit_runs, watch_queue
 
     zone = app.config.settings.timezone

@@ -6,17 +6,14 @@ import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_INTERRUPTED
-from newsmon.cli.output import local_time, render_table
+from newsmon.cli.output import Section, local_time, render_table
 from newsmon.config import ConfigError, default_data_dir, load_config, resolve_broker_url
-
-if TYPE_CHECKING:
-    from newsmon.cli.commands_status import Section
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600}
@@ -113,7 +110,6 @@ def command(app: AppContext, lease_ttl: timedelta, stop_grace: timedelta,
 def schedule_section(app: AppContext, now: datetime) -> Section:
     """``newsmon status``: each scheduled job, its next run (local time with zone) and
     how its last run ended."""
-    from newsmon.cli.commands_status import Section  # status imports this module
     from newsmon.cron import ScheduleError
     from newsmon.scheduler.jobs import job_statuses
 
@@ -141,7 +137,6 @@ def schedule_section(app: AppContext, now: datetime) -> Section:
 
 def runner_section(app: AppContext, now: datetime) -> Section:
     """``newsmon status``: which ``newsmon run`` holds the runner lease, if any."""
-    from newsmon.cli.commands_status import Section  # status imports this module
     from newsmon.scheduler.jobs import runner_lease
 
     lease = runner_lease(app.database)

@@ -6,20 +6,17 @@ shared with ``newsmon export``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from newsmon.app import reading
-from newsmon.app.reading import QueryError, ReadingError, SearchRequest
+from newsmon.app.reading import SearchRequest
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
-from newsmon.query import Plan
-from newsmon.storage.engine import Session
-from newsmon.storage.search import FoundArticle, SearchFilters
+from newsmon.storage.search import FoundArticle
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,17 +29,6 @@ def article_record(article: FoundArticle, zone: str | None = None) -> dict[str, 
     """The JSON/CSV shape of a found article; ``zone`` adds a local ``published`` column."""
     return reading.article_record(
         article, None if zone is None else local_time(article.published_at, zone))
-
-
-@contextmanager
-def usage_errors() -> Iterator[None]:
-    """A use-case's input error as a usage error (exit 2); a query's with the caret."""
-    try:
-        yield
-    except QueryError as exc:
-        raise click.UsageError(f"{exc}\n{exc.caret}") from None
-    except ReadingError as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 def filter_options(func: F) -> F:
@@ -59,22 +45,6 @@ def filter_options(func: F) -> F:
     func = click.option("--since", metavar="WHEN",
                         help="Published at or after: a duration ago (7d) or a date.")(func)
     return func
-
-
-def parse_search_query(session: Session, query: str) -> Plan:
-    """The query's tree, with topic names usable as aliases; bad queries exit 2."""
-    with usage_errors():
-        return reading.parse_search_query(session, query)
-
-
-def build_filters(session: Session, since: str | None, until: str | None,
-                  sources: tuple[str, ...], topics: tuple[str, ...], new_only: bool,
-                  watch: tuple[str, ...] = ()) -> SearchFilters:
-    """Filters from the options; an unknown source or topic name exits 2 naming it."""
-    with usage_errors():
-        return reading.search_filters(session, SearchRequest(
-            sources=sources, topics=topics, since=since, until=until, new_only=new_only,
-            watch=watch))
 
 
 @click.command("search", cls=QueryCommand)
@@ -128,17 +98,16 @@ def command(app: AppContext, query: str, since: str | None, until: str | None,
         raise click.BadOptionUsage("after", "give --after or --page/--offset, not both")
     if not query.strip():  # the API lists every article for no query; the CLI asks for one
         with app.database.session() as session:
-            parse_search_query(session, query)
+            reading.parse_search_query(session, query)
     skip = offset if offset is not None else ((page or 1) - 1) * limit
     watch = (("changed",) if changed else ()) + (("taken_down",) if taken_down else ())
     request = SearchRequest(query, sources, topics, since, until, script, new_only,
                             "relevance" if sort == "relevance" else "newest", limit,
                             cursor, skip, snippets=False, watch=watch)
-    with usage_errors():
-        if count_only:
-            click.echo(reading.count(app.database, request))
-            return
-        found = reading.search(app.database, request)
+    if count_only:
+        click.echo(reading.count(app.database, request))
+        return
+    found = reading.search(app.database, request)
     shown = [hit.article for hit in found.hits]
     if fmt is None:
         zone = app.config.settings.timezone

@@ -26,8 +26,6 @@ from newsmon.cli.output import emit_records, format_options, terminal_safe
 from newsmon.config import (
     Config,
     ConfigError,
-    SourceConfig,
-    default_config_path,
     load_config,
     parse_config,
 )
@@ -107,10 +105,6 @@ def suggested_name(url: str, taken: set[str]) -> str:
     return name
 
 
-def _config_path(app: AppContext) -> Path:
-    return Path(app.config_option) if app.config_option else default_config_path()
-
-
 def _existing(path: Path) -> tuple[str, Config | None]:
     if not path.exists():
         return "", None
@@ -181,7 +175,7 @@ def add(app: AppContext, url: str, name: str | None, timezone: str | None,
 
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
-    path = _config_path(app)
+    path = app.config_path
     text, config = _existing(path)
     settings = (config or Config()).settings
     taken = {s.name for s in config.sources} if config else set()
@@ -287,7 +281,7 @@ def remove(app: AppContext, name: str, purge: bool) -> None:
       newsmon --config sites.toml sources remove bandao
       newsmon --config sites.toml sources remove bandao --purge
     """
-    path = _config_path(app)
+    path = app.config_path
     text, config = _existing(path)
     configured = config is not None and name in {s.name for s in config.sources}
     if not configured and not purge:
@@ -382,10 +376,7 @@ def check(app: AppContext, name: str, shown: int, max_time: float) -> None:
     from newsmon.crawler.discover import FetchError, check_source
 
     config = app.config
-    try:
-        source: SourceConfig = config.source(name)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+    source = config.source(name)
     try:
         report = check_source(source, user_agent=config.settings.user_agent,
                               timeout=config.settings.download_timeout, max_time=max_time)

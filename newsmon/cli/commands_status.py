@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import click
 
@@ -25,21 +23,9 @@ from newsmon.cli.commands_run import runner_section, schedule_section
 from newsmon.cli.commands_worker import workers_section
 from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.exitcodes import EXIT_ERRORS
-from newsmon.cli.output import dumps, local_time, render_table
+from newsmon.cli.output import Section, dumps, local_time, render_table
 from newsmon.status import status_record
 from newsmon.timefmt import format_duration
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One part of the status: a JSON key, a heading, rows and the table's columns."""
-
-    key: str
-    title: str
-    records: list[dict[str, Any]]  # for --json: dumps writes datetimes as ISO 8601
-    rows: list[dict[str, Any]]
-    columns: list[str]
-    failing: bool = False
 
 
 def _duration(seconds: float | None) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import click
 
 from newsmon.app import topics as use
-from newsmon.app.reading import ReadingError
-from newsmon.cli.commands_search import usage_errors
-from newsmon.cli.context import AppContext, UserError, pass_app
+from newsmon.cli.context import AppContext, pass_app
 from newsmon.cli.output import dumps, emit_records, format_options, local_time
 from newsmon.cli.queryarg import QueryCommand, query_argument
 from newsmon.digest import highlight
@@ -52,8 +50,7 @@ def add(app: AppContext, name: str, query: str) -> None:
       newsmon topics add port '(青岛港 OR 董家口) -招聘'
       newsmon topics add port-jobs '-海鲜 青岛港 招聘'
     """
-    with usage_errors():
-        change = use.add_topic(app.database, name, query, app.config.settings.backfill_window)
+    change = use.add_topic(app.database, name, query, app.config.settings.backfill_window)
     stats = change.stats
     click.echo(f"added topic {name!r}: {stats.new_matches} of {stats.articles} stored "
                f"articles match, {stats.flagged} flagged for the next digest")
@@ -72,8 +69,7 @@ def edit(app: AppContext, name: str, query: str) -> None:
       newsmon topics edit qingdao '青島 OR 島城'
       newsmon topics edit qingdao '-房产 青島'
     """
-    with usage_errors():
-        stats = use.edit_topic(app.database, name, query, app.config.settings.backfill_window).stats
+    stats = use.edit_topic(app.database, name, query, app.config.settings.backfill_window).stats
     click.echo(f"edited topic {name!r}: {stats.new_matches} more stored articles match, "
                f"{stats.flagged} flagged for the next digest")
 
@@ -104,10 +100,7 @@ def remove(app: AppContext, name: str) -> None:
     Example:
       newsmon topics remove qingdao
     """
-    try:
-        use.remove_topic(app.database, name)
-    except ReadingError as exc:
-        raise UserError(str(exc)) from None
+    use.remove_topic(app.database, name)
     click.echo(f"removed topic {name!r}")
 
 
@@ -131,8 +124,7 @@ def test(app: AppContext, query: str, since: str | None, sample: int, as_json: b
       newsmon topics test '-房产 青島'
       newsmon topics test 'title:(青岛 OR 烟台) 港口' --json
     """
-    with usage_errors():
-        result = use.backtest(app.database, query, since=since, sample=sample)
+    result = use.backtest(app.database, query, since=since, sample=sample)
     _warn(result.warnings)
     if as_json:
         payload = result.as_json()

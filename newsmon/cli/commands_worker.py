@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from newsmon.cli.commands_run import Duration
 from newsmon.cli.context import AppContext, pass_app
-from newsmon.cli.output import local_time
+from newsmon.cli.output import Section, local_time
 from newsmon.config import resolve_broker_url
-
-if TYPE_CHECKING:
-    from newsmon.cli.commands_status import Section
 
 # `newsmon status` lists the workers whose heartbeat is at most this old.
 WORKERS_SEEN_WITHIN = timedelta(hours=1)
@@ -89,7 +86,6 @@ def command(app: AppContext, concurrency: int, queues: str | None,
 def workers_section(app: AppContext, now: datetime) -> Section:
     """``newsmon status``: the workers seen within the last hour (host, pid, jobs running,
     last heartbeat) and the messages waiting in each job queue."""
-    from newsmon.cli.commands_status import Section  # status imports this module
     from newsmon.storage.workers import workers_seen_since
 
     settings = app.config.settings

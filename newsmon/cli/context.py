@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from newsmon.app.reading import QueryError, ReadingError
 from newsmon.cli.exitcodes import EXIT_ERRORS, EXIT_UNAVAILABLE, EXIT_USAGE
 from newsmon.config import (
     Config,
@@ -127,21 +128,15 @@ class AppContext:
         or for the default location: a mistyped path is an error, not a new archive.
         """
         url = self.database_url
-        try:
-            check_database_target(url, create=create or is_default_location(url))
-            return Database(url, auto_upgrade=migrate)
-        except DatabaseError as exc:
-            raise DatabaseUnavailable(str(exc)) from None
+        check_database_target(url, create=create or is_default_location(url))
+        return Database(url, auto_upgrade=migrate)
 
     @property
     def database(self) -> Database:
         """The database, migrated to the current schema (exit 3 if unusable)."""
         if self._database is None:
             database = self.open_database()
-            try:
-                database.ensure_schema()
-            except DatabaseError as exc:
-                raise DatabaseUnavailable(str(exc)) from None
+            database.ensure_schema()
             self._database = database
         return self._database
 
@@ -151,20 +146,20 @@ class AppContext:
             self._config = self._load_config()
         return self._config
 
+    @property
+    def config_path(self) -> Path:
+        """``--config``, else the default location (which need not exist)."""
+        return Path(self.config_option) if self.config_option else default_config_path()
+
     def _load_config(self) -> Config:
-        if self.config_option:
-            path = Path(self.config_option)
-        else:
-            path = default_config_path()
-            if not path.exists():
-                return Config()
+        path = self.config_path
+        if not self.config_option and not path.exists():
+            return Config()
         if not path.is_file():
             what = "is a directory" if path.is_dir() else "does not exist"
             raise ConfigUnavailable(f"{path}: config file {what}")
         try:
             return load_config(path)
-        except ConfigError as exc:
-            raise UserError(str(exc)) from None
         except OSError as exc:
             raise ConfigUnavailable(f"{path}: cannot read the config file: "
                                     f"{exc.strerror or exc}") from None
@@ -173,9 +168,12 @@ class AppContext:
 def pass_app(func: F) -> F:
     """Hand the command the :class:`AppContext` as its first argument.
 
-    A plain :class:`click.UsageError` raised by the command body (a config, query or
-    name it cannot use) becomes a one-line :class:`UserError`: the usage block is for
-    mistakes in the command line's shape, which click's parser reports itself.
+    Errors of the command body that a user can fix become one-line errors, so no
+    command writes the translation again: a plain :class:`click.UsageError`, a config
+    error or input the use-cases reject (a query, with its caret; an unknown name) is a
+    :class:`UserError`, exit 2 (the usage block is for mistakes in the command line's
+    shape, which click's parser reports itself); a database that cannot be opened or
+    migrated is :class:`DatabaseUnavailable`, exit 3.
     """
 
     @functools.wraps(func)
@@ -188,5 +186,11 @@ def pass_app(func: F) -> F:
             if type(exc) is not click.UsageError:
                 raise
             raise UserError(exc.message) from None
+        except QueryError as exc:
+            raise UserError(f"{exc}\n{exc.caret}") from None
+        except (ConfigError, ReadingError) as exc:
+            raise UserError(str(exc)) from None
+        except DatabaseError as exc:
+            raise DatabaseUnavailable(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]

@@ -1,4 +1,5 @@
-"""Output helpers shared by every listing command: JSON, JSON lines, CSV, tables."""
+"""Output helpers shared by every listing command: JSON, JSON lines, CSV, tables, and
+the sections of ``newsmon status``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -16,8 +18,8 @@ import click
 from newsmon.sanitise import clean_text
 from newsmon.timefmt import local_time
 
-__all__ = ["dumps", "emit_records", "format_options", "local_time", "render_table",
-           "terminal_safe"]
+__all__ = ["Section", "cell_text", "dumps", "emit_records", "format_options", "local_time",
+           "render_table", "terminal_safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,6 +31,18 @@ def format_options(func: F) -> F:
         func)
     func = click.option("--json", "fmt", flag_value="json", help="A JSON array.")(func)
     return func
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One part of ``newsmon status``: a JSON key, a heading, rows and the table's columns."""
+
+    key: str
+    title: str
+    records: list[dict[str, Any]]  # for --json: dumps writes datetimes as ISO 8601
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    failing: bool = False
 
 
 def _json_default(value: Any) -> Any:
@@ -61,10 +75,11 @@ def write_csv(records: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> N
     writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: _cell(record.get(k)) for k in columns})
+        writer.writerow({k: cell_text(record.get(k)) for k in columns})
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A value as the text of a CSV or table cell (a list space-separated)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -105,7 +120,7 @@ def render_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str],
     if not records:
         return "(no results)\n"
     total = max_width or shutil.get_terminal_size((120, 24)).columns
-    cells = [[" ".join(terminal_safe(_cell(r.get(c))).split()) for c in columns]
+    cells = [[" ".join(terminal_safe(cell_text(r.get(c))).split()) for c in columns]
              for r in records]
     widths = [max(display_width(c), *(display_width(row[i]) for row in cells))
               for i, c in enumerate(columns)]
