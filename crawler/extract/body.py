@@ -182,12 +182,10 @@ class _Tally:
     """
 
     def __init__(self) -> None:
-        self._blocks: list[Block] = []
-        self._weights: list[float] = []
+        self._weighed: list[tuple[Block, float]] = []
 
     def add(self, block: Block, weight: float) -> None:
-        self._blocks.append(block)
-        self._weights.append(weight)
+        self._weighed.append((block, weight))
 
     def widen(self, best: HtmlElement) -> HtmlElement:
         """The nearest ancestor of ``best`` (below ``<body>``) holding several times its
@@ -206,7 +204,7 @@ class _Tally:
         prose = [0.0] * len(chain)
         chars = [0] * len(chain)
         links = [0] * len(chain)
-        for block, weight in zip(self._blocks, self._weights, strict=True):
+        for block, weight in self._weighed:
             position = _lowest_in(block.owner, level)
             if position < 0:
                 continue
